@@ -1,0 +1,114 @@
+import {Document, LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node} from 'yaml'
+
+import {type Finding, toPointer} from '../validate/finding.js'
+
+export interface Position {
+  line: number
+  column: number
+}
+
+/** One YAML document of a file, with what is needed to point back into the text. */
+export class SourceDocument {
+  constructor(
+    readonly file: string,
+    readonly index: number,
+    readonly doc: Document.Parsed,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /**
+   * The position of the node at `segments`, or of its nearest existing ancestor (a missing
+   * required property is reported where its parent object is). With `key`, a map entry's key is
+   * located instead of its value, which is where an unknown field should point.
+   */
+  locate(segments: ReadonlyArray<string | number>, options: {key?: boolean} = {}): Position {
+    let node: unknown = this.doc.contents
+    let offset = rangeStart(node) ?? 0
+    for (const [i, segment] of segments.entries()) {
+      const last = i === segments.length - 1
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment))
+        if (!pair) break
+        if (last && options.key) {
+          offset = rangeStart(pair.key) ?? offset
+          break
+        }
+        node = pair.value
+        offset = rangeStart(node) ?? rangeStart(pair.key) ?? offset
+      } else if (isSeq(node)) {
+        const item = node.items[Number(segment)]
+        if (item === undefined) break
+        node = item
+        offset = rangeStart(node) ?? offset
+      } else {
+        break
+      }
+    }
+    const {line, col} = this.lines.linePos(offset)
+    return {line, column: col}
+  }
+
+  finding(segments: ReadonlyArray<string | number>, fields: Omit<Finding, 'file' | 'line' | 'column' | 'path'>, options: {key?: boolean} = {}): Finding {
+    const pos = this.locate(segments, options)
+    return {file: this.file, line: pos.line, column: pos.column, path: toPointer(segments), ...fields}
+  }
+}
+
+function rangeStart(node: unknown): number | undefined {
+  const range = (node as Node | undefined)?.range
+  return range ? range[0] : undefined
+}
+
+export interface ParsedFile {
+  file: string
+  documents: SourceDocument[]
+  findings: Finding[]
+}
+
+/**
+ * Parses every document of a YAML file. Syntax errors and duplicate keys become `yaml` findings;
+ * a document with errors is dropped so later rules never see half-parsed data.
+ */
+export function parseYamlFile(file: string, text: string): ParsedFile {
+  const lines = new LineCounter()
+  const findings: Finding[] = []
+  const documents: SourceDocument[] = []
+  let docs: Document.Parsed[]
+  try {
+    docs = parseAllDocuments(text, {lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true}) as Document.Parsed[]
+  } catch (error) {
+    return {file, documents, findings: [{file, line: 1, column: 1, path: '', rule: 'yaml', severity: 'error', message: `cannot parse YAML: ${(error as Error).message}`}]}
+  }
+  if (!Array.isArray(docs)) docs = [docs as unknown as Document.Parsed]
+  for (const [index, doc] of docs.entries()) {
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) {
+        const pos = lines.linePos(error.pos[0])
+        const duplicate = error.code === 'DUPLICATE_KEY'
+        findings.push({
+          file,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          rule: 'yaml',
+          severity: 'error',
+          message: duplicate
+            ? `duplicate key "${text.slice(error.pos[0], error.pos[1]).trim()}"; keep one of the two entries`
+            : `invalid YAML: ${firstLine(error.message)}`,
+        })
+      }
+      continue
+    }
+    for (const warning of doc.warnings) {
+      const pos = lines.linePos(warning.pos[0])
+      findings.push({file, line: pos.line, column: pos.col, path: '', rule: 'yaml', severity: 'warning', message: firstLine(warning.message)})
+    }
+    if (doc.contents === null) continue // an empty document, e.g. after a trailing `---`
+    documents.push(new SourceDocument(file, index, doc, lines))
+  }
+  return {file, documents, findings}
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
+}

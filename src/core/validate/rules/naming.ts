@@ -1,0 +1,31 @@
+import {DNS_LABEL} from '../../model/schemas/common.js'
+import type {Resource} from '../../project/resource.js'
+import type {Finding} from '../finding.js'
+
+const LABEL = new RegExp(DNS_LABEL)
+
+/** `naming`: metadata.name (and namespace, when set) must be a DNS-1123 label. */
+export function checkNaming(resource: Resource): Finding[] {
+  const out: Finding[] = []
+  const metadata = (resource.object as any).metadata
+  for (const field of ['name', 'namespace'] as const) {
+    const value = metadata?.[field]
+    if (typeof value !== 'string' || value === '') continue
+    if (value.length <= 63 && LABEL.test(value)) continue
+    out.push(
+      resource.source.finding(['metadata', field], {
+        rule: 'naming',
+        severity: 'error',
+        kind: resource.kind,
+        name: resource.name,
+        message: `metadata.${field} "${value}" is not a DNS-1123 label; use at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit (e.g. "${suggestLabel(value)}")`,
+      }),
+    )
+  }
+  return out
+}
+
+export function suggestLabel(value: string): string {
+  const s = value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '')
+  return s || 'my-name'
+}
