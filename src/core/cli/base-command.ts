@@ -17,12 +17,13 @@ export abstract class BaseCommand extends Command {
       }
       this.error(error.message, {exit: error.exit, suggestions: error.suggestions.length > 0 ? error.suggestions : undefined})
     }
+    // this.exit(): the command already printed what it had to (JSON included); just leave.
+    if (error instanceof Errors.ExitError) throw error
     // oclif's own parse errors (unknown flag, missing argument) are usage errors: exit 2.
     if (error instanceof Errors.CLIError && error.oclif?.exit !== undefined && error.oclif.exit !== 0) {
       if (isParseError(error)) error.oclif.exit = ExitCode.usage
       return super.catch(error)
     }
-    if (error instanceof Errors.ExitError) return super.catch(error)
     if (process.env.DEBUG && /dappmesh/.test(process.env.DEBUG)) {
       process.stderr.write(`${error.stack ?? String(error)}\n`)
     }

@@ -52,6 +52,12 @@ export function fromParsedFiles(root: string, parsed: ParsedFile[]): Project {
       continue
     }
     findings.push(...file.findings)
+    for (const source of file.broken) {
+      const c = source.doc.contents as any
+      const kind = c?.get?.('kind')
+      const name = c?.getIn?.(['metadata', 'name'])
+      if (typeof kind === 'string' && kindInfo(kind) && typeof name === 'string') resources.push({kind: kind as KindName, name, object: {} as any, source, broken: true})
+    }
     for (const source of file.documents) {
       const object = source.doc.toJS({maxAliasCount: 100}) as unknown
       if (object === null || typeof object !== 'object' || Array.isArray(object)) {
@@ -59,11 +65,12 @@ export function fromParsedFiles(root: string, parsed: ParsedFile[]): Project {
         continue
       }
       const {apiVersion, kind, metadata} = object as Record<string, any>
+      const name = metadata && typeof metadata === 'object' && typeof metadata.name === 'string' ? metadata.name : ''
       if (apiVersion !== API_VERSION || typeof kind !== 'string' || !kindInfo(kind)) {
         findings.push(unknownKind(source, apiVersion, kind))
+        if (typeof kind === 'string' && kindInfo(kind) && name) resources.push({kind: kind as KindName, name, object: {} as any, source, broken: true})
         continue
       }
-      const name = metadata && typeof metadata === 'object' && typeof metadata.name === 'string' ? metadata.name : ''
       resources.push({kind: kind as KindName, name, object: object as any, source})
     }
   }

@@ -8,6 +8,11 @@ export interface Resource<K extends KindName = KindName> {
   /** The parsed object. Until the `schema` rule passed for it, only its envelope is trustworthy. */
   object: KindMap[K]
   source: SourceDocument
+  /**
+   * Known only by kind and name: the document did not parse, or has another apiVersion. It counts
+   * as defined (so references to it are not reported too) but no rule reads it.
+   */
+  broken?: boolean
 }
 
 export function resourceId(r: {kind: string; name: string}): string {

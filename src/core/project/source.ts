@@ -63,6 +63,8 @@ export interface ParsedFile {
   file: string
   documents: SourceDocument[]
   findings: Finding[]
+  /** Documents that did not parse; kept so their kind and name still count as defined. */
+  broken: SourceDocument[]
 }
 
 /**
@@ -73,15 +75,17 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
   const lines = new LineCounter()
   const findings: Finding[] = []
   const documents: SourceDocument[] = []
+  const broken: Document.Parsed[] = []
   let docs: Document.Parsed[]
   try {
     docs = parseAllDocuments(text, {lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true}) as Document.Parsed[]
   } catch (error) {
-    return {file, documents, findings: [{file, line: 1, column: 1, path: '', rule: 'yaml', severity: 'error', message: `cannot parse YAML: ${(error as Error).message}`}]}
+    return {file, documents, broken: [], findings: [{file, line: 1, column: 1, path: '', rule: 'yaml', severity: 'error', message: `cannot parse YAML: ${(error as Error).message}`}]}
   }
   if (!Array.isArray(docs)) docs = [docs as unknown as Document.Parsed]
   for (const [index, doc] of docs.entries()) {
     if (doc.errors.length > 0) {
+      broken.push(doc)
       for (const error of doc.errors) {
         const pos = lines.linePos(error.pos[0])
         const duplicate = error.code === 'DUPLICATE_KEY'
@@ -93,7 +97,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
           rule: 'yaml',
           severity: 'error',
           message: duplicate
-            ? `duplicate key "${text.slice(error.pos[0], error.pos[1]).trim()}"; keep one of the two entries`
+            ? `duplicate key "${keyAt(text, error.pos[0])}"; keep one of the two entries`
             : `invalid YAML: ${firstLine(error.message)}`,
         })
       }
@@ -103,12 +107,20 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
       const pos = lines.linePos(warning.pos[0])
       findings.push({file, line: pos.line, column: pos.col, path: '', rule: 'yaml', severity: 'warning', message: firstLine(warning.message)})
     }
-    if (doc.contents === null) continue // an empty document, e.g. after a trailing `---`
+    // An empty document, e.g. after a trailing `---`.
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue
     documents.push(new SourceDocument(file, index, doc, lines))
   }
-  return {file, documents, findings}
+  return {file, documents, findings, broken: broken.map((doc) => new SourceDocument(file, -1, doc, lines))}
 }
 
 function firstLine(message: string): string {
   return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
+}
+
+/** The key a duplicate-key error points at: the text from the error up to the colon. */
+function keyAt(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1
+  const line = text.slice(start, text.indexOf('\n', offset) === -1 ? undefined : text.indexOf('\n', offset))
+  return line.replace(/^[\s-]*/, '').split(':')[0].trim()
 }

@@ -26,6 +26,7 @@ export function validateProject(project: Project, previous?: Project): {result: 
   const findings: Finding[] = [...project.findings]
   const valid = new Set<Resource>()
   for (const r of project.resources) {
+    if (r.broken) continue
     const problems = checkSchema(r)
     findings.push(...problems, ...checkNaming(r))
     if (problems.length === 0) valid.add(r)

@@ -7,7 +7,7 @@ export function checkDuplicates(project: Project): Finding[] {
   const first = new Map<string, Resource>()
   const out: Finding[] = []
   for (const r of project.resources) {
-    if (r.name === '') continue
+    if (r.name === '' || r.broken) continue
     const id = resourceId(r)
     const earlier = first.get(id)
     if (!earlier) {

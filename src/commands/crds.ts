@@ -1,0 +1,28 @@
+import {Flags} from '@oclif/core'
+import {stringify} from 'yaml'
+
+import {BaseCommand} from '../core/cli/base-command.js'
+import {generateCrds} from '../core/crds/generate.js'
+
+export default class Crds extends BaseCommand {
+  static override summary = 'Print the CustomResourceDefinitions of every dappmesh kind.'
+  static override description = `The CRDs are generated from the same JSON Schemas that \`dappmesh validate\` uses, with CEL rules (x-kubernetes-validations) where a rule spans fields, so the API server enforces what validate enforces. Each carries a dappmesh.io/schema-hash annotation that apply and doctor use to tell whether the cluster's CRDs are current.`
+
+  static override examples = [
+    {description: 'Install the CRDs with kubectl', command: '<%= config.bin %> <%= command.id %> | kubectl apply --server-side -f -'},
+    {description: 'As a JSON list', command: '<%= config.bin %> <%= command.id %> -o json'},
+  ]
+
+  static override flags = {
+    output: Flags.string({char: 'o', description: 'output format', options: ['yaml', 'json'], default: 'yaml'}),
+  }
+
+  async run(): Promise<{items: Array<Record<string, any>>}> {
+    const {flags} = await this.parse(Crds)
+    const items = generateCrds()
+    if (this.jsonEnabled()) return {items}
+    if (flags.output === 'json') this.log(JSON.stringify({apiVersion: 'v1', kind: 'List', items}, null, 2))
+    else this.log(items.map((crd) => stringify(crd, {lineWidth: 0})).join('---\n').trimEnd())
+    return {items}
+  }
+}

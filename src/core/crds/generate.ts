@@ -1,0 +1,88 @@
+import {createHash} from 'node:crypto'
+
+import {GROUP, KINDS, type KindInfo, VERSION} from '../model/kinds.js'
+import {toStructural} from './structural.js'
+
+export const SCHEMA_HASH_ANNOTATION = 'dappmesh.io/schema-hash'
+
+const condition = {
+  type: 'object',
+  required: ['type', 'status'],
+  properties: {
+    type: {type: 'string'},
+    status: {type: 'string', enum: ['True', 'False', 'Unknown']},
+    observedGeneration: {type: 'integer', format: 'int64'},
+    lastTransitionTime: {type: 'string', format: 'date-time'},
+    reason: {type: 'string'},
+    message: {type: 'string'},
+  },
+}
+
+/** What reconcilers write: observedGeneration, standard conditions, and kind-specific extras. */
+const status = {
+  type: 'object',
+  'x-kubernetes-preserve-unknown-fields': true,
+  properties: {
+    observedGeneration: {type: 'integer', format: 'int64'},
+    conditions: {
+      type: 'array',
+      items: condition,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+    },
+  },
+}
+
+/** The CustomResourceDefinition of one kind, generated from its JSON Schema. */
+export function generateCrd(info: KindInfo): Record<string, any> {
+  const spec = toStructural(info.schema.properties.spec)
+  const openAPIV3Schema = {
+    type: 'object',
+    description: info.schema.description,
+    required: ['spec'],
+    properties: {
+      apiVersion: {type: 'string'},
+      kind: {type: 'string'},
+      metadata: {type: 'object'},
+      spec,
+      status,
+    },
+  }
+  const hash = createHash('sha256').update(JSON.stringify(openAPIV3Schema)).digest('hex').slice(0, 16)
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: {
+      name: `${info.plural}.${GROUP}`,
+      labels: {'app.kubernetes.io/part-of': 'dappmesh', 'app.kubernetes.io/managed-by': 'dappmesh'},
+      annotations: {[SCHEMA_HASH_ANNOTATION]: hash},
+    },
+    spec: {
+      group: GROUP,
+      scope: info.scope,
+      names: {
+        kind: info.kind,
+        listKind: `${info.kind}List`,
+        plural: info.plural,
+        singular: info.singular,
+        shortNames: info.shortNames,
+        categories: ['dappmesh'],
+      },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          schema: {openAPIV3Schema},
+          subresources: {status: {}},
+          additionalPrinterColumns: info.columns,
+        },
+      ],
+    },
+  }
+}
+
+/** Every dappmesh CRD, in the order kinds are applied. */
+export function generateCrds(): Array<Record<string, any>> {
+  return KINDS.map(generateCrd)
+}

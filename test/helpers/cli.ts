@@ -1,0 +1,31 @@
+import {spawnSync} from 'node:child_process'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const BIN = path.join(ROOT, 'bin/run.js')
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the built CLI (dist/) as a user would, with deterministic output settings. */
+export function cli(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeout?: number} = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '120', ...options.env},
+    input: options.input ?? '',
+    encoding: 'utf8',
+    timeout: options.timeout ?? 60_000,
+  })
+  return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
+}
+
+/** A stack trace line such as `    at foo (file.js:1:2)`; user-facing output must never hold one. */
+export const STACK_TRACE = /\n\s+at .+[(\s]\S+:\d+:\d+\)?/
+
+export function fixture(...parts: string[]): string {
+  return path.join(ROOT, 'test/fixtures', ...parts)
+}
