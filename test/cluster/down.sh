@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Deletes a kwok cluster made by up.sh and makes sure none of its processes is
+# left: each component's PID (from kwokctl's pid files, read before deletion)
+# is checked and, if still alive, stopped.
+#
+# Usage: test/cluster/down.sh NAME
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.sh
+source "$here/versions.sh"
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 NAME" >&2
+  exit 2
+fi
+name="$1"
+log() { echo "dappmesh-cluster-down: $*" >&2; }
+
+bin_dir="$(dappmesh_bin_dir)"
+workdir="$(dappmesh_kwok_workdir)"
+export KWOK_WORKDIR="$workdir"
+cluster_dir="$workdir/clusters/$name"
+
+if [[ ! -d "$cluster_dir" ]]; then
+  log "no kwok cluster named '$name' in $workdir"
+  exit 0
+fi
+
+pids=()
+for f in "$cluster_dir"/pids/*.pid; do
+  [[ -f "$f" ]] || continue
+  pid="$(tr -dc '0-9' <"$f")"
+  [[ -n "$pid" ]] && pids+=("$pid")
+done
+
+# A PID counts as ours only while its command line still names this cluster's directory,
+# so a recycled PID is never signalled.
+ours() {
+  local pid="$1"
+  [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$cluster_dir"
+}
+
+if [[ -x "$bin_dir/kwokctl" ]]; then
+  "$bin_dir/kwokctl" delete cluster --name "$name" >&2 || log "kwokctl delete cluster failed; stopping the processes directly"
+fi
+
+for pid in "${pids[@]}"; do
+  for _ in $(seq 1 50); do ours "$pid" || break; sleep 0.1; done
+  if ours "$pid"; then
+    log "process $pid still running; sending TERM"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do ours "$pid" || break; sleep 0.1; done
+  fi
+  if ours "$pid"; then
+    log "process $pid still running; sending KILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.2
+  fi
+  if ours "$pid"; then
+    log "process $pid would not stop"
+    exit 1
+  fi
+done
+
+rm -rf "$cluster_dir"
+log "cluster $name deleted"

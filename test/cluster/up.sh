@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Creates a kwok cluster with the binary runtime: etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler and the kwok controller run as local
+# processes (no Docker, no root), built by build.sh. Nodes are simulated by kwok.
+#
+# Usage: test/cluster/up.sh NAME KUBECONFIG_PATH
+#   Writes an admin kubeconfig (context kwok-NAME) to KUBECONFIG_PATH; ~/.kube/config is never touched.
+# Environment:
+#   DAPPMESH_CACHE         cache root (default ~/.cache/dappmesh)
+#   DAPPMESH_KWOK_WORKDIR  kwokctl's workdir (default $DAPPMESH_CACHE/kwok)
+#   DAPPMESH_KWOK_NODES    number of fake nodes (default 3)
+#   DAPPMESH_KWOK_WAIT     how long to wait for the control plane (default 2m)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.sh
+source "$here/versions.sh"
+
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 NAME KUBECONFIG_PATH" >&2
+  exit 2
+fi
+name="$1"
+kubeconfig="$2"
+nodes="${DAPPMESH_KWOK_NODES:-3}"
+wait="${DAPPMESH_KWOK_WAIT:-2m}"
+log() { echo "dappmesh-cluster-up: $*" >&2; }
+
+if [[ ! "$name" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]]; then
+  echo "cluster name '$name' is not a DNS-1123 label (lower case letters, digits, '-')" >&2
+  exit 2
+fi
+case "$kubeconfig" in /*) ;; *) kubeconfig="$PWD/$kubeconfig" ;; esac
+
+bin_dir="$("$here/build.sh")"
+workdir="$(dappmesh_kwok_workdir)"
+export KWOK_WORKDIR="$workdir"
+mkdir -p "$workdir" "$(dirname "$kubeconfig")"
+
+# Every binary is named, so kwokctl never downloads one.
+config="$("$here/kwokctl-config.sh" "$bin_dir")"
+kwokctl=("$bin_dir/kwokctl" --config "$config")
+
+if [[ -d "$workdir/clusters/$name" ]]; then
+  echo "a kwok cluster named '$name' already exists; delete it first: $here/down.sh $name" >&2
+  exit 1
+fi
+
+created=0
+cleanup() {
+  if [[ $created -eq 0 ]]; then
+    log "creation failed; removing what was started"
+    "$here/down.sh" "$name" >&2 || true
+  fi
+}
+trap cleanup EXIT
+
+started=$SECONDS
+log "creating kwok cluster $name (Kubernetes $KUBE_VERSION)"
+"${kwokctl[@]}" create cluster --name "$name" --kubeconfig "$kubeconfig" --wait "$wait" >&2
+"${kwokctl[@]}" --name "$name" scale node --replicas "$nodes" >&2
+kubectl --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout="$wait" >&2
+created=1
+log "cluster $name is up with $nodes nodes in $((SECONDS - started))s; kubeconfig: $kubeconfig"
