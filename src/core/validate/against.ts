@@ -28,7 +28,7 @@ export async function loadEarlierProject(dir: string, against: string): Promise<
   try {
     const treeish = sub ? `${commit}:${sub}` : commit
     const archive = await new Promise<Buffer>((resolve, reject) => {
-      execFile('git', ['archive', '--format=tar', treeish], {cwd, encoding: 'buffer', maxBuffer: 1 << 30}, (error, stdout) => (error ? reject(error) : resolve(stdout)))
+      execFile('git', ['archive', '--format=tar', treeish], {cwd: top, encoding: 'buffer', maxBuffer: 1 << 30}, (error, stdout) => (error ? reject(error) : resolve(stdout)))
     }).catch(() => undefined)
     if (!archive) throw new UsageError(`--against ${against}: ${sub || 'the project'} does not exist at ${against}`)
     await new Promise<void>((resolve, reject) => {
