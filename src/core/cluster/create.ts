@@ -1,0 +1,74 @@
+import {parse} from 'yaml'
+
+import {generateCrds} from '../crds/generate.js'
+import {UserError} from '../errors.js'
+import {installCrds} from '../kube/crds-install.js'
+import {defaultKubeconfigPath, extractEntries, mergeIntoKubeconfig} from '../kube/kubeconfig-file.js'
+import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
+import {detectProvider, type ProviderName, providerFor} from './provider.js'
+
+export interface CreateClusterOptions {
+  name: string
+  /** default: kind when a Docker engine answers, else kwok */
+  provider?: ProviderName
+  /** how long to wait for the cluster, then for the CRDs */
+  waitMs: number
+  /** file to write the context into; default $KUBECONFIG's first file, else ~/.kube/config */
+  kubeconfig?: string
+  /** context name to write; default dappmesh-<name> */
+  context?: string
+  nodes?: number
+  onProgress?: (message: string) => void
+  env?: NodeJS.ProcessEnv
+}
+
+export interface CreateClusterResult {
+  name: string
+  provider: ProviderName
+  context: string
+  kubeconfig: string
+  server: string
+  kubernetesVersion: string
+  crds: string[]
+}
+
+export function contextNameFor(cluster: string): string {
+  return `dappmesh-${cluster}`
+}
+
+export function checkClusterName(name: string): void {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 40) {
+    throw new UserError(`"${name}" is not a valid cluster name`, {suggestions: ['use lower-case letters, digits and "-", at most 40 characters, starting and ending with a letter or digit']})
+  }
+}
+
+/**
+ * Creates a local cluster, writes a context for it (named dappmesh-<name> unless --context says
+ * otherwise) into the kubeconfig, makes it current, and installs the dappmesh CRDs.
+ */
+export async function createCluster(options: CreateClusterOptions): Promise<CreateClusterResult> {
+  checkClusterName(options.name)
+  const env = options.env ?? process.env
+  const providerName = options.provider ?? (await detectProvider(env))
+  const provider = await providerFor(providerName, env)
+  await provider.checkTools()
+  const existing = (await provider.list()).find((cluster) => cluster.name === options.name)
+  if (existing) {
+    throw new UserError(`a ${providerName} cluster named ${options.name} already exists`, {suggestions: [`delete it first: dappmesh cluster delete --name ${options.name}`, 'or pick another --name']})
+  }
+
+  const started = Date.now()
+  const provided = await provider.create({name: options.name, waitMs: options.waitMs, nodes: options.nodes, onProgress: options.onProgress})
+
+  const kubeconfig = options.kubeconfig ?? defaultKubeconfigPath(env)
+  const context = options.context ?? contextNameFor(options.name)
+  const entries = await extractEntries(parse(provided.kubeconfigYaml), context, provided.baseDir)
+  await mergeIntoKubeconfig(kubeconfig, context, entries)
+  options.onProgress?.(`wrote context ${context} to ${kubeconfig}`)
+
+  const loaded = await loadKubeConfig({kubeconfig, context})
+  const version = await probeServer(loaded)
+  const remaining = Math.max(30_000, options.waitMs - (Date.now() - started))
+  const crds = await installCrds(loaded, generateCrds(), {timeoutMs: remaining, onProgress: options.onProgress})
+  return {name: options.name, provider: providerName, context, kubeconfig, server: entries.server, kubernetesVersion: version.gitVersion, crds}
+}
