@@ -1,0 +1,49 @@
+// Wall-clock timing of whole processes. Cases are interleaved (A B C A B C ...) so that load from
+// other work on the machine falls on every case alike; medians, not means, summarise the runs.
+import {spawnSync} from 'node:child_process'
+
+export class BenchError extends Error {}
+
+/** Runs one process to completion and returns its wall time in milliseconds. */
+export function timeProcess({command, args, cwd, env, expectExit = 0}) {
+  const start = process.hrtime.bigint()
+  const result = spawnSync(command, args, {cwd, env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024})
+  const ms = Number(process.hrtime.bigint() - start) / 1e6
+  if (result.error) throw new BenchError(`${command} ${args.join(' ')}: ${result.error.message}`)
+  if (result.status !== expectExit) {
+    throw new BenchError(`${command} ${args.join(' ')} exited ${result.status ?? result.signal}, expected ${expectExit}\n${String(result.stderr).slice(0, 2000)}`)
+  }
+  return ms
+}
+
+/**
+ * Times every case `runs` times, interleaved, after `warmup` untimed rounds (which fill the file
+ * system cache). Returns {name: samples[]}.
+ */
+export function interleave(cases, {runs, warmup = 1, onRound} = {}) {
+  const samples = Object.fromEntries(cases.map((c) => [c.name, []]))
+  for (let round = -warmup; round < runs; round++) {
+    // Rotate the starting case so that no case always runs right after the same other one.
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[(i + Math.max(round, 0)) % cases.length]
+      const ms = timeProcess(c)
+      if (round >= 0) samples[c.name].push(ms)
+    }
+    onRound?.(round)
+  }
+  return samples
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** Median and the interquartile range, which shows how noisy the machine was. */
+export function summarize(values) {
+  const s = [...values].sort((a, b) => a - b)
+  const q = (p) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))]
+  const r = (ms) => Math.round(ms * 10) / 10
+  return {runs: s.length, median: r(median(s)), p25: r(q(0.25)), p75: r(q(0.75)), min: r(s[0]), max: r(s[s.length - 1])}
+}
