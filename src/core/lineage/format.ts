@@ -20,7 +20,8 @@ export function diagramIds(graph: LineageGraph): Map<string, string> {
   const ids = new Map<string, string>()
   const taken = new Set<string>()
   for (const node of graph.nodes) {
-    const name = node.id.slice(node.id.indexOf(':') + 1)
+    // A source id also names its type (`source:kafka:kafka://…`): once is enough.
+    const name = node.id.split(':').slice(node.type === 'source' ? 2 : 1).join(':')
     const base = `${PREFIX[node.type]}_${name.replaceAll(/[^A-Za-z0-9]+/g, '_').replaceAll(/^_|_$/g, '')}`
     let id = base
     for (let n = 2; taken.has(id); n++) id = `${base}_${n}`

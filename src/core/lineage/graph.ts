@@ -107,7 +107,8 @@ export function buildLineage(context: ValidationContext): LineageGraph {
     const sourceId = add({
       id: `source:${source.type}:${what}`,
       type: 'source',
-      label: source.type === 'product' || what.startsWith(`${source.type}:`) ? what : `${source.type}: ${what}`,
+      // A uri with a scheme says what it is; a bare `host:port/topic` needs the type in front.
+      label: source.type === 'product' || /^[a-z][a-z0-9+.-]*:\/\//i.test(what) ? what : `${source.type}: ${what}`,
       ...(notes && {notes}),
       sourceType: source.type,
       ...(source.type === 'product' ? {product: source.product, port: source.port} : {uri: source.uri}),
