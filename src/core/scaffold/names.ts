@@ -1,0 +1,32 @@
+/**
+ * The names a scaffold derives from the product's and each entity's name. They live in one place
+ * so that the longest suffix bounds how long a name may be: every derived name must still be a
+ * DNS-1123 label of at most 63 characters.
+ */
+export const MAX_NAME = 63
+
+/** Resources of the product named after it. */
+export function productNames(product: string) {
+  return {readers: `${product}-readers`, writers: `${product}-writers`}
+}
+
+/** Resources of an entity named after it. */
+export function entityNames(entity: string) {
+  return {
+    schema: entity,
+    flow: entity,
+    workflow: `${entity}-pipeline`,
+    input: `${entity}-events`,
+    contract: `${entity}-clean`,
+    contractDocument: `${entity}-clean.odcs.yaml`,
+    output: (type: string) => `${entity}-${type}`,
+  }
+}
+
+const longestProductSuffix = Math.max(...Object.values(productNames('')).map((n) => n.length))
+const longestEntitySuffix = Math.max(
+  ...Object.values(entityNames('')).map((n) => (typeof n === 'string' ? n.replace(/\.odcs\.yaml$/, '').length : n('table').length)),
+)
+
+export const MAX_PRODUCT_NAME = MAX_NAME - longestProductSuffix
+export const MAX_ENTITY_NAME = MAX_NAME - longestEntitySuffix
