@@ -6,9 +6,11 @@ import {UserError} from '../../src/core/errors.js'
 import {diagramIds, formatDot, formatLineage, formatMermaid} from '../../src/core/lineage/format.js'
 import {type LineageGraph, buildLineage} from '../../src/core/lineage/graph.js'
 import {lineageOfDirectory} from '../../src/core/lineage/lineage.js'
+import {lineageGraphSchema} from '../../src/core/lineage/schema.js'
 import {listYamlFiles} from '../../src/core/project/files.js'
 import {fromParsedFiles, loadProject} from '../../src/core/project/load.js'
 import {parseYamlFile} from '../../src/core/project/source.js'
+import {compile} from '../../src/core/validate/ajv.js'
 import {validateProject} from '../../src/core/validate/validate.js'
 import {ROOT, STACK_TRACE, cli, fixture} from '../helpers/cli.js'
 
@@ -226,6 +228,16 @@ describe('lineage', () => {
     })
   })
 
+  describe('json result schema', () => {
+    for (const [name, dir] of [['examples/orders', ORDERS], ['lineage-cross-schema', CROSS], ['lineage-tiny', TINY]]) {
+      it(`describes the graph of ${name}`, async () => {
+        const check = compile(lineageGraphSchema)
+        const ok = check(JSON.parse(formatLineage(await lineageOfDirectory(dir), 'json')))
+        assert.ok(ok, JSON.stringify(check.errors, null, 1))
+      })
+    }
+  })
+
   describe('refusal', () => {
     it('refuses an invalid project with its first error and a pointer to validate', async () => {
       const error = await lineageOfDirectory(fixture('validate', 'cycle-flow')).then(
@@ -254,6 +266,7 @@ describe('lineage', () => {
       assert.equal(b.code, 0, b.stderr)
       assert.deepEqual(JSON.parse(a.stdout), JSON.parse(b.stdout))
       assert.equal(JSON.parse(a.stdout).product, 'items')
+      assert.ok(compile(lineageGraphSchema)(JSON.parse(b.stdout)))
     })
 
     it('prints dot with -o dot', () => {

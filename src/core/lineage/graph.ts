@@ -1,67 +1,8 @@
-import type {InputPort} from '../model/types.js'
 import {type ValidationContext, parseStateRef} from '../validate/context.js'
 import {flowStateKey} from '../validate/rules/ref.js'
+import {type EdgeType, type LineageEdge, type LineageGraph, type LineageNode, NODE_TYPES} from './schema.js'
 
-export const NODE_TYPES = ['source', 'input-port', 'state', 'transition', 'output-port'] as const
-export type NodeType = (typeof NODE_TYPES)[number]
-
-export const EDGE_TYPES = ['source', 'input', 'from', 'to', 'output', 'port'] as const
-/**
- * - `source`: where an input port reads (an external source, or another product's output port)
- * - `input`: an input port feeds a state (a DataFlow input, or the port's own schema state when no flow names it)
- * - `from` / `to`: a state is read by / written by a transition
- * - `output`: a state is served by an output port (a DataFlow output, or the port's own schema state)
- * - `port`: this product's own output port feeds one of its input ports
- */
-export type EdgeType = (typeof EDGE_TYPES)[number]
-
-export interface LineageNode {
-  /** Unique and stable: `<type>:<what it names>`, e.g. `state:orders@1.1.0/raw`. */
-  id: string
-  type: NodeType
-  /** One line for a human, e.g. `clean (transformation)` or `orders-api (api)`. */
-  label: string
-  /** Extra lines shown under the label in diagrams: contract, schedule, triggers. */
-  notes?: string[]
-  /** source: the source type (product, kafka, http, postgres, s3) */
-  sourceType?: InputPort['spec']['source']['type']
-  /** source: the other product and its output port, or the uri */
-  product?: string
-  port?: string
-  uri?: string
-  /** input-port, output-port, transition: its name */
-  name?: string
-  /** input-port, output-port: the state ref the port declares in `spec.schema` */
-  stateRef?: string
-  /** state: its parts; also the flow's schema and version for a transition */
-  schema?: string
-  version?: string
-  state?: string
-  /** transition */
-  flow?: string
-  transitionKind?: string
-  /** transition: what DataWorkflows say about when it runs */
-  schedule?: string[]
-  workflows?: string[]
-  triggers?: string[]
-  /** output-port: the port type (api, table, topic, files), its contract and storage */
-  portType?: string
-  contract?: string
-  storage?: string
-}
-
-export interface LineageEdge {
-  from: string
-  to: string
-  type: EdgeType
-}
-
-export interface LineageGraph {
-  /** The product's name, when the project has a DataProduct. */
-  product?: string
-  nodes: LineageNode[]
-  edges: LineageEdge[]
-}
+export type {EdgeType, LineageEdge, LineageGraph, LineageNode, NodeType} from './schema.js'
 
 /**
  * The flow graph of a project: sources → input ports → states → transitions → states → output
