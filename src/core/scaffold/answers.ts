@@ -70,7 +70,7 @@ export const checkOwner: Check = (value) => {
 export const checkDescription: Check = (value) => {
   if (value.length > 4096) return 'the description is longer than 4096 characters'
   // YAML can escape any of these, but Kubernetes objects and terminals cope badly with them.
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)) return 'the description holds control characters; use plain text (newlines and tabs are fine)'
+  if ([...value].some((c) => c !== '\n' && c !== '\t' && (c < ' ' || c === '\u007f'))) return 'the description holds control characters; use plain text (newlines and tabs are fine)'
   return undefined
 }
 

@@ -49,7 +49,8 @@ export async function promptAnswers(given: Partial<InitAnswers>, defaults: Parti
       if (description !== '') a.description = description
     }
     if (a.entities === undefined) {
-      const suggested = defaults.entities ?? (checkEntities([a.name]) === undefined ? [a.name] : undefined)
+      // The product's name as answered, not the directory's: most products start with one entity of their name.
+      const suggested = checkEntities([a.name]) === undefined ? [a.name] : defaults.entities
       const answer = await input({
         message: 'First entities (names separated by commas)',
         default: suggested?.join(', '),
