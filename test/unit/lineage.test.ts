@@ -246,7 +246,7 @@ describe('lineage', () => {
       )
       assert.ok(error instanceof UserError)
       assert.equal(error.exit, 1)
-      assert.match(error.message, /not a valid data product \(1 error\)/)
+      assert.match(error.message, /data product in \S+cycle-flow is not valid \(1 error\)/)
       assert.match(error.message, /model\/items\/flow\.yaml:12:7 .*raw → clean → raw/)
       assert.match(error.suggestions.join('\n'), /dappmesh validate/)
     })
@@ -281,7 +281,7 @@ describe('lineage', () => {
       assert.equal(r.stdout, '')
       // oclif wraps the message to the terminal width behind a ` ›` margin: read it as one line.
       const message = r.stderr.replaceAll(/\s*›\s*/g, ' ').replaceAll(/\s+/g, ' ')
-      assert.match(message, /not a valid data product \(1 error\)/)
+      assert.match(message, /data product in \S+cycle-flow is not valid \(1 error\)/)
       assert.match(message, /model\/items\/flow\.yaml:12:7 transitions form a cycle/)
       assert.match(message, /Run `dappmesh validate \S+cycle-flow`/)
       assert.doesNotMatch(r.stderr, STACK_TRACE)
@@ -292,7 +292,7 @@ describe('lineage', () => {
       assert.equal(r.code, 1)
       const out = JSON.parse(r.stdout)
       assert.equal(out.error.exit, 1)
-      assert.match(out.error.message, /not a valid data product/)
+      assert.match(out.error.message, /is not valid/)
     })
 
     it('exits 2 on an unknown output format', () => {

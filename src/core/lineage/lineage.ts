@@ -16,7 +16,7 @@ export async function lineageOfDirectory(dir: string): Promise<LineageGraph> {
     const errors = result.findings.filter((f) => f.severity === 'error')
     const lines = errors.slice(0, SHOWN).map((f) => `  ${f.file}:${f.line}:${f.column}  ${f.message}  (${f.rule})`)
     if (errors.length > SHOWN) lines.push(`  … and ${errors.length - SHOWN} more`)
-    throw new UserError(`${dir} is not a valid data product (${errors.length} error${errors.length === 1 ? '' : 's'}), so its lineage cannot be drawn:\n${lines.join('\n')}`, {
+    throw new UserError(`The data product in ${dir} is not valid (${errors.length} error${errors.length === 1 ? '' : 's'}), so its lineage cannot be drawn:\n${lines.join('\n')}`, {
       suggestions: [`Run \`dappmesh validate ${dir}\` to see every finding, fix them, then run lineage again.`],
     })
   }
