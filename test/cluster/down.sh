@@ -34,31 +34,44 @@ for f in "$cluster_dir"/pids/*.pid; do
   [[ -n "$pid" ]] && pids+=("$pid")
 done
 
-# A PID counts as ours only while its command line still names this cluster's directory,
-# so a recycled PID is never signalled.
+# A PID counts as ours while its command line still names this cluster's directory, so a
+# recycled PID is never signalled.
 ours() {
   local pid="$1"
   [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$cluster_dir"
 }
+# Gone means no /proc entry at all: an exited component stays a zombie until its parent (init,
+# as kwokctl detaches them) reaps it, and it is only then that its PID is free.
+gone() {
+  local pid="$1"
+  [[ ! -e "/proc/$pid" ]] || { ! ours "$pid" && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; }
+}
+wait_gone() {
+  local pid="$1" tenths="$2"
+  for _ in $(seq 1 "$tenths"); do gone "$pid" && return 0; sleep 0.1; done
+  gone "$pid"
+}
+
+mine=()
+for pid in "${pids[@]}"; do ours "$pid" && mine+=("$pid"); done
 
 if [[ -x "$bin_dir/kwokctl" ]]; then
   "$bin_dir/kwokctl" delete cluster --name "$name" >&2 || log "kwokctl delete cluster failed; stopping the processes directly"
 fi
 
-for pid in "${pids[@]}"; do
-  for _ in $(seq 1 50); do ours "$pid" || break; sleep 0.1; done
+for pid in "${mine[@]}"; do
+  wait_gone "$pid" 50 && continue
   if ours "$pid"; then
     log "process $pid still running; sending TERM"
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do ours "$pid" || break; sleep 0.1; done
+    wait_gone "$pid" 50 && continue
   fi
   if ours "$pid"; then
     log "process $pid still running; sending KILL"
     kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.2
   fi
-  if ours "$pid"; then
-    log "process $pid would not stop"
+  if ! wait_gone "$pid" 50; then
+    log "process $pid did not go away"
     exit 1
   fi
 done

@@ -16,7 +16,7 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {kwokWorkdir} from '../../src/core/cluster/binaries.js'
+import {kwokWorkdir, missingBinaries} from '../../src/core/cluster/binaries.js'
 import {ROOT} from './cli.js'
 
 export const SCRIPTS = path.join(ROOT, 'test/cluster')
@@ -88,7 +88,8 @@ async function startCluster(): Promise<TestCluster> {
   const dir = await mkdtemp(path.join(tmpdir(), 'dappmesh-test-'))
   const kubeconfig = path.join(dir, 'kubeconfig')
   const started = Date.now()
-  process.stderr.write(`starting the test cluster ${name} (the first run on a machine builds Kubernetes: 10–20 minutes)\n`)
+  const building = missingBinaries().length > 0 ? ' (first run on this machine: building the control-plane binaries first, several minutes)' : ''
+  process.stderr.write(`starting the test cluster ${name}${building}\n`)
   await runScript('build.sh', [])
   process.on('exit', downNow)
   process.once('SIGINT', onSignal)

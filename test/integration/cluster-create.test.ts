@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import * as k8s from '@kubernetes/client-node'
+import {parse} from 'yaml'
+
+import {KwokProvider} from '../../src/core/cluster/kwok-provider.js'
+import {generateCrds} from '../../src/core/crds/generate.js'
+import {cli} from '../helpers/cli.js'
+import {requireCluster} from '../helpers/cluster.js'
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+describe('cluster create --provider kwok (a real control plane)', function () {
+  const name = `it-create-${randomBytes(3).toString('hex')}`
+  const context = `dappmesh-${name}`
+  let dir: string
+  let kubeconfig: string
+  let kc: k8s.KubeConfig
+  let pids: number[] = []
+  let created = false
+
+  before(async function () {
+    // The shared test cluster is not used here, but this also builds the binaries (or skips).
+    await requireCluster(this)
+    dir = await mkdtemp(path.join(tmpdir(), 'dappmesh-create-'))
+    kubeconfig = path.join(dir, 'kubeconfig')
+  })
+
+  after(async function () {
+    this.timeout(120_000)
+    // Whatever a failed test left behind.
+    if (created) cli(['cluster', 'delete', '--name', name, '--kubeconfig', kubeconfig], {timeout: 120_000})
+    if (dir) await rm(dir, {recursive: true, force: true})
+  })
+
+  it('creates the cluster, writes context dappmesh-<name> and installs every CRD', function () {
+    this.timeout(600_000)
+    const result = cli(['cluster', 'create', '--provider', 'kwok', '--name', name, '--kubeconfig', kubeconfig, '--wait', '3m', '--json'], {timeout: 600_000})
+    created = true
+    assert.equal(result.code, 0, result.stderr)
+    const json = JSON.parse(result.stdout)
+    assert.equal(json.provider, 'kwok')
+    assert.equal(json.context, context)
+    assert.equal(json.kubeconfig, kubeconfig)
+    assert.match(json.server, /^https:\/\/127\.0\.0\.1:\d+$/)
+    assert.equal(json.kubernetesVersion, 'v1.36.3')
+    assert.deepEqual(json.crds, generateCrds().map((crd) => crd.metadata.name))
+    assert.match(result.stderr, /starting kwok cluster/)
+    const written = parse(readFileSync(kubeconfig, 'utf8'))
+    assert.equal(written['current-context'], context)
+  })
+
+  it('has three Ready nodes and Established CRDs', async () => {
+    assert.ok(created, 'the cluster was not created')
+    kc = new k8s.KubeConfig()
+    kc.loadFromFile(kubeconfig)
+    kc.setCurrentContext(context)
+    const nodes = await kc.makeApiClient(k8s.CoreV1Api).listNode()
+    assert.equal(nodes.items.length, 3)
+    for (const node of nodes.items) {
+      assert.ok(node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), `${node.metadata?.name} is not Ready`)
+    }
+    const crds = await kc.makeApiClient(k8s.ApiextensionsV1Api).listCustomResourceDefinition()
+    for (const expected of generateCrds()) {
+      const crd = crds.items.find((item) => item.metadata?.name === expected.metadata.name)
+      assert.ok(crd, `${expected.metadata.name} is missing`)
+      assert.ok(crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
+      assert.equal(crd.metadata?.managedFields?.[0]?.manager, 'dappmesh')
+    }
+  })
+
+  it('runs a Deployment: its pods are scheduled and Running', async function () {
+    this.timeout(120_000)
+    const apps = kc.makeApiClient(k8s.AppsV1Api)
+    const core = kc.makeApiClient(k8s.CoreV1Api)
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: {name: 'web'},
+        spec: {
+          replicas: 2,
+          selector: {matchLabels: {app: 'web'}},
+          template: {metadata: {labels: {app: 'web'}}, spec: {containers: [{name: 'web', image: 'example.invalid/web:1'}]}},
+        },
+      },
+    })
+    const pods = await eventually('two Running pods', 90_000, async () => {
+      const list = await core.listNamespacedPod({namespace: 'default', labelSelector: 'app=web'})
+      const running = list.items.filter((pod) => pod.status?.phase === 'Running' && pod.spec?.nodeName)
+      return running.length === 2 ? running : undefined
+    })
+    assert.ok(pods.every((pod) => pod.spec?.nodeName?.startsWith('node-')))
+    const deployment = await eventually('an available Deployment', 60_000, async () => {
+      const read = await apps.readNamespacedDeployment({name: 'web', namespace: 'default'})
+      return read.status?.availableReplicas === 2 ? read : undefined
+    })
+    assert.equal(deployment.status?.readyReplicas, 2)
+  })
+
+  it('lists the cluster as running, and refuses to create it twice', async () => {
+    pids = await new KwokProvider().pids(name)
+    assert.equal(pids.length, 5, 'etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok-controller')
+    assert.ok(pids.every(pidAlive))
+    const list = cli(['cluster', 'list', '--json'])
+    assert.equal(list.code, 0, list.stderr)
+    assert.deepEqual(JSON.parse(list.stdout).clusters.find((c: any) => c.name === name), {name, provider: 'kwok', status: 'running', context})
+    const again = cli(['cluster', 'create', '--provider', 'kwok', '--name', name, '--kubeconfig', kubeconfig])
+    assert.equal(again.code, 1)
+    assert.match(again.stderr, new RegExp(`a kwok cluster named ${name} already exists`))
+  })
+
+  it('deletes the cluster: no process is left and the context is gone', async function () {
+    this.timeout(120_000)
+    const result = cli(['cluster', 'delete', '--name', name, '--kubeconfig', kubeconfig, '--json'], {timeout: 120_000})
+    assert.equal(result.code, 0, result.stderr)
+    created = false
+    assert.deepEqual(JSON.parse(result.stdout), {name, provider: 'kwok', kubeconfig, context, contextRemoved: true})
+    assert.ok(pids.length > 0)
+    for (const pid of pids) assert.equal(pidAlive(pid), false, `process ${pid} is still running`)
+    const written = parse(await readFile(kubeconfig, 'utf8'))
+    assert.deepEqual(written.contexts, [])
+    const list = JSON.parse(cli(['cluster', 'list', '--json']).stdout)
+    assert.equal(list.clusters.some((c: any) => c.name === name), false)
+    const again = cli(['cluster', 'delete', '--name', name, '--kubeconfig', kubeconfig])
+    assert.equal(again.code, 1)
+    assert.match(again.stderr, /there is no kwok or kind cluster named/)
+  })
+})
