@@ -61,6 +61,7 @@ export const checkOwner: Check = (value) => {
   if (value.trim().length === 0) return `owner is empty; ${rule}`
   if (value.length > 253) return `owner is longer than 253 characters; ${rule}`
   if (value !== value.trim()) return `owner has leading or trailing spaces; ${rule}`
+  if ([...value].some((c) => c < ' ' || c === '\u007f')) return `owner must be one line of plain text; ${rule}`
   const named = NAMED_EMAIL.exec(value)
   const address = named ? named[2] : value
   if (!EMAIL.test(address)) return `${JSON.stringify(value)} is not an e-mail-like owner; ${rule}`
