@@ -323,14 +323,20 @@ describe('dappmesh init', () => {
     })
 
     it('exits 1 when the parent directory is not writable', function () {
-      if (isRoot) this.skip() // root writes through chmod 0500; the path-under-a-file test covers this as root
+      // root writes through a chmod 0500 directory, so as root the CLI runs as nobody (setpriv).
+      const asNobody = isRoot && spawnSync('setpriv', ['--version']).status === 0
+      if (isRoot && !asNobody) this.skip() // no way to drop root here; the path-under-a-file test covers the error path
+      chmodSync(tmp, 0o755)
       const parent = path.join(tmp, 'locked')
       mkdirSync(parent)
-      chmodSync(parent, 0o500)
+      chmodSync(parent, 0o555)
       try {
-        const r = cli(['init', path.join(parent, 'shop'), '--domain', 'sales', '--owner', 'a@example.com'])
-        assert.equal(r.code, 1)
-        assert.match(unwrapped(r.stderr), /cannot write .*: permission denied/)
+        const args = [BIN, 'init', path.join(parent, 'shop'), '--domain', 'sales', '--owner', 'a@example.com']
+        const [cmd, argv] = asNobody ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args]] : [process.execPath, args]
+        const r = spawnSync(cmd, argv, {encoding: 'utf8', timeout: 30_000, env: {...process.env, HOME: tmp, NO_COLOR: '1', COLUMNS: '120'}})
+        assert.equal(r.status, 1, r.stderr)
+        assert.match(unwrapped(r.stderr), /cannot write .*locked\/shop: permission denied \(at .*locked\); nothing was written/)
+        assert.doesNotMatch(r.stderr, STACK_TRACE)
         assert.deepEqual(readdirSync(parent), [])
       } finally {
         chmodSync(parent, 0o700)

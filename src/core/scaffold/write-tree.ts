@@ -95,7 +95,10 @@ async function writeNew(target: string, files: PlannedFile[]): Promise<void> {
   const createdParents = await makeDirs(path.dirname(target))
   let staging: string | undefined
   try {
-    staging = await mkdtemp(path.join(path.dirname(target), `.${path.basename(target)}.dappmesh-`))
+    staging = await mkdtemp(path.join(path.dirname(target), `.${path.basename(target)}.dappmesh-`)).catch((error: NodeJS.ErrnoException) => {
+      error.path = path.dirname(target) // the user knows the parent, not our staging name
+      throw error
+    })
     await stage(staging, files)
     await rename(staging, target)
     staging = undefined
