@@ -7,8 +7,10 @@ import {parse} from 'yaml'
 import {UsageError, UserError} from '../../src/core/errors.js'
 import {addEntity} from '../../src/core/scaffold/add-entity.js'
 import {initProject} from '../../src/core/scaffold/init.js'
+import {addEntityResultSchema} from '../../src/core/scaffold/result-schema.js'
 import {MAX_ENTITY_NAME} from '../../src/core/scaffold/names.js'
 import {type InitFlags, answersFromFlags, completeAnswers} from '../../src/core/scaffold/resolve.js'
+import {compile} from '../../src/core/validate/ajv.js'
 import {validateDirectory} from '../../src/core/validate/validate.js'
 import {ROOT, STACK_TRACE, cli} from '../helpers/cli.js'
 import {unwrapped} from '../helpers/unwrap.js'
@@ -148,11 +150,13 @@ describe('dappmesh add entity', () => {
       assert.equal(cli(['validate', dir]).code, 0)
     })
 
-    it('--dir and --json: {dir, entity, files}', async () => {
+    it('--dir and --json: {dir, entity, outputPort, files} (the documented result schema)', async () => {
       const dir = await project()
       const r = cli(['add', 'entity', 'invoices', '--dir', dir, '--json'])
       assert.equal(r.code, 0, r.stderr)
       const result = JSON.parse(r.stdout)
+      const check = compile(addEntityResultSchema)
+      assert.ok(check(JSON.parse(r.stdout)), JSON.stringify(check.errors))
       assert.equal(result.dir, dir)
       assert.equal(result.entity, 'invoices')
       assert.equal(result.files.length, 9)

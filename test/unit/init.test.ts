@@ -11,8 +11,10 @@ import {planProduct} from '../../src/core/scaffold/builders.js'
 import {checkTarget, initProject} from '../../src/core/scaffold/init.js'
 import {MAX_ENTITY_NAME, MAX_PRODUCT_NAME} from '../../src/core/scaffold/names.js'
 import {type InitFlags, answersFromFlags, completeAnswers} from '../../src/core/scaffold/resolve.js'
+import {initResultSchema} from '../../src/core/scaffold/result-schema.js'
 import {renderYaml} from '../../src/core/scaffold/template.js'
 import {writeTree} from '../../src/core/scaffold/write-tree.js'
+import {compile} from '../../src/core/validate/ajv.js'
 import {validateDirectory} from '../../src/core/validate/validate.js'
 import {BIN, STACK_TRACE, cli} from '../helpers/cli.js'
 import {unwrapped} from '../helpers/unwrap.js'
@@ -262,11 +264,13 @@ describe('dappmesh init', () => {
       assert.equal(v.code, 0, v.stdout)
     })
 
-    it('--json prints {dir, files} with the files written', () => {
+    it('--json prints {dir, files} (the documented result schema) with the files written', () => {
       const dir = path.join(tmp, 'shop')
       const r = cli(['init', dir, '--domain', 'sales', '--owner', 'a@example.com', '--json'])
       assert.equal(r.code, 0, r.stderr)
       const result = JSON.parse(r.stdout)
+      const check = compile(initResultSchema)
+      assert.ok(check(JSON.parse(r.stdout)), JSON.stringify(check.errors))
       assert.deepEqual(Object.keys(result).sort(), ['dir', 'files'])
       assert.equal(result.dir, dir)
       assert.deepEqual([...result.files].sort(), tree(dir))

@@ -8,15 +8,11 @@ import {loadProject} from '../project/load.js'
 import {STORAGE_CLASSES, type StorageClass, checkEntity} from './answers.js'
 import {type StorageRef, outputPortName, planEntity, primaryStorage} from './builders.js'
 import {findProjectRoot} from './find-root.js'
-import type {ScaffoldResult} from './init.js'
 import {entityNames} from './names.js'
+import type {AddEntityResult} from './result-schema.js'
 import {writeTree} from './write-tree.js'
 
-export interface AddEntityResult extends ScaffoldResult {
-  entity: string
-  /** The output port made for the entity, for the readers' role. */
-  outputPort: string
-}
+export type {AddEntityResult} from './result-schema.js'
 
 export async function addEntity(start: string, name: string): Promise<AddEntityResult> {
   const problem = checkEntity(name)

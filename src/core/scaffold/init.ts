@@ -5,14 +5,11 @@ import path from 'node:path'
 import {UserError} from '../errors.js'
 import type {InitAnswers} from './answers.js'
 import {planProduct} from './builders.js'
+import type {InitResult} from './result-schema.js'
 import {fileSystemError, writeTree} from './write-tree.js'
 
-export interface ScaffoldResult {
-  /** Absolute path of the project directory. */
-  dir: string
-  /** The files written, relative to dir, with forward slashes. */
-  files: string[]
-}
+/** What init wrote; its JSON shape is initResultSchema. */
+export type ScaffoldResult = InitResult
 
 /** Entries that do not make a directory "not empty" for init: a fresh `git init` is fine. */
 const IGNORED = new Set(['.git'])
