@@ -66,11 +66,16 @@ Exit codes: 0 created, 1 not written (DIR not empty, not writable), 2 usage erro
     for (const f of result.files) this.log(`  ${f}`)
     this.log('')
     this.log('Next steps:')
-    if (dir !== '.') this.log(`  cd ${dir}`)
+    if (dir !== '.') this.log(`  cd ${shellQuote(dir)}`)
     this.log('  dappmesh validate          check the product offline')
     this.log('  dappmesh cluster create    start a local Kubernetes cluster')
     this.log('  dappmesh apply             install the product into the cluster')
     this.log('  dappmesh status            see it become Ready')
     return result
   }
+}
+
+/** A path as a POSIX shell word, so the printed `cd` can be pasted. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
 }

@@ -177,7 +177,9 @@ describe('dappmesh init', () => {
       assert.equal(completeAnswers('/x/orders', {domain: 'd', owner: 'a@example.com'}, 'why').name, 'orders')
       assert.deepEqual(completeAnswers('/x/orders', {domain: 'd', owner: 'a@example.com'}, 'why').entities, ['orders'])
       assert.throws(() => completeAnswers('/x/orders', {}, 'this is not a terminal'), (e: unknown) => e instanceof UsageError && /^missing --domain, --owner: this is not a terminal/.test(e.message))
-      assert.throws(() => completeAnswers('/x/My_Project', {domain: 'd', owner: 'a@example.com'}, 'why'), (e: unknown) => e instanceof UsageError && /^missing --name, --entity/.test(e.message))
+      assert.throws(() => completeAnswers('/x/My_Project', {domain: 'd', owner: 'a@example.com'}, 'why'), (e: unknown) => e instanceof UsageError && /^missing --name \(the directory's name "My_Project" is not a valid product name\): why/.test(e.message))
+      // a product name that is no entity name (it starts with a digit) gives no default entity
+      assert.throws(() => completeAnswers('/x/2shop', {domain: 'd', owner: 'a@example.com'}, 'why'), (e: unknown) => e instanceof UsageError && /^missing --entity: why/.test(e.message))
     })
   })
 

@@ -91,10 +91,13 @@ const REQUIRED: Array<[keyof InitAnswers, string]> = [
 /** Given values over defaults; throws a usage error naming every flag still missing. */
 export function completeAnswers(dir: string, given: Partial<InitAnswers>, why: string): InitAnswers {
   const answers = {...defaultsFor(dir, given), ...given}
-  const missing = REQUIRED.filter(([key]) => answers[key] === undefined).map(([, flag]) => flag)
+  // With no name there is no default entity either; --name alone fixes both.
+  const missing = REQUIRED.filter(([key]) => answers[key] === undefined && !(key === 'entities' && answers.name === undefined)).map(([, flag]) => flag)
   if (missing.length > 0) {
     const example = missing.map((f) => `${f} ${f === '--owner' ? 'team@example.com' : 'NAME'}`).join(' ')
-    throw new UsageError(`missing ${missing.join(', ')}: ${why}, so dappmesh does not ask; pass ${missing.length === 1 ? 'it as a flag' : 'them as flags'}`, [
+    const base = path.basename(path.resolve(dir))
+    const noName = answers.name === undefined ? ` (the directory's name ${JSON.stringify(base)} is not a valid product name)` : ''
+    throw new UsageError(`missing ${missing.join(', ')}${noName}: ${why}, so dappmesh does not ask; pass ${missing.length === 1 ? 'it as a flag' : 'them as flags'}`, [
       `dappmesh init ${dir === '.' ? '' : `${dir} `}${example}`,
     ])
   }
