@@ -245,6 +245,7 @@ describe('dappmesh init', () => {
     })
     it('fail loudly on a variable with no value (a bug, not user input)', () => {
       assert.throws(() => renderYaml('a: ${nope}\n', {}), /uses \$\{nope\}, which has no value/)
+      assert.throws(() => renderYaml('${k}: 1\n', {k: 'a'}), /has \$\{…\} in a key/)
     })
     it('produce parseable YAML for every file of a product', async () => {
       const planned = await planProduct({name: 'shop', domain: 'sales', mesh: 'm', owner: 'a@example.com', entities: ['orders'], storage: {operational: 'postgresql'}, contractSpecification: 'odcs'} satisfies InitAnswers)

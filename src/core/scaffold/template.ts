@@ -65,7 +65,11 @@ function fill(doc: Document, vars: Variables, template: string): void {
       return undefined
     },
     Scalar(key, node) {
-      if (key === 'key' || typeof node.value !== 'string') return undefined
+      if (typeof node.value !== 'string') return undefined
+      if (key === 'key') {
+        if (node.value.includes('${')) throw new TemplateError(`template ${template} has \${…} in a key; only values are filled in`)
+        return undefined
+      }
       const m = EXACT.exec(node.value)
       if (m) {
         const value = lookup(vars, m[1], template)
@@ -79,8 +83,7 @@ function fill(doc: Document, vars: Variables, template: string): void {
         if (isMap(created) || isSeq(created) || isScalar(created)) created.comment = node.comment
         return created
       }
-      if (INSIDE.test(node.value)) {
-        INSIDE.lastIndex = 0
+      if (node.value.includes('${')) {
         node.value = interpolate(node.value, vars, template)
         if (node.type === 'PLAIN') node.type = undefined
       }
