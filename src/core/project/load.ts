@@ -59,7 +59,7 @@ export function fromParsedFiles(root: string, parsed: ParsedFile[]): Project {
       if (typeof kind === 'string' && kindInfo(kind) && typeof name === 'string') resources.push({kind: kind as KindName, name, object: {} as any, source, broken: true})
     }
     for (const source of file.documents) {
-      const object = source.doc.toJS({maxAliasCount: 100}) as unknown
+      const object = source.object
       if (object === null || typeof object !== 'object' || Array.isArray(object)) {
         findings.push(source.finding([], {rule: 'unknown-kind', severity: 'error', message: 'this document is not a mapping; a dappmesh resource has apiVersion, kind, metadata and spec'}))
         continue

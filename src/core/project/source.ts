@@ -1,4 +1,4 @@
-import {Document, LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node} from 'yaml'
+import {Document, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Node} from 'yaml'
 
 import {type Finding, toPointer} from '../validate/finding.js'
 
@@ -7,6 +7,12 @@ export interface Position {
   column: number
 }
 
+/**
+ * How often one anchor may be expanded when a document becomes plain data. Real projects use a
+ * handful of aliases; a "billion laughs" bomb needs many more, and is refused as a `yaml` finding.
+ */
+export const MAX_ALIAS_COUNT = 100
+
 /** One YAML document of a file, with what is needed to point back into the text. */
 export class SourceDocument {
   constructor(
@@ -14,6 +20,8 @@ export class SourceDocument {
     readonly index: number,
     readonly doc: Document.Parsed,
     private readonly lines: LineCounter,
+    /** The document as plain data (aliases expanded), converted once when the file is parsed. */
+    readonly object: unknown = undefined,
   ) {}
 
   /**
@@ -109,9 +117,38 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
     }
     // An empty document, e.g. after a trailing `---`.
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue
-    documents.push(new SourceDocument(file, index, doc, lines))
+    let object: unknown
+    try {
+      object = doc.toJS({maxAliasCount: MAX_ALIAS_COUNT})
+    } catch (error) {
+      // yaml refuses to expand an alias bomb ("billion laughs"); the document is unusable, not the run.
+      broken.push(doc)
+      const pos = lines.linePos(firstAliasOffset(doc) ?? doc.range[0])
+      findings.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        path: '',
+        rule: 'yaml',
+        severity: 'error',
+        message: `aliases expand to too much data (${firstLine((error as Error).message)}); write the values out or use fewer aliases`,
+      })
+      continue
+    }
+    documents.push(new SourceDocument(file, index, doc, lines, object))
   }
   return {file, documents, findings, broken: broken.map((doc) => new SourceDocument(file, -1, doc, lines))}
+}
+
+function firstAliasOffset(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined
+  visit(doc, {
+    Alias(_, node) {
+      if (isAlias(node) && node.range) offset = node.range[0]
+      return visit.BREAK
+    },
+  })
+  return offset
 }
 
 function firstLine(message: string): string {

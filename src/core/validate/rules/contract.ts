@@ -106,5 +106,5 @@ function documentOf(ctx: ValidationContext, r: Resource<'DataContract'>, out: Fi
     }
     return undefined
   }
-  return {document: file.documents[0].doc.toJS({maxAliasCount: 100}), source: file.documents[0], base: []}
+  return {document: file.documents[0].object, source: file.documents[0], base: []}
 }
