@@ -1,4 +1,4 @@
-import {Document, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Node} from 'yaml'
+import {Document, LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Node} from 'yaml'
 
 import {type Finding, toPointer} from '../validate/finding.js'
 
@@ -121,9 +121,11 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
     try {
       object = doc.toJS({maxAliasCount: MAX_ALIAS_COUNT})
     } catch (error) {
-      // yaml refuses to expand an alias bomb ("billion laughs"); the document is unusable, not the run.
+      // yaml refuses an alias bomb ("billion laughs") and an alias with no anchor before it, when
+      // converting: the document is unusable, not the run.
       broken.push(doc)
-      const pos = lines.linePos(firstAliasOffset(doc) ?? doc.range[0])
+      const reason = firstLine((error as Error).message)
+      const pos = lines.linePos(aliasOffset(doc) ?? doc.range[0])
       findings.push({
         file,
         line: pos.line,
@@ -131,7 +133,9 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
         path: '',
         rule: 'yaml',
         severity: 'error',
-        message: `aliases expand to too much data (${firstLine((error as Error).message)}); write the values out or use fewer aliases`,
+        message: /excessive alias count/i.test(reason)
+          ? 'aliases expand to too much data (as in a "billion laughs" attack); write the values out or use fewer aliases'
+          : `invalid YAML: ${reason}`,
       })
       continue
     }
@@ -140,15 +144,19 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
   return {file, documents, findings, broken: broken.map((doc) => new SourceDocument(file, -1, doc, lines))}
 }
 
-function firstAliasOffset(doc: Document.Parsed): number | undefined {
-  let offset: number | undefined
+/** Where aliases went wrong: the first alias with no anchor before it, else the first alias. */
+function aliasOffset(doc: Document.Parsed): number | undefined {
+  let first: Node | undefined
+  let unresolved: Node | undefined
   visit(doc, {
     Alias(_, node) {
-      if (isAlias(node) && node.range) offset = node.range[0]
+      first ??= node
+      if (node.resolve(doc) !== undefined) return undefined
+      unresolved = node
       return visit.BREAK
     },
   })
-  return offset
+  return (unresolved ?? first)?.range?.[0]
 }
 
 function firstLine(message: string): string {
