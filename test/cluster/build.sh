@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the binaries of a kwok "binary runtime" cluster from source and caches
+# Builds the binaries (and a matching kubectl) of a kwok "binary runtime" cluster from source and caches
 # them, keyed by version, under ${DAPPMESH_CACHE:-$HOME/.cache/dappmesh}/bin/<version>/.
 # Official release binaries cannot be downloaded on our machines; the Go module
 # proxy can be reached. A second run finds everything cached and takes seconds.
@@ -79,6 +79,8 @@ build_etcd
 build_kube kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
 build_kube kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
 build_kube kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
+# A kubectl of the same version: up.sh waits with it, and no kubectl on PATH is needed.
+build_kube kubectl k8s.io/kubernetes/cmd/kubectl
 
 elapsed=$((SECONDS - started))
 if (( elapsed > 5 )); then log "built in ${elapsed}s into $bin_dir"; fi

@@ -14,11 +14,6 @@ workdir="$(dappmesh_kwok_workdir)"
 mkdir -p "$workdir"
 config="$workdir/kwokctl-dappmesh.yaml"
 
-kubectl_line=""
-if command -v kubectl >/dev/null 2>&1; then
-  kubectl_line="  kubectlBinary: $(command -v kubectl)"
-fi
-
 tmp="$(mktemp "$config.XXXXXX")"
 cat >"$tmp" <<YAML
 kind: KwokctlConfiguration
@@ -33,7 +28,7 @@ options:
   kubeSchedulerBinary: $bin_dir/kube-scheduler
   etcdBinary: $bin_dir/etcd
   kwokControllerBinary: $bin_dir/kwok
-$kubectl_line
+  kubectlBinary: $bin_dir/kubectl
 YAML
 mv -f "$tmp" "$config"
 echo "$config"

@@ -59,6 +59,6 @@ started=$SECONDS
 log "creating kwok cluster $name (Kubernetes $KUBE_VERSION)"
 "${kwokctl[@]}" create cluster --name "$name" --kubeconfig "$kubeconfig" --wait "$wait" >&2
 "${kwokctl[@]}" --name "$name" scale node --replicas "$nodes" >&2
-kubectl --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout="$wait" >&2
+"$bin_dir/kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout="$wait" >&2
 created=1
 log "cluster $name is up with $nodes nodes in $((SECONDS - started))s; kubeconfig: $kubeconfig"

@@ -118,7 +118,12 @@ function runLoadsIntegrationTests(runner: any): boolean {
 
 export async function mochaGlobalSetup(this: unknown): Promise<void> {
   if (clusterDisabled() || !runLoadsIntegrationTests(this)) return
-  await ensureTestCluster()
+  try {
+    await ensureTestCluster()
+  } catch (error) {
+    // Unit tests still run; each integration suite fails in requireCluster with this error.
+    process.stderr.write(`the test cluster could not be started: ${(error as Error).message}\n`)
+  }
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {

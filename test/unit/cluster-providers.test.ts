@@ -97,10 +97,10 @@ while [ $# -gt 0 ]; do if [ "$1" = --kubeconfig ]; then printf '%s' '${kubeconfi
   })
 
   describe('kwok', () => {
-    it('says how to install kubectl when it is not on PATH', async () => {
+    it('needs bash for its scripts, and says so when it is missing', async () => {
       await assert.rejects(new KwokProvider({PATH: dir}).checkTools(), (error: unknown) => {
         assert.ok(error instanceof UserError)
-        assert.match(error.message, /needs `kubectl`/)
+        assert.match(error.message, /needs `bash`/)
         return true
       })
     })
@@ -108,7 +108,7 @@ while [ $# -gt 0 ]; do if [ "$1" = --kubeconfig ]; then printf '%s' '${kubeconfi
     it('asks for Go when the control-plane binaries are not cached and go is not on PATH', async () => {
       await assert.rejects(ensureBinaries({env: {PATH: dir, DAPPMESH_CACHE: dir}}), (error: unknown) => {
         assert.ok(error instanceof UserError)
-        assert.match(error.message, /builds kube-apiserver, .* from source on first use, and Go is not on PATH/)
+        assert.match(error.message, /builds kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, kwokctl from source on first use, and Go is not on PATH/)
         assert.ok(error.suggestions.some((s) => /install Go 1\.26/.test(s)))
         return true
       })

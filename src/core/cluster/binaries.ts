@@ -18,7 +18,7 @@ import {findOnPath} from './tools.js'
 // src/core/cluster/ and dist/core/cluster/ both sit three levels below the package root.
 export const clusterScriptsDir = fileURLToPath(new URL('../../../test/cluster/', import.meta.url))
 
-export const BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'kwok', 'kwokctl'] as const
+export const BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'etcd', 'kwok', 'kwokctl'] as const
 
 export interface Versions {
   kube: string

@@ -64,7 +64,6 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
   const context = options.context ?? contextNameFor(options.name)
   const entries = await extractEntries(parse(provided.kubeconfigYaml), context, provided.baseDir)
   await mergeIntoKubeconfig(kubeconfig, context, entries)
-  options.onProgress?.(`wrote context ${context} to ${kubeconfig}`)
 
   const loaded = await loadKubeConfig({kubeconfig, context})
   const version = await probeServer(loaded)

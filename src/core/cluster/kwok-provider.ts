@@ -20,10 +20,11 @@ export class KwokProvider implements ClusterProvider {
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
+  /** Go is checked only when binaries must be built (ensureBinaries); the scripts need bash. */
   async checkTools(): Promise<void> {
-    if (!(await findOnPath('kubectl', this.env.PATH))) {
-      throw new UserError('the kwok provider needs `kubectl`, which is not on PATH', {
-        suggestions: ['install kubectl (https://kubernetes.io/docs/tasks/tools/), e.g. apt-get install kubectl'],
+    if (!(await findOnPath('bash', this.env.PATH))) {
+      throw new UserError('the kwok provider runs shell scripts and needs `bash`, which is not on PATH', {
+        suggestions: ['install bash (e.g. apt-get install bash), or use --provider kind'],
       })
     }
   }

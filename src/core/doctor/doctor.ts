@@ -27,8 +27,8 @@ export async function runDoctor(options: KubeTarget & {env?: NodeJS.ProcessEnv} 
     if (!(error instanceof ClusterUnreachableError)) throw error
     unreachable = true
     checks.push({id: 'kube-context', title: 'Kubernetes context', status: 'fail', message: error.message, fix: error.suggestions.join('; ') || undefined})
-    checks.push({id: 'crds', title: 'dappmesh CRDs', status: 'skip', message: 'skipped: the cluster cannot be reached'})
-    checks.push({id: 'operator', title: 'dappmesh operator', status: 'skip', message: 'skipped: the cluster cannot be reached'})
+    checks.push({id: 'crds', title: 'dappmesh CRDs', status: 'skip', message: 'skipped: no reachable Kubernetes context'})
+    checks.push({id: 'operator', title: 'dappmesh operator', status: 'skip', message: 'skipped: no reachable Kubernetes context'})
   }
   checks.push(await checkBuilders(options.env))
   const failed = checks.some((check) => check.status === 'fail')
