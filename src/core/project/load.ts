@@ -1,4 +1,5 @@
-import {readFile, stat} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
+import {stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {UsageError} from '../errors.js'
@@ -27,15 +28,25 @@ export async function loadProject(dir: string): Promise<Project> {
   if (!info.isDirectory()) throw new UsageError(`${dir}: not a directory`, ['Pass the directory of a data product (the one holding dappmesh.yaml).'])
 
   const files = await listYamlFiles(root)
-  const parsed = await Promise.all(files.map(async (file) => parseYamlFile(file, await readFile(path.join(root, file), 'utf8'))))
+  // Read synchronously: a project is many small files, and one blocking read each is several
+  // times faster than a thread-pool round trip per open, stat, read and close (see bench/).
+  const parsed = files.map((file) => parseYamlFile(file, readFileSync(path.join(root, file), 'utf8')))
   // A contract document may be any YAML or JSON file (say `orders.odcs.json`), not only *.yaml.
   const known = new Set(files)
   for (const ref of contractDocumentPaths(parsed)) {
     if (known.has(ref) || ref.startsWith('../')) continue
-    const text = await readFile(path.join(root, ref), 'utf8').catch(() => undefined)
+    const text = readOptional(path.join(root, ref))
     if (text !== undefined) parsed.push(parseYamlFile(ref, text))
   }
   return fromParsedFiles(root, parsed)
+}
+
+function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
 }
 
 /** Builds a project from files already parsed; the part of loading that needs no disk. */
