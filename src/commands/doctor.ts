@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../core/cli/base-command.js'
-import type {CheckStatus} from '../core/doctor/checks.js'
+import type {CheckStatus} from '../core/doctor/result-schema.js'
 import {type DoctorReport, runDoctor} from '../core/doctor/doctor.js'
 
 const MARK: Record<CheckStatus, string> = {pass: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip'}

@@ -9,7 +9,9 @@ import * as k8s from '@kubernetes/client-node'
 import {parse} from 'yaml'
 
 import {KwokProvider} from '../../src/core/cluster/kwok-provider.js'
+import {clusterCreateResultSchema, clusterDeleteResultSchema, clusterListResultSchema} from '../../src/core/cluster/result-schema.js'
 import {generateCrds} from '../../src/core/crds/generate.js'
+import {compile} from '../../src/core/validate/ajv.js'
 import {cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 
@@ -61,6 +63,8 @@ describe('cluster create --provider kwok (a real control plane)', function () {
     created = true
     assert.equal(result.code, 0, result.stderr)
     const json = JSON.parse(result.stdout)
+    const valid = compile(clusterCreateResultSchema)
+    assert.equal(valid(json), true, JSON.stringify(valid.errors))
     assert.equal(json.provider, 'kwok')
     assert.equal(json.context, context)
     assert.equal(json.kubeconfig, kubeconfig)
@@ -125,6 +129,8 @@ describe('cluster create --provider kwok (a real control plane)', function () {
     assert.ok(pids.every(pidAlive))
     const list = cli(['cluster', 'list', '--json'])
     assert.equal(list.code, 0, list.stderr)
+    const valid = compile(clusterListResultSchema)
+    assert.equal(valid(JSON.parse(list.stdout)), true, JSON.stringify(valid.errors))
     assert.deepEqual(JSON.parse(list.stdout).clusters.find((c: any) => c.name === name), {name, provider: 'kwok', status: 'running', context})
     const again = cli(['cluster', 'create', '--provider', 'kwok', '--name', name, '--kubeconfig', kubeconfig])
     assert.equal(again.code, 1)
@@ -136,6 +142,8 @@ describe('cluster create --provider kwok (a real control plane)', function () {
     const result = cli(['cluster', 'delete', '--name', name, '--kubeconfig', kubeconfig, '--json'], {timeout: 120_000})
     assert.equal(result.code, 0, result.stderr)
     created = false
+    const valid = compile(clusterDeleteResultSchema)
+    assert.equal(valid(JSON.parse(result.stdout)), true, JSON.stringify(valid.errors))
     assert.deepEqual(JSON.parse(result.stdout), {name, provider: 'kwok', kubeconfig, context, contextRemoved: true})
     assert.ok(pids.length > 0)
     for (const pid of pids) assert.equal(pidAlive(pid), false, `process ${pid} is still running`)

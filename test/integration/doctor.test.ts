@@ -6,8 +6,10 @@ import path from 'node:path'
 import * as k8s from '@kubernetes/client-node'
 
 import {SCHEMA_HASH_ANNOTATION, generateCrds} from '../../src/core/crds/generate.js'
+import {doctorReportSchema} from '../../src/core/doctor/result-schema.js'
 import {installCrds} from '../../src/core/kube/crds-install.js'
 import {loadKubeConfig} from '../../src/core/kube/kubeconfig.js'
+import {compile} from '../../src/core/validate/ajv.js'
 import {cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 
@@ -34,6 +36,8 @@ describe('doctor against the test cluster', () => {
     const result = cli(['doctor', '--kubeconfig', kubeconfig, '--json'], {env})
     assert.equal(result.code, 0, result.stdout + result.stderr)
     const report = JSON.parse(result.stdout)
+    const valid = compile(doctorReportSchema)
+    assert.equal(valid(report), true, JSON.stringify(valid.errors))
     assert.equal(report.ok, true)
     assert.deepEqual(report.checks.map((check: any) => check.id), ['node', 'kube-context', 'crds', 'operator', 'builders'])
     const byId = Object.fromEntries(report.checks.map((check: any) => [check.id, check]))

@@ -4,6 +4,8 @@ import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
+import {doctorReportSchema} from '../../src/core/doctor/result-schema.js'
+import {compile} from '../../src/core/validate/ajv.js'
 import {cli, STACK_TRACE} from '../helpers/cli.js'
 
 /** A loopback port that nothing listens on: bind one, then close it. */
@@ -47,6 +49,8 @@ describe('doctor against an unreachable server', () => {
     const result = cli(['doctor', '--kubeconfig', kubeconfig, '--json'])
     assert.equal(result.code, 3)
     const report = JSON.parse(result.stdout)
+    const valid = compile(doctorReportSchema)
+    assert.equal(valid(report), true, JSON.stringify(valid.errors))
     assert.equal(report.ok, false)
     assert.equal(report.exitCode, 3)
     const context = report.checks.find((check: any) => check.id === 'kube-context')

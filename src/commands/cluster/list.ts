@@ -2,7 +2,7 @@ import {BaseCommand} from '../../core/cli/base-command.js'
 import {formatTable} from '../../core/cli/table.js'
 import {contextNameFor} from '../../core/cluster/create.js'
 import {listClusters} from '../../core/cluster/list.js'
-import type {ListedCluster} from '../../core/cluster/provider.js'
+import type {ClusterListResult} from '../../core/cluster/result-schema.js'
 
 export default class ClusterList extends BaseCommand {
   static override summary = 'List the local clusters of every provider (kwok, kind).'
@@ -13,7 +13,7 @@ export default class ClusterList extends BaseCommand {
     {description: 'As JSON', command: '<%= config.bin %> <%= command.id %> --json'},
   ]
 
-  async run(): Promise<{clusters: Array<ListedCluster & {context: string}>}> {
+  async run(): Promise<ClusterListResult> {
     await this.parse(ClusterList)
     const clusters = (await listClusters()).map((cluster) => ({...cluster, context: contextNameFor(cluster.name)}))
     if (clusters.length === 0) this.log('no clusters; create one with: dappmesh cluster create')

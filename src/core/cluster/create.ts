@@ -6,6 +6,9 @@ import {installCrds} from '../kube/crds-install.js'
 import {defaultKubeconfigPath, extractEntries, mergeIntoKubeconfig} from '../kube/kubeconfig-file.js'
 import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {detectProvider, type ProviderName, providerFor} from './provider.js'
+import type {CreateClusterResult} from './result-schema.js'
+
+export type {CreateClusterResult} from './result-schema.js'
 
 export interface CreateClusterOptions {
   name: string
@@ -22,15 +25,6 @@ export interface CreateClusterOptions {
   env?: NodeJS.ProcessEnv
 }
 
-export interface CreateClusterResult {
-  name: string
-  provider: ProviderName
-  context: string
-  kubeconfig: string
-  server: string
-  kubernetesVersion: string
-  crds: string[]
-}
 
 export function contextNameFor(cluster: string): string {
   return `dappmesh-${cluster}`

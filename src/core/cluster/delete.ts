@@ -3,6 +3,9 @@ import {defaultKubeconfigPath, removeFromKubeconfig} from '../kube/kubeconfig-fi
 import {contextNameFor} from './create.js'
 import {listClusters} from './list.js'
 import {type ProviderName, providerFor} from './provider.js'
+import type {DeleteClusterResult} from './result-schema.js'
+
+export type {DeleteClusterResult} from './result-schema.js'
 
 export interface DeleteClusterOptions {
   name: string
@@ -13,13 +16,6 @@ export interface DeleteClusterOptions {
   env?: NodeJS.ProcessEnv
 }
 
-export interface DeleteClusterResult {
-  name: string
-  provider: ProviderName
-  kubeconfig: string
-  context: string
-  contextRemoved: boolean
-}
 
 /** Deletes the cluster (every process or container it ran) and its context from the kubeconfig. */
 export async function deleteCluster(options: DeleteClusterOptions): Promise<DeleteClusterResult> {

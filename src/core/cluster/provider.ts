@@ -1,4 +1,7 @@
+import type {ListedCluster} from './result-schema.js'
 import {dockerEngineAnswers} from './tools.js'
+
+export type {ListedCluster} from './result-schema.js'
 
 export const PROVIDERS = ['kwok', 'kind'] as const
 export type ProviderName = (typeof PROVIDERS)[number]
@@ -18,12 +21,6 @@ export interface ProvidedCluster {
   baseDir: string
 }
 
-export interface ListedCluster {
-  name: string
-  provider: ProviderName
-  /** running: its processes or containers are up; stopped: they are not; unknown: cannot tell */
-  status: 'running' | 'stopped' | 'unknown'
-}
 
 export interface ClusterProvider {
   readonly name: ProviderName

@@ -6,17 +6,9 @@ import {SCHEMA_HASH_ANNOTATION, generateCrds} from '../crds/generate.js'
 import {dockerEngineAnswers, findOnPath} from '../cluster/tools.js'
 import {compareCrds} from '../kube/crds-install.js'
 import {type LoadedKubeConfig, kubeClient, unreachable} from '../kube/kubeconfig.js'
+import type {CheckResult} from './result-schema.js'
 
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip'
-
-export interface CheckResult {
-  id: 'node' | 'kube-context' | 'crds' | 'operator' | 'builders'
-  title: string
-  status: CheckStatus
-  message: string
-  /** how to fix it, when status is fail or warn */
-  fix?: string
-}
+export type {CheckResult, CheckStatus} from './result-schema.js'
 
 export const OPERATOR_NAMESPACE = 'dappmesh-system'
 

@@ -1,14 +1,10 @@
-import {ClusterUnreachableError, ExitCode} from '../errors.js'
+import {ClusterUnreachableError} from '../errors.js'
 import {type KubeTarget, loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {type CheckResult, checkBuilders, checkCrds, checkNode, checkOperator} from './checks.js'
+import type {DoctorReport} from './result-schema.js'
 
-export interface DoctorReport {
-  /** true when no check failed (warnings allowed) */
-  ok: boolean
-  /** 0 all passed, 3 the cluster is unreachable or the kubeconfig is unusable, 1 another check failed */
-  exitCode: ExitCode
-  checks: CheckResult[]
-}
+export type {DoctorReport} from './result-schema.js'
+
 
 /**
  * Runs every check and reports each with how to fix it. Cluster checks are skipped when the
@@ -32,7 +28,8 @@ export async function runDoctor(options: KubeTarget & {env?: NodeJS.ProcessEnv} 
   }
   checks.push(await checkBuilders(options.env))
   const failed = checks.some((check) => check.status === 'fail')
-  const exitCode = unreachable ? ExitCode.unreachable : failed ? ExitCode.failed : ExitCode.ok
+  // 3 and 1 as everywhere (DESIGN §4): unreachable or unusable kubeconfig, else a failed check.
+  const exitCode = unreachable ? 3 : failed ? 1 : 0
   return {ok: !failed, exitCode, checks}
 }
 
