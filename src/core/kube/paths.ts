@@ -1,0 +1,37 @@
+import {GROUP, KINDS, VERSION} from '../model/kinds.js'
+
+interface ResourceType {
+  /** `/api/v1` or `/apis/<group>/<version>` */
+  prefix: string
+  plural: string
+  namespaced: boolean
+}
+
+/** The types dappmesh reads or writes, so no discovery request is ever needed. */
+const TYPES = new Map<string, ResourceType>([
+  ...KINDS.map((k) => [`${GROUP}/${VERSION}/${k.kind}`, {prefix: `/apis/${GROUP}/${VERSION}`, plural: k.plural, namespaced: k.scope === 'Namespaced'}] as const),
+  ['v1/Namespace', {prefix: '/api/v1', plural: 'namespaces', namespaced: false}],
+  ['v1/Event', {prefix: '/api/v1', plural: 'events', namespaced: true}],
+  ['v1/Secret', {prefix: '/api/v1', plural: 'secrets', namespaced: true}],
+  ['v1/ConfigMap', {prefix: '/api/v1', plural: 'configmaps', namespaced: true}],
+  ['v1/Service', {prefix: '/api/v1', plural: 'services', namespaced: true}],
+  ['v1/Pod', {prefix: '/api/v1', plural: 'pods', namespaced: true}],
+  ['apiextensions.k8s.io/v1/CustomResourceDefinition', {prefix: '/apis/apiextensions.k8s.io/v1', plural: 'customresourcedefinitions', namespaced: false}],
+])
+
+export function resourceType(apiVersion: string, kind: string): ResourceType {
+  const type = TYPES.get(`${apiVersion}/${kind}`)
+  if (!type) throw new Error(`dappmesh does not know the REST path of ${apiVersion} ${kind}`)
+  return type
+}
+
+/** The collection path (no name) or the object path (with name). */
+export function resourcePath(apiVersion: string, kind: string, namespace?: string, name?: string): string {
+  const type = resourceType(apiVersion, kind)
+  const ns = type.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''
+  return `${type.prefix}${ns}/${type.plural}${name ? `/${encodeURIComponent(name)}` : ''}`
+}
+
+export function objectPath(object: {apiVersion: string; kind: string; metadata: {name: string; namespace?: string}}): string {
+  return resourcePath(object.apiVersion, object.kind, object.metadata.namespace, object.metadata.name)
+}

@@ -1,0 +1,117 @@
+import {UserError} from '../errors.js'
+import {API_VERSION, KINDS} from '../model/kinds.js'
+import {resolveRelative} from '../project/load.js'
+import type {Resource} from '../project/resource.js'
+import type {ValidationContext} from '../validate/context.js'
+import {loadValidProject} from '../validate/require-valid.js'
+import {hasContainerfile, pinnedImage, readRecordedImages} from './images.js'
+
+export const PRODUCT_LABEL = 'dappmesh.io/product'
+export const PART_OF_LABEL = 'app.kubernetes.io/part-of'
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
+
+export type Manifest = {apiVersion: string; kind: string; metadata: {name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>}; [key: string]: any}
+
+export interface RenderedProduct {
+  product: string
+  namespace: string
+  /** Cluster-scoped and shared with other products: DataMesh, DataDomain. */
+  shared: Manifest[]
+  /** The domain's namespace, which must exist before anything of the product. */
+  namespaceObject: Manifest
+  /** The product's own resources, DataProduct first, then in kind order. */
+  objects: Manifest[]
+  warnings: string[]
+}
+
+const KIND_ORDER = new Map(KINDS.map((k, i) => [k.kind, i]))
+
+/** Loads, validates and renders the product in `dir` as cluster manifests. */
+export async function renderDirectory(dir: string): Promise<RenderedProduct> {
+  const {context} = await loadValidProject(dir, 'it cannot be rendered')
+  return renderProduct(context)
+}
+
+export function renderProduct(ctx: ValidationContext): RenderedProduct {
+  const products = ctx.all('DataProduct')
+  if (products.length !== 1) {
+    throw new UserError(
+      products.length === 0 ? `${ctx.project.root} has no DataProduct` : `${ctx.project.root} has ${products.length} DataProducts (${products.map((p) => p.name).join(', ')}); a project is one product`,
+      {suggestions: ['Keep exactly one DataProduct per project, in dappmesh.yaml (dappmesh init makes one).']},
+    )
+  }
+  const product = products[0]
+  const domain = ctx.get('DataDomain', product.object.spec.domain)!
+  const namespace = domain.object.spec.namespace ?? domain.name
+  const root = ctx.project.root
+  const recorded = readRecordedImages(root)
+  const warnings: string[] = []
+  const imageOf = (entity: string): string | undefined => {
+    if (!hasContainerfile(root, entity)) return undefined
+    const {image, pinned} = pinnedImage(product.name, entity, recorded.get(entity))
+    if (!pinned) {
+      const warning = `no pushed build recorded for entity ${entity}: using ${image} (run dappmesh build --push to pin it by digest)`
+      if (!warnings.includes(warning)) warnings.push(warning)
+    }
+    return image
+  }
+  const labels = {[PRODUCT_LABEL]: product.name, [PART_OF_LABEL]: product.name, [MANAGED_BY_LABEL]: 'dappmesh'}
+
+  const shared: Manifest[] = []
+  const objects: Manifest[] = []
+  for (const r of ctx.project.resources) {
+    if (r.broken || !ctx.valid.has(r)) continue
+    const object = structuredClone(r.object) as unknown as Manifest
+    delete (object as any).status
+    if (r.kind === 'DataMesh' || r.kind === 'DataDomain') {
+      delete object.metadata.namespace
+      object.metadata.labels = {...object.metadata.labels, [MANAGED_BY_LABEL]: 'dappmesh'}
+      shared.push(object)
+      continue
+    }
+    object.metadata.namespace = namespace
+    object.metadata.labels = {...object.metadata.labels, ...labels}
+    withImages(ctx, r, object, imageOf)
+    if (r.kind === 'DataContract') inlineDocument(ctx, r, object)
+    objects.push(object)
+  }
+  objects.sort((a, b) => KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! || a.metadata.name.localeCompare(b.metadata.name))
+  shared.sort((a, b) => KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! || a.metadata.name.localeCompare(b.metadata.name))
+  const namespaceObject: Manifest = {apiVersion: 'v1', kind: 'Namespace', metadata: {name: namespace, labels: {'dappmesh.io/domain': domain.name, [MANAGED_BY_LABEL]: 'dappmesh'}}}
+  return {product: product.name, namespace, shared, namespaceObject, objects, warnings}
+}
+
+/** Fills in the images `build` makes for an entity where the project leaves them out. */
+function withImages(ctx: ValidationContext, r: Resource, object: Manifest, imageOf: (entity: string) => string | undefined): void {
+  const spec = object.spec
+  if (r.kind === 'OutputPort' && !spec.service?.image && (spec.service || spec.type === 'api')) {
+    const image = imageOf(spec.entity)
+    if (image) spec.service = {...spec.service, image}
+  } else if (r.kind === 'InputPort' && !spec.image) {
+    const image = imageOf(spec.entity)
+    if (image) spec.image = image
+  } else if (r.kind === 'DataWorkflow' && !spec.image) {
+    const flow = ctx.object('DataFlow', spec.flow)
+    const entity = flow && ctx.object('DataSchema', flow.spec.schema)?.spec.entity
+    const image = entity ? imageOf(entity) : undefined
+    if (image) spec.image = image
+  }
+}
+
+/** In the cluster a contract carries its document inline: a path on a laptop means nothing there. */
+function inlineDocument(ctx: ValidationContext, r: Resource, object: Manifest): void {
+  const ref = object.spec.documentRef?.path
+  if (ref === undefined) return
+  const file = ctx.project.contractDocuments.get(resolveRelative(r.source.file, ref))
+  if (!file || file.documents.length === 0) return
+  object.spec.document = file.documents[0].doc.toJS({maxAliasCount: 100})
+  delete object.spec.documentRef
+  object.metadata.annotations = {...object.metadata.annotations, 'dappmesh.io/document-path': ref}
+}
+
+/** Everything in apply order, as one list: shared, namespace, product. */
+export function allManifests(rendered: RenderedProduct): Manifest[] {
+  return [...rendered.shared, rendered.namespaceObject, ...rendered.objects]
+}
+
+export {API_VERSION}
