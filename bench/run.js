@@ -5,7 +5,8 @@
 // not a failure: the exit code is non-zero only when the bench itself cannot run.
 //
 // Knobs (environment): BENCH_STARTUP_RUNS (default 20), BENCH_THROUGHPUT_RUNS (7),
-// BENCH_DOCUMENTS (1000), DAPPMESH_KUBECONFORM (a kubeconform binary to use instead of building one).
+// BENCH_DOCUMENTS (1000), BENCH_DOCUMENTS_LARGE (5000, for the cost per document after start-up),
+// DAPPMESH_KUBECONFORM (a kubeconform binary to use instead of building one).
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -24,6 +25,7 @@ const intEnv = (name, fallback) => (process.env[name] ? Math.max(1, Number.parse
 const STARTUP_RUNS = intEnv('BENCH_STARTUP_RUNS', 20)
 const THROUGHPUT_RUNS = intEnv('BENCH_THROUGHPUT_RUNS', 7)
 const DOCUMENTS = intEnv('BENCH_DOCUMENTS', 1000)
+const DOCUMENTS_LARGE = intEnv('BENCH_DOCUMENTS_LARGE', 5000)
 const GOALS = {versionVsNode: 1.5, throughputVsKubeconform: 1}
 
 const log = (line) => process.stderr.write(`${line}\n`)
@@ -61,46 +63,64 @@ function checkedRun(command, args, expectExit) {
   return r.stdout
 }
 
-function throughput(work, {KINDS, API_VERSION}) {
-  const project = path.join(work, 'project')
-  const generated = generateProject(project, DOCUMENTS)
+/** Generates a valid project of at least `documents` documents and checks that both tools agree it is valid. */
+function prepare(work, name, documents, kc, {KINDS, API_VERSION}) {
+  const project = path.join(work, name)
+  const generated = generateProject(project, documents)
   log(`throughput: generated ${generated.documents} documents in ${generated.files} files (${generated.products} products)`)
-
-  // Our own answer first: the generated project must be valid, or the comparison means nothing.
+  // Both answers first: the generated project must be valid, or the comparison means nothing.
   const ours = JSON.parse(checkedRun(node, [cli, 'validate', project, '--json'], 0))
   if (!ours.valid || ours.resources !== generated.documents) {
     throw new BenchError(`dappmesh validate did not find ${generated.documents} valid resources: ${JSON.stringify({valid: ours.valid, resources: ours.resources, findings: ours.findings?.slice(0, 3)})}`)
   }
-  const cases = [{name: 'dappmesh validate --json', command: node, args: [cli, 'validate', project, '--json']}]
-
-  const kc = ensureKubeconform(log)
-  let kubeconform = {skipped: kc.skipped}
+  const cases = [{name: `dappmesh validate --json, ${generated.documents} docs`, tool: 'dappmesh', documents: generated.documents, command: node, args: [cli, 'validate', project, '--json']}]
+  let summary
   if (kc.binary) {
     const location = exportSchemas(KINDS, path.join(work, 'schemas'), API_VERSION)
     const args = ['-strict', '-summary', '-schema-location', location, project]
-    const summary = parseSummary(checkedRun(kc.binary, args, 0))
+    summary = parseSummary(checkedRun(kc.binary, args, 0))
     if (!summary || summary.valid !== generated.documents) throw new BenchError(`kubeconform did not find ${generated.documents} valid resources: ${JSON.stringify(summary)}`)
-    kubeconform = {binary: kc.binary, version: kc.version, schemaLocation: location, summary}
-    cases.push({name: 'kubeconform -strict', command: kc.binary, args})
-  } else {
-    log(`kubeconform skipped: ${kc.skipped}`)
+    cases.push({name: `kubeconform -strict, ${generated.documents} docs`, tool: 'kubeconform', documents: generated.documents, command: kc.binary, args})
   }
+  return {project, generated, cases, kubeconformSummary: summary}
+}
 
+function throughput(work, kinds) {
+  const kc = ensureKubeconform(log)
+  if (!kc.binary) log(`kubeconform skipped: ${kc.skipped}`)
+  const main = prepare(work, 'project', DOCUMENTS, kc, kinds)
+  const large = prepare(work, 'large', DOCUMENTS_LARGE, kc, kinds)
+  const cases = [...main.cases, ...large.cases]
   log(`throughput: ${cases.length} cases x ${THROUGHPUT_RUNS} runs, interleaved`)
   const samples = interleave(cases, {runs: THROUGHPUT_RUNS, warmup: 1})
-  const stats = Object.fromEntries(
-    Object.entries(samples).map(([k, v]) => {
-      const s = summarize(v)
-      return [k, {...s, documentsPerSecond: Math.round((generated.documents / s.median) * 1000)}]
-    }),
-  )
-  const phases = JSON.parse(checkedRun(node, [path.join(root, 'bench/lib/phases.js'), project], 0))
-  const result = {generated, kubeconform, cases: stats, phases}
-  if (stats['kubeconform -strict']) {
-    result.ratio = ratio(stats['dappmesh validate --json'].documentsPerSecond, stats['kubeconform -strict'].documentsPerSecond)
+  const stats = {}
+  for (const c of cases) {
+    const s = summarize(samples[c.name])
+    stats[c.name] = {tool: c.tool, documents: c.documents, ...s, documentsPerSecond: Math.round((c.documents / s.median) * 1000)}
+  }
+  const of = (tool, size) => Object.values(stats).find((s) => s.tool === tool && s.documents === size.generated.documents)
+  // What one more document costs once start-up is paid: the slope between the two sizes.
+  const marginal = (tool) => {
+    const a = of(tool, main)
+    const b = of(tool, large)
+    return a && b && b.median > a.median ? Math.round(((b.documents - a.documents) / (b.median - a.median)) * 1000) : undefined
+  }
+  const phases = JSON.parse(checkedRun(node, [path.join(root, 'bench/lib/phases.js'), main.project], 0))
+  const result = {
+    generated: main.generated,
+    large: large.generated,
+    kubeconform: kc.binary ? {binary: kc.binary, version: kc.version, summary: main.kubeconformSummary} : {skipped: kc.skipped},
+    precompiledValidators: existsSync(path.join(root, 'dist/core/validate/validators.generated.cjs')),
+    cases: stats,
+    marginalDocumentsPerSecond: {dappmesh: marginal('dappmesh'), kubeconform: marginal('kubeconform')},
+    phases,
+  }
+  if (kc.binary) {
+    result.ratio = ratio(of('dappmesh', main).documentsPerSecond, of('kubeconform', main).documentsPerSecond)
+    result.ratioLarge = ratio(of('dappmesh', large).documentsPerSecond, of('kubeconform', large).documentsPerSecond)
     if (result.ratio < GOALS.throughputVsKubeconform) {
       log('throughput: below kubeconform; profiling one run of dappmesh validate')
-      result.profile = profile([cli, 'validate', project, '--json'], {root})
+      result.profile = profile([cli, 'validate', main.project, '--json'], {root})
     }
   }
   return result
@@ -160,7 +180,7 @@ function print(r) {
     ),
   )
   const tp = r.throughput
-  out.push('', `Validation throughput: ${tp.generated.documents} documents in ${tp.generated.files} files (whole process, median)`)
+  out.push('', `Validation throughput (whole process, median of interleaved runs)`)
   out.push(
     table(
       ['case', 'median', 'p25–p75', 'documents/s'],
@@ -168,14 +188,17 @@ function print(r) {
     ),
   )
   if (tp.ratio !== undefined) {
-    out.push(`dappmesh / kubeconform throughput: ${tp.ratio.toFixed(2)}x (goal ≥ ${GOALS.throughputVsKubeconform}x: ${r.goals.throughputMet ? 'met' : 'MISSED'})`)
+    out.push(`dappmesh / kubeconform throughput at ${tp.generated.documents} documents: ${tp.ratio.toFixed(2)}x (goal ≥ ${GOALS.throughputVsKubeconform}x: ${r.goals.throughputMet ? 'met' : 'MISSED'}); at ${tp.large.documents}: ${tp.ratioLarge.toFixed(2)}x`)
   } else {
     out.push(`kubeconform comparison skipped: ${tp.kubeconform.skipped}`)
   }
+  const m = tp.marginalDocumentsPerSecond
+  out.push(`documents/s once start-up is paid (slope between the two sizes): dappmesh ${m.dappmesh ?? 'n/a'}, kubeconform ${m.kubeconform ?? 'n/a'}`)
   const p = tp.phases
   out.push(
-    `inside one process: imports ${fmt(p.importMs)}; cold load+parse ${fmt(p.cold.loadMs)}, rules ${fmt(p.cold.rulesMs)} (includes compiling validators); warm load+parse ${fmt(p.warm.loadMs)}, rules ${fmt(p.warm.rulesMs)}`,
+    `inside one process (${tp.generated.documents} docs): imports ${fmt(p.importMs)}; cold load+parse ${fmt(p.cold.loadMs)}, rules ${fmt(p.cold.rulesMs)}; warm load+parse ${fmt(p.warm.loadMs)}, rules ${fmt(p.warm.rulesMs)}`,
   )
+  out.push(`validators precompiled at build time: ${tp.precompiledValidators ? 'yes' : 'no (dist/core/validate/validators.generated.cjs missing; they are compiled on every run)'}`)
   if (tp.profile?.byPackage) {
     out.push(`profile of one run (${fmt(tp.profile.totalMs)}), self time by package: ${tp.profile.byPackage.map((b) => `${b.name} ${b.ms}`).join(', ')}`)
   }
