@@ -37,7 +37,7 @@ describe('crds', () => {
     }
     const storage = crds.find((c) => c.spec.names.kind === 'DataStorage')!.spec.versions[0].schema.openAPIV3Schema.properties.spec
     assert.deepEqual(storage.required, ['class', 'engine'])
-    assert.match(storage['x-kubernetes-validations'][0].rule, /self\['class'\] == 'operational' && self\.engine in \['postgresql', 'surrealdb', 'tidb'\]/)
+    assert.match(storage['x-kubernetes-validations'][0].rule, /self\.class == 'operational' && self\.engine in \['postgresql', 'surrealdb', 'tidb'\]/)
   })
 
   it('prints YAML documents by default and a List with -o json', () => {

@@ -77,8 +77,27 @@ export class KubeRest {
     })
   }
 
-  /** One request; a non-2xx answer becomes a KubeApiError carrying the server's own message. */
+  /**
+   * One request; a non-2xx answer becomes a KubeApiError carrying the server's own message.
+   * "Try again" answers (429, 503: a new CRD's storage initializing, an overloaded server) are
+   * retried with exponential backoff, honouring Retry-After, for up to about 30 seconds.
+   */
   async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    let delay = 100
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(method, path, options)
+      } catch (error) {
+        const retryable = error instanceof KubeApiError && (error.status === 429 || error.status === 503)
+        if (!retryable || attempt >= 12 || options.signal?.aborted) throw error
+        const after = Number((error as KubeApiError).body?.details?.retryAfterSeconds)
+        await new Promise((resolve) => setTimeout(resolve, Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 5000) : delay))
+        delay = Math.min(delay * 2, 5000)
+      }
+    }
+  }
+
+  private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const res = await this.send(method, path, options)
     const chunks: Buffer[] = []
     for await (const chunk of res) chunks.push(chunk as Buffer)

@@ -8,7 +8,7 @@ export const ENGINES = {
 
 const allEngines = [...ENGINES.operational, ...ENGINES.analytics, ...ENGINES.object] as const
 const engineRule = (Object.keys(ENGINES) as Array<keyof typeof ENGINES>)
-  .map((c) => `(self['class'] == '${c}' && self.engine in [${ENGINES[c].map((e) => `'${e}'`).join(', ')}])`)
+  .map((c) => `(self.class == '${c}' && self.engine in [${ENGINES[c].map((e) => `'${e}'`).join(', ')}])`)
   .join(' || ')
 
 export const dataStorageSchema = resourceSchema(

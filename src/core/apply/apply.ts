@@ -1,0 +1,180 @@
+import {UserError} from '../errors.js'
+import {FIELD_MANAGER} from '../kube/crds-install.js'
+import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
+import {objectPath, resourcePath} from '../kube/paths.js'
+import {KubeApiError, KubeRest} from '../kube/rest.js'
+import {API_VERSION, KINDS} from '../model/kinds.js'
+import {type Manifest, PRODUCT_LABEL, type RenderedProduct, renderDirectory} from '../render/render.js'
+import {type CrdAction, ensureCrds} from './crds.js'
+import {INVENTORY_ANNOTATION, inventoryOf, parseInventory} from './inventory.js'
+import {mapPool} from './pool.js'
+import {waitForProduct} from './wait.js'
+
+export type ObjectAction = 'created' | 'configured' | 'unchanged' | 'pruned'
+
+export interface AppliedObject {
+  kind: string
+  name: string
+  namespace?: string
+  action: ObjectAction
+}
+
+export interface ApplyOptions extends KubeTarget {
+  dir: string
+  dryRun?: 'none' | 'client' | 'server'
+  forceConflicts?: boolean
+  prune?: boolean
+  installCrds?: boolean
+  wait?: boolean
+  timeoutMs?: number
+  concurrency?: number
+  onProgress?: (message: string) => void
+}
+
+export interface ApplyResult {
+  product: string
+  namespace: string
+  context?: string
+  server?: string
+  dryRun: 'none' | 'client' | 'server'
+  crds: CrdAction | 'skipped'
+  objects: AppliedObject[]
+  warnings: string[]
+  ready?: boolean
+}
+
+const PRODUCT_KINDS = KINDS.filter((k) => k.scope === 'Namespaced')
+
+/**
+ * Installs a product: validate → CRDs → namespace → a server-side dry run of everything (so a
+ * conflict or an admission error writes nothing of the product) → server-side apply in order
+ * (shared mesh and domain, the DataProduct with its inventory, then the rest concurrently) →
+ * prune → wait. A second apply of an unchanged project writes nothing and says `unchanged`.
+ */
+export async function applyProduct(options: ApplyOptions): Promise<ApplyResult> {
+  const dryRun = options.dryRun ?? 'none'
+  const progress = options.onProgress ?? (() => {})
+  const rendered = await renderDirectory(options.dir)
+  const product = productWithInventory(rendered)
+  const base = {product: rendered.product, namespace: rendered.namespace, dryRun, warnings: rendered.warnings}
+
+  if (dryRun === 'client') {
+    const objects = [...rendered.shared, rendered.namespaceObject, product, ...rest(rendered)].map((o) => described(o, 'configured'))
+    return {...base, crds: 'skipped', objects}
+  }
+
+  const loaded = await loadKubeConfig(options)
+  const client = await KubeRest.create(loaded, {maxSockets: options.concurrency ?? 16})
+  try {
+    await client.get('/version')
+    const timeoutMs = options.timeoutMs ?? 300_000
+    const crds = dryRun === 'server' ? 'skipped' : await ensureCrds(client, {install: options.installCrds ?? true, timeoutMs, onProgress: progress})
+    if (dryRun === 'server' && crds === 'skipped') await ensureCrds(client, {install: false, timeoutMs}).catch((error) => {
+      throw new UserError(`${(error as Error).message}`, {suggestions: ['A server-side dry run needs the CRDs: run dappmesh apply once without --dry-run, or dappmesh crds | kubectl apply --server-side -f -']})
+    })
+
+    const existing = await existingObjects(client, rendered)
+    const apply = (o: Manifest, dry: boolean) => applyOne(client, o, {dryRun: dry, force: options.forceConflicts ?? false})
+
+    // The namespace first (a dry run cannot place objects in a namespace that does not exist).
+    const namespaceExisted = existing.has(key(rendered.namespaceObject))
+    if (dryRun === 'none' || namespaceExisted) await apply(rendered.namespaceObject, dryRun === 'server')
+
+    const ordered = [...rendered.shared, product, ...rest(rendered)]
+    if (dryRun === 'none') {
+      progress(`checking ${ordered.length} objects with a server-side dry run`)
+      await mapPool(ordered, options.concurrency ?? 16, (o) => apply(o, true))
+    }
+    progress(`${dryRun === 'server' ? 'dry-run applying' : 'applying'} ${ordered.length} objects to ${rendered.namespace} (context ${loaded.context})`)
+    const results: AppliedObject[] = [described(rendered.namespaceObject, namespaceExisted ? 'unchanged' : 'created')]
+    const record = (o: Manifest, after: any) => {
+      const before = existing.get(key(o))
+      const action: ObjectAction = !before ? 'created' : before.metadata.resourceVersion === after?.metadata?.resourceVersion ? 'unchanged' : 'configured'
+      results.push(described(o, action))
+      if (action !== 'unchanged') progress(`${o.kind}/${o.metadata.name} ${action}`)
+    }
+    // Shared objects and the DataProduct in order; everything else concurrently.
+    const dry = dryRun === 'server'
+    for (const o of [...rendered.shared, product]) record(o, await apply(o, dry))
+    const others = rest(rendered)
+    const applied = await mapPool(others, options.concurrency ?? 16, (o) => apply(o, dry))
+    others.forEach((o, i) => record(o, applied[i]))
+
+    if (options.prune) results.push(...(await prune(client, rendered, existing, dry, progress)))
+    const result: ApplyResult = {...base, context: loaded.context, server: loaded.server, crds, objects: results}
+    if (options.wait && dryRun === 'none') {
+      progress(`waiting for DataProduct ${rendered.namespace}/${rendered.product} to be Ready`)
+      await waitForProduct(client, rendered.namespace, rendered.product, {timeoutMs, onProgress: progress})
+      result.ready = true
+    }
+    return result
+  } finally {
+    client.close()
+  }
+}
+
+function rest(rendered: RenderedProduct): Manifest[] {
+  return rendered.objects.filter((o) => o.kind !== 'DataProduct')
+}
+
+function productWithInventory(rendered: RenderedProduct): Manifest {
+  const product = rendered.objects.find((o) => o.kind === 'DataProduct')!
+  return {...product, metadata: {...product.metadata, annotations: {...product.metadata.annotations, [INVENTORY_ANNOTATION]: JSON.stringify(inventoryOf(rendered.objects))}}}
+}
+
+function key(o: {kind: string; metadata: {name: string; namespace?: string}}): string {
+  return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`
+}
+
+function described(o: Manifest, action: ObjectAction): AppliedObject {
+  return {kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? {namespace: o.metadata.namespace} : {}), action}
+}
+
+/** What is in the cluster now: one LIST per product kind (by label), and a GET per shared object. */
+async function existingObjects(client: KubeRest, rendered: RenderedProduct): Promise<Map<string, any>> {
+  const out = new Map<string, any>()
+  const lists = await Promise.all(
+    PRODUCT_KINDS.map((k) => client.get<{items: any[]}>(resourcePath(API_VERSION, k.kind, rendered.namespace), {labelSelector: `${PRODUCT_LABEL}=${rendered.product}`}).catch((error) => {
+      if (error instanceof KubeApiError && error.status === 404) return {items: []}
+      throw error
+    })),
+  )
+  for (const [i, list] of lists.entries()) for (const item of list.items) out.set(key({...item, kind: PRODUCT_KINDS[i].kind}), {...item, kind: PRODUCT_KINDS[i].kind})
+  const singles = await Promise.all([...rendered.shared, rendered.namespaceObject].map((o) => client.find(objectPath(o))))
+  for (const item of singles) if (item) out.set(key(item), item)
+  return out
+}
+
+async function applyOne(client: KubeRest, object: Manifest, options: {dryRun: boolean; force: boolean}): Promise<any> {
+  try {
+    return await client.apply(objectPath(object), object, {fieldManager: FIELD_MANAGER, force: options.force, dryRun: options.dryRun})
+  } catch (error) {
+    if (!(error instanceof KubeApiError)) throw error
+    const what = `${object.kind}/${object.metadata.name}${object.metadata.namespace ? ` in ${object.metadata.namespace}` : ''}`
+    if (error.status === 409) {
+      throw new UserError(`conflict applying ${what}: ${error.message}`, {
+        suggestions: ['Another field manager owns these fields. Rerun with --force-conflicts to take them over, or change them through their owner.'],
+      })
+    }
+    if (error.status === 403) throw new UserError(`forbidden applying ${what}: ${error.message}`, {suggestions: ['Ask for RBAC permission to patch this resource, or use another --context.']})
+    throw new UserError(`the API server refused ${what} (HTTP ${error.status}${error.reason ? ` ${error.reason}` : ''}): ${error.message}`)
+  }
+}
+
+/** Deletes what the previous inventory listed, still carries the product label, and left the project. */
+async function prune(client: KubeRest, rendered: RenderedProduct, existing: Map<string, any>, dryRun: boolean, progress: (m: string) => void): Promise<AppliedObject[]> {
+  const current = existing.get(key({kind: 'DataProduct', metadata: {name: rendered.product, namespace: rendered.namespace}}))
+  const previous = parseInventory(current?.metadata?.annotations)
+  const wanted = new Set(inventoryOf(rendered.objects))
+  const doomed = [...existing.values()].filter((o) => {
+    const id = `${o.kind}/${o.metadata.name}`
+    return o.metadata.namespace === rendered.namespace && o.metadata.labels?.[PRODUCT_LABEL] === rendered.product && previous.has(id) && !wanted.has(id) && o.kind !== 'DataProduct'
+  })
+  await mapPool(doomed, 8, async (o) => {
+    await client.delete(objectPath({...o, apiVersion: API_VERSION}), {dryRun}).catch((error) => {
+      if (!(error instanceof KubeApiError && error.status === 404)) throw error
+    })
+    progress(`${o.kind}/${o.metadata.name} pruned`)
+  })
+  return doomed.map((o) => ({kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace, action: 'pruned' as const}))
+}
