@@ -58,7 +58,7 @@ export async function waitEstablished(loaded: LoadedKubeConfig, names: string[],
   if (pending.size === 0) return
 
   const watch = new k8s.Watch(loaded.kc)
-  let controller: AbortController | undefined
+  let started: Promise<AbortController> | undefined
   let timer: NodeJS.Timeout | undefined
   try {
     await new Promise<void>((resolve, reject) => {
@@ -75,15 +75,13 @@ export async function waitEstablished(loaded: LoadedKubeConfig, names: string[],
         if (pending.size === 0) return
         reject(error ? unreachable(loaded, error) : new Error('the watch on CustomResourceDefinitions ended early'))
       }
-      watch
-        .watch(CRD_PATH, {resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true}, onEvent, onDone)
-        .then((abort) => {
-          controller = abort
-        })
-        .catch((error: unknown) => reject(unreachable(loaded, error)))
+      started = watch.watch(CRD_PATH, {resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true}, onEvent, onDone)
+      started.catch((error: unknown) => reject(unreachable(loaded, error)))
     })
   } finally {
     clearTimeout(timer)
+    // Close the watch even when it was still connecting, or it would hold the process open.
+    const controller = await started?.catch(() => undefined)
     controller?.abort()
   }
 }

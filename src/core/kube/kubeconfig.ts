@@ -1,4 +1,6 @@
 import {existsSync} from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
 
 import type {KubeConfig} from '@kubernetes/client-node'
 
@@ -68,21 +70,36 @@ export interface ServerVersion {
 /**
  * Asks the API server for its version: the cheapest request that proves the server answers and
  * accepts our credentials. Any failure becomes ClusterUnreachableError naming the server URL.
+ * Plain node:https with the kubeconfig's TLS and auth, so a server that never answers is given
+ * up on (the socket destroyed) after timeoutMs instead of holding the process open.
  */
 export async function probeServer(loaded: LoadedKubeConfig, timeoutMs = 10_000): Promise<ServerVersion> {
-  const k8s = await kubeClient()
-  const api = loaded.kc.makeApiClient(k8s.VersionApi)
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(timeoutMs / 1000)}s`)), timeoutMs)
-  })
+  const options: https.RequestOptions = {}
   try {
-    const info = await Promise.race([api.getCode(), timeout])
-    return {gitVersion: info.gitVersion}
+    await loaded.kc.applyToHTTPSOptions(options)
   } catch (error) {
+    throw new ClusterUnreachableError(`cannot use the credentials of context ${loaded.context}: ${(error as Error).message}`, ['fix the user entry of that context in the kubeconfig'], error)
+  }
+  const url = new URL('/version', loaded.server)
+  const get = url.protocol === 'http:' ? http.get : https.get
+  const answer = await new Promise<{status: number; body: string}>((resolve, reject) => {
+    const request = get(url, {...options, timeout: timeoutMs}, (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => (body += chunk))
+      response.on('end', () => resolve({status: response.statusCode ?? 0, body}))
+      response.on('error', reject)
+    })
+    request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer within ${Math.round(timeoutMs / 1000)}s`), {code: 'ETIMEDOUT'})))
+    request.on('error', reject)
+  }).catch((error: unknown) => {
     throw unreachable(loaded, error)
-  } finally {
-    clearTimeout(timer)
+  })
+  if (answer.status !== 200) throw unreachable(loaded, Object.assign(new Error(`HTTP ${answer.status}`), {code: answer.status}))
+  try {
+    return {gitVersion: String(JSON.parse(answer.body).gitVersion)}
+  } catch {
+    throw unreachable(loaded, new Error('the answer to /version is not JSON; is this a Kubernetes API server?'))
   }
 }
 
