@@ -396,6 +396,11 @@ const SPECIAL: Mutant[] = [
   {description: 'a resource that is a bare string', files: withFile(BASE, 'scalar.yaml', 'just a string\n'), invalid: true},
   {description: 'a merge key (<<) pulling in an anchor', files: withFile(BASE, 'storage/analytics.yaml', storage('analytics', '  base: &b {size: 1Gi}\n  <<: *b')), invalid: true},
   {description: 'a tag that is not a YAML 1.2 core tag', files: withFile(BASE, 'storage/analytics.yaml', storage('analytics', '  size: !!binary aGVsbG8=')), invalid: true},
+  ...['.', '..', 'contracts.yaml', 'input.yaml', 'Containerfile', '../../../../etc/hostname', '/etc/hostname'].map((ref) => ({
+    description: `a documentRef.path of ${JSON.stringify(ref)}`,
+    files: withFile(BASE, 'services/orders/contracts.yaml', base('services/orders/contracts.yaml').replace('path: orders-clean.odcs.yaml', `path: ${JSON.stringify(ref)}`)),
+    invalid: true,
+  })),
   {description: 'a DataFlow whose transitions reference themselves', files: withFile(BASE, 'model/orders/flow.yaml', base('model/orders/flow.yaml').replace('from: [raw]', 'from: [raw, clean]')), invalid: true},
 ]
 
