@@ -29,3 +29,8 @@ export const STACK_TRACE = /\n\s+at .+[(\s]\S+:\d+:\d+\)?/
 export function fixture(...parts: string[]): string {
   return path.join(ROOT, 'test/fixtures', ...parts)
 }
+
+/** oclif wraps error messages and prefixes each line with ` ›   `; this undoes the wrapping for matching. */
+export function flat(text: string): string {
+  return text.replace(/ *\n › {3}/g, ' ').replace(/^ › {3}/gm, '').replace(/ +/g, ' ')
+}

@@ -55,10 +55,10 @@ export async function applyProduct(options: ApplyOptions): Promise<ApplyResult> 
   const dryRun = options.dryRun ?? 'none'
   const progress = options.onProgress ?? (() => {})
   const rendered = await renderDirectory(options.dir)
-  const product = productWithInventory(rendered)
-  const base = {product: rendered.product, namespace: rendered.namespace, dryRun, warnings: rendered.warnings}
+  const base = {product: rendered.product, namespace: rendered.namespace, dryRun, warnings: [...rendered.warnings]}
 
   if (dryRun === 'client') {
+    const product = productWithInventory(rendered, [])
     const objects = [...rendered.shared, rendered.namespaceObject, product, ...rest(rendered)].map((o) => described(o, 'configured'))
     return {...base, crds: 'skipped', objects}
   }
@@ -74,6 +74,9 @@ export async function applyProduct(options: ApplyOptions): Promise<ApplyResult> 
     })
 
     const existing = await existingObjects(client, rendered)
+    const leftovers = leftOver(rendered, existing)
+    // Without --prune, what left the project stays in the inventory, so a later --prune finds it.
+    const product = productWithInventory(rendered, options.prune ? [] : leftovers)
     const apply = (o: Manifest, dry: boolean) => applyOne(client, o, {dryRun: dry, force: options.forceConflicts ?? false})
 
     // The namespace first (a dry run cannot place objects in a namespace that does not exist).
@@ -89,18 +92,27 @@ export async function applyProduct(options: ApplyOptions): Promise<ApplyResult> 
     const results: AppliedObject[] = [described(rendered.namespaceObject, namespaceExisted ? 'unchanged' : 'created')]
     const record = (o: Manifest, after: any) => {
       const before = existing.get(key(o))
-      const action: ObjectAction = !before ? 'created' : before.metadata.resourceVersion === after?.metadata?.resourceVersion ? 'unchanged' : 'configured'
+      const action: ObjectAction = !before ? 'created' : sameObject(before, after, dryRun === 'server') ? 'unchanged' : 'configured'
       results.push(described(o, action))
       if (action !== 'unchanged') progress(`${o.kind}/${o.metadata.name} ${action}`)
     }
     // Shared objects and the DataProduct in order; everything else concurrently.
     const dry = dryRun === 'server'
+    if (dry && !namespaceExisted) {
+      // Nothing can be dry-run into a namespace that does not exist yet: check the shared objects
+      // and the namespace, and report the product's objects as to be created.
+      await apply(rendered.namespaceObject, true)
+      for (const o of rendered.shared) record(o, await apply(o, true))
+      for (const o of [product, ...rest(rendered)]) results.push(described(o, 'created'))
+      base.warnings.push(`namespace ${rendered.namespace} does not exist yet, so the server could not check the product's own objects`)
+      return {...base, context: loaded.context, server: loaded.server, crds, objects: results}
+    }
     for (const o of [...rendered.shared, product]) record(o, await apply(o, dry))
     const others = rest(rendered)
     const applied = await mapPool(others, options.concurrency ?? 16, (o) => apply(o, dry))
     others.forEach((o, i) => record(o, applied[i]))
 
-    if (options.prune) results.push(...(await prune(client, rendered, existing, dry, progress)))
+    if (options.prune) results.push(...(await prune(client, leftovers, dry, progress)))
     const result: ApplyResult = {...base, context: loaded.context, server: loaded.server, crds, objects: results}
     if (options.wait && dryRun === 'none') {
       progress(`waiting for DataProduct ${rendered.namespace}/${rendered.product} to be Ready`)
@@ -117,9 +129,20 @@ function rest(rendered: RenderedProduct): Manifest[] {
   return rendered.objects.filter((o) => o.kind !== 'DataProduct')
 }
 
-function productWithInventory(rendered: RenderedProduct): Manifest {
+function productWithInventory(rendered: RenderedProduct, leftovers: any[]): Manifest {
   const product = rendered.objects.find((o) => o.kind === 'DataProduct')!
-  return {...product, metadata: {...product.metadata, annotations: {...product.metadata.annotations, [INVENTORY_ANNOTATION]: JSON.stringify(inventoryOf(rendered.objects))}}}
+  const inventory = [...new Set([...inventoryOf(rendered.objects), ...leftovers.map((o) => `${o.kind}/${o.metadata.name}`)])].sort()
+  return {...product, metadata: {...product.metadata, annotations: {...product.metadata.annotations, [INVENTORY_ANNOTATION]: JSON.stringify(inventory)}}}
+}
+
+/**
+ * Whether applying changed the object. A real apply that changes nothing keeps the
+ * resourceVersion; a dry run never bumps it, so there the content is compared instead.
+ */
+function sameObject(before: any, after: any, dryRun: boolean): boolean {
+  if (!dryRun) return before.metadata.resourceVersion === after?.metadata?.resourceVersion
+  const content = (o: any) => JSON.stringify([o?.spec, o?.metadata?.labels ?? {}, o?.metadata?.annotations ?? {}])
+  return content(before) === content(after)
 }
 
 function key(o: {kind: string; metadata: {name: string; namespace?: string}}): string {
@@ -161,15 +184,18 @@ async function applyOne(client: KubeRest, object: Manifest, options: {dryRun: bo
   }
 }
 
-/** Deletes what the previous inventory listed, still carries the product label, and left the project. */
-async function prune(client: KubeRest, rendered: RenderedProduct, existing: Map<string, any>, dryRun: boolean, progress: (m: string) => void): Promise<AppliedObject[]> {
+/** Objects the previous inventory listed that still carry the product label and left the project. */
+function leftOver(rendered: RenderedProduct, existing: Map<string, any>): any[] {
   const current = existing.get(key({kind: 'DataProduct', metadata: {name: rendered.product, namespace: rendered.namespace}}))
   const previous = parseInventory(current?.metadata?.annotations)
   const wanted = new Set(inventoryOf(rendered.objects))
-  const doomed = [...existing.values()].filter((o) => {
+  return [...existing.values()].filter((o) => {
     const id = `${o.kind}/${o.metadata.name}`
     return o.metadata.namespace === rendered.namespace && o.metadata.labels?.[PRODUCT_LABEL] === rendered.product && previous.has(id) && !wanted.has(id) && o.kind !== 'DataProduct'
   })
+}
+
+async function prune(client: KubeRest, doomed: any[], dryRun: boolean, progress: (m: string) => void): Promise<AppliedObject[]> {
   await mapPool(doomed, 8, async (o) => {
     await client.delete(objectPath({...o, apiVersion: API_VERSION}), {dryRun}).catch((error) => {
       if (!(error instanceof KubeApiError && error.status === 404)) throw error

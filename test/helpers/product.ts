@@ -1,0 +1,36 @@
+import {randomBytes} from 'node:crypto'
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import {ROOT} from './cli.js'
+
+export interface ProductCopy {
+  dir: string
+  domain: string
+  namespace: string
+  remove: () => void
+  edit: (file: string, change: (text: string) => string) => void
+}
+
+/**
+ * A private copy of examples/orders whose DataDomain and namespace are unique, so tests that
+ * apply products to the shared test cluster never touch each other's objects.
+ */
+export function orderProduct(prefix = 't'): ProductCopy {
+  const id = `${prefix}-${randomBytes(3).toString('hex')}`
+  const base = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-product-'))
+  const dir = path.join(base, 'orders')
+  cpSync(path.join(ROOT, 'examples/orders'), dir, {recursive: true})
+  const edit = (file: string, change: (text: string) => string) => {
+    const full = path.join(dir, file)
+    const before = readFileSync(full, 'utf8')
+    const after = change(before)
+    if (after === before) throw new Error(`edit of ${file} changed nothing`)
+    writeFileSync(full, after)
+  }
+  edit('mesh/domain.yaml', (t) => t.replace('name: sales', `name: ${id}`).replace('namespace: sales', `namespace: ${id}`))
+  edit('dappmesh.yaml', (t) => t.replace('domain: sales', `domain: ${id}`))
+  edit('mesh/roles.yaml', (t) => t.replace('namespace: sales', `namespace: ${id}`))
+  return {dir, domain: id, namespace: id, edit, remove: () => rmSync(base, {recursive: true, force: true})}
+}

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {rmSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
+import {requireCluster} from '../helpers/cluster.js'
+import {type ProductCopy, orderProduct} from '../helpers/product.js'
+
+describe('dappmesh apply (real control plane)', function () {
+  let kubeconfig: string
+  const products: ProductCopy[] = []
+  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8'})
+  const resourceVersions = (ns: string) =>
+    JSON.parse(kubectl('get', 'dappmesh', '-n', ns, '-o', 'json')).items.map((o: any) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort()
+  const fresh = () => {
+    const p = orderProduct()
+    products.push(p)
+    return p
+  }
+  const apply = (dir: string, ...flags: string[]) => cli(['apply', dir, '--kubeconfig', kubeconfig, ...flags])
+
+  before(async function () {
+    kubeconfig = await requireCluster(this)
+  })
+  after(() => {
+    for (const p of products) {
+      try {
+        kubectl('delete', 'namespace', p.namespace, '--wait=false', '--ignore-not-found')
+        kubectl('delete', 'datadomain', p.domain, '--ignore-not-found')
+      } catch {
+        // the cluster goes away at the end of the run anyway
+      }
+      p.remove()
+    }
+  })
+
+  it('installs every resource namespaced and labelled, and a second apply changes nothing', () => {
+    const p = fresh()
+    const first = apply(p.dir, '--json')
+    assert.equal(first.code, 0, first.stderr)
+    const result = JSON.parse(first.stdout)
+    assert.equal(result.namespace, p.namespace)
+    assert.ok(result.objects.every((o: any) => o.action === 'created'), first.stdout)
+    const storages = JSON.parse(kubectl('get', 'datastorages', '-n', p.namespace, '-o', 'json', '--show-managed-fields')).items
+    assert.deepEqual(storages.map((s: any) => s.metadata.name).sort(), ['analytics', 'object', 'operational'])
+    for (const s of storages) {
+      assert.equal(s.metadata.labels['dappmesh.io/product'], 'orders')
+      assert.equal(s.metadata.labels['app.kubernetes.io/part-of'], 'orders')
+      assert.equal(s.metadata.managedFields[0].manager, 'dappmesh')
+    }
+    const contract = JSON.parse(kubectl('get', 'datacontract', 'orders-clean', '-n', p.namespace, '-o', 'json'))
+    assert.equal(contract.spec.document.id, 'urn:acme:sales:orders-clean', 'a documentRef contract is inlined')
+    assert.equal(kubectl('get', 'datadomain', p.domain, '-o', 'jsonpath={.spec.namespace}'), p.namespace)
+
+    const before = resourceVersions(p.namespace)
+    const second = apply(p.dir, '--json')
+    assert.equal(second.code, 0, second.stderr)
+    assert.ok(JSON.parse(second.stdout).objects.every((o: any) => o.action === 'unchanged'), second.stdout)
+    assert.deepEqual(resourceVersions(p.namespace), before, 'no object was written')
+  })
+
+  it('--dry-run=server checks with the server and persists nothing', () => {
+    const p = fresh()
+    assert.equal(apply(p.dir).code, 0)
+    p.edit('storage/operational.yaml', (t) => t.replace('replicas: 1', 'replicas: 3'))
+    const before = resourceVersions(p.namespace)
+    const r = apply(p.dir, '--dry-run=server', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    const storage = JSON.parse(r.stdout).objects.find((o: any) => o.kind === 'DataStorage' && o.name === 'operational')
+    assert.equal(storage.action, 'configured')
+    assert.deepEqual(resourceVersions(p.namespace), before)
+    assert.equal(kubectl('get', 'datastorage', 'operational', '-n', p.namespace, '-o', 'jsonpath={.spec.replicas}'), '1')
+  })
+
+  it('--dry-run=server on a product not yet installed creates nothing, not even its namespace', () => {
+    const p = fresh()
+    const r = apply(p.dir, '--dry-run=server', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    assert.throws(() => kubectl('get', 'namespace', p.namespace))
+    assert.throws(() => kubectl('get', 'datadomain', p.domain))
+  })
+
+  it('reports a conflict with another field manager (exit 1, naming it and the field), and --force-conflicts takes over', () => {
+    const p = fresh()
+    assert.equal(apply(p.dir).code, 0)
+    const patch = JSON.stringify({apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataStorage', metadata: {name: 'operational', namespace: p.namespace}, spec: {replicas: 2}})
+    const file = path.join(p.dir, '..', 'other.json')
+    writeFileSync(file, patch)
+    kubectl('apply', '--server-side', '--force-conflicts', '--field-manager', 'team-ops', '-f', file)
+    p.edit('storage/operational.yaml', (t) => t.replace('replicas: 1', 'replicas: 4'))
+    const r = apply(p.dir)
+    assert.equal(r.code, 1)
+    assert.match(flat(r.stderr), /conflict applying DataStorage\/operational/)
+    assert.match(flat(r.stderr), /team-ops/)
+    assert.match(flat(r.stderr), /\.spec\.replicas/)
+    assert.match(flat(r.stderr), /--force-conflicts/)
+    assert.doesNotMatch(r.stderr, STACK_TRACE)
+    assert.equal(kubectl('get', 'datastorage', 'operational', '-n', p.namespace, '-o', 'jsonpath={.spec.replicas}'), '2', 'nothing was applied')
+    const forced = apply(p.dir, '--force-conflicts')
+    assert.equal(forced.code, 0, forced.stderr)
+    assert.equal(kubectl('get', 'datastorage', 'operational', '-n', p.namespace, '-o', 'jsonpath={.spec.replicas}'), '4')
+  })
+
+  it('--prune removes what left the project and nothing else', () => {
+    const p = fresh()
+    assert.equal(apply(p.dir).code, 0)
+    // A labelled object the product never applied must survive a prune.
+    const stray = {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataStorage', metadata: {name: 'stray', namespace: p.namespace, labels: {'dappmesh.io/product': 'orders'}}, spec: {class: 'object', engine: 's3'}}
+    const file = path.join(p.dir, '..', 'stray.json')
+    writeFileSync(file, JSON.stringify(stray))
+    kubectl('apply', '--server-side', '-f', file)
+    rmSync(path.join(p.dir, 'storage/object.yml'))
+
+    const without = apply(p.dir)
+    assert.equal(without.code, 0, without.stderr)
+    kubectl('get', 'datastorage', 'object', '-n', p.namespace)
+
+    const pruned = apply(p.dir, '--prune', '--json')
+    assert.equal(pruned.code, 0, pruned.stderr)
+    assert.deepEqual(JSON.parse(pruned.stdout).objects.filter((o: any) => o.action === 'pruned').map((o: any) => `${o.kind}/${o.name}`), ['DataStorage/object'])
+    assert.throws(() => kubectl('get', 'datastorage', 'object', '-n', p.namespace))
+    kubectl('get', 'datastorage', 'stray', '-n', p.namespace)
+    kubectl('get', 'datadomain', p.domain)
+    kubectl('get', 'datamesh', 'acme')
+  })
+
+  it('--wait times out with exit 4 and says what is not ready', () => {
+    const p = fresh()
+    const r = apply(p.dir, '--wait', '--timeout', '3s')
+    assert.equal(r.code, 4, r.stderr)
+    assert.match(flat(r.stderr), new RegExp(`DataProduct ${p.namespace}/orders was not Ready within 3s`))
+    assert.match(flat(r.stderr), /no status yet: is the operator running\?/)
+  })
+
+  it('--wait returns once the product is Ready for the applied generation', async () => {
+    const p = fresh()
+    assert.equal(apply(p.dir).code, 0)
+    const {spawn} = await import('node:child_process')
+    const {BIN} = await import('../helpers/cli.js')
+    const child = spawn(process.execPath, [BIN, 'apply', p.dir, '--kubeconfig', kubeconfig, '--wait', '--timeout', '60s'], {env: {...process.env, NO_COLOR: '1'}})
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const generation = kubectl('get', 'dataproduct', 'orders', '-n', p.namespace, '-o', 'jsonpath={.metadata.generation}')
+    const status = {status: {observedGeneration: Number(generation), conditions: [{type: 'Ready', status: 'True', reason: 'Reconciled', message: 'ok', lastTransitionTime: new Date().toISOString(), observedGeneration: Number(generation)}]}}
+    kubectl('patch', 'dataproduct', 'orders', '-n', p.namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify(status))
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+    assert.equal(code, 0, stderr)
+    assert.match(stderr, /Ready=True/)
+  })
+
+  it('applies nothing from an invalid project (exit 1)', () => {
+    const p = fresh()
+    p.edit('dappmesh.yaml', (t) => t.replace('version: 1.0.0', 'version: one'))
+    const r = apply(p.dir)
+    assert.equal(r.code, 1)
+    assert.match(flat(r.stderr), /not valid \(1 error\)/)
+    assert.match(flat(r.stderr), /dappmesh\.yaml:8:12/)
+    assert.throws(() => kubectl('get', 'namespace', p.namespace))
+  })
+
+  it('exits 3 naming the server when the cluster is unreachable', () => {
+    const p = fresh()
+    const file = path.join(p.dir, '..', 'dead.kubeconfig')
+    writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: u\nusers:\n- name: u\n  user:\n    token: x\ncurrent-context: dead\n`)
+    const r = cli(['apply', p.dir, '--kubeconfig', file])
+    assert.equal(r.code, 3)
+    assert.match(flat(r.stderr), /https:\/\/127\.0\.0\.1:1/)
+    assert.match(flat(r.stderr), /context dead/)
+    assert.doesNotMatch(r.stderr, STACK_TRACE)
+  })
+
+  it('--dry-run=client renders and checks locally without contacting a cluster', () => {
+    const p = fresh()
+    const r = cli(['apply', p.dir, '--dry-run=client', '--kubeconfig', '/nonexistent/kubeconfig', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(JSON.parse(r.stdout).objects.length, 17)
+  })
+})
