@@ -56,7 +56,7 @@ mine=()
 for pid in "${pids[@]}"; do ours "$pid" && mine+=("$pid"); done
 
 if [[ -x "$bin_dir/kwokctl" ]]; then
-  "$bin_dir/kwokctl" delete cluster --name "$name" >&2 || log "kwokctl delete cluster failed; stopping the processes directly"
+  "$bin_dir/kwokctl" -v "${DAPPMESH_KWOK_LOG:-WARN}" delete cluster --name "$name" >&2 || log "kwokctl delete cluster failed; stopping the processes directly"
 fi
 
 for pid in "${mine[@]}"; do

@@ -10,6 +10,7 @@
 #   DAPPMESH_KWOK_WORKDIR  kwokctl's workdir (default $DAPPMESH_CACHE/kwok)
 #   DAPPMESH_KWOK_NODES    number of fake nodes (default 3)
 #   DAPPMESH_KWOK_WAIT     how long to wait for the control plane (default 2m)
+#   DAPPMESH_KWOK_LOG      kwokctl's log level: DEBUG, INFO, WARN (default), ERROR
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,7 +40,7 @@ mkdir -p "$workdir" "$(dirname "$kubeconfig")"
 
 # Every binary is named, so kwokctl never downloads one.
 config="$("$here/kwokctl-config.sh" "$bin_dir")"
-kwokctl=("$bin_dir/kwokctl" --config "$config")
+kwokctl=("$bin_dir/kwokctl" --config "$config" -v "${DAPPMESH_KWOK_LOG:-WARN}")
 
 if [[ -d "$workdir/clusters/$name" ]]; then
   echo "a kwok cluster named '$name' already exists; delete it first: $here/down.sh $name" >&2
@@ -49,6 +50,12 @@ fi
 created=0
 cleanup() {
   if [[ $created -eq 0 ]]; then
+    # The components' logs go with the cluster: show their ends first, for CI logs.
+    for f in "$workdir/clusters/$name"/logs/*.log; do
+      [[ -f "$f" ]] || continue
+      log "last lines of $(basename "$f"):"
+      tail -n 20 "$f" >&2 || true
+    done
     log "creation failed; removing what was started"
     "$here/down.sh" "$name" >&2 || true
   fi
@@ -59,6 +66,6 @@ started=$SECONDS
 log "creating kwok cluster $name (Kubernetes $KUBE_VERSION)"
 "${kwokctl[@]}" create cluster --name "$name" --kubeconfig "$kubeconfig" --wait "$wait" >&2
 "${kwokctl[@]}" --name "$name" scale node --replicas "$nodes" >&2
-"$bin_dir/kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout="$wait" >&2
+"$bin_dir/kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout="$wait" >/dev/null
 created=1
 log "cluster $name is up with $nodes nodes in $((SECONDS - started))s; kubeconfig: $kubeconfig"
