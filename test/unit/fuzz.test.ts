@@ -408,6 +408,8 @@ const SPECIAL: Mutant[] = [
 
 let scratch = ''
 let counter = 0
+/** Set when a case fails: the projects are then kept on disk (the failure names the path). */
+let keep = false
 
 function writeProject(files: Files): string {
   const dir = path.join(scratch, `case-${++counter}`)
@@ -449,6 +451,7 @@ async function check(label: string, mutant: Mutant): Promise<void> {
   const ms = Date.now() - started
   if (!problem && ms > CASE_LIMIT_MS) problem = `took ${ms} ms (limit ${CASE_LIMIT_MS})`
   // A failing case's project stays on disk for a look.
+  keep ||= Boolean(problem)
   if (problem) assert.fail(`${label} (DAPPMESH_FUZZ_SEED=${SEED}): ${mutant.description}\n${problem}\nproject kept at ${dir}`)
   rmSync(dir, {recursive: true, force: true})
 }
@@ -458,8 +461,7 @@ describe('fuzz', () => {
     scratch = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-fuzz-'))
   })
   after(() => {
-    // Kept when a case failed (its path is in the failure); removed otherwise.
-    if (readdirSync(scratch).length === 0) rmSync(scratch, {recursive: true, force: true})
+    if (!keep) rmSync(scratch, {recursive: true, force: true})
   })
 
   describe('loader and validator on mutated copies of examples/orders', function () {
@@ -518,6 +520,7 @@ describe('fuzz', () => {
         const dir = writeProject(mutant.files)
         const json = i % 2 === 1
         const r = cli(['validate', dir, ...(json ? ['--json'] : [])])
+        keep = true // until this case has passed
         const context = `CLI case ${i} (DAPPMESH_FUZZ_SEED=${SEED}): ${mutant.description}\nexit ${r.code}\nstdout: ${r.stdout.slice(0, 1500)}\nstderr: ${r.stderr.slice(0, 1500)}\nproject kept at ${dir}`
         assert.ok(r.code === 0 || r.code === 1, context)
         if (mutant.invalid) assert.equal(r.code, 1, context)
@@ -527,6 +530,7 @@ describe('fuzz', () => {
           assert.doesNotMatch(output, /internal error|This is a bug in dappmesh/, context)
         }
         if (json) assert.equal(JSON.parse(r.stdout).valid, r.code === 0, context)
+        keep = false
         rmSync(dir, {recursive: true, force: true})
       }
     })
