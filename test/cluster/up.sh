@@ -64,7 +64,16 @@ trap cleanup EXIT
 
 started=$SECONDS
 log "creating kwok cluster $name (Kubernetes $KUBE_VERSION)"
-"${kwokctl[@]}" create cluster --name "$name" --kubeconfig "$kubeconfig" --wait "$wait" >&2
+# kwokctl picks each component's port by probing from 32764 down for a free one, so two clusters
+# created at once can pick the same ports. Creations take turns (flock, when there is one):
+# once one cluster's components listen, the next creation sees those ports taken. -o keeps the
+# lock out of the detached components, which would otherwise hold it for their lifetime.
+create=("${kwokctl[@]}" create cluster --name "$name" --kubeconfig "$kubeconfig" --wait "$wait")
+if command -v flock >/dev/null 2>&1; then
+  flock -o -w 900 "$workdir/.create.lock" "${create[@]}" >&2
+else
+  "${create[@]}" >&2
+fi
 "${kwokctl[@]}" --name "$name" scale node --replicas "$nodes" >&2
 "$bin_dir/kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout="$wait" >/dev/null
 created=1
