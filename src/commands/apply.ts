@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {type ApplyResult, applyProduct} from '../core/apply/apply.js'
+import {type ApplyResult, applyProducts} from '../core/apply/apply.js'
 import {BaseCommand} from '../core/cli/base-command.js'
 import {kubeFlags, parseDuration} from '../core/cli/kube-flags.js'
 import {UsageError} from '../core/errors.js'
@@ -20,8 +20,11 @@ Exit codes: 0 applied, 1 invalid project, conflict or refusal, 2 usage, 3 cluste
   ]
 
   static override args = {
-    dir: Args.directory({description: 'directory of the data product', default: '.', exists: false}),
+    dir: Args.directory({description: 'directory of the data product; give several to apply a mesh of products in one go', default: '.', exists: false}),
   }
+
+  // Several directories may follow: `dappmesh apply products/*`.
+  static override strict = false
 
   static override flags = {
     ...kubeFlags,
@@ -34,13 +37,13 @@ Exit codes: 0 applied, 1 invalid project, conflict or refusal, 2 usage, 3 cluste
     concurrency: Flags.integer({description: 'requests in flight at once', default: 16, min: 1, max: 64}),
   }
 
-  async run(): Promise<ApplyResult> {
-    const {args, flags} = await this.parse(Apply)
+  async run(): Promise<ApplyResult | {products: ApplyResult[]}> {
+    const {argv, flags} = await this.parse(Apply)
+    const dirs = argv.length > 0 ? (argv as string[]) : ['.']
     const timeoutMs = parseDuration(flags.timeout)
     if (timeoutMs === undefined) throw new UsageError(`--timeout ${flags.timeout} is not a duration`, ['Use a duration such as 90s, 5m or 1h.'])
     if (flags.namespace) this.warn('--namespace is ignored by apply: a product lives in its domain\'s namespace (DataDomain spec.namespace)')
-    const result = await applyProduct({
-      dir: args.dir,
+    const results = await applyProducts(dirs, {
       kubeconfig: flags.kubeconfig,
       context: flags.context,
       dryRun: flags['dry-run'] as ApplyResult['dryRun'],
@@ -52,6 +55,11 @@ Exit codes: 0 applied, 1 invalid project, conflict or refusal, 2 usage, 3 cluste
       concurrency: flags.concurrency,
       onProgress: (m) => process.stderr.write(`${m}\n`),
     })
+    for (const result of results) this.report(result)
+    return results.length === 1 ? results[0] : {products: results}
+  }
+
+  private report(result: ApplyResult): void {
     for (const warning of result.warnings) this.warn(warning)
     if (!this.jsonEnabled()) {
       const suffix = result.dryRun === 'none' ? '' : ` (dry run: ${result.dryRun})`
@@ -60,6 +68,5 @@ Exit codes: 0 applied, 1 invalid project, conflict or refusal, 2 usage, 3 cluste
       for (const o of result.objects) counts.set(o.action, (counts.get(o.action) ?? 0) + 1)
       this.log(`${result.product}: ${[...counts].map(([a, n]) => `${n} ${a}`).join(', ')}${result.crds !== 'skipped' && result.crds !== 'current' ? `; CRDs ${result.crds}` : ''}${result.ready ? '; Ready' : ''}${suffix}`)
     }
-    return result
   }
 }

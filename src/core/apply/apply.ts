@@ -52,77 +52,113 @@ const PRODUCT_KINDS = KINDS.filter((k) => k.scope === 'Namespaced')
  * prune → wait. A second apply of an unchanged project writes nothing and says `unchanged`.
  */
 export async function applyProduct(options: ApplyOptions): Promise<ApplyResult> {
+  return (await applyProducts([options.dir], options))[0]
+}
+
+/**
+ * Applies several products (a mesh kept in one repository) through one connection pool: every
+ * project is validated first (one invalid project applies nothing), the CRDs are checked once,
+ * then the products go in concurrently.
+ */
+export async function applyProducts(dirs: string[], options: Omit<ApplyOptions, 'dir'>): Promise<ApplyResult[]> {
   const dryRun = options.dryRun ?? 'none'
   const progress = options.onProgress ?? (() => {})
-  const rendered = await renderDirectory(options.dir)
-  const base = {product: rendered.product, namespace: rendered.namespace, dryRun, warnings: [...rendered.warnings]}
+  const rendered: RenderedProduct[] = []
+  for (const dir of dirs) rendered.push(await renderDirectory(dir))
+  const seen = new Map<string, string>()
+  for (const [i, r] of rendered.entries()) {
+    const id = `${r.namespace}/${r.product}`
+    if (seen.has(id)) throw new UserError(`${dirs[i]} and ${seen.get(id)} are both the product ${id}`, {suggestions: ['Give each product its own name or domain.']})
+    seen.set(id, dirs[i])
+  }
 
   if (dryRun === 'client') {
-    const product = productWithInventory(rendered, [])
-    const objects = [...rendered.shared, rendered.namespaceObject, product, ...rest(rendered)].map((o) => described(o, 'configured'))
-    return {...base, crds: 'skipped', objects}
+    return rendered.map((r) => ({
+      product: r.product, namespace: r.namespace, dryRun, warnings: [...r.warnings], crds: 'skipped' as const,
+      objects: [...r.shared, r.namespaceObject, productWithInventory(r, []), ...rest(r)].map((o) => described(o, 'configured')),
+    }))
   }
 
   const loaded = await loadKubeConfig(options)
-  const client = await KubeRest.create(loaded, {maxSockets: options.concurrency ?? 16})
+  const concurrency = options.concurrency ?? 16
+  const client = await KubeRest.create(loaded, {maxSockets: concurrency})
   try {
     await client.get('/version')
     const timeoutMs = options.timeoutMs ?? 300_000
-    const crds = dryRun === 'server' ? 'skipped' : await ensureCrds(client, {install: options.installCrds ?? true, timeoutMs, onProgress: progress})
-    if (dryRun === 'server' && crds === 'skipped') await ensureCrds(client, {install: false, timeoutMs}).catch((error) => {
-      throw new UserError(`${(error as Error).message}`, {suggestions: ['A server-side dry run needs the CRDs: run dappmesh apply once without --dry-run, or dappmesh crds | kubectl apply --server-side -f -']})
-    })
-
-    const existing = await existingObjects(client, rendered)
-    const leftovers = leftOver(rendered, existing)
-    // Without --prune, what left the project stays in the inventory, so a later --prune finds it.
-    const product = productWithInventory(rendered, options.prune ? [] : leftovers)
-    const apply = (o: Manifest, dry: boolean) => applyOne(client, o, {dryRun: dry, force: options.forceConflicts ?? false})
-
-    // The namespace first (a dry run cannot place objects in a namespace that does not exist).
-    const namespaceExisted = existing.has(key(rendered.namespaceObject))
-    if (dryRun === 'none' || namespaceExisted) await apply(rendered.namespaceObject, dryRun === 'server')
-
-    const ordered = [...rendered.shared, product, ...rest(rendered)]
-    if (dryRun === 'none') {
-      progress(`checking ${ordered.length} objects with a server-side dry run`)
-      await mapPool(ordered, options.concurrency ?? 16, (o) => apply(o, true))
+    let crds: CrdAction | 'skipped' = 'skipped'
+    if (dryRun === 'server') {
+      await ensureCrds(client, {install: false, timeoutMs}).catch((error) => {
+        throw new UserError(`${(error as Error).message}`, {suggestions: ['A server-side dry run needs the CRDs: run dappmesh apply once without --dry-run, or dappmesh crds | kubectl apply --server-side -f -']})
+      })
+    } else {
+      crds = await ensureCrds(client, {install: options.installCrds ?? true, timeoutMs, onProgress: progress})
     }
-    progress(`${dryRun === 'server' ? 'dry-run applying' : 'applying'} ${ordered.length} objects to ${rendered.namespace} (context ${loaded.context})`)
-    const results: AppliedObject[] = [described(rendered.namespaceObject, namespaceExisted ? 'unchanged' : 'created')]
-    const record = (o: Manifest, after: any) => {
-      const before = existing.get(key(o))
-      const action: ObjectAction = !before ? 'created' : sameObject(before, after, dryRun === 'server') ? 'unchanged' : 'configured'
-      results.push(described(o, action))
-      if (action !== 'unchanged') progress(`${o.kind}/${o.metadata.name} ${action}`)
-    }
-    // Shared objects and the DataProduct in order; everything else concurrently.
-    const dry = dryRun === 'server'
-    if (dry && !namespaceExisted) {
-      // Nothing can be dry-run into a namespace that does not exist yet: check the shared objects
-      // and the namespace, and report the product's objects as to be created.
-      await apply(rendered.namespaceObject, true)
-      for (const o of rendered.shared) record(o, await apply(o, true))
-      for (const o of [product, ...rest(rendered)]) results.push(described(o, 'created'))
-      base.warnings.push(`namespace ${rendered.namespace} does not exist yet, so the server could not check the product's own objects`)
-      return {...base, context: loaded.context, server: loaded.server, crds, objects: results}
-    }
-    for (const o of [...rendered.shared, product]) record(o, await apply(o, dry))
-    const others = rest(rendered)
-    const applied = await mapPool(others, options.concurrency ?? 16, (o) => apply(o, dry))
-    others.forEach((o, i) => record(o, applied[i]))
-
-    if (options.prune) results.push(...(await prune(client, leftovers, dry, progress)))
-    const result: ApplyResult = {...base, context: loaded.context, server: loaded.server, crds, objects: results}
-    if (options.wait && dryRun === 'none') {
-      progress(`waiting for DataProduct ${rendered.namespace}/${rendered.product} to be Ready`)
-      await waitForProduct(client, rendered.namespace, rendered.product, {timeoutMs, onProgress: progress})
-      result.ready = true
-    }
-    return result
+    const one = (r: RenderedProduct) => applyRendered(client, r, {...options, dryRun, timeoutMs, concurrency, progress, crds})
+    return await mapPool(rendered, Math.max(1, Math.min(8, Math.floor(concurrency / 2))), one)
   } finally {
     client.close()
   }
+}
+
+interface ApplyRenderedOptions extends Omit<ApplyOptions, 'dir'> {
+  dryRun: 'none' | 'server'
+  timeoutMs: number
+  concurrency: number
+  progress: (message: string) => void
+  crds: CrdAction | 'skipped'
+}
+
+async function applyRendered(client: KubeRest, rendered: RenderedProduct, options: ApplyRenderedOptions): Promise<ApplyResult> {
+  const {dryRun, progress, concurrency, crds} = options
+  const loaded = client.loaded
+  const base = {product: rendered.product, namespace: rendered.namespace, dryRun, warnings: [...rendered.warnings]}
+  const existing = await existingObjects(client, rendered)
+  const leftovers = leftOver(rendered, existing)
+  // Without --prune, what left the project stays in the inventory, so a later --prune finds it.
+  const product = productWithInventory(rendered, options.prune ? [] : leftovers)
+  const apply = (o: Manifest, dry: boolean) => applyOne(client, o, {dryRun: dry, force: options.forceConflicts ?? false})
+
+  // The namespace first (a dry run cannot place objects in a namespace that does not exist).
+  const namespaceExisted = existing.has(key(rendered.namespaceObject))
+  if (dryRun === 'none' || namespaceExisted) await apply(rendered.namespaceObject, dryRun === 'server')
+
+  const ordered = [...rendered.shared, product, ...rest(rendered)]
+  if (dryRun === 'none') {
+    progress(`${rendered.product}: checking ${ordered.length} objects with a server-side dry run`)
+    await mapPool(ordered, concurrency, (o) => apply(o, true))
+  }
+  progress(`${rendered.product}: ${dryRun === 'server' ? 'dry-run applying' : 'applying'} ${ordered.length} objects to ${rendered.namespace} (context ${loaded.context})`)
+  const results: AppliedObject[] = [described(rendered.namespaceObject, namespaceExisted ? 'unchanged' : 'created')]
+  const record = (o: Manifest, after: any) => {
+    const before = existing.get(key(o))
+    const action: ObjectAction = !before ? 'created' : sameObject(before, after, dryRun === 'server') ? 'unchanged' : 'configured'
+    results.push(described(o, action))
+    if (action !== 'unchanged') progress(`${o.kind}/${o.metadata.name} ${action}`)
+  }
+  const dry = dryRun === 'server'
+  if (dry && !namespaceExisted) {
+    // Nothing can be dry-run into a namespace that does not exist yet: check the shared objects
+    // and the namespace, and report the product's objects as to be created.
+    await apply(rendered.namespaceObject, true)
+    for (const o of rendered.shared) record(o, await apply(o, true))
+    for (const o of [product, ...rest(rendered)]) results.push(described(o, 'created'))
+    base.warnings.push(`namespace ${rendered.namespace} does not exist yet, so the server could not check the product's own objects`)
+    return {...base, context: loaded.context, server: loaded.server, crds, objects: results}
+  }
+  // Shared objects and the DataProduct in order; everything else concurrently.
+  for (const o of [...rendered.shared, product]) record(o, await apply(o, dry))
+  const others = rest(rendered)
+  const applied = await mapPool(others, concurrency, (o) => apply(o, dry))
+  others.forEach((o, i) => record(o, applied[i]))
+
+  if (options.prune) results.push(...(await prune(client, leftovers, dry, progress)))
+  const result: ApplyResult = {...base, context: loaded.context, server: loaded.server, crds, objects: results}
+  if (options.wait && dryRun === 'none') {
+    progress(`waiting for DataProduct ${rendered.namespace}/${rendered.product} to be Ready`)
+    await waitForProduct(client, rendered.namespace, rendered.product, {timeoutMs: options.timeoutMs, onProgress: progress})
+    result.ready = true
+  }
+  return result
 }
 
 function rest(rendered: RenderedProduct): Manifest[] {
