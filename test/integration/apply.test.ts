@@ -177,4 +177,18 @@ describe('dappmesh apply (real control plane)', function () {
     assert.equal(r.code, 0, r.stderr)
     assert.equal(JSON.parse(r.stdout).objects.length, 17)
   })
+
+  it('applies several products in one call, and refuses two copies of one product', () => {
+    const a = fresh()
+    const b = fresh()
+    const r = cli(['apply', a.dir, b.dir, '--kubeconfig', kubeconfig, '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const {products} = JSON.parse(r.stdout)
+    assert.deepEqual(products.map((p: any) => p.namespace), [a.namespace, b.namespace])
+    kubectl('get', 'dataproduct', 'orders', '-n', a.namespace)
+    kubectl('get', 'dataproduct', 'orders', '-n', b.namespace)
+    const twice = cli(['apply', a.dir, a.dir, '--kubeconfig', kubeconfig])
+    assert.equal(twice.code, 1)
+    assert.match(flat(twice.stderr), /are both the product/)
+  })
 })
