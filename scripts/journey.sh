@@ -3,8 +3,8 @@
 # draw its lineage, bring up a local cluster (kwok without Docker) with the CRDs installed, check
 # it with doctor, and take it down again.
 #
-# Not yet part of the journey, because the commands do not exist yet: `build` (images),
-# `apply`, `operator run` (reconcile) and `status`. They are open issues; this script grows with them.
+# Not yet part of the journey, because the commands do not exist yet: `operator run`
+# (reconcile). It is an open issue; this script grows with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
@@ -12,13 +12,15 @@ export GOTOOLCHAIN=local
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 step "install and build"
-npm ci --no-audit --no-fund
+# DAPPMESH_SKIP_INSTALL=1 reuses node_modules (for a second run on the same machine).
+[ -n "${DAPPMESH_SKIP_INSTALL:-}" ] || npm ci --no-audit --no-fund
 npm run build
 
 work=$(mktemp -d)
 name="journey-$$"
 kubeconfig="$work/kubeconfig"
-dm() { node bin/run.js "$@"; }
+repo=$(pwd)
+dm() { node "$repo/bin/run.js" "$@"; }
 cleanup() {
   dm cluster delete --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -43,6 +45,17 @@ dm doctor --kubeconfig "$kubeconfig" || echo "(doctor reports what is not there 
 
 step "the CRDs in the cluster"
 kubectl --kubeconfig "$kubeconfig" get crd -l app.kubernetes.io/part-of=dappmesh
+
+step "dappmesh apply (server-side, field manager dappmesh)"
+dm apply "$work/orders" --kubeconfig "$kubeconfig"
+
+step "dappmesh apply again: nothing changes"
+dm apply "$work/orders" --kubeconfig "$kubeconfig"
+
+if node bin/run.js status --help >/dev/null 2>&1; then
+  step "dappmesh status"
+  (cd "$work/orders" && dm status --kubeconfig "$kubeconfig")
+fi
 
 step "dappmesh cluster delete"
 dm cluster delete --name "$name" --kubeconfig "$kubeconfig"
