@@ -25,7 +25,6 @@ export interface CreateClusterOptions {
   env?: NodeJS.ProcessEnv
 }
 
-
 export function contextNameFor(cluster: string): string {
   return `dappmesh-${cluster}`
 }

@@ -16,7 +16,6 @@ export interface DeleteClusterOptions {
   env?: NodeJS.ProcessEnv
 }
 
-
 /** Deletes the cluster (every process or container it ran) and its context from the kubeconfig. */
 export async function deleteCluster(options: DeleteClusterOptions): Promise<DeleteClusterResult> {
   const env = options.env ?? process.env

@@ -21,7 +21,6 @@ export interface ProvidedCluster {
   baseDir: string
 }
 
-
 export interface ClusterProvider {
   readonly name: ProviderName
   /** Throws a UserError naming what is missing and how to install it. */

@@ -5,7 +5,6 @@ import type {DoctorReport} from './result-schema.js'
 
 export type {DoctorReport} from './result-schema.js'
 
-
 /**
  * Runs every check and reports each with how to fix it. Cluster checks are skipped when the
  * context cannot be reached; that case exits 3 like every other cluster command.
