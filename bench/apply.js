@@ -4,8 +4,8 @@
 // products' `dappmesh render` output. Same objects, same real control plane (a kwok cluster this
 // script starts and stops), same run. Two rounds with the order swapped, each on fresh
 // namespaces; then a second (unchanged) apply of each side's last set. Writes bench/apply-results.json.
-import {execFileSync, spawnSync} from 'node:child_process'
-import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'

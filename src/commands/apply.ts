@@ -3,7 +3,6 @@ import {Args, Flags} from '@oclif/core'
 import {type ApplyResult, applyProducts} from '../core/apply/apply.js'
 import {BaseCommand} from '../core/cli/base-command.js'
 import {kubeFlags, parseDuration} from '../core/cli/kube-flags.js'
-import {UsageError} from '../core/errors.js'
 
 export default class Apply extends BaseCommand {
   static override summary = 'Install or upgrade a data product in a cluster.'
@@ -41,7 +40,6 @@ Exit codes: 0 applied, 1 invalid project, conflict or refusal, 2 usage, 3 cluste
     const {argv, flags} = await this.parse(Apply)
     const dirs = argv.length > 0 ? (argv as string[]) : ['.']
     const timeoutMs = parseDuration(flags.timeout)
-    if (timeoutMs === undefined) throw new UsageError(`--timeout ${flags.timeout} is not a duration`, ['Use a duration such as 90s, 5m or 1h.'])
     if (flags.namespace) this.warn('--namespace is ignored by apply: a product lives in its domain\'s namespace (DataDomain spec.namespace)')
     const results = await applyProducts(dirs, {
       kubeconfig: flags.kubeconfig,
