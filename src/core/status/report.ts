@@ -1,0 +1,167 @@
+import {PRODUCT_LABEL} from '../render/render.js'
+
+/** true Ready, false not ready, null unknown (no Ready condition, or one for an older generation). */
+export type Readiness = boolean | null
+
+export interface ConditionView {
+  type: string
+  status: string
+  reason?: string
+  message?: string
+  lastTransitionTime?: string
+}
+
+export interface ComponentView {
+  kind: string
+  name: string
+  ready: Readiness
+  message?: string
+}
+
+export interface EventView {
+  object: string
+  reason: string
+  message: string
+  count: number
+  lastSeen?: string
+}
+
+export interface SharedView {
+  name: string
+  found: boolean
+  ready: Readiness
+  reason?: string
+  conditions: ConditionView[]
+}
+
+export interface ProductView {
+  name: string
+  namespace: string
+  version?: string
+  ready: Readiness
+  reason?: string
+  generation?: number
+  observedGeneration?: number
+  conditions: ConditionView[]
+  /** `status`: written by the operator; `resources`: the product's own resources and their conditions */
+  componentsFrom: 'status' | 'resources'
+  components: ComponentView[]
+  events: EventView[]
+}
+
+export interface ProductStatus {
+  mesh: SharedView
+  domain: SharedView & {namespace: string}
+  product: ProductView
+}
+
+/** Everything status shows, fetched in a fixed number of requests however many products there are. */
+export interface Snapshot {
+  products: any[]
+  domains: Map<string, any>
+  meshes: Map<string, any>
+  /** the product kinds' objects carrying a product label, by namespace/product */
+  parts: Map<string, any[]>
+  warnings: any[]
+}
+
+export function partsKey(namespace: string, product: string): string {
+  return `${namespace}/${product}`
+}
+
+function conditions(object: any): ConditionView[] {
+  return (object?.status?.conditions ?? []).map((c: any) => ({
+    type: String(c.type),
+    status: String(c.status),
+    ...(c.reason ? {reason: String(c.reason)} : {}),
+    ...(c.message ? {message: String(c.message)} : {}),
+    ...(c.lastTransitionTime ? {lastTransitionTime: String(c.lastTransitionTime)} : {}),
+  }))
+}
+
+/** Readiness from the Ready condition, for the object's current generation only. */
+export function readinessOf(object: any): {ready: Readiness; reason?: string} {
+  const ready = (object?.status?.conditions ?? []).find((c: any) => c.type === 'Ready')
+  if (!ready) return {ready: null}
+  const generation = object?.metadata?.generation
+  const observed = ready.observedGeneration ?? object?.status?.observedGeneration
+  if (generation !== undefined && observed !== undefined && observed < generation) {
+    return {ready: null, reason: `Reconciling: generation ${generation} not yet observed (at ${observed})`}
+  }
+  const why = [ready.reason, ready.message].filter(Boolean).join(': ')
+  if (ready.status === 'True') return {ready: true, ...(why ? {reason: why} : {})}
+  if (ready.status === 'False') return {ready: false, ...(why ? {reason: why} : {})}
+  return {ready: null, ...(why ? {reason: why} : {})}
+}
+
+function shared(name: string, object: any): SharedView {
+  const {ready, reason} = readinessOf(object)
+  return {name, found: object !== undefined, ready: object ? ready : null, ...(object ? (reason ? {reason} : {}) : {reason: 'not found in the cluster'}), conditions: conditions(object)}
+}
+
+/**
+ * One product's tree. Components come from `status.components` when the operator wrote them,
+ * else from the product's own resources and their Ready conditions. Only kind, name, readiness
+ * and message are ever taken: no Secret (nor anything else) is copied whole.
+ */
+export function productStatus(product: any, snapshot: Snapshot): ProductStatus {
+  const namespace = product.metadata.namespace
+  const name = product.metadata.name
+  const domainName = String(product.spec?.domain ?? '')
+  const domain = snapshot.domains.get(domainName)
+  const meshName = String(domain?.spec?.mesh ?? '')
+  const mesh = snapshot.meshes.get(meshName)
+
+  const written = product.status?.components
+  const componentsFrom = Array.isArray(written) ? 'status' : 'resources'
+  const components: ComponentView[] = Array.isArray(written)
+    ? written.map((c: any) => ({
+        kind: String(c?.kind ?? ''),
+        name: String(c?.name ?? ''),
+        ready: typeof c?.ready === 'boolean' ? c.ready : null,
+        ...(c?.message ? {message: String(c.message)} : {}),
+      }))
+    : (snapshot.parts.get(partsKey(namespace, name)) ?? []).map((o) => {
+        const {ready, reason} = readinessOf(o)
+        return {kind: o.kind, name: o.metadata.name, ready, ...(ready === true || !reason ? {} : {message: reason})}
+      })
+  components.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
+
+  const involved = new Set([`DataProduct/${name}`, ...components.map((c) => `${c.kind}/${c.name}`)])
+  const events = snapshot.warnings
+    .filter((e) => {
+      const o = e.involvedObject ?? e.regarding ?? {}
+      return (o.namespace ?? e.metadata?.namespace) === namespace && (involved.has(`${o.kind}/${o.name}`) || String(o.name ?? '').startsWith(`${name}-`))
+    })
+    .map((e) => {
+      const o = e.involvedObject ?? e.regarding ?? {}
+      const lastSeen = e.lastTimestamp ?? e.eventTime ?? e.series?.lastObservedTime ?? e.metadata?.creationTimestamp
+      return {object: `${o.kind}/${o.name}`, reason: String(e.reason ?? ''), message: String(e.message ?? e.note ?? ''), count: Number(e.count ?? e.series?.count ?? 1), ...(lastSeen ? {lastSeen: String(lastSeen)} : {})}
+    })
+    .sort((a, b) => String(b.lastSeen ?? '').localeCompare(String(a.lastSeen ?? '')))
+    .slice(0, 10)
+
+  const {ready, reason} = readinessOf(product)
+  return {
+    mesh: shared(meshName, mesh),
+    domain: {...shared(domainName, domain), namespace},
+    product: {
+      name,
+      namespace,
+      ...(product.spec?.version ? {version: String(product.spec.version)} : {}),
+      ready,
+      ...(reason ? {reason} : product.status?.conditions?.length ? {} : {reason: 'no status yet: is the operator running? (dappmesh operator run)'}),
+      ...(product.metadata.generation === undefined ? {} : {generation: product.metadata.generation}),
+      ...(product.status?.observedGeneration === undefined ? {} : {observedGeneration: product.status.observedGeneration}),
+      conditions: conditions(product),
+      componentsFrom,
+      components,
+      events,
+    },
+  }
+}
+
+/** Which product a labelled object belongs to. */
+export function productOfPart(object: any): string | undefined {
+  return object?.metadata?.labels?.[PRODUCT_LABEL]
+}
