@@ -139,10 +139,14 @@ export class KubeRest {
     })
   }
 
+  /**
+   * DELETE with DeleteOptions in the body. The dry run goes in the body too: when a DELETE has a
+   * body, the API server reads its options from the body alone and ignores the query string, so
+   * `?dryRun=All` next to a body deletes for real.
+   */
   delete<T = any>(path: string, options: {dryRun?: boolean; propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'} = {}): Promise<T> {
     return this.request<T>('DELETE', path, {
-      query: {dryRun: options.dryRun ? 'All' : undefined},
-      body: {kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: options.propagationPolicy ?? 'Background'},
+      body: {kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: options.propagationPolicy ?? 'Background', ...(options.dryRun ? {dryRun: ['All']} : {})},
     })
   }
 
