@@ -1,0 +1,72 @@
+import {mapPool} from '../apply/pool.js'
+import {UserError} from '../errors.js'
+import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
+import {resourcePath} from '../kube/paths.js'
+import {KubeApiError, KubeRest} from '../kube/rest.js'
+import {API_VERSION} from '../model/kinds.js'
+import type {ProductRef} from '../project/product-ref.js'
+import {type DoomedObject, planDeletion} from './plan.js'
+import {waitUntilGone} from './wait-gone.js'
+
+export interface DeleteOptions extends KubeTarget {
+  ref: ProductRef
+  dryRun?: boolean
+  wait?: boolean
+  timeoutMs?: number
+  onProgress?: (message: string) => void
+}
+
+export interface DeleteResult {
+  product: string
+  namespace: string
+  context: string
+  server: string
+  dryRun: boolean
+  deleted: DoomedObject[]
+  /** with --wait: everything was confirmed gone */
+  gone?: boolean
+  warnings: string[]
+}
+
+/**
+ * Deletes a product's resources (see planDeletion for exactly which): the DataProduct first, so
+ * its reconciler stops converging and runs its finalizer, then the rest concurrently. --dry-run
+ * asks the server to check each deletion and removes nothing. --wait deletes in the foreground (an
+ * owner stays until its owned children are gone) and watches until everything has disappeared.
+ */
+export async function deleteProduct(options: DeleteOptions): Promise<DeleteResult> {
+  const loaded = await loadKubeConfig(options)
+  const client = await KubeRest.create(loaded, {maxSockets: 12})
+  const progress = options.onProgress ?? (() => {})
+  try {
+    await client.get('/version')
+    const plan = await planDeletion(client, options.ref)
+    const dryRun = options.dryRun ?? false
+    const remove = async (o: DoomedObject) => {
+      try {
+        await client.delete(resourcePath(API_VERSION, o.kind, o.namespace, o.name), {dryRun, propagationPolicy: options.wait ? 'Foreground' : 'Background'})
+        progress(`${o.kind}/${o.name} deleted${dryRun ? ' (dry run)' : ''}`)
+      } catch (error) {
+        if (error instanceof KubeApiError && error.status === 404) return // already gone
+        if (error instanceof KubeApiError) {
+          throw new UserError(`the API server refused to delete ${o.kind}/${o.name} in ${o.namespace} (HTTP ${error.status}${error.reason ? ` ${error.reason}` : ''}): ${error.message}`, {
+            suggestions: error.status === 403 ? ['Ask for RBAC permission to delete this resource, or use another --context.'] : [],
+          })
+        }
+        throw error
+      }
+    }
+    const [first, ...others] = plan.objects
+    if (first?.kind === 'DataProduct') await remove(first)
+    await mapPool(first?.kind === 'DataProduct' ? others : plan.objects, 12, remove)
+    const result: DeleteResult = {product: plan.product, namespace: plan.namespace, context: loaded.context, server: loaded.server, dryRun, deleted: plan.objects, warnings: plan.warnings}
+    if (options.wait && !dryRun) {
+      progress(`waiting for ${plan.objects.length} objects of ${plan.product} to be gone`)
+      await waitUntilGone(client, plan.objects, {timeoutMs: options.timeoutMs ?? 300_000, onProgress: progress})
+      result.gone = true
+    }
+    return result
+  } finally {
+    client.close()
+  }
+}
