@@ -16,6 +16,13 @@ const TYPES = new Map<string, ResourceType>([
   ['v1/ConfigMap', {prefix: '/api/v1', plural: 'configmaps', namespaced: true}],
   ['v1/Service', {prefix: '/api/v1', plural: 'services', namespaced: true}],
   ['v1/Pod', {prefix: '/api/v1', plural: 'pods', namespaced: true}],
+  ['apps/v1/StatefulSet', {prefix: '/apis/apps/v1', plural: 'statefulsets', namespaced: true}],
+  ['apps/v1/Deployment', {prefix: '/apis/apps/v1', plural: 'deployments', namespaced: true}],
+  ['batch/v1/CronJob', {prefix: '/apis/batch/v1', plural: 'cronjobs', namespaced: true}],
+  ['networking.k8s.io/v1/NetworkPolicy', {prefix: '/apis/networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true}],
+  ['rbac.authorization.k8s.io/v1/Role', {prefix: '/apis/rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true}],
+  ['rbac.authorization.k8s.io/v1/RoleBinding', {prefix: '/apis/rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true}],
+  ['coordination.k8s.io/v1/Lease', {prefix: '/apis/coordination.k8s.io/v1', plural: 'leases', namespaced: true}],
   ['apiextensions.k8s.io/v1/CustomResourceDefinition', {prefix: '/apis/apiextensions.k8s.io/v1', plural: 'customresourcedefinitions', namespaced: false}],
 ])
 

@@ -1,0 +1,139 @@
+import type {KubeRest} from '../kube/rest.js'
+import {Informer, keyOf} from './informer.js'
+import type {Metrics} from './metrics.js'
+import {type HandlerResult, WorkQueue} from './queue.js'
+
+export interface WatchSpec {
+  /** a short name for logs and metrics, e.g. StatefulSet */
+  name: string
+  /** the collection path across every namespace */
+  path: string
+  labelSelector?: string
+  /** the primary keys to reconcile when this object changes (default: the object's own key) */
+  keysFor?: (object: any) => string[]
+}
+
+export type Log = (level: 'info' | 'warn' | 'error' | 'debug', message: string) => void
+
+export interface ReconcileContext {
+  /** the informer of a watched collection, by its WatchSpec name */
+  informer(name: string): Informer
+  log: Log
+}
+
+export interface ControllerOptions {
+  name: string
+  rest: KubeRest
+  primary: WatchSpec
+  secondary?: WatchSpec[]
+  reconcile: (key: string, context: ReconcileContext) => Promise<HandlerResult | void>
+  concurrency?: number
+  baseDelayMs?: number
+  maxDelayMs?: number
+  log?: Log
+  metrics?: Metrics
+}
+
+/**
+ * Keys of the owners of `object` of one kind: a child's change is news for its owner. Owner
+ * references are namespace-local, so the owner's key is in the child's namespace.
+ */
+export function ownerKeys(apiVersion: string, kind: string): (object: any) => string[] {
+  return (object) =>
+    (object?.metadata?.ownerReferences ?? [])
+      .filter((ref: any) => ref.kind === kind && ref.apiVersion === apiVersion)
+      .map((ref: any) => (object.metadata.namespace ? `${object.metadata.namespace}/${ref.name}` : ref.name))
+}
+
+/** Keys named by a label's value, e.g. dappmesh.io/product on a product's DataStorage. */
+export function labelKeys(label: string): (object: any) => string[] {
+  return (object) => {
+    const value = object?.metadata?.labels?.[label]
+    if (!value) return []
+    return [object.metadata.namespace ? `${object.metadata.namespace}/${value}` : value]
+  }
+}
+
+/**
+ * Informers feed a de-duplicating work queue that calls one level-based reconcile function per
+ * primary key. Reconciles start only once every informer has listed, so a reconcile never sees a
+ * half-filled cache. Nothing is polled: only a change (or a failure's retry) causes work.
+ */
+export class Controller {
+  readonly informers = new Map<string, Informer>()
+  readonly queue: WorkQueue
+  private started = false
+  private readonly log: Log
+
+  constructor(private readonly options: ControllerOptions) {
+    this.log = options.log ?? (() => {})
+    const metrics = options.metrics
+    this.queue = new WorkQueue((key) => this.options.reconcile(key, this.context()), {
+      concurrency: options.concurrency,
+      baseDelayMs: options.baseDelayMs,
+      maxDelayMs: options.maxDelayMs,
+      paused: true,
+      onError: (key, error, retryInMs) => {
+        metrics?.count('dappmesh_reconcile_errors_total', {controller: options.name})
+        this.log('error', `${options.name} ${key}: ${(error as Error)?.message ?? error} (retry in ${Math.round(retryInMs)} ms)`)
+      },
+      onProcessed: (_key, ms) => {
+        metrics?.count('dappmesh_reconciles_total', {controller: options.name})
+        metrics?.count('dappmesh_reconcile_seconds_total', {controller: options.name}, ms / 1000)
+      },
+    })
+    metrics?.gauge('dappmesh_queue_depth', {controller: options.name}, () => this.queue.depth)
+    for (const spec of [options.primary, ...(options.secondary ?? [])]) {
+      const keysFor = spec.keysFor ?? ((object: any) => [keyOf(object)])
+      this.informers.set(
+        spec.name,
+        new Informer(options.rest, {
+          path: spec.path,
+          labelSelector: spec.labelSelector,
+          onEvent: (_type, object) => {
+            for (const key of keysFor(object)) this.queue.add(key)
+          },
+          onError: (error, retryInMs) => {
+            metrics?.count('dappmesh_watch_errors_total', {controller: options.name, resource: spec.name})
+            this.log('warn', `${options.name}: watch of ${spec.name} failed: ${(error as Error)?.message ?? error} (again in ${retryInMs} ms)`)
+          },
+        }),
+      )
+    }
+  }
+
+  /** Every informer has listed once. */
+  get ready(): boolean {
+    return this.started && [...this.informers.values()].every((i) => i.isSynced)
+  }
+
+  private context(): ReconcileContext {
+    return {
+      informer: (name) => {
+        const informer = this.informers.get(name)
+        if (!informer) throw new Error(`controller ${this.options.name} has no informer ${name}`)
+        return informer
+      },
+      log: this.log,
+    }
+  }
+
+  /**
+   * Runs until the signal aborts; then lets the reconciles in progress finish (no half-applied
+   * product is left by a graceful stop) and resolves.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    // Events before the caches are full would reconcile against partial state: the queue holds them.
+    const runs = [...this.informers.values()].map((informer) => informer.run(signal))
+    await Promise.race([Promise.all([...this.informers.values()].map((i) => i.synced)), new Promise((resolve) => signal.addEventListener('abort', resolve, {once: true}))])
+    this.started = true
+    this.queue.resume()
+    if (!signal.aborted) this.log('info', `${this.options.name}: caches synced, reconciling`)
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve()
+      else signal.addEventListener('abort', () => resolve(), {once: true})
+    })
+    await this.queue.shutdown()
+    await Promise.all(runs)
+  }
+}

@@ -1,0 +1,170 @@
+import {KubeApiError, type KubeRest, type WatchEvent} from '../kube/rest.js'
+
+export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED'
+
+export interface InformerOptions {
+  /** the collection path, e.g. /apis/apps/v1/statefulsets (every namespace) */
+  path: string
+  labelSelector?: string
+  /** told of every change to the cache, after the cache holds it */
+  onEvent?: (type: InformerEventType, object: any) => void
+  /** told of every failed list or watch, with the delay before the next attempt */
+  onError?: (error: unknown, retryInMs: number) => void
+  /** first restart delay after a failure (default 500 ms), doubling up to maxBackoffMs (default 30 s) */
+  baseBackoffMs?: number
+  maxBackoffMs?: number
+}
+
+export function keyOf(object: {metadata: {namespace?: string; name: string}}): string {
+  return object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name
+}
+
+/** The resourceVersion a 410 Gone (or any watch ERROR) makes stale: list again. */
+class Relist extends Error {}
+
+/**
+ * Keeps an in-memory copy of one collection current without polling: list once, then watch from
+ * the list's resourceVersion with bookmarks (so a re-watch resumes where the last one ended),
+ * relist on 410 Gone or an ERROR event, and restart with exponential backoff after any failure.
+ * A watch the server ends (timeoutSeconds, an API server restart) is resumed, not relisted.
+ */
+export class Informer {
+  private readonly cache = new Map<string, any>()
+  private resourceVersion = ''
+  private syncedResolve!: () => void
+  private hasSynced = false
+  /** resolves once the first list is in the cache */
+  readonly synced: Promise<void> = new Promise((resolve) => (this.syncedResolve = resolve))
+  /** how many lists this informer made (the first one and each relist) */
+  lists = 0
+
+  constructor(private readonly rest: KubeRest, private readonly options: InformerOptions) {}
+
+  get isSynced(): boolean {
+    return this.hasSynced
+  }
+
+  get(key: string): any | undefined {
+    return this.cache.get(key)
+  }
+
+  values(): any[] {
+    return [...this.cache.values()]
+  }
+
+  /** Runs until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const base = this.options.baseBackoffMs ?? 500
+    const max = this.options.maxBackoffMs ?? 30_000
+    let failures = 0
+    let needList = true
+    while (!signal.aborted) {
+      try {
+        if (needList) {
+          await this.list()
+          needList = false
+        }
+        const started = Date.now()
+        await this.watch(signal)
+        // A stream the server ends at once, again and again, must not become a busy loop.
+        if (Date.now() - started < 1000) await sleep(base, signal)
+        failures = 0
+      } catch (error) {
+        if (signal.aborted) return
+        if (error instanceof Relist) {
+          needList = true
+          continue
+        }
+        needList = true
+        failures++
+        const delay = Math.min(max, base * 2 ** (failures - 1))
+        this.options.onError?.(error, delay)
+        await sleep(delay, signal)
+      }
+    }
+  }
+
+  private async list(): Promise<void> {
+    const list = await this.rest.get<{items: any[]; metadata: {resourceVersion: string}}>(this.options.path, {labelSelector: this.options.labelSelector})
+    this.lists++
+    const kind = (list as any).kind?.replace(/List$/, '')
+    const apiVersion = (list as any).apiVersion
+    const seen = new Set<string>()
+    for (const item of list.items) {
+      // Items of a list carry no kind/apiVersion; watch events do. Give them the same shape.
+      item.kind ??= kind
+      item.apiVersion ??= apiVersion
+      const key = keyOf(item)
+      seen.add(key)
+      const old = this.cache.get(key)
+      this.cache.set(key, item)
+      if (!old) this.options.onEvent?.('ADDED', item)
+      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.options.onEvent?.('MODIFIED', item)
+    }
+    for (const [key, old] of this.cache) {
+      if (!seen.has(key)) {
+        this.cache.delete(key)
+        this.options.onEvent?.('DELETED', old)
+      }
+    }
+    this.resourceVersion = list.metadata.resourceVersion
+    if (!this.hasSynced) {
+      this.hasSynced = true
+      this.syncedResolve()
+    }
+  }
+
+  private async watch(signal: AbortSignal): Promise<void> {
+    let relist = false
+    const local = new AbortController()
+    const abort = () => local.abort()
+    signal.addEventListener('abort', abort, {once: true})
+    // Some minutes per watch, like client-go, so a silently dead connection is noticed.
+    const timeoutSeconds = 300 + Math.floor(Math.random() * 300)
+    try {
+      await this.rest.watch(this.options.path, {labelSelector: this.options.labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds}, (event: WatchEvent) => {
+        if (relist) return
+        if (event.type === 'ERROR') {
+          relist = true
+          local.abort()
+          return
+        }
+        const object = event.object
+        if (object?.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion
+        if (event.type === 'BOOKMARK') return
+        const key = keyOf(object)
+        if (event.type === 'DELETED') {
+          this.cache.delete(key)
+        } else {
+          const old = this.cache.get(key)
+          // A list's items are newer than what an older watch may still replay.
+          if (old && old.metadata.resourceVersion === object.metadata.resourceVersion) return
+          this.cache.set(key, object)
+        }
+        this.options.onEvent?.(event.type, object)
+      }, local.signal)
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 410) throw new Relist()
+      throw error
+    } finally {
+      signal.removeEventListener('abort', abort)
+    }
+    if (relist) throw new Relist()
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) {
+      resolve()
+      return
+    }
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, {once: true})
+  })
+}

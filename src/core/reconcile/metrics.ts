@@ -1,0 +1,44 @@
+type Labels = Record<string, string>
+
+function labelText(labels: Labels): string {
+  const entries = Object.entries(labels)
+  if (entries.length === 0) return ''
+  return `{${entries.map(([k, v]) => `${k}="${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`).join(',')}}`
+}
+
+/** Counters and gauges, rendered in the Prometheus text exposition format for /metrics. */
+export class Metrics {
+  private readonly counters = new Map<string, Map<string, number>>()
+  private readonly gauges = new Map<string, Map<string, () => number>>()
+
+  count(name: string, labels: Labels = {}, by = 1): void {
+    const series = this.counters.get(name) ?? new Map<string, number>()
+    this.counters.set(name, series)
+    const key = labelText(labels)
+    series.set(key, (series.get(key) ?? 0) + by)
+  }
+
+  /** A gauge read when scraped. */
+  gauge(name: string, labels: Labels, read: () => number): void {
+    const series = this.gauges.get(name) ?? new Map<string, () => number>()
+    this.gauges.set(name, series)
+    series.set(labelText(labels), read)
+  }
+
+  value(name: string, labels: Labels = {}): number {
+    return this.counters.get(name)?.get(labelText(labels)) ?? this.gauges.get(name)?.get(labelText(labels))?.() ?? 0
+  }
+
+  render(): string {
+    const lines: string[] = []
+    for (const [name, series] of this.counters) {
+      lines.push(`# TYPE ${name} counter`)
+      for (const [labels, value] of series) lines.push(`${name}${labels} ${value}`)
+    }
+    for (const [name, series] of this.gauges) {
+      lines.push(`# TYPE ${name} gauge`)
+      for (const [labels, read] of series) lines.push(`${name}${labels} ${read()}`)
+    }
+    return `${lines.join('\n')}\n`
+  }
+}
