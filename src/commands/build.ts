@@ -53,8 +53,9 @@ Exit codes: 0 every image built, pushed or unchanged; 1 a build, push or load fa
       platform: flags.platform,
       kindCluster: flags.load ? flags['kind-cluster'] : undefined,
       concurrency: flags.concurrency,
-      onProgress: (entity, message) => this.logToStderr(`${entity}: ${message}`),
-      onOutput: flags.verbose ? (entity, line) => this.logToStderr(`${entity} | ${line}`) : undefined,
+      // Straight to stderr, --json or not: stdout stays the result, and CI logs still show progress.
+      onProgress: (entity, message) => process.stderr.write(`${entity}: ${message}\n`),
+      onOutput: flags.verbose ? (entity, line) => process.stderr.write(`${entity} | ${line}\n`) : undefined,
     })
     const failed = result.images.filter((i) => i.status === 'failed')
 

@@ -34,8 +34,14 @@ export async function checkRegistryReachable(host: string, options: {insecure: b
   if (result.status !== undefined) return
   const error = result.error!
   const tls = /SSL|TLS|certificate|EPROTO|wrong version number/i.test(`${error.code} ${error.message}`)
-  const suggestions = tls
-    ? [`If ${host} serves plain HTTP or a self-signed certificate (a local test registry), pass --insecure-registry.`]
-    : [`Check that the registry at ${host} is running and the address (--registry or the DataProduct's spec.registry) is right.`]
-  throw new UserError(`registry ${host} is unreachable: ${url}: ${error.code ?? ''} ${error.message}`.replace(/ {2,}/g, ' '), {suggestions})
+  if (tls) {
+    // OpenSSL's message is a paragraph; its reason ("wrong version number", "self-signed certificate") is what helps.
+    const reason = /routines:[^:]*:([^:]+)/.exec(error.message)?.[1] ?? error.message
+    throw new UserError(`registry ${host} did not complete a TLS handshake at ${url} (${error.code ?? 'TLS'}: ${reason.trim()})`, {
+      suggestions: [`If ${host} serves plain HTTP or a self-signed certificate (a local test registry), pass --insecure-registry.`],
+    })
+  }
+  throw new UserError(`registry ${host} is unreachable: ${url}: ${[error.code, error.message].filter(Boolean).join(' ')}`, {
+    suggestions: [`Check that the registry at ${host} is running and the address (--registry or the DataProduct's spec.registry) is right.`],
+  })
 }

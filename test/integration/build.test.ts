@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict'
+import {appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import {compile} from '../../src/core/validate/ajv.js'
+import {buildResultSchema} from '../../src/core/build/result-schema.js'
+import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
+import {type Server, buildah, freePort, isStaticBusybox, makeBaseImage, missingTools, registryDigest, startPodmanService, startRegistry, storageEnv} from '../helpers/images.js'
+
+const BASE = 'localhost/dappmesh-test-base:1'
+
+/** A product scaffolded by `dappmesh init` with entities orders and customers. */
+function scaffold(parent: string, name = 'shop'): string {
+  const dir = path.join(parent, name)
+  const r = cli(['init', dir, '--name', name, '--domain', 'sales', '--owner', 'team@example.com', '--entity', 'orders', '--entity', 'customers', '--yes'])
+  assert.equal(r.code, 0, r.stderr)
+  return dir
+}
+
+function images(dir: string): Record<string, any> {
+  return JSON.parse(readFileSync(path.join(dir, '.dappmesh/images.json'), 'utf8')).images
+}
+
+function byEntity(stdout: string): Record<string, any> {
+  const result = JSON.parse(stdout)
+  const check = compile(buildResultSchema)
+  assert.ok(check(result), JSON.stringify(check.errors))
+  return Object.fromEntries(result.images.map((i: any) => [i.entity, i]))
+}
+
+describe('dappmesh build (real buildah, a real registry)', function () {
+  this.timeout(300_000)
+  let tmp: string
+  let env: Record<string, string>
+  let registry: Server | undefined
+  let port: number
+  let dir: string
+
+  before(async function () {
+    const missing = missingTools(['buildah', 'docker-registry', 'skopeo'])
+    if (missing.length > 0 || !isStaticBusybox()) {
+      // CI installs these with scripts/install-system-deps.sh; skip only where they cannot be had.
+      this.skip()
+    }
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-build-'))
+    env = storageEnv(path.join(tmp, 'storage'))
+    makeBaseImage(env, BASE)
+    port = await freePort()
+    registry = await startRegistry(path.join(tmp, 'registry'), port)
+    dir = scaffold(tmp)
+    // orders: a RUN step on the test's own base image; customers keeps init's scaffolded Containerfile.
+    writeFileSync(path.join(dir, 'services/orders/Containerfile'), `FROM ${BASE}\nRUN echo built-by-run > /built && test -s /built\nCOPY server.sh /server.sh\n`)
+  })
+
+  after(async () => {
+    await registry?.stop()
+    if (tmp) rmSync(tmp, {recursive: true, force: true})
+  })
+
+  const push = () => ['build', dir, '--builder', 'buildah', '--push', '--registry', `127.0.0.1:${port}/sales`, '--insecure-registry', '--json']
+
+  it('builds each entity, pushes it, and records the digest the registry serves', () => {
+    const r = cli(push(), {env})
+    assert.equal(r.code, 0, r.stderr)
+    const out = byEntity(r.stdout)
+    const recorded = images(dir)
+    for (const entity of ['orders', 'customers']) {
+      assert.equal(out[entity].status, 'pushed', entity)
+      assert.match(out[entity].image, new RegExp(`^127\\.0\\.0\\.1:${port}/sales/shop-${entity}:[0-9a-f]{12}$`))
+      const served = registryDigest(out[entity].image)
+      assert.equal(recorded[entity].digest, served, `${entity}: images.json holds the registry's digest`)
+      assert.equal(out[entity].digest, served)
+      assert.equal(recorded[entity].builder, 'buildah')
+    }
+    assert.match(r.stderr, /orders: pushed 127\.0\.0\.1:\d+\/sales\/shop-orders@sha256:/)
+  })
+
+  it('makes render pin each port by the pushed digest', () => {
+    const r = cli(['render', dir, '-o', 'json'])
+    assert.equal(r.code, 0, r.stderr)
+    const ports = JSON.parse(r.stdout).items.filter((m: any) => m.kind === 'OutputPort' && m.spec.service)
+    assert.ok(ports.length > 0)
+    for (const p of ports) assert.equal(p.spec.service.image, `${images(dir)[p.spec.entity].repository}@${images(dir)[p.spec.entity].digest}`)
+  })
+
+  it('a second build changes nothing: every image is unchanged', () => {
+    const before = readFileSync(path.join(dir, '.dappmesh/images.json'), 'utf8')
+    const r = cli(push(), {env})
+    assert.equal(r.code, 0, r.stderr)
+    const out = byEntity(r.stdout)
+    assert.equal(out.orders.status, 'unchanged')
+    assert.equal(out.customers.status, 'unchanged')
+    assert.equal(out.orders.digest, images(dir).orders.digest)
+    assert.equal(readFileSync(path.join(dir, '.dappmesh/images.json'), 'utf8'), before)
+  })
+
+  it('a changed file rebuilds only its entity, under a new tag', () => {
+    const old = images(dir)
+    appendFileSync(path.join(dir, 'services/customers/server.sh'), 'echo changed\n')
+    const r = cli(push(), {env})
+    assert.equal(r.code, 0, r.stderr)
+    const out = byEntity(r.stdout)
+    assert.equal(out.orders.status, 'unchanged')
+    assert.equal(out.customers.status, 'pushed')
+    assert.notEqual(out.customers.tag, old.customers.tag)
+    assert.notEqual(out.customers.digest, old.customers.digest)
+    assert.equal(images(dir).customers.digest, registryDigest(out.customers.image))
+    assert.deepEqual(images(dir).orders, old.orders)
+  })
+
+  it('an ignored file does not count: editing it leaves the entity unchanged', () => {
+    writeFileSync(path.join(dir, 'services/orders/.containerignore'), 'notes.txt\n')
+    cli(push(), {env}) // the ignore file itself is part of the context
+    writeFileSync(path.join(dir, 'services/orders/notes.txt'), 'scratch notes\n')
+    const r = cli(push(), {env})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(byEntity(r.stdout).orders.status, 'unchanged')
+  })
+
+  it('without --push builds into local storage only: built, no digest, then unchanged', () => {
+    const local = scaffold(tmp, 'local')
+    const r = cli(['build', local, '--builder', 'buildah', '--json'], {env})
+    assert.equal(r.code, 0, r.stderr)
+    const out = byEntity(r.stdout)
+    assert.equal(out.orders.status, 'built')
+    assert.equal(out.orders.digest, null)
+    assert.match(out.orders.image, /^local-orders:[0-9a-f]{12}$/)
+    assert.equal(images(local).orders.digest, undefined)
+    assert.ok(buildah(env, ['inspect', '--type', 'image', out.orders.image]).length > 0)
+    assert.equal(byEntity(cli(['build', local, '--builder', 'buildah', '--json'], {env}).stdout).orders.status, 'unchanged')
+  })
+
+  it('a failing RUN: exit 1, the entity named with the builder\'s last lines; the other entity still builds', () => {
+    const bad = scaffold(tmp, 'bad')
+    writeFileSync(path.join(bad, 'services/orders/Containerfile'), `FROM ${BASE}\nRUN echo compiling-the-orders-service && echo marker-before-failure >&2 && exit 3\n`)
+    const r = cli(['build', bad, '--builder', 'buildah'], {env})
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    const err = flat(r.stderr)
+    assert.match(err, /build of entity orders failed \(buildah exited \d+\)/)
+    assert.match(r.stderr, /marker-before-failure/)
+    assert.match(err, /1 of 2 images failed: orders/)
+    assert.match(r.stdout, /built\s+customers/)
+    assert.doesNotMatch(r.stderr, STACK_TRACE)
+    // What succeeded is recorded; what failed is not.
+    assert.deepEqual(Object.keys(images(bad)), ['customers'])
+    const json = cli(['build', bad, '--builder', 'buildah', '--json'], {env})
+    assert.equal(json.code, 1)
+    const failed = byEntity(json.stdout).orders
+    assert.equal(failed.status, 'failed')
+    assert.ok(failed.log.some((l: string) => l.includes('marker-before-failure')), failed.log.join('\n'))
+  })
+
+  it('an unreachable registry: exit 1 naming it, before anything is built', async () => {
+    const closed = await freePort()
+    const r = cli(['build', dir, '--builder', 'buildah', '--push', '--registry', `127.0.0.1:${closed}/sales`, '--insecure-registry'], {env})
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(flat(r.stderr), new RegExp(`registry 127\\.0\\.0\\.1:${closed} is unreachable: .*ECONNREFUSED`))
+    assert.doesNotMatch(r.stderr, /building/)
+    assert.doesNotMatch(r.stderr, STACK_TRACE)
+  })
+
+  it('never speaks plain HTTP to a registry unless --insecure-registry says so', () => {
+    appendFileSync(path.join(dir, 'services/orders/server.sh'), 'echo tls\n')
+    const r = cli(['build', dir, '--builder', 'buildah', '--push', '--registry', `127.0.0.1:${port}/sales`], {env})
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(flat(r.stderr), /registry 127\.0\.0\.1:\d+ did not complete a TLS handshake at https:\/\/127\.0\.0\.1:\d+\/v2\/ \(EPROTO: wrong version number\)/)
+    assert.match(flat(r.stderr), /pass --insecure-registry/)
+    assert.doesNotMatch(r.stderr, STACK_TRACE)
+  })
+
+  describe('the docker builder (the real docker client against podman\'s Docker-compatible socket)', () => {
+    let podman: (Server & {dockerHost: string}) | undefined
+
+    before(async function () {
+      if (missingTools(['docker', 'podman', 'runc']).length > 0) this.skip()
+      podman = await startPodmanService(path.join(tmp, 'podman'), env, `127.0.0.1:${port}`)
+    })
+
+    after(async () => {
+      await podman?.stop()
+    })
+
+    it('builds with a RUN step and pushes; images.json holds the registry\'s digest', () => {
+      const product = scaffold(tmp, 'viadocker')
+      writeFileSync(path.join(product, 'services/orders/Containerfile'), `FROM ${BASE}\nRUN echo via-docker > /built\n`)
+      const r = cli(['build', product, '--builder', 'docker', '--push', '--registry', `127.0.0.1:${port}/sales`, '--insecure-registry', '--json', '--concurrency', '1'], {
+        env: {...env, DOCKER_HOST: podman!.dockerHost},
+      })
+      assert.equal(r.code, 0, r.stderr)
+      const out = byEntity(r.stdout)
+      for (const entity of ['orders', 'customers']) {
+        assert.equal(out[entity].status, 'pushed')
+        assert.equal(images(product)[entity].builder, 'docker')
+        assert.equal(images(product)[entity].digest, registryDigest(out[entity].image))
+      }
+    })
+
+    it('is what detection picks when its engine answers', () => {
+      const product = scaffold(tmp, 'detected')
+      const r = cli(['build', product, '--json'], {env: {...env, DOCKER_HOST: podman!.dockerHost}})
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(JSON.parse(r.stdout).builder, 'docker')
+    })
+  })
+})
