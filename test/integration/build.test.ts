@@ -25,7 +25,8 @@ function images(dir: string): Record<string, any> {
 function byEntity(stdout: string): Record<string, any> {
   const result: any = JSON.parse(stdout)
   const check = compile(buildResultSchema)
-  assert.ok(check(result), JSON.stringify(check.errors))
+  const valid = check(result)
+  assert.ok(valid, JSON.stringify(check.errors))
   return Object.fromEntries(result.images.map((i: any) => [i.entity, i]))
 }
 
