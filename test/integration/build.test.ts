@@ -23,10 +23,9 @@ function images(dir: string): Record<string, any> {
 }
 
 function byEntity(stdout: string): Record<string, any> {
-  const result: any = JSON.parse(stdout)
   const check = compile(buildResultSchema)
-  const valid = check(result)
-  assert.ok(valid, JSON.stringify(check.errors))
+  assert.ok(check(JSON.parse(stdout)), JSON.stringify(check.errors))
+  const result = JSON.parse(stdout)
   return Object.fromEntries(result.images.map((i: any) => [i.entity, i]))
 }
 
