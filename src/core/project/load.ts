@@ -7,6 +7,7 @@ import {API_VERSION, kindInfo} from '../model/kinds.js'
 import type {KindName} from '../model/types.js'
 import type {Finding} from '../validate/finding.js'
 import {listYamlFiles} from './files.js'
+import {parseYamlFileFast} from './fast-source.js'
 import type {Resource} from './resource.js'
 import {type ParsedFile, parseYamlFile} from './source.js'
 
@@ -20,8 +21,17 @@ export interface Project {
   findings: Finding[]
 }
 
+export interface LoadOptions {
+  /**
+   * false: read without source positions (faster), for a caller that redoes the load with them
+   * as soon as `PositionsNeeded` is thrown, i.e. on any finding or anything unusual in a file.
+   */
+  positions?: boolean
+}
+
 /** Reads every YAML document under `dir` into resources, keeping their source positions. */
-export async function loadProject(dir: string): Promise<Project> {
+export async function loadProject(dir: string, options: LoadOptions = {}): Promise<Project> {
+  const parse = options.positions === false ? parseYamlFileFast : parseYamlFile
   const root = path.resolve(dir)
   const info = await stat(root).catch(() => undefined)
   if (!info) throw new UsageError(`${dir}: no such directory`, ['Pass the directory of a data product (the one holding dappmesh.yaml).'])
@@ -30,13 +40,13 @@ export async function loadProject(dir: string): Promise<Project> {
   const files = await listYamlFiles(root)
   // Read synchronously: a project is many small files, and one blocking read each is several
   // times faster than a thread-pool round trip per open, stat, read and close (see bench/).
-  const parsed = files.map((file) => parseYamlFile(file, readFileSync(path.join(root, file), 'utf8')))
+  const parsed = files.map((file) => parse(file, readFileSync(path.join(root, file), 'utf8')))
   // A contract document may be any YAML or JSON file (say `orders.odcs.json`), not only *.yaml.
   const known = new Set(files)
   for (const ref of contractDocumentPaths(parsed)) {
     if (known.has(ref) || ref.startsWith('../')) continue
     const text = readOptional(path.join(root, ref))
-    if (text !== undefined) parsed.push(parseYamlFile(ref, text))
+    if (text !== undefined) parsed.push(parse(ref, text))
   }
   return fromParsedFiles(root, parsed)
 }
@@ -115,14 +125,27 @@ function contractDocumentPaths(parsed: ParsedFile[]): Set<string> {
   const out = new Set<string>()
   for (const file of parsed) {
     for (const source of file.documents) {
-      const c = source.doc.contents as any
-      if (!c || typeof c.get !== 'function') continue
-      if (c.get('kind') !== 'DataContract' || c.get('apiVersion') !== API_VERSION) continue
-      const ref = c.getIn?.(['spec', 'documentRef', 'path'])
+      const ref = source.hasPositions ? documentRefOfNode(source.doc.contents) : documentRefOfObject(source.object)
       if (typeof ref === 'string') out.add(resolveRelative(file.file, ref))
     }
   }
   return out
+}
+
+/** A DataContract's documentRef.path, read from the document's nodes (an alias is not followed). */
+function documentRefOfNode(c: any): unknown {
+  if (!c || typeof c.get !== 'function') return undefined
+  if (c.get('kind') !== 'DataContract' || c.get('apiVersion') !== API_VERSION) return undefined
+  return c.getIn?.(['spec', 'documentRef', 'path'])
+}
+
+/** The same from a document read without positions (which has no aliases, see fast-source.ts). */
+function documentRefOfObject(c: any): unknown {
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) return undefined
+  if (c.kind !== 'DataContract' || c.apiVersion !== API_VERSION) return undefined
+  const spec = c.spec
+  const documentRef = spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? spec.documentRef : undefined
+  return documentRef !== null && typeof documentRef === 'object' && !Array.isArray(documentRef) ? documentRef.path : undefined
 }
 
 /** Resolves `ref` against the directory of `file`, both project-relative with forward slashes. */

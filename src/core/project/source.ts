@@ -13,16 +13,41 @@ export interface Position {
  */
 export const MAX_ALIAS_COUNT = 100
 
-/** One YAML document of a file, with what is needed to point back into the text. */
+/**
+ * Thrown when a position is asked of a document read without positions (the fast path of
+ * `validateDirectory`): the run is then redone with positions, from scratch.
+ */
+export class PositionsNeeded extends Error {
+  constructor(reason = 'a finding needs the source positions') {
+    super(reason)
+    this.name = 'PositionsNeeded'
+  }
+}
+
+/**
+ * One YAML document of a file, with what is needed to point back into the text. A document read
+ * without positions (`doc` and `lines` undefined) carries only its data; asking it for a
+ * position throws `PositionsNeeded`.
+ */
 export class SourceDocument {
   constructor(
     readonly file: string,
     readonly index: number,
-    readonly doc: Document.Parsed,
-    private readonly lines: LineCounter,
+    private readonly parsed: Document.Parsed | undefined,
+    private readonly lines: LineCounter | undefined,
     /** The document as plain data (aliases expanded), converted once when the file is parsed. */
     readonly object: unknown = undefined,
   ) {}
+
+  /** Whether this document was read with its positions (else only `object` is there). */
+  get hasPositions(): boolean {
+    return this.parsed !== undefined
+  }
+
+  get doc(): Document.Parsed {
+    if (!this.parsed) throw new PositionsNeeded()
+    return this.parsed
+  }
 
   /**
    * The position of the node at `segments`, or of its nearest existing ancestor (a missing
@@ -52,7 +77,7 @@ export class SourceDocument {
         break
       }
     }
-    const {line, col} = this.lines.linePos(offset)
+    const {line, col} = this.lines!.linePos(offset)
     return {line, column: col}
   }
 

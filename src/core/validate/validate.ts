@@ -1,5 +1,6 @@
 import {type Project, loadProject} from '../project/load.js'
 import type {Resource} from '../project/resource.js'
+import {PositionsNeeded} from '../project/source.js'
 import {ValidationContext} from './context.js'
 import {type Finding, compareFindings} from './finding.js'
 import {checkBreaking, checkBreakingAgainst} from './rules/breaking.js'
@@ -47,6 +48,42 @@ export function validateProject(project: Project, previous?: Project): {result: 
   }
 }
 
-export async function validateDirectory(dir: string, options: {against?: Project} = {}): Promise<ValidationResult> {
+export interface ValidateOptions {
+  /** An earlier copy of the project, for the `--against` comparison. */
+  against?: Project
+  /**
+   * Read with source positions from the start, skipping the fast path. Also forced by
+   * DAPPMESH_VALIDATE_PRECISE=1. The result is the same either way; only the time differs.
+   */
+  precise?: boolean
+}
+
+/**
+ * Validates the project in `dir`. Most projects are valid, so it first reads them without
+ * source positions (several times faster); the first finding, or anything unusual in a file,
+ * abandons that attempt and the project is read and validated again with positions, so that every
+ * finding is exactly as precise as from the start.
+ */
+export async function validateDirectory(dir: string, options: ValidateOptions = {}): Promise<ValidationResult> {
+  if (!options.precise && process.env.DAPPMESH_VALIDATE_PRECISE !== '1') {
+    const fast = await validateWithoutPositions(dir, options.against).catch(() => undefined)
+    if (fast) return fast
+  }
   return validateProject(await loadProject(dir), options.against).result
+}
+
+/**
+ * The fast attempt: the result when the project has no findings at all, else undefined. Throws
+ * what is not `PositionsNeeded` (the caller falls back on any error: the precise path is the
+ * reference, and reports a user's error as it always has).
+ */
+export async function validateWithoutPositions(dir: string, against?: Project): Promise<ValidationResult | undefined> {
+  try {
+    const {result} = validateProject(await loadProject(dir, {positions: false}), against)
+    // Every finding asks its document for a position, which throws; this is the belt to those braces.
+    return result.findings.length === 0 ? result : undefined
+  } catch (error) {
+    if (error instanceof PositionsNeeded) return undefined
+    throw error
+  }
 }
