@@ -4,7 +4,7 @@
  * Debian's docker-registry on 127.0.0.1. Everything started here is stopped by PID.
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 
@@ -90,9 +90,12 @@ export async function startRegistry(dir: string, port: number): Promise<Server> 
   const config = path.join(dir, 'registry.yml')
   writeFileSync(
     config,
-    ['version: 0.1', 'log:', '  level: fatal', 'storage:', '  filesystem:', `    rootdirectory: ${path.join(dir, 'data')}`, 'http:', `  addr: 127.0.0.1:${port}`, '  secret: dappmesh-test', ''].join('\n'),
+    ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${path.join(dir, 'data')}`, 'http:', `  addr: 127.0.0.1:${port}`, '  secret: dappmesh-test', ''].join('\n'),
   )
-  const child = spawn('docker-registry', ['serve', config], {stdio: ['ignore', 'ignore', 'inherit']})
+  // Its log (a line for every 404 a pushing client probes for) goes to a file beside its data.
+  const log = openSync(path.join(dir, 'registry.log'), 'a')
+  const child = spawn('docker-registry', ['serve', config], {stdio: ['ignore', log, log]})
+  closeSync(log)
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => undefined))?.status === 200, 'docker-registry', child)
   return {pid: child.pid!, stop: stopper(child)}
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -41,6 +41,8 @@ describe('dappmesh build (real buildah, a real registry)', function () {
     const missing = missingTools(['buildah', 'docker-registry', 'skopeo'])
     if (missing.length > 0 || !isStaticBusybox()) {
       // CI installs these with scripts/install-system-deps.sh; skip only where they cannot be had.
+      const what = [...missing, ...(isStaticBusybox() ? [] : ['a static /bin/busybox (busybox-static)'])].join(', ')
+      process.stderr.write(`skipping the build integration tests: missing ${what}; run scripts/install-system-deps.sh as root\n`)
       this.skip()
     }
     tmp = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-build-'))
@@ -120,8 +122,12 @@ describe('dappmesh build (real buildah, a real registry)', function () {
 
   it('without --push builds into local storage only: built, no digest, then unchanged', () => {
     const local = scaffold(tmp, 'local')
-    const r = cli(['build', local, '--builder', 'buildah', '--json'], {env})
+    const r = cli(['build', local, '--builder', 'buildah', '--json', '--concurrency', '1', '--verbose'], {env})
     assert.equal(r.code, 0, r.stderr)
+    // One at a time, in entity order; the builder's own output streamed under --verbose.
+    const steps = r.stderr.split('\n').filter((l) => /^\w+: (building|built)/.test(l)).map((l) => l.split(' ').slice(0, 2).join(' '))
+    assert.deepEqual(steps, ['customers: building', 'customers: built', 'orders: building', 'orders: built'])
+    assert.match(r.stderr, /^orders \| STEP 2\/2: COPY server\.sh \/server\.sh$/m)
     const out = byEntity(r.stdout)
     assert.equal(out.orders.status, 'built')
     assert.equal(out.orders.digest, null)
@@ -129,6 +135,30 @@ describe('dappmesh build (real buildah, a real registry)', function () {
     assert.equal(images(local).orders.digest, undefined)
     assert.ok(buildah(env, ['inspect', '--type', 'image', out.orders.image]).length > 0)
     assert.equal(byEntity(cli(['build', local, '--builder', 'buildah', '--json'], {env}).stdout).orders.status, 'unchanged')
+  })
+
+  it('--load: saves a docker archive and hands it to kind load image-archive for the named cluster', () => {
+    const product = scaffold(tmp, 'loaded')
+    const bin = path.join(tmp, 'kind-bin')
+    mkdirSync(bin, {recursive: true})
+    // kind itself needs Docker, which this machine lacks: a stand-in records what it was asked and checks the archive.
+    const calls = path.join(tmp, 'kind-calls')
+    writeFileSync(path.join(bin, 'kind'), `#!/bin/sh\necho "$@" >> ${calls}\ntest -s "$3" && tar -tf "$3" | grep -q manifest.json\n`, {mode: 0o755})
+    const r = cli(['build', product, '--builder', 'buildah', '--load', '--kind-cluster', 'dev', '--json'], {env: {...env, PATH: `${bin}:${process.env.PATH}`}})
+    assert.equal(r.code, 0, r.stderr)
+    const lines = readFileSync(calls, 'utf8').trim().split('\n').sort()
+    assert.equal(lines.length, 2)
+    for (const [i, entity] of ['customers', 'orders'].entries()) assert.match(lines[i], new RegExp(`^load image-archive /\\S+/${entity}\\.tar --name dev$`))
+    assert.match(r.stderr, /loading loaded-orders:[0-9a-f]{12} into kind cluster dev/)
+  })
+
+  it('--load without kind on PATH: exit 1, saying to install kind', () => {
+    const product = scaffold(tmp, 'nokind')
+    const pathWithoutKind = (process.env.PATH ?? '').split(':').filter((d) => !existsSync(path.join(d, 'kind'))).join(':')
+    const r = cli(['build', product, '--builder', 'buildah', '--load'], {env: {...env, PATH: pathWithoutKind}})
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(flat(r.stderr), /into kind cluster dappmesh failed \(kind is not on PATH: install kind to use --load\)/)
+    assert.doesNotMatch(r.stderr, STACK_TRACE)
   })
 
   it('a failing RUN: exit 1, the entity named with the builder\'s last lines; the other entity still builds', () => {
@@ -173,7 +203,11 @@ describe('dappmesh build (real buildah, a real registry)', function () {
     let podman: (Server & {dockerHost: string}) | undefined
 
     before(async function () {
-      if (missingTools(['docker', 'podman', 'runc']).length > 0) this.skip()
+      const missing = missingTools(['docker', 'podman', 'runc'])
+      if (missing.length > 0) {
+        process.stderr.write(`skipping the docker builder tests: missing ${missing.join(', ')}; run scripts/install-system-deps.sh as root\n`)
+        this.skip()
+      }
       podman = await startPodmanService(path.join(tmp, 'podman'), env, `127.0.0.1:${port}`)
     })
 
