@@ -10,7 +10,7 @@ import {type ProductCopy, orderProduct} from '../helpers/product.js'
 describe('dappmesh delete (real control plane)', function () {
   let kubeconfig: string
   const products: ProductCopy[] = []
-  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8'})
+  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
   /** Every namespaced dappmesh object in a namespace, as kind/name@resourceVersion. */
   const inNamespace = (ns: string): string[] =>
     JSON.parse(kubectl('get', 'dappmesh', '-n', ns, '-o', 'json'))

@@ -4,13 +4,13 @@ import {rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
-import {requireCluster} from '../helpers/cluster.js'
+import {requireCluster, runScript} from '../helpers/cluster.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
 
 describe('dappmesh diff (real control plane)', function () {
   let kubeconfig: string
   const products: ProductCopy[] = []
-  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8'})
+  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
   const fresh = () => {
     const p = orderProduct('diff')
     products.push(p)
@@ -127,6 +127,24 @@ describe('dappmesh diff (real control plane)', function () {
     assert.equal(r.code, 3, r.stderr)
     assert.match(flat(r.stderr), /cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:1 \(context dead\)/)
     assert.doesNotMatch(r.stderr, STACK_TRACE)
+  })
+
+  it('exits 1 saying how to install the CRDs on a cluster without them', async function () {
+    this.timeout(180_000)
+    const p = fresh()
+    // A second, empty control plane: the shared one has the CRDs, and other suites need them.
+    const name = `dappmesh-test-${process.pid}-nocrd`
+    const bare = path.join(p.dir, '..', 'bare.kubeconfig')
+    try {
+      await runScript('up.sh', [name, bare])
+      const r = cli(['diff', p.dir, '--kubeconfig', bare])
+      assert.equal(r.code, 1, r.stderr)
+      assert.match(flat(r.stderr), /the dappmesh CRDs are not installed in context kwok-dappmesh-test-\d+-nocrd \(missing: datameshes\.dappmesh\.io, /)
+      assert.match(flat(r.stderr), /dappmesh crds \| kubectl apply --server-side -f -/)
+      assert.doesNotMatch(r.stderr, STACK_TRACE)
+    } finally {
+      await runScript('down.sh', [name]).catch(() => {})
+    }
   })
 
   it('exits 1 without contacting the cluster for an invalid project', () => {

@@ -12,7 +12,7 @@ import {type ProductCopy, orderProduct} from '../helpers/product.js'
 describe('dappmesh status (real control plane)', function () {
   let kubeconfig: string
   const products: ProductCopy[] = []
-  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8'})
+  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
   const installed = () => {
     const p = orderProduct('status')
     products.push(p)
