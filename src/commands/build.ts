@@ -38,7 +38,7 @@ Exit codes: 0 every image built, pushed or unchanged; 1 a build, push or load fa
     platform: Flags.string({description: 'target platform, passed to the builder (e.g. linux/arm64)', helpValue: 'OS/ARCH'}),
     load: Flags.boolean({description: 'load each image into a kind cluster (kind load)'}),
     'kind-cluster': Flags.string({description: 'the kind cluster --load loads into', default: 'dappmesh', helpValue: 'NAME'}),
-    concurrency: Flags.integer({description: 'how many images to build at once', default: Math.min(4, os.availableParallelism()), min: 1}),
+    concurrency: Flags.integer({description: 'how many images to build at once; default: the number of CPUs, at most 4', min: 1}),
     verbose: Flags.boolean({char: 'v', description: "stream the builders' output to stderr"}),
   }
 
@@ -52,7 +52,7 @@ Exit codes: 0 every image built, pushed or unchanged; 1 a build, push or load fa
       tag: flags.tag,
       platform: flags.platform,
       kindCluster: flags.load ? flags['kind-cluster'] : undefined,
-      concurrency: flags.concurrency,
+      concurrency: flags.concurrency ?? Math.min(4, os.availableParallelism()),
       // Straight to stderr, --json or not: stdout stays the result, and CI logs still show progress.
       onProgress: (entity, message) => process.stderr.write(`${entity}: ${message}\n`),
       onOutput: flags.verbose ? (entity, line) => process.stderr.write(`${entity} | ${line}\n`) : undefined,

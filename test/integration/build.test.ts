@@ -135,6 +135,11 @@ describe('dappmesh build (real buildah, a real registry)', function () {
     assert.equal(images(local).orders.digest, undefined)
     assert.ok(buildah(env, ['inspect', '--type', 'image', out.orders.image]).length > 0)
     assert.equal(byEntity(cli(['build', local, '--builder', 'buildah', '--json'], {env}).stdout).orders.status, 'unchanged')
+    // --tag replaces the digest tag: a new reference, so a build.
+    const tagged = byEntity(cli(['build', local, '--builder', 'buildah', '--json', '--tag', 'v1'], {env}).stdout)
+    assert.equal(tagged.orders.image, 'local-orders:v1')
+    assert.equal(tagged.orders.status, 'built')
+    assert.equal(images(local).orders.tag, 'v1')
   })
 
   it('--load: saves a docker archive and hands it to kind load image-archive for the named cluster', () => {
