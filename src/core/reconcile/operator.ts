@@ -1,0 +1,109 @@
+import {setMaxListeners} from 'node:events'
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+import {UsageError} from '../errors.js'
+import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
+import {KubeRest} from '../kube/rest.js'
+import type {Controller, Log} from './controller.js'
+import {Metrics} from './metrics.js'
+import {productController} from './product/controller.js'
+
+export const LOOPS = ['mesh', 'domain', 'product'] as const
+export type Loop = (typeof LOOPS)[number]
+/** The loops this version runs; the others are accepted by --only and reported as not yet available. */
+export const AVAILABLE_LOOPS: readonly Loop[] = ['product']
+
+export interface OperatorOptions {
+  kubeconfig?: string
+  context?: string
+  only?: Loop[]
+  healthPort?: number
+  metricsPort?: number
+  bindAddress?: string
+  concurrency?: number
+  log: Log
+  /** told of each server's address once it listens */
+  onListening?: (what: 'health' | 'metrics', url: string) => void
+}
+
+export interface OperatorResult {
+  loops: Loop[]
+  reconciles: number
+  errors: number
+}
+
+export function parseLoops(only: string | undefined): Loop[] {
+  if (!only) return [...LOOPS]
+  const loops = only.split(',').map((s) => s.trim()).filter(Boolean)
+  const unknown = loops.filter((l) => !(LOOPS as readonly string[]).includes(l))
+  if (unknown.length > 0 || loops.length === 0) throw new UsageError(`--only takes a comma-separated list of ${LOOPS.join(', ')}; got ${only}`, ['for example: --only product'])
+  return [...new Set(loops)] as Loop[]
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      const address = server.address() as AddressInfo
+      resolve(`http://${host}:${address.port}`)
+    })
+  })
+}
+
+/**
+ * Runs the reconcile loops against one cluster until the signal aborts, with /healthz (the
+ * process is alive), /readyz (every informer has listed) and /metrics (Prometheus text).
+ */
+export async function runOperator(options: OperatorOptions, signal: AbortSignal): Promise<OperatorResult> {
+  const loops = (options.only ?? [...LOOPS]).filter((l) => AVAILABLE_LOOPS.includes(l))
+  for (const l of options.only ?? []) if (!AVAILABLE_LOOPS.includes(l)) options.log('warn', `the ${l} loop is not available in this version; running ${AVAILABLE_LOOPS.join(', ')}`)
+  // Each informer's watch listens for the stop signal.
+  setMaxListeners(0, signal)
+  const loaded = await loadKubeConfig({kubeconfig: options.kubeconfig, context: options.context})
+  await probeServer(loaded)
+  const rest = await KubeRest.create(loaded, {maxSockets: 32})
+  const metrics = new Metrics()
+  const controllers: Controller[] = []
+  if (loops.includes('product')) controllers.push(productController(rest, {log: options.log, metrics, concurrency: options.concurrency}))
+
+  const host = options.bindAddress ?? '127.0.0.1'
+  const handler = (serveMetrics: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = (req.url ?? '/').split('?')[0]
+    if (url === '/healthz') {
+      res.writeHead(200, {'content-type': 'text/plain'}).end('ok\n')
+    } else if (url === '/readyz') {
+      const ready = controllers.every((c) => c.ready)
+      res.writeHead(ready ? 200 : 503, {'content-type': 'text/plain'}).end(ready ? 'ok\n' : 'informers not synced yet\n')
+    } else if (url === '/metrics' && serveMetrics) {
+      res.writeHead(200, {'content-type': 'text/plain; version=0.0.4'}).end(metrics.render())
+    } else {
+      res.writeHead(404, {'content-type': 'text/plain'}).end('not found\n')
+    }
+  }
+  const servers: http.Server[] = []
+  try {
+    const separateMetrics = options.metricsPort !== undefined && options.metricsPort !== options.healthPort
+    if (options.healthPort !== undefined) {
+      const server = http.createServer(handler(!separateMetrics))
+      servers.push(server)
+      options.onListening?.('health', await listen(server, options.healthPort, host))
+    }
+    if (separateMetrics) {
+      const server = http.createServer(handler(true))
+      servers.push(server)
+      options.onListening?.('metrics', await listen(server, options.metricsPort!, host))
+    }
+    options.log('info', `running the ${loops.join(', ')} loop${loops.length === 1 ? '' : 's'} against ${loaded.server} (context ${loaded.context})`)
+    await Promise.all(controllers.map((c) => c.run(signal)))
+    options.log('info', 'stopped')
+  } finally {
+    for (const server of servers) server.close()
+    rest.close()
+  }
+  return {
+    loops,
+    reconciles: metrics.value('dappmesh_reconciles_total', {controller: 'product'}),
+    errors: metrics.value('dappmesh_reconcile_errors_total', {controller: 'product'}),
+  }
+}

@@ -1,0 +1,36 @@
+import {resourcePath} from '../../kube/paths.js'
+import type {KubeRest} from '../../kube/rest.js'
+import {API_VERSION} from '../../model/kinds.js'
+import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
+import {Controller, type Log, labelKeys, ownerKeys} from '../controller.js'
+import {keyOf} from '../informer.js'
+import type {Metrics} from '../metrics.js'
+import {FIELD_MANAGER} from './desired.js'
+import {CHILD_KINDS, PRODUCT_KINDS, reconcileProduct} from './reconciler.js'
+
+/**
+ * The product controller's watches: DataProducts; the product-scoped resources (by their product
+ * label); DataDomains (a domain appearing resolves its products' references); and the children,
+ * selected by label so the operator never caches objects it does not manage.
+ */
+export function productController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; concurrency?: number} = {}): Controller {
+  // Called only on events, which come after the controller exists.
+  const productsOfDomain = (domain: any): string[] =>
+    (controller.informers.get('DataProduct')?.values() ?? []).filter((p) => p.spec?.domain === domain.metadata.name).map((p) => keyOf(p))
+  const childSelector = `${PRODUCT_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`
+  const controller: Controller = new Controller({
+    name: 'product',
+    rest,
+    log: options.log,
+    metrics: options.metrics,
+    concurrency: options.concurrency ?? 2,
+    primary: {name: 'DataProduct', path: resourcePath(API_VERSION, 'DataProduct')},
+    secondary: [
+      ...PRODUCT_KINDS.map((kind) => ({name: kind, path: resourcePath(API_VERSION, kind), labelSelector: PRODUCT_LABEL, keysFor: labelKeys(PRODUCT_LABEL)})),
+      {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain'), keysFor: productsOfDomain},
+      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, path: resourcePath(apiVersion, kind), labelSelector: childSelector, keysFor: ownerKeys(API_VERSION, 'DataProduct')})),
+    ],
+    reconcile: (key, ctx) => reconcileProduct(rest, key, ctx),
+  })
+  return controller
+}

@@ -1,0 +1,254 @@
+import {API_VERSION} from '../../model/kinds.js'
+import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
+
+export const FIELD_MANAGER = 'dappmesh-operator'
+export const STORAGE_LABEL = 'dappmesh.io/storage'
+export const PORT_LABEL = 'dappmesh.io/port'
+export const WORKFLOW_LABEL = 'dappmesh.io/workflow'
+
+export type Child = {apiVersion: string; kind: string; metadata: {name: string; namespace: string; labels: Record<string, string>; ownerReferences: any[]; annotations?: Record<string, string>}; [key: string]: any}
+
+/** What the product reconciler reads: the DataProduct and its product-scoped resources in the cluster. */
+export interface ProductState {
+  product: any
+  storages: any[]
+  outputPorts: any[]
+  inputPorts: any[]
+  workflows: any[]
+  contracts: any[]
+}
+
+interface Engine {
+  image: (version?: string) => string
+  port: number
+  dataPath: string
+  /** environment variable names the image reads its credentials from */
+  userEnv: string
+  passwordEnv: string
+  args?: string[]
+}
+
+/** One image per engine; a DataStorage's own `image` wins. */
+export const ENGINE_IMAGES: Record<string, Engine> = {
+  postgresql: {image: (v) => `postgres:${v ?? '16'}`, port: 5432, dataPath: '/var/lib/postgresql/data', userEnv: 'POSTGRES_USER', passwordEnv: 'POSTGRES_PASSWORD'},
+  surrealdb: {image: (v) => `surrealdb/surrealdb:${v ?? 'v2'}`, port: 8000, dataPath: '/data', userEnv: 'SURREAL_USER', passwordEnv: 'SURREAL_PASS', args: ['start', 'rocksdb:/data']},
+  tidb: {image: (v) => `pingcap/tidb:${v ?? 'v8.5.0'}`, port: 4000, dataPath: '/data', userEnv: 'TIDB_USER', passwordEnv: 'TIDB_PASSWORD'},
+  duckdb: {image: (v) => `datacatering/duckdb:${v ?? 'v1.1.3'}`, port: 8080, dataPath: '/data', userEnv: 'DUCKDB_USER', passwordEnv: 'DUCKDB_PASSWORD'},
+  doris: {image: (v) => `apache/doris:${v ?? '2.1.7'}`, port: 9030, dataPath: '/data', userEnv: 'DORIS_USER', passwordEnv: 'DORIS_PASSWORD'},
+  clickhouse: {image: (v) => `clickhouse/clickhouse-server:${v ?? '24.8'}`, port: 8123, dataPath: '/var/lib/clickhouse', userEnv: 'CLICKHOUSE_USER', passwordEnv: 'CLICKHOUSE_PASSWORD'},
+  minio: {image: (v) => `minio/minio:${v ?? 'RELEASE.2024-10-13T13-34-11Z'}`, port: 9000, dataPath: '/data', userEnv: 'MINIO_ROOT_USER', passwordEnv: 'MINIO_ROOT_PASSWORD', args: ['server', '/data']},
+  // An S3 store is served inside the cluster by an S3-compatible server.
+  s3: {image: (v) => `minio/minio:${v ?? 'RELEASE.2024-10-13T13-34-11Z'}`, port: 9000, dataPath: '/data', userEnv: 'MINIO_ROOT_USER', passwordEnv: 'MINIO_ROOT_PASSWORD', args: ['server', '/data']},
+}
+
+export const DEFAULT_PORT = 8080
+
+export function childName(product: string, name: string): string {
+  return `${product}-${name}`
+}
+
+export function secretName(product: string, storage: string): string {
+  return `${product}-${storage}-credentials`
+}
+
+export function ownerReference(product: any): Record<string, unknown> {
+  return {apiVersion: API_VERSION, kind: 'DataProduct', name: product.metadata.name, uid: product.metadata.uid, controller: true, blockOwnerDeletion: true}
+}
+
+function productLabels(product: any): Record<string, string> {
+  const name = product.metadata.name
+  return {[PRODUCT_LABEL]: name, [PART_OF_LABEL]: name, [MANAGED_BY_LABEL]: FIELD_MANAGER}
+}
+
+function meta(product: any, name: string, labels: Record<string, string>): Child['metadata'] {
+  return {name, namespace: product.metadata.namespace, labels: {...productLabels(product), ...labels}, ownerReferences: [ownerReference(product)]}
+}
+
+/** A missing reference, said as `Kind name`. */
+export function missingReferences(state: ProductState, domains: Set<string>, flows: Set<string>): string[] {
+  const missing: string[] = []
+  const domain = state.product.spec?.domain
+  if (domain && !domains.has(domain)) missing.push(`DataDomain ${domain}`)
+  const storages = new Set(state.storages.map((s) => s.metadata.name))
+  const contracts = new Set(state.contracts.map((c) => c.metadata.name))
+  for (const port of state.outputPorts) {
+    if (port.spec?.storage && !storages.has(port.spec.storage)) missing.push(`DataStorage ${port.spec.storage} (OutputPort ${port.metadata.name})`)
+    if (port.spec?.contract && !contracts.has(port.spec.contract)) missing.push(`DataContract ${port.spec.contract} (OutputPort ${port.metadata.name})`)
+  }
+  for (const workflow of state.workflows) {
+    if (workflow.spec?.flow && !flows.has(workflow.spec.flow)) missing.push(`DataFlow ${workflow.spec.flow} (DataWorkflow ${workflow.metadata.name})`)
+  }
+  return missing
+}
+
+/** The credentials Secret of a storage: created once, with data made by `generate`, never applied again. */
+export function credentialsSecret(product: any, storage: any, generate: () => string): Child {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: meta(product, secretName(product.metadata.name, storage.metadata.name), {[STORAGE_LABEL]: storage.metadata.name}),
+    type: 'Opaque',
+    stringData: {username: storage.metadata.name.replaceAll('-', '_'), password: generate()},
+  }
+}
+
+/**
+ * Every child the product should have except the credentials Secrets, as server-side apply
+ * configurations: only the fields dappmesh sets, so the comparison with the live object and the
+ * apply itself are both about these fields alone.
+ */
+export function desiredChildren(state: ProductState): Child[] {
+  const {product} = state
+  const name = product.metadata.name
+  const selectorOf = (labels: Record<string, string>) => ({[PRODUCT_LABEL]: name, ...labels})
+  const children: Child[] = []
+
+  for (const storage of state.storages) {
+    const engine = ENGINE_IMAGES[storage.spec.engine] ?? ENGINE_IMAGES.postgresql
+    const own = {[STORAGE_LABEL]: storage.metadata.name}
+    const selector = selectorOf(own)
+    const full = childName(name, storage.metadata.name)
+    const secret = secretName(name, storage.metadata.name)
+    children.push({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: meta(product, full, own),
+      spec: {
+        replicas: storage.spec.replicas ?? 1,
+        serviceName: full,
+        selector: {matchLabels: selector},
+        template: {
+          metadata: {labels: {...productLabels(product), ...own}},
+          spec: {
+            containers: [
+              {
+                name: storage.spec.engine,
+                image: storage.spec.image ?? engine.image(storage.spec.version),
+                ...(engine.args ? {args: engine.args} : {}),
+                ports: [{name: 'data', containerPort: engine.port}],
+                env: [
+                  {name: engine.userEnv, valueFrom: {secretKeyRef: {name: secret, key: 'username'}}},
+                  {name: engine.passwordEnv, valueFrom: {secretKeyRef: {name: secret, key: 'password'}}},
+                ],
+                volumeMounts: [{name: 'data', mountPath: engine.dataPath}],
+              },
+            ],
+          },
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: {name: 'data'},
+            spec: {accessModes: ['ReadWriteOnce'], resources: {requests: {storage: storage.spec.size ?? '1Gi'}}},
+          },
+        ],
+      },
+    })
+    children.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(product, full, own),
+      spec: {clusterIP: 'None', selector, ports: [{name: 'data', port: engine.port, targetPort: engine.port}]},
+    })
+    children.push({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(product, full, own),
+      spec: {
+        podSelector: {matchLabels: selector},
+        policyTypes: ['Ingress'],
+        // The product's own pods only; a port serves data to other products, a store does not.
+        ingress: [{from: [{podSelector: {matchLabels: {[PRODUCT_LABEL]: name}}}], ports: [{protocol: 'TCP', port: engine.port}]}],
+      },
+    })
+  }
+
+  const contracts = new Map(state.contracts.map((c) => [c.metadata.name, c]))
+  const ports = [...state.outputPorts.map((p) => ({port: p, image: p.spec.service?.image, number: p.spec.service?.port})), ...state.inputPorts.map((p) => ({port: p, image: p.spec.image, number: undefined}))]
+  for (const {port, image, number} of ports) {
+    const own = {[PORT_LABEL]: port.metadata.name}
+    const full = childName(name, port.metadata.name)
+    const contract = port.kind === 'OutputPort' && port.spec.contract ? contracts.get(port.spec.contract) : undefined
+    if (contract?.spec?.document) {
+      children.push({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: meta(product, `${full}-contract`, {...own, 'dappmesh.io/contract': contract.metadata.name}),
+        data: {'contract.json': `${JSON.stringify(contract.spec.document, null, 2)}\n`},
+      })
+    }
+    if (!image) continue
+    const containerPort = number ?? DEFAULT_PORT
+    const selector = selectorOf(own)
+    children.push({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta(product, full, own),
+      spec: {
+        replicas: 1,
+        selector: {matchLabels: selector},
+        template: {
+          metadata: {labels: {...productLabels(product), ...own}},
+          spec: {
+            containers: [
+              {
+                name: 'port',
+                image,
+                ports: [{name: 'http', containerPort}],
+                env: [
+                  {name: 'DAPPMESH_PRODUCT', value: name},
+                  {name: 'DAPPMESH_PORT', value: port.metadata.name},
+                  {name: 'DAPPMESH_PORT_KIND', value: port.kind},
+                ],
+              },
+            ],
+          },
+        },
+      },
+    })
+    children.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(product, full, own),
+      spec: {selector, ports: [{name: 'http', port: containerPort, targetPort: containerPort}]},
+    })
+  }
+
+  for (const workflow of state.workflows) {
+    if (!workflow.spec.schedule || !workflow.spec.image) continue
+    const own = {[WORKFLOW_LABEL]: workflow.metadata.name}
+    const attempts = Math.max(1, ...(workflow.spec.activities ?? []).map((a: any) => a.retry?.maxAttempts ?? 1))
+    children.push({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: meta(product, childName(name, workflow.metadata.name), own),
+      spec: {
+        schedule: workflow.spec.schedule,
+        concurrencyPolicy: 'Forbid',
+        jobTemplate: {
+          spec: {
+            backoffLimit: attempts - 1,
+            template: {
+              metadata: {labels: {...productLabels(product), ...own}},
+              spec: {
+                restartPolicy: 'Never',
+                containers: [
+                  {
+                    name: 'workflow',
+                    image: workflow.spec.image,
+                    env: [
+                      {name: 'DAPPMESH_PRODUCT', value: name},
+                      {name: 'DAPPMESH_WORKFLOW', value: workflow.metadata.name},
+                      {name: 'DAPPMESH_FLOW', value: workflow.spec.flow},
+                      {name: 'DAPPMESH_ACTIVITIES', value: JSON.stringify(workflow.spec.activities ?? [])},
+                    ],
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    })
+  }
+  return children
+}

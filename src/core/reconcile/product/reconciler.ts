@@ -1,0 +1,195 @@
+import {randomBytes} from 'node:crypto'
+import {isDeepStrictEqual} from 'node:util'
+
+import {objectPath, resourcePath} from '../../kube/paths.js'
+import {KubeApiError, type KubeRest} from '../../kube/rest.js'
+import {API_VERSION} from '../../model/kinds.js'
+import {PRODUCT_LABEL} from '../../render/render.js'
+import type {ReconcileContext} from '../controller.js'
+import {containsAll} from '../matches.js'
+import {type Child, FIELD_MANAGER, type ProductState, credentialsSecret, desiredChildren, missingReferences, secretName} from './desired.js'
+import {type Component, componentOf, productStatus} from './status.js'
+
+export const FINALIZER = 'dappmesh.io/finalizer'
+
+/** The kinds of the product's children, each watched by an informer of the same name. */
+export const CHILD_KINDS = [
+  {apiVersion: 'apps/v1', kind: 'StatefulSet'},
+  {apiVersion: 'apps/v1', kind: 'Deployment'},
+  {apiVersion: 'v1', kind: 'Service'},
+  {apiVersion: 'v1', kind: 'Secret'},
+  {apiVersion: 'v1', kind: 'ConfigMap'},
+  {apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy'},
+  {apiVersion: 'batch/v1', kind: 'CronJob'},
+] as const
+
+/** The product-scoped kinds the reconciler reads, labelled dappmesh.io/product by apply. */
+export const PRODUCT_KINDS = ['DataStorage', 'OutputPort', 'InputPort', 'DataWorkflow', 'DataContract', 'DataFlow'] as const
+
+function generatePassword(): string {
+  return randomBytes(24).toString('base64url')
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof KubeApiError && error.status === 404
+}
+
+function describeError(error: unknown): string {
+  return (error as Error)?.message ?? String(error)
+}
+
+/**
+ * The level-based reconcile of one DataProduct: read everything from the informers' caches,
+ * compute the children, apply only those whose live content differs, create missing credentials
+ * Secrets (never touching existing ones), delete children the product no longer has, and write
+ * status only when it changed. Run twice on an unchanged cluster, the second run writes nothing.
+ */
+export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext): Promise<void> {
+  const product = ctx.informer('DataProduct').get(key)
+  if (!product) return // gone: the garbage collector removes what it owned
+  if (product.metadata.deletionTimestamp) {
+    await finalize(rest, product, ctx)
+    return
+  }
+  const live = (product.metadata.finalizers ?? []).includes(FINALIZER) ? product : await addFinalizer(rest, product)
+  const namespace = live.metadata.namespace
+  const name = live.metadata.name
+  const ofProduct = (kind: string) =>
+    ctx
+      .informer(kind)
+      .values()
+      .filter((o) => o.metadata.namespace === namespace && o.metadata.labels?.[PRODUCT_LABEL] === name)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+  const state: ProductState = {
+    product: live,
+    storages: ofProduct('DataStorage'),
+    outputPorts: ofProduct('OutputPort'),
+    inputPorts: ofProduct('InputPort'),
+    workflows: ofProduct('DataWorkflow'),
+    contracts: ofProduct('DataContract'),
+  }
+  const domains = new Set(ctx.informer('DataDomain').values().map((d) => d.metadata.name))
+  const flows = new Set(ofProduct('DataFlow').map((f) => f.metadata.name))
+  const missing = missingReferences(state, domains, flows)
+  const failures: string[] = []
+  const current = new Map<string, any>()
+  const childKey = (kind: string, childName: string) => `${kind}/${namespace}/${childName}`
+
+  const secrets: Child[] = []
+  for (const storage of state.storages) {
+    const secretKey = `${namespace}/${secretName(name, storage.metadata.name)}`
+    const existing = ctx.informer('Secret').get(secretKey)
+    // Only the shape is kept here, never the password: it is generated once, sent once, and not logged.
+    const secret = credentialsSecret(live, storage, generatePassword)
+    secrets.push({...secret, stringData: undefined})
+    if (existing) {
+      current.set(childKey('Secret', secret.metadata.name), existing)
+      continue
+    }
+    try {
+      const created = await rest.request('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
+      current.set(childKey('Secret', secret.metadata.name), created)
+      ctx.log('info', `created Secret ${secretKey}`)
+    } catch (error) {
+      // 409: it exists (made by someone else, or not yet in our cache): never overwrite it.
+      if (error instanceof KubeApiError && error.status === 409) current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
+      else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
+    }
+  }
+
+  const desired = desiredChildren(state)
+  for (const child of desired) {
+    const k = childKey(child.kind, child.metadata.name)
+    const cached = ctx.informer(child.kind).get(`${namespace}/${child.metadata.name}`)
+    current.set(k, cached)
+    // Being deleted (by hand, or by a foreground deletion): its DELETED event brings us back to recreate it.
+    if (cached?.metadata?.deletionTimestamp) continue
+    if (cached && containsAll(cached, child)) continue
+    try {
+      const applied = await rest.apply(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
+      current.set(k, applied)
+      ctx.log('info', `applied ${child.kind} ${namespace}/${child.metadata.name}`)
+    } catch (error) {
+      failures.push(`${child.kind} ${child.metadata.name}: ${describeError(error)}`)
+    }
+  }
+
+  // Children the product no longer has (a port or storage removed from the project).
+  const wanted = new Set([...desired, ...secrets].map((c) => childKey(c.kind, c.metadata.name)))
+  for (const child of ownedChildren(ctx, live)) {
+    if (wanted.has(childKey(child.kind, child.metadata.name)) || child.metadata.deletionTimestamp) continue
+    try {
+      await rest.delete(objectPath(child))
+      ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: no longer part of the product`)
+    } catch (error) {
+      if (!isNotFound(error)) failures.push(`deleting ${child.kind} ${child.metadata.name}: ${describeError(error)}`)
+    }
+  }
+
+  const components: Component[] = [...secrets, ...desired]
+    .map((c) => componentOf(c, current.get(childKey(c.kind, c.metadata.name))))
+    .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
+  const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures})
+  if (!sameStatus(live.status, status)) {
+    await rest.request('PATCH', `${objectPath(withKind(live))}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
+  }
+  if (failures.length > 0) throw new Error(`DataProduct ${key}: ${failures.join('; ')}`)
+}
+
+function sameStatus(previous: any, next: any): boolean {
+  if (!previous) return false
+  return isDeepStrictEqual({observedGeneration: previous.observedGeneration, conditions: previous.conditions, components: previous.components}, next)
+}
+
+function withKind(product: any): any {
+  return {...product, apiVersion: product.apiVersion ?? API_VERSION, kind: product.kind ?? 'DataProduct'}
+}
+
+/** Every cached child whose controller is this product (by uid: a same-named successor owns nothing of it). */
+function ownedChildren(ctx: ReconcileContext, product: any): any[] {
+  const uid = product.metadata.uid
+  const children: any[] = []
+  for (const {kind} of CHILD_KINDS) {
+    for (const object of ctx.informer(kind).values()) {
+      if (object.metadata.namespace !== product.metadata.namespace) continue
+      if ((object.metadata.ownerReferences ?? []).some((ref: any) => ref.uid === uid && ref.controller)) children.push(object)
+    }
+  }
+  return children
+}
+
+async function addFinalizer(rest: KubeRest, product: any): Promise<any> {
+  // resourceVersion makes this a compare-and-swap: a concurrent change fails it (409) and the retry re-reads.
+  return rest.request('PATCH', objectPath(withKind(product)), {
+    body: {metadata: {finalizers: [...(product.metadata.finalizers ?? []), FINALIZER], resourceVersion: product.metadata.resourceVersion}},
+    contentType: 'application/merge-patch+json',
+  })
+}
+
+/**
+ * Deletes the children, and once none is left in the caches (their DELETED events bring the
+ * product back here) removes the finalizer, so the product disappears last.
+ */
+async function finalize(rest: KubeRest, product: any, ctx: ReconcileContext): Promise<void> {
+  if (!(product.metadata.finalizers ?? []).includes(FINALIZER)) return
+  const children = ownedChildren(ctx, product)
+  for (const child of children) {
+    if (child.metadata.deletionTimestamp) continue
+    try {
+      await rest.delete(objectPath(child))
+      ctx.log('info', `deleted ${child.kind} ${child.metadata.namespace}/${child.metadata.name}: its product is being deleted`)
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+    }
+  }
+  if (children.length > 0) return
+  try {
+    await rest.request('PATCH', objectPath(withKind(product)), {
+      body: {metadata: {finalizers: product.metadata.finalizers.filter((f: string) => f !== FINALIZER), resourceVersion: product.metadata.resourceVersion}},
+      contentType: 'application/merge-patch+json',
+    })
+    ctx.log('info', `DataProduct ${product.metadata.namespace}/${product.metadata.name}: children removed, finalizer released`)
+  } catch (error) {
+    if (!isNotFound(error)) throw error
+  }
+}

@@ -1,0 +1,72 @@
+import {type Condition, mergeConditions} from '../conditions.js'
+import type {Child} from './desired.js'
+
+export interface Component {
+  kind: string
+  name: string
+  ready: boolean
+  message: string
+}
+
+/** Readiness of one child from what the cluster says about it (workloads: their controllers' status). */
+export function componentOf(desired: Child, live: any | undefined): Component {
+  const {kind} = desired
+  const {name} = desired.metadata
+  if (!live) return {kind, name, ready: false, message: 'not created yet'}
+  if (kind === 'StatefulSet' || kind === 'Deployment') {
+    const want = live.spec?.replicas ?? 1
+    const ready = live.status?.readyReplicas ?? 0
+    const current = (live.status?.observedGeneration ?? 0) >= (live.metadata?.generation ?? 0)
+    const updated = (live.status?.updatedReplicas ?? 0) >= want
+    const ok = current && ready >= want && updated
+    return {kind, name, ready: ok, message: `${ready}/${want} replicas ready${current ? '' : ' (rollout not yet observed)'}`}
+  }
+  return {kind, name, ready: true, message: 'exists'}
+}
+
+export interface StatusInput {
+  generation: number
+  components: Component[]
+  missing: string[]
+  /** what failed to apply this time, if anything */
+  failures: string[]
+}
+
+export function productStatus(previous: any, input: StatusInput, now = new Date()): {observedGeneration: number; conditions: Condition[]; components: Component[]} {
+  const g = input.generation
+  const notReady = input.components.filter((c) => !c.ready)
+  const resolved = input.missing.length === 0
+  const ready = resolved && notReady.length === 0 && input.failures.length === 0
+  const waiting = notReady.map((c) => `${c.kind}/${c.name}: ${c.message}`).join('; ')
+  const conditions: Condition[] = [
+    {
+      type: 'Ready',
+      status: ready ? 'True' : 'False',
+      reason: ready ? 'ComponentsReady' : !resolved ? 'ReferencesUnresolved' : input.failures.length > 0 ? 'ApplyFailed' : 'ComponentsNotReady',
+      message: ready ? `all ${input.components.length} components are ready` : !resolved ? `missing: ${input.missing.join(', ')}` : input.failures.length > 0 ? input.failures.join('; ') : waiting,
+      observedGeneration: g,
+    },
+    {
+      type: 'Reconciling',
+      status: !ready && input.failures.length === 0 && resolved ? 'True' : 'False',
+      reason: ready ? 'Reconciled' : resolved && input.failures.length === 0 ? 'Progressing' : 'Blocked',
+      message: ready ? '' : waiting,
+      observedGeneration: g,
+    },
+    {
+      type: 'Degraded',
+      status: input.failures.length > 0 ? 'True' : 'False',
+      reason: input.failures.length > 0 ? 'ApplyFailed' : 'AsExpected',
+      message: input.failures.join('; '),
+      observedGeneration: g,
+    },
+    {
+      type: 'ReferencesResolved',
+      status: resolved ? 'True' : 'False',
+      reason: resolved ? 'Resolved' : 'Missing',
+      message: resolved ? '' : `missing: ${input.missing.join(', ')}`,
+      observedGeneration: g,
+    },
+  ]
+  return {observedGeneration: g, conditions: mergeConditions(previous?.conditions, conditions, now), components: input.components}
+}
