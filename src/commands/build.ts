@@ -58,6 +58,7 @@ Exit codes: 0 every image built, pushed or unchanged; 1 a build, push or load fa
       onOutput: flags.verbose ? (entity, line) => process.stderr.write(`${entity} | ${line}\n`) : undefined,
     })
     const failed = result.images.filter((i) => i.status === 'failed')
+    for (const warning of result.warnings ?? []) this.warn(warning)
 
     if (this.jsonEnabled()) {
       if (failed.length > 0) {

@@ -233,6 +233,7 @@ describe('dappmesh build (real buildah, a real registry)', function () {
         assert.equal(images(product)[entity].builder, 'docker')
         assert.equal(images(product)[entity].digest, registryDigest(out[entity].image))
       }
+      assert.match(JSON.parse(r.stdout).warnings[0], /docker takes registry TLS settings from its daemon/)
     })
 
     it('is what detection picks when its engine answers', () => {

@@ -122,6 +122,10 @@ export async function buildDirectory(dir: string, options: BuildOptions = {}): P
     if (host) await checkRegistryReachable(host, {insecure: Boolean(options.insecureRegistry)})
   }
 
+  const warnings: string[] = []
+  if (builder.name === 'docker' && options.push && options.insecureRegistry) {
+    warnings.push(`docker takes registry TLS settings from its daemon, not the command line: if the push fails, add ${registryHost(registry!) ?? registry} to insecure-registries in the daemon's configuration`)
+  }
   const recorded = readImages(root)
   const temp = await mkdtemp(path.join(os.tmpdir(), 'dappmesh-build-'))
   try {
@@ -131,7 +135,7 @@ export async function buildDirectory(dir: string, options: BuildOptions = {}): P
     )
     for (const o of outcomes) if (o.record) recorded.images[o.result.entity] = o.record
     const file = outcomes.some((o) => o.record) ? await writeImages(root, recorded) : undefined
-    return {root, builder: builder.buildx ? 'docker buildx' : builder.name, imagesFile: file, images: outcomes.map((o) => o.result)}
+    return {root, builder: builder.buildx ? 'docker buildx' : builder.name, imagesFile: file, images: outcomes.map((o) => o.result), ...(warnings.length > 0 ? {warnings} : {})}
   } finally {
     await rm(temp, {recursive: true, force: true})
   }

@@ -29,6 +29,7 @@ export const buildResultSchema = {
     builder: {type: 'string', description: 'docker, docker buildx, buildah or podman; absent when there was nothing to build'},
     imagesFile: {type: 'string', description: 'the .dappmesh/images.json written, when any image succeeded'},
     images: {type: 'array', items: imageResultSchema},
+    warnings: {type: 'array', items: {type: 'string'}, description: 'things the user asked for that this builder does otherwise'},
   },
 } as const
 
