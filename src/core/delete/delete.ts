@@ -2,6 +2,7 @@ import {mapPool} from '../apply/pool.js'
 import {UserError} from '../errors.js'
 import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {resourcePath} from '../kube/paths.js'
+import {refused} from '../kube/refused.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
 import {API_VERSION} from '../model/kinds.js'
 import type {ProductRef} from '../project/product-ref.js'
@@ -66,6 +67,8 @@ export async function deleteProduct(options: DeleteOptions): Promise<DeleteResul
       result.gone = true
     }
     return result
+  } catch (error) {
+    throw refused(error)
   } finally {
     client.close()
   }

@@ -4,6 +4,7 @@ import {UserError} from '../errors.js'
 import {FIELD_MANAGER} from '../kube/crds-install.js'
 import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {objectPath, resourcePath} from '../kube/paths.js'
+import {refused} from '../kube/refused.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
 import {API_VERSION, kindInfo} from '../model/kinds.js'
 import {type Manifest, PRODUCT_LABEL, type RenderedProduct, renderDirectory} from '../render/render.js'
@@ -75,6 +76,8 @@ export async function diffProduct(options: DiffOptions): Promise<DiffResult> {
     }
     for (const o of leftovers) changes.push({...described(o), action: 'delete', diff: unifiedDiff(diffableYaml(o), '', labels(o))})
     return {product: rendered.product, namespace: rendered.namespace, context: loaded.context, server: loaded.server, changes, unchanged, warnings}
+  } catch (error) {
+    throw refused(error)
   } finally {
     client.close()
   }

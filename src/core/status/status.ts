@@ -1,6 +1,8 @@
-import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
+import {isUserError} from '../errors.js'
+import {type KubeTarget, loadKubeConfig, unreachable} from '../kube/kubeconfig.js'
 import {locateProduct} from '../kube/locate-product.js'
 import {resourcePath} from '../kube/paths.js'
+import {refused} from '../kube/refused.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
 import {API_VERSION} from '../model/kinds.js'
 import type {ProductRef} from '../project/product-ref.js'
@@ -28,7 +30,7 @@ async function connect(options: StatusOptions): Promise<{client: KubeRest; scope
     return {client, scope: {namespace: product.metadata.namespace, name: product.metadata.name}}
   } catch (error) {
     client.close()
-    throw error
+    throw refused(error)
   }
 }
 
@@ -43,6 +45,8 @@ export async function getStatus(options: StatusOptions): Promise<StatusResult> {
   const {client, scope} = await connect(options)
   try {
     return (await read(client, scope)).result
+  } catch (error) {
+    throw refused(error)
   } finally {
     client.close()
   }
@@ -64,12 +68,18 @@ export async function watchStatus(options: StatusOptions, onFrame: (result: Stat
       onFrame(result)
       let pending: NodeJS.Timeout | undefined
       let reading = Promise.resolve()
-      const refresh = () => {
-        reading = reading.then(async () => {
-          if (!signal.aborted) onFrame((await read(client, scope)).result)
-        })
-      }
+      let failure: unknown
       const stream = new AbortController()
+      const refresh = () => {
+        reading = reading
+          .then(async () => {
+            if (!signal.aborted) onFrame((await read(client, scope)).result)
+          })
+          .catch((error) => {
+            failure ??= error
+            stream.abort()
+          })
+      }
       const stop = () => stream.abort()
       signal.addEventListener('abort', stop, {once: true})
       try {
@@ -83,14 +93,20 @@ export async function watchStatus(options: StatusOptions, onFrame: (result: Stat
           pending = setTimeout(refresh, 100)
         }, stream.signal)
       } catch (error) {
-        if (!(error instanceof KubeApiError)) throw error
+        if (isUserError(error)) throw error
+        // The stream broke mid-way (the server went away): unreachable, exit 3.
+        if (!(error instanceof KubeApiError)) throw unreachable(client.loaded, error)
+        if (error.status === 403 || error.status === 404) throw refused(error)
         await new Promise((resolve) => setTimeout(resolve, 1000))
       } finally {
         signal.removeEventListener('abort', stop)
         clearTimeout(pending)
         await reading
       }
+      if (failure) throw failure
     }
+  } catch (error) {
+    throw refused(error)
   } finally {
     client.close()
   }
