@@ -85,12 +85,12 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /** Debian's docker-registry on 127.0.0.1:port, storing blobs under dir. */
-export async function startRegistry(dir: string, port: number): Promise<Server> {
+export async function startRegistry(dir: string, port: number, options: {readOnly?: boolean} = {}): Promise<Server> {
   mkdirSync(path.join(dir, 'data'), {recursive: true})
   const config = path.join(dir, 'registry.yml')
   writeFileSync(
     config,
-    ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${path.join(dir, 'data')}`, 'http:', `  addr: 127.0.0.1:${port}`, '  secret: dappmesh-test', ''].join('\n'),
+    ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${path.join(dir, 'data')}`, ...(options.readOnly ? ['  maintenance:', '    readonly:', '      enabled: true'] : []), 'http:', `  addr: 127.0.0.1:${port}`, '  secret: dappmesh-test', ''].join('\n'),
   )
   // Its log (a line for every 404 a pushing client probes for) goes to a file beside its data.
   const log = openSync(path.join(dir, 'registry.log'), 'a')

@@ -168,7 +168,7 @@ describe('dappmesh build (real buildah, a real registry)', function () {
 
   it('a failing RUN: exit 1, the entity named with the builder\'s last lines; the other entity still builds', () => {
     const bad = scaffold(tmp, 'bad')
-    writeFileSync(path.join(bad, 'services/orders/Containerfile'), `FROM ${BASE}\nRUN echo compiling-the-orders-service && echo marker-before-failure >&2 && exit 3\n`)
+    writeFileSync(path.join(bad, 'services/orders/Containerfile'), `FROM ${BASE}\nRUN for i in $(seq 1 40); do echo compile-step-$i; done && echo marker-before-failure >&2 && exit 3\n`)
     const r = cli(['build', bad, '--builder', 'buildah'], {env})
     assert.equal(r.code, 1, r.stdout + r.stderr)
     const err = flat(r.stderr)
@@ -184,6 +184,10 @@ describe('dappmesh build (real buildah, a real registry)', function () {
     const failed = byEntity(json.stdout).orders
     assert.equal(failed.status, 'failed')
     assert.ok(failed.log.some((l: string) => l.includes('marker-before-failure')), failed.log.join('\n'))
+    // The last 20 lines, not the whole output.
+    assert.equal(failed.log.length, 20)
+    assert.ok(!failed.log.some((l: string) => l === 'compile-step-1'))
+    assert.ok(failed.log.includes('compile-step-40'))
   })
 
   it('an unreachable registry: exit 1 naming it, before anything is built', async () => {
@@ -193,6 +197,22 @@ describe('dappmesh build (real buildah, a real registry)', function () {
     assert.match(flat(r.stderr), new RegExp(`registry 127\\.0\\.0\\.1:${closed} is unreachable: .*ECONNREFUSED`))
     assert.doesNotMatch(r.stderr, /building/)
     assert.doesNotMatch(r.stderr, STACK_TRACE)
+  })
+
+  it('a registry that refuses the push (read-only): exit 1, the entity and the registry\'s answer', async () => {
+    const readOnlyPort = await freePort()
+    const readOnly = await startRegistry(path.join(tmp, 'readonly'), readOnlyPort, {readOnly: true})
+    try {
+      const r = cli(['build', dir, '--builder', 'buildah', '--push', '--registry', `127.0.0.1:${readOnlyPort}/sales`, '--insecure-registry'], {env})
+      assert.equal(r.code, 1, r.stderr)
+      const err = flat(r.stderr)
+      assert.match(err, new RegExp(`push of 127\\.0\\.0\\.1:${readOnlyPort}/sales/shop-orders:[0-9a-f]{12} \\(entity orders\\) failed \\(buildah exited \\d+\\)`))
+      assert.match(err, /read-only|unsupported|denied|405/i)
+      assert.match(err, /2 of 2 images failed: customers, orders/)
+      assert.doesNotMatch(r.stderr, STACK_TRACE)
+    } finally {
+      await readOnly.stop()
+    }
   })
 
   it('never speaks plain HTTP to a registry unless --insecure-registry says so', () => {
