@@ -68,7 +68,8 @@ Exit codes: 0 every image built, pushed or unchanged; 1 a build, push or load fa
       return result
     }
     if (result.images.length === 0) this.log('no entity has a Containerfile or Dockerfile under services/<entity>/: nothing to build')
-    for (const i of result.images) this.log(`${i.status.padEnd(9)} ${i.entity}  ${i.digest ? `${i.image.replace(/:[^:/]+$/, '')}@${i.digest}` : i.image}`)
+    const width = Math.max(0, ...result.images.map((i) => i.entity.length))
+    for (const i of result.images) this.log(`${i.status.padEnd(9)} ${i.entity.padEnd(width)}  ${i.digest ? `${i.image.replace(/:[^:/]+$/, '')}@${i.digest}` : i.image}`)
     if (failed.length > 0) {
       for (const f of failed) {
         this.logToStderr(`\n${f.error}${f.log && f.log.length > 0 ? `; its last ${f.log.length} lines:\n${f.log.map((l) => `  ${l}`).join('\n')}` : ''}`)
