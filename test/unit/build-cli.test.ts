@@ -41,6 +41,7 @@ describe('dappmesh build: bad input', () => {
     const r = cli(['build', tmp])
     assert.equal(r.code, 2, r.stderr)
     assert.match(flat(r.stderr), /not inside a dappmesh project: no dappmesh\.yaml/)
+    assert.match(flat(r.stderr), /pass its directory: dappmesh build DIR/)
   })
 
   it('a missing Containerfile for an entity whose port has a service without an image: exit 1 naming the entity and port', () => {

@@ -88,7 +88,10 @@ export function missingContainerfiles(ctx: ValidationContext, targets: BuildTarg
 
 /** Builds (and pushes, and loads) the image of every entity with a Containerfile in the project at or above `dir`. */
 export async function buildDirectory(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
-  const root = await findProjectRoot(dir)
+  const root = await findProjectRoot(dir).catch((error: unknown) => {
+    if (error instanceof UsageError) throw new UsageError(error.message, ['Run dappmesh build inside a data product (made by `dappmesh init`), or pass its directory: dappmesh build DIR.'])
+    throw error
+  })
   const {context} = await loadValidProject(root, 'its images cannot be built')
   const products = context.all('DataProduct')
   if (products.length !== 1) {
