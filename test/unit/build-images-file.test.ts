@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import {type ImageRecord, imageFor, readImages, writeImages} from '../../src/core/build/images-file.js'
-import {pinnedImage, readRecordedImages} from '../../src/core/render/images.js'
+import {pinnedImage} from '../../src/core/render/images.js'
 
 const digest = `sha256:${'c'.repeat(64)}`
 const pushed: ImageRecord = {repository: '127.0.0.1:5000/sales/shop-orders', tag: 'abcdef012345', digest, builder: 'buildah', contextDigest: `sha256:${'a'.repeat(64)}`, builtAt: '2026-01-01T00:00:00.000Z'}
@@ -43,9 +43,9 @@ describe('build: .dappmesh/images.json', () => {
 
   it('is what render reads: a pushed image pinned by digest, a local one by tag', async () => {
     await writeImages(root, {version: 1, images: {orders: pushed, customers: local}})
-    const recorded = readRecordedImages(root)
-    assert.deepEqual(pinnedImage('shop', 'orders', recorded.get('orders')), {image: `127.0.0.1:5000/sales/shop-orders@${digest}`, pinned: true})
-    assert.deepEqual(pinnedImage('shop', 'customers', recorded.get('customers')), {image: 'shop-customers:0123456789ab', pinned: false})
+    const recorded = readImages(root).images
+    assert.deepEqual(pinnedImage('shop', 'orders', recorded.orders), {image: `127.0.0.1:5000/sales/shop-orders@${digest}`, pinned: true})
+    assert.deepEqual(pinnedImage('shop', 'customers', recorded.customers), {image: 'shop-customers:0123456789ab', pinned: false})
   })
 
   it('replaces the file whole: a reader sees the old or the new records, never a mix', async () => {

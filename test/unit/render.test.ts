@@ -38,7 +38,7 @@ describe('render', () => {
       assert.match(before.warnings[0], /no pushed build recorded for entity orders/)
       mkdirSync(path.join(p.dir, '.dappmesh'))
       const digest = `sha256:${'a'.repeat(64)}`
-      writeFileSync(path.join(p.dir, '.dappmesh/images.json'), JSON.stringify({images: [{entity: 'orders', repository: '127.0.0.1:5000/sales/orders-orders', tag: 'c0ffee', digest}]}))
+      writeFileSync(path.join(p.dir, '.dappmesh/images.json'), JSON.stringify({version: 1, images: {orders: {repository: '127.0.0.1:5000/sales/orders-orders', tag: 'c0ffee', digest, builder: 'buildah', contextDigest: 'sha256:c0ffee', builtAt: '2026-11-24T00:00:00Z'}}}))
       const after = await renderDirectory(p.dir)
       const image = `127.0.0.1:5000/sales/orders-orders@${digest}`
       assert.equal(after.objects.find((o) => o.metadata.name === 'orders-api')!.spec.service.image, image)

@@ -4,7 +4,8 @@ import {resolveRelative} from '../project/load.js'
 import type {Resource} from '../project/resource.js'
 import type {ValidationContext} from '../validate/context.js'
 import {loadValidProject} from '../validate/require-valid.js'
-import {hasContainerfile, pinnedImage, readRecordedImages} from './images.js'
+import {readImages} from '../build/images-file.js'
+import {hasContainerfile, pinnedImage} from './images.js'
 
 export const PRODUCT_LABEL = 'dappmesh.io/product'
 export const PART_OF_LABEL = 'app.kubernetes.io/part-of'
@@ -44,11 +45,11 @@ export function renderProduct(ctx: ValidationContext): RenderedProduct {
   const domain = ctx.get('DataDomain', product.object.spec.domain)!
   const namespace = domain.object.spec.namespace ?? domain.name
   const root = ctx.project.root
-  const recorded = readRecordedImages(root)
+  const recorded = readImages(root).images
   const warnings: string[] = []
   const imageOf = (entity: string): string | undefined => {
     if (!hasContainerfile(root, entity)) return undefined
-    const {image, pinned} = pinnedImage(product.name, entity, recorded.get(entity))
+    const {image, pinned} = pinnedImage(product.name, entity, recorded[entity])
     if (!pinned) {
       const warning = `no pushed build recorded for entity ${entity}: using ${image} (run dappmesh build --push to pin it by digest)`
       if (!warnings.includes(warning)) warnings.push(warning)
