@@ -3,8 +3,7 @@
 # draw its lineage, bring up a local cluster (kwok without Docker) with the CRDs installed, check
 # it with doctor, and take it down again.
 #
-# Not yet part of the journey, because the commands do not exist yet: `operator run`
-# (reconcile). It is an open issue; this script grows with it.
+# The reconcile step runs `dappmesh operator run` when it exists (issue 6 is in progress).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
@@ -12,8 +11,11 @@ export GOTOOLCHAIN=local
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 step "install and build"
-# DAPPMESH_SKIP_INSTALL=1 reuses node_modules (for a second run on the same machine).
-[ -n "${DAPPMESH_SKIP_INSTALL:-}" ] || npm ci --no-audit --no-fund
+# DAPPMESH_SKIP_INSTALL=1 reuses node_modules and system packages (a second run on one machine).
+if [ -z "${DAPPMESH_SKIP_INSTALL:-}" ]; then
+  scripts/install-system-deps.sh
+  npm ci --no-audit --no-fund
+fi
 npm run build
 
 work=$(mktemp -d)
@@ -21,7 +23,11 @@ name="journey-$$"
 kubeconfig="$work/kubeconfig"
 repo=$(pwd)
 dm() { node "$repo/bin/run.js" "$@"; }
+registry_pid=""
+operator_pid=""
 cleanup() {
+  [ -z "$operator_pid" ] || kill "$operator_pid" 2>/dev/null || true
+  [ -z "$registry_pid" ] || kill "$registry_pid" 2>/dev/null || true
   dm cluster delete --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -36,6 +42,18 @@ dm validate "$work/orders"
 
 step "dappmesh lineage"
 dm lineage "$work/orders" -o mermaid
+
+step "a local image registry on 127.0.0.1 (Debian's docker-registry)"
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+mkdir -p "$work/registry"
+printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$work/registry" "$port" > "$work/registry.yml"
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.2; done
+
+step "dappmesh build --push (buildah, tagged by content, pinned by digest)"
+export DAPPMESH_STORAGE_ROOT="$work/containers/root" DAPPMESH_STORAGE_RUNROOT="$work/containers/run" DAPPMESH_STORAGE_DRIVER=vfs
+dm build "$work/orders" --push --registry "127.0.0.1:$port/sales" --insecure-registry
 
 step "dappmesh cluster create (kwok; builds the control plane from source on first use)"
 dm cluster create --provider kwok --name "$name" --kubeconfig "$kubeconfig"
@@ -52,10 +70,15 @@ dm apply "$work/orders" --kubeconfig "$kubeconfig"
 step "dappmesh apply again: nothing changes"
 dm apply "$work/orders" --kubeconfig "$kubeconfig"
 
-if node bin/run.js status --help >/dev/null 2>&1; then
-  step "dappmesh status"
-  (cd "$work/orders" && dm status --kubeconfig "$kubeconfig")
+if dm operator run --help >/dev/null 2>&1; then
+  step "dappmesh operator run (the reconcile loops, in the background) and apply --wait"
+  dm operator run --kubeconfig "$kubeconfig" >"$work/operator.log" 2>&1 &
+  operator_pid=$!
+  dm apply "$work/orders" --kubeconfig "$kubeconfig" --wait --timeout 3m
 fi
+
+step "dappmesh status"
+(cd "$work/orders" && dm status --kubeconfig "$kubeconfig")
 
 step "dappmesh cluster delete"
 dm cluster delete --name "$name" --kubeconfig "$kubeconfig"
