@@ -3,12 +3,16 @@ import {execFileSync} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 
+import {deleteResultSchema} from '../../src/core/delete/result-schema.js'
+import {compile} from '../../src/core/validate/ajv.js'
 import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
 
 describe('dappmesh delete (real control plane)', function () {
   let kubeconfig: string
+  const check = compile(deleteResultSchema)
+  const valid = (json: unknown) => assert.ok(check(json), JSON.stringify(check.errors))
   const products: ProductCopy[] = []
   const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
   /** Every namespaced dappmesh object in a namespace, as kind/name@resourceVersion. */
@@ -61,6 +65,7 @@ describe('dappmesh delete (real control plane)', function () {
     const r = del(['orders', '-n', p.namespace, '--json'])
     assert.equal(r.code, 0, r.stderr)
     const result = JSON.parse(r.stdout)
+    valid(result)
     assert.equal(result.namespace, p.namespace)
     assert.equal(result.deleted.length, 15, 'the DataProduct, its 13 resources and the labelled one')
     assert.ok(result.deleted.every((o: any) => o.namespace === p.namespace))
@@ -101,6 +106,7 @@ describe('dappmesh delete (real control plane)', function () {
     const r = del([p.dir, '--wait', '--timeout', '60s', '--json'])
     assert.equal(r.code, 0, r.stderr)
     const result = JSON.parse(r.stdout)
+    valid(result)
     assert.equal(result.gone, true)
     assert.equal(result.deleted.length, 14)
     assert.deepEqual(inNamespace(p.namespace), [])

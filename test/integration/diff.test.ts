@@ -3,12 +3,16 @@ import {execFileSync} from 'node:child_process'
 import {rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
+import {diffResultSchema} from '../../src/core/diff/result-schema.js'
+import {compile} from '../../src/core/validate/ajv.js'
 import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
 import {requireCluster, runScript} from '../helpers/cluster.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
 
 describe('dappmesh diff (real control plane)', function () {
   let kubeconfig: string
+  const check = compile(diffResultSchema)
+  const valid = (json: unknown) => assert.ok(check(json), JSON.stringify(check.errors))
   const products: ProductCopy[] = []
   const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
   const fresh = () => {
@@ -50,6 +54,7 @@ describe('dappmesh diff (real control plane)', function () {
     const json = diff(p.dir, '--json')
     assert.equal(json.code, 0, json.stderr)
     assert.deepEqual(JSON.parse(json.stdout).changes, [])
+    valid(JSON.parse(json.stdout))
   })
 
   it('exits 1 on a changed field and shows that line as removed and added, persisting nothing', () => {
@@ -72,6 +77,7 @@ describe('dappmesh diff (real control plane)', function () {
     const json = diff(p.dir, '--json')
     assert.equal(json.code, 1)
     const {changes} = JSON.parse(json.stdout)
+    valid(JSON.parse(json.stdout))
     assert.deepEqual(changes.map((c: any) => [c.kind, c.name, c.namespace, c.action]), [['DataStorage', 'operational', p.namespace, 'update']])
     assert.match(changes[0].diff, /\n\+ {2}replicas: 3\n/)
     assert.equal(kubectl('get', 'datastorage', 'operational', '-n', p.namespace, '-o', 'jsonpath={.spec.replicas}'), '1', 'diff wrote nothing')
@@ -113,6 +119,7 @@ describe('dappmesh diff (real control plane)', function () {
     const r = diff(p.dir, '--json')
     assert.equal(r.code, 1, r.stderr)
     const {changes, warnings} = JSON.parse(r.stdout)
+    valid(JSON.parse(r.stdout))
     assert.equal(changes.length, 16, 'the domain, the namespace and 14 product objects (the shared mesh already exists)')
     assert.ok(changes.every((c: any) => c.action === 'create'))
     assert.ok(warnings.some((w: string) => w.startsWith(`namespace ${p.namespace} does not exist yet`)), warnings.join('\n'))

@@ -5,12 +5,18 @@ import path from 'node:path'
 
 import {parse as parseYaml} from 'yaml'
 
+import {statusAllSchema, statusSchema} from '../../src/core/status/result-schema.js'
+import {compile} from '../../src/core/validate/ajv.js'
 import {BIN, STACK_TRACE, cli, flat} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
 
 describe('dappmesh status (real control plane)', function () {
   let kubeconfig: string
+  const conforms = (schema: object, json: unknown) => {
+    const check = compile(schema)
+    assert.ok(check(json), JSON.stringify(check.errors))
+  }
   const products: ProductCopy[] = []
   const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
   const installed = () => {
@@ -117,7 +123,8 @@ describe('dappmesh status (real control plane)', function () {
     ready(p, 'True', 'Reconciled', 'ok')
     const r = status([p.dir, '-o', 'json'])
     assert.equal(r.code, 0, r.stderr)
-    const json = JSON.parse(r.stdout)
+    const json: any = JSON.parse(r.stdout)
+    conforms(statusSchema, json)
     assert.deepEqual(Object.keys(json), ['mesh', 'domain', 'product'])
     assert.deepEqual(json.mesh, {name: 'acme', found: true, ready: null, conditions: []})
     assert.equal(json.domain.name, p.domain)
@@ -139,7 +146,8 @@ describe('dappmesh status (real control plane)', function () {
     const r = status(['--all'])
     assert.equal(r.code, 0, r.stderr)
     for (const p of [a, b]) assert.match(r.stdout, new RegExp(`DataDomain ${p.domain} \\(namespace ${p.namespace}\\) {2}Unknown\\n[│ ]+└─ DataProduct orders 1\\.0\\.0 {2}Unknown.*components 0/13 ready`))
-    const json = JSON.parse(status(['--all', '--json']).stdout)
+    const json: any = JSON.parse(status(['--all', '--json']).stdout)
+    conforms(statusAllSchema, json)
     const namespaces = json.products.map((s: any) => s.product.namespace)
     assert.ok(namespaces.includes(a.namespace) && namespaces.includes(b.namespace), namespaces.join(' '))
   })

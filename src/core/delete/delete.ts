@@ -6,7 +6,8 @@ import {refused} from '../kube/refused.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
 import {API_VERSION} from '../model/kinds.js'
 import type {ProductRef} from '../project/product-ref.js'
-import {type DoomedObject, planDeletion} from './plan.js'
+import {planDeletion} from './plan.js'
+import type {DeleteResult, DoomedObject} from './result-schema.js'
 import {waitUntilGone} from './wait-gone.js'
 
 export interface DeleteOptions extends KubeTarget {
@@ -17,17 +18,7 @@ export interface DeleteOptions extends KubeTarget {
   onProgress?: (message: string) => void
 }
 
-export interface DeleteResult {
-  product: string
-  namespace: string
-  context: string
-  server: string
-  dryRun: boolean
-  deleted: DoomedObject[]
-  /** with --wait: everything was confirmed gone */
-  gone?: boolean
-  warnings: string[]
-}
+export type {DeleteResult} from './result-schema.js'
 
 /**
  * Deletes a product's resources (see planDeletion for exactly which): the DataProduct first, so

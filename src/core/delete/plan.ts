@@ -7,12 +7,9 @@ import {KubeApiError, type KubeRest} from '../kube/rest.js'
 import {API_VERSION, KINDS, kindInfo} from '../model/kinds.js'
 import type {ProductRef} from '../project/product-ref.js'
 import {PRODUCT_LABEL} from '../render/render.js'
+import type {DoomedObject} from './result-schema.js'
 
-export interface DoomedObject {
-  kind: string
-  name: string
-  namespace: string
-}
+export type {DoomedObject} from './result-schema.js'
 
 export interface DeletionPlan {
   product: string

@@ -10,28 +10,10 @@ import {API_VERSION, kindInfo} from '../model/kinds.js'
 import {type Manifest, PRODUCT_LABEL, type RenderedProduct, renderDirectory} from '../render/render.js'
 import {diffableYaml} from './normalize.js'
 import {requireCrds} from './require-crds.js'
+import type {DiffResult, ObjectChange} from './result-schema.js'
 import {unifiedDiff} from './unified.js'
 
-export type ChangeAction = 'create' | 'update' | 'delete'
-
-export interface ObjectChange {
-  kind: string
-  name: string
-  namespace?: string
-  action: ChangeAction
-  /** unified diff of the object's YAML, live → after apply (managed fields and status left out) */
-  diff: string
-}
-
-export interface DiffResult {
-  product: string
-  namespace: string
-  context: string
-  server: string
-  changes: ObjectChange[]
-  unchanged: number
-  warnings: string[]
-}
+export type {ChangeAction, DiffResult, ObjectChange} from './result-schema.js'
 
 export interface DiffOptions extends KubeTarget {
   dir: string

@@ -1,6 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 
-import type {ComponentView, ProductStatus, Readiness} from './report.js'
+import type {ComponentView, ProductStatus, Readiness} from './result-schema.js'
 
 function label(ready: Readiness, colour: ChalkInstance): string {
   if (ready === true) return colour.green('Ready')

@@ -1,59 +1,9 @@
 import {PRODUCT_LABEL} from '../render/render.js'
+import type {ComponentView, ConditionView, ProductStatus, Readiness} from './result-schema.js'
 
-/** true Ready, false not ready, null unknown (no Ready condition, or one for an older generation). */
-export type Readiness = boolean | null
+export type {ComponentView, ConditionView, EventView, ProductStatus, Readiness} from './result-schema.js'
 
-export interface ConditionView {
-  type: string
-  status: string
-  reason?: string
-  message?: string
-  lastTransitionTime?: string
-}
-
-export interface ComponentView {
-  kind: string
-  name: string
-  ready: Readiness
-  message?: string
-}
-
-export interface EventView {
-  object: string
-  reason: string
-  message: string
-  count: number
-  lastSeen?: string
-}
-
-export interface SharedView {
-  name: string
-  found: boolean
-  ready: Readiness
-  reason?: string
-  conditions: ConditionView[]
-}
-
-export interface ProductView {
-  name: string
-  namespace: string
-  version?: string
-  ready: Readiness
-  reason?: string
-  generation?: number
-  observedGeneration?: number
-  conditions: ConditionView[]
-  /** `status`: written by the operator; `resources`: the product's own resources and their conditions */
-  componentsFrom: 'status' | 'resources'
-  components: ComponentView[]
-  events: EventView[]
-}
-
-export interface ProductStatus {
-  mesh: SharedView
-  domain: SharedView & {namespace: string}
-  product: ProductView
-}
+type SharedView = ProductStatus['mesh']
 
 /** Everything status shows, fetched in a fixed number of requests however many products there are. */
 export interface Snapshot {

@@ -1,0 +1,34 @@
+import type {FromSchema} from 'json-schema-to-ts'
+
+export const doomedObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'name', 'namespace'],
+  properties: {
+    kind: {type: 'string'},
+    name: {type: 'string'},
+    namespace: {type: 'string'},
+  },
+} as const
+
+/** The shape of `dappmesh delete --json`. */
+export const deleteResultSchema = {
+  $id: 'https://dappmesh.io/schemas/delete.json',
+  title: 'dappmesh delete',
+  type: 'object',
+  additionalProperties: false,
+  required: ['product', 'namespace', 'context', 'server', 'dryRun', 'deleted', 'warnings'],
+  properties: {
+    product: {type: 'string'},
+    namespace: {type: 'string'},
+    context: {type: 'string'},
+    server: {type: 'string'},
+    dryRun: {type: 'boolean', description: 'true: the server checked each deletion and nothing was deleted'},
+    deleted: {type: 'array', items: doomedObjectSchema, description: 'the DataProduct first, then its resources'},
+    gone: {type: 'boolean', description: 'with --wait: every object (and what it owns) was confirmed gone'},
+    warnings: {type: 'array', items: {type: 'string'}},
+  },
+} as const
+
+export type DoomedObject = FromSchema<typeof doomedObjectSchema>
+export type DeleteResult = FromSchema<typeof deleteResultSchema>
