@@ -8,7 +8,7 @@ export default class OperatorRun extends BaseCommand {
   static override summary = 'Run the dappmesh reconcile loops on this machine until interrupted.'
   static override description = `Watches the cluster of the current context (list, then watch: no polling) and reconciles each DataProduct: per DataStorage a StatefulSet, a headless Service, a credentials Secret (generated once, never overwritten) and a NetworkPolicy; per port with an image a Deployment and a Service; per output port with a contract a ConfigMap holding it; per scheduled DataWorkflow a CronJob. Every child is server-side applied (field manager dappmesh-operator) and owned by its DataProduct; the DataProduct's status carries the conditions Ready, Reconciling, Degraded and ReferencesResolved and the readiness of each component.
 
-Stops gracefully on SIGINT or SIGTERM, finishing the reconciles in progress. --health-port serves /healthz and /readyz (and /metrics unless --metrics-port is given); port 0 picks a free port, said on stderr.
+Installs or upgrades the dappmesh CRDs first when they are missing or older (--no-install-crds: fail instead). Stops gracefully on SIGINT or SIGTERM, finishing the reconciles in progress. --health-port serves /healthz and /readyz (and /metrics unless --metrics-port is given); port 0 picks a free port, said on stderr.
 
 This version runs the product loop; the mesh and domain loops are not available yet.
 
@@ -27,6 +27,7 @@ Exit codes: 0 stopped by a signal, 2 usage, 3 cluster unreachable.`
     'metrics-port': Flags.integer({description: 'serve Prometheus /metrics on this port (default: on the health port)', min: 0, max: 65_535}),
     'bind-address': Flags.string({description: 'address the health and metrics servers listen on', default: '127.0.0.1'}),
     concurrency: Flags.integer({description: 'products reconciled at once', default: 2, min: 1, max: 64}),
+    'install-crds': Flags.boolean({description: 'install or upgrade the CRDs first when missing or older', default: true, allowNo: true}),
   }
 
   async run(): Promise<OperatorResult> {
@@ -49,6 +50,7 @@ Exit codes: 0 stopped by a signal, 2 usage, 3 cluster unreachable.`
           metricsPort: flags['metrics-port'],
           bindAddress: flags['bind-address'],
           concurrency: flags.concurrency,
+          installCrds: flags['install-crds'],
           log: (level, message) => process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`),
           onListening: (what, url) => process.stderr.write(`${what} endpoints on ${url}\n`),
         },

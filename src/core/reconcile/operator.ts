@@ -2,6 +2,7 @@ import {setMaxListeners} from 'node:events'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 
+import {ensureCrds} from '../apply/crds.js'
 import {UsageError} from '../errors.js'
 import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {KubeRest} from '../kube/rest.js'
@@ -22,6 +23,8 @@ export interface OperatorOptions {
   metricsPort?: number
   bindAddress?: string
   concurrency?: number
+  /** install or upgrade the CRDs first when missing or older (default true) */
+  installCrds?: boolean
   log: Log
   /** told of each server's address once it listens */
   onListening?: (what: 'health' | 'metrics', url: string) => void
@@ -63,6 +66,12 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   const loaded = await loadKubeConfig({kubeconfig: options.kubeconfig, context: options.context})
   await probeServer(loaded)
   const rest = await KubeRest.create(loaded, {maxSockets: 32})
+  // Without its CRDs every watch fails: install them, or say so once instead of retrying forever.
+  const crds = await ensureCrds(rest, {install: options.installCrds ?? true, timeoutMs: 60_000}).catch((error) => {
+    rest.close()
+    throw error
+  })
+  if (crds !== 'current') options.log('info', `CRDs ${crds}`)
   const metrics = new Metrics()
   const controllers: Controller[] = []
   if (loops.includes('product')) controllers.push(productController(rest, {log: options.log, metrics, concurrency: options.concurrency}))
