@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict'
+
+import {mergeConditions} from '../../src/core/reconcile/conditions.js'
+import {containsAll} from '../../src/core/reconcile/matches.js'
+import {parseLoops} from '../../src/core/reconcile/operator.js'
+import {type ProductState, credentialsSecret, desiredChildren, missingReferences} from '../../src/core/reconcile/product/desired.js'
+import {componentOf, productStatus} from '../../src/core/reconcile/product/status.js'
+import {Metrics} from '../../src/core/reconcile/metrics.js'
+
+const meta = (name: string, labels: Record<string, string> = {}) => ({name, namespace: 'sales', labels: {'dappmesh.io/product': 'orders', ...labels}})
+const product = {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: 'orders', namespace: 'sales', uid: 'u-1', generation: 3}, spec: {domain: 'sales'}}
+
+function state(overrides: Partial<ProductState> = {}): ProductState {
+  return {
+    product,
+    storages: [{kind: 'DataStorage', metadata: meta('operational'), spec: {class: 'operational', engine: 'postgresql', version: '15', replicas: 2, size: '5Gi'}}],
+    outputPorts: [
+      {kind: 'OutputPort', metadata: meta('orders-api'), spec: {entity: 'orders', type: 'api', contract: 'orders-clean', storage: 'operational', service: {image: 'shop/orders@sha256:abc', port: 9090}}},
+      {kind: 'OutputPort', metadata: meta('orders-daily'), spec: {entity: 'orders', type: 'table', contract: 'orders-daily'}},
+    ],
+    inputPorts: [{kind: 'InputPort', metadata: meta('orders-events'), spec: {entity: 'orders', source: {type: 'kafka'}}}],
+    workflows: [
+      {kind: 'DataWorkflow', metadata: meta('nightly'), spec: {flow: 'orders', schedule: '0 2 * * *', image: 'shop/wf:1', activities: [{name: 'a', transition: 't', retry: {maxAttempts: 3}}]}},
+      {kind: 'DataWorkflow', metadata: meta('on-demand'), spec: {flow: 'orders', image: 'shop/wf:1', activities: []}},
+    ],
+    contracts: [{kind: 'DataContract', metadata: meta('orders-clean'), spec: {document: {id: 'urn:c', version: '1.0.0'}}}],
+    ...overrides,
+  }
+}
+
+const byName = (children: any[]) => new Map(children.map((c) => [`${c.kind}/${c.metadata.name}`, c]))
+
+describe('product reconciler: desired children', () => {
+  it('makes a StatefulSet, headless Service and NetworkPolicy per storage, with the engine image, replicas and size', () => {
+    const children = byName(desiredChildren(state()))
+    const sts = children.get('StatefulSet/orders-operational')
+    assert.equal(sts.spec.replicas, 2)
+    assert.equal(sts.spec.template.spec.containers[0].image, 'postgres:15')
+    assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '5Gi')
+    assert.deepEqual(sts.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.valueFrom.secretKeyRef.name]), [
+      ['POSTGRES_USER', 'orders-operational-credentials'],
+      ['POSTGRES_PASSWORD', 'orders-operational-credentials'],
+    ])
+    assert.equal(children.get('Service/orders-operational').spec.clusterIP, 'None')
+    const policy = children.get('NetworkPolicy/orders-operational')
+    assert.deepEqual(policy.spec.podSelector.matchLabels, {'dappmesh.io/product': 'orders', 'dappmesh.io/storage': 'operational'})
+    assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders'}}}])
+  })
+
+  it('prefers a storage\'s own image to the engine\'s', () => {
+    const s = state()
+    s.storages[0].spec.image = 'registry.local/pg:custom'
+    assert.equal(byName(desiredChildren(s)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].image, 'registry.local/pg:custom')
+  })
+
+  it('gives a port with an image a Deployment and Service on its port, a port without one neither', () => {
+    const children = byName(desiredChildren(state()))
+    const deployment = children.get('Deployment/orders-orders-api')
+    assert.equal(deployment.spec.template.spec.containers[0].image, 'shop/orders@sha256:abc')
+    assert.equal(children.get('Service/orders-orders-api').spec.ports[0].port, 9090)
+    assert.equal(children.has('Deployment/orders-orders-daily'), false)
+    assert.equal(children.has('Deployment/orders-orders-events'), false)
+  })
+
+  it('puts the contract document of an output port in a ConfigMap, and none when the contract is not in the cluster', () => {
+    const children = byName(desiredChildren(state()))
+    assert.deepEqual(JSON.parse(children.get('ConfigMap/orders-orders-api-contract').data['contract.json']), {id: 'urn:c', version: '1.0.0'})
+    assert.equal(children.has('ConfigMap/orders-orders-daily-contract'), false)
+  })
+
+  it('makes a CronJob only for a scheduled workflow, retrying as often as its activities allow', () => {
+    const children = byName(desiredChildren(state()))
+    const cron = children.get('CronJob/orders-nightly')
+    assert.equal(cron.spec.schedule, '0 2 * * *')
+    assert.equal(cron.spec.jobTemplate.spec.backoffLimit, 2)
+    assert.equal(children.has('CronJob/orders-on-demand'), false)
+  })
+
+  it('labels every child with its product and makes the DataProduct its controlling owner', () => {
+    for (const child of desiredChildren(state())) {
+      assert.equal(child.metadata.namespace, 'sales')
+      assert.equal(child.metadata.labels['dappmesh.io/product'], 'orders')
+      assert.equal(child.metadata.labels['app.kubernetes.io/managed-by'], 'dappmesh-operator')
+      assert.deepEqual(child.metadata.ownerReferences, [{apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', name: 'orders', uid: 'u-1', controller: true, blockOwnerDeletion: true}])
+    }
+  })
+
+  it('generates a credentials Secret with the generator it is given', () => {
+    const secret = credentialsSecret(product, state().storages[0], () => 'generated')
+    assert.equal(secret.metadata.name, 'orders-operational-credentials')
+    assert.deepEqual(secret.stringData, {username: 'operational', password: 'generated'})
+  })
+
+  it('names each reference that does not resolve', () => {
+    const s = state({storages: []})
+    assert.deepEqual(missingReferences(s, new Set(), new Set(['orders'])), [
+      'DataDomain sales',
+      'DataStorage operational (OutputPort orders-api)',
+      'DataContract orders-daily (OutputPort orders-daily)',
+    ])
+    assert.deepEqual(missingReferences(state({outputPorts: []}), new Set(['sales']), new Set()), ['DataFlow orders (DataWorkflow nightly)', 'DataFlow orders (DataWorkflow on-demand)'])
+  })
+})
+
+describe('product reconciler: status', () => {
+  const sts = (spec: number, ready: number, generation = 1, observed = 1) => ({metadata: {generation}, spec: {replicas: spec}, status: {readyReplicas: ready, updatedReplicas: ready, observedGeneration: observed}})
+  const desired = {apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'x', namespace: 'n', labels: {}, ownerReferences: []}}
+
+  it('reads a workload\'s readiness from its ready replicas for the generation its controller observed', () => {
+    assert.deepEqual(componentOf(desired, sts(2, 2)), {kind: 'StatefulSet', name: 'x', ready: true, message: '2/2 replicas ready'})
+    assert.equal(componentOf(desired, sts(2, 1)).ready, false)
+    assert.equal(componentOf(desired, sts(2, 2, 2, 1)).ready, false, 'a spec change its controller has not seen yet')
+    assert.deepEqual(componentOf(desired, undefined), {kind: 'StatefulSet', name: 'x', ready: false, message: 'not created yet'})
+    assert.equal(componentOf({...desired, kind: 'ConfigMap'}, {metadata: {}}).ready, true)
+  })
+
+  const conditions = (status: any) => Object.fromEntries(status.conditions.map((c: any) => [c.type, [c.status, c.reason]]))
+
+  it('is Ready when every component is, for the product\'s generation', () => {
+    const status = productStatus(undefined, {generation: 3, components: [{kind: 'StatefulSet', name: 'x', ready: true, message: ''}], missing: [], failures: []})
+    assert.equal(status.observedGeneration, 3)
+    assert.ok(status.conditions.every((c) => c.observedGeneration === 3))
+    assert.deepEqual(conditions(status), {Ready: ['True', 'ComponentsReady'], Reconciling: ['False', 'Reconciled'], Degraded: ['False', 'AsExpected'], ReferencesResolved: ['True', 'Resolved']})
+  })
+
+  it('is Reconciling while a component is not ready, Degraded when an apply failed, and names missing references', () => {
+    const waiting = productStatus(undefined, {generation: 1, components: [{kind: 'Deployment', name: 'd', ready: false, message: '0/1 replicas ready'}], missing: [], failures: []})
+    assert.deepEqual(conditions(waiting).Ready, ['False', 'ComponentsNotReady'])
+    assert.deepEqual(conditions(waiting).Reconciling, ['True', 'Progressing'])
+    const failed = productStatus(undefined, {generation: 1, components: [], missing: [], failures: ['StatefulSet s: forbidden']})
+    assert.deepEqual(conditions(failed).Degraded, ['True', 'ApplyFailed'])
+    const missing = productStatus(undefined, {generation: 1, components: [], missing: ['DataDomain sales'], failures: []})
+    assert.deepEqual(conditions(missing).ReferencesResolved, ['False', 'Missing'])
+    assert.equal(missing.conditions.find((c) => c.type === 'ReferencesResolved')!.message, 'missing: DataDomain sales')
+  })
+
+  it('keeps a condition\'s lastTransitionTime while its status stays, so an unchanged product computes an unchanged status', () => {
+    const input = {generation: 1, components: [], missing: [], failures: []}
+    const first = productStatus(undefined, input, new Date('2026-01-01T00:00:00Z'))
+    const again = productStatus(first, input, new Date('2026-01-02T00:00:00Z'))
+    assert.deepEqual(again, first)
+    const changed = mergeConditions(first.conditions, [{type: 'Ready', status: 'False', reason: 'x', message: ''}], new Date('2026-01-03T00:00:00Z'))
+    assert.equal(changed[0].lastTransitionTime, '2026-01-03T00:00:00Z')
+  })
+})
+
+describe('product reconciler: comparing with the live object', () => {
+  it('needs no apply when the live object holds every desired field, whatever else it has', () => {
+    assert.ok(containsAll({spec: {replicas: 2, extra: true, ports: [{port: 80, protocol: 'TCP'}]}, status: {}}, {spec: {replicas: 2, ports: [{port: 80}]}}))
+  })
+
+  it('needs an apply for a changed value, a missing field or a list of another length', () => {
+    assert.equal(containsAll({spec: {replicas: 1}}, {spec: {replicas: 2}}), false)
+    assert.equal(containsAll({spec: {}}, {spec: {replicas: 2}}), false)
+    assert.equal(containsAll({spec: {ports: [{port: 80}, {port: 81}]}}, {spec: {ports: [{port: 80}]}}), false)
+  })
+})
+
+describe('operator run: options', () => {
+  it('reads --only as a list of loops and refuses unknown ones as a usage error', () => {
+    assert.deepEqual(parseLoops('product'), ['product'])
+    assert.deepEqual(parseLoops('mesh, product,product'), ['mesh', 'product'])
+    assert.deepEqual(parseLoops(undefined), ['mesh', 'domain', 'product'])
+    assert.throws(() => parseLoops('products'), (error: any) => error.exit === 2 && /mesh, domain, product/.test(error.message))
+  })
+
+  it('renders counters and gauges in the Prometheus text format', () => {
+    const metrics = new Metrics()
+    metrics.count('dappmesh_reconciles_total', {controller: 'product'})
+    metrics.count('dappmesh_reconciles_total', {controller: 'product'})
+    metrics.gauge('dappmesh_queue_depth', {controller: 'product'}, () => 7)
+    assert.equal(metrics.render(), '# TYPE dappmesh_reconciles_total counter\ndappmesh_reconciles_total{controller="product"} 2\n# TYPE dappmesh_queue_depth gauge\ndappmesh_queue_depth{controller="product"} 7\n')
+  })
+})
