@@ -6,7 +6,7 @@ import {KubeApiError, KubeRest} from '../kube/rest.js'
 import {API_VERSION, KINDS} from '../model/kinds.js'
 import {type Manifest, PRODUCT_LABEL, type RenderedProduct, renderDirectory} from '../render/render.js'
 import {type CrdAction, ensureCrds} from './crds.js'
-import {INVENTORY_ANNOTATION, inventoryOf, parseInventory} from './inventory.js'
+import {inventoryOf, parseInventory, productWithInventory} from './inventory.js'
 import {mapPool} from './pool.js'
 import {waitForProduct} from './wait.js'
 
@@ -163,12 +163,6 @@ async function applyRendered(client: KubeRest, rendered: RenderedProduct, option
 
 function rest(rendered: RenderedProduct): Manifest[] {
   return rendered.objects.filter((o) => o.kind !== 'DataProduct')
-}
-
-function productWithInventory(rendered: RenderedProduct, leftovers: any[]): Manifest {
-  const product = rendered.objects.find((o) => o.kind === 'DataProduct')!
-  const inventory = [...new Set([...inventoryOf(rendered.objects), ...leftovers.map((o) => `${o.kind}/${o.metadata.name}`)])].sort()
-  return {...product, metadata: {...product.metadata, annotations: {...product.metadata.annotations, [INVENTORY_ANNOTATION]: JSON.stringify(inventory)}}}
 }
 
 /**

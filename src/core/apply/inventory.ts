@@ -1,4 +1,4 @@
-import type {Manifest} from '../render/render.js'
+import type {Manifest, RenderedProduct} from '../render/render.js'
 
 /**
  * The set of objects a product owns, recorded on its DataProduct. Prune deletes only what is in
@@ -18,4 +18,14 @@ export function parseInventory(annotations: Record<string, string> | undefined):
   } catch {
     return new Set()
   }
+}
+
+/**
+ * The rendered DataProduct carrying the inventory apply records: what the project renders, plus
+ * `leftovers` (objects that left the project but were not pruned, so a later --prune finds them).
+ */
+export function productWithInventory(rendered: RenderedProduct, leftovers: Array<{kind: string; metadata: {name: string}}>): Manifest {
+  const product = rendered.objects.find((o) => o.kind === 'DataProduct')!
+  const inventory = [...new Set([...inventoryOf(rendered.objects), ...leftovers.map((o) => `${o.kind}/${o.metadata.name}`)])].sort()
+  return {...product, metadata: {...product.metadata, annotations: {...product.metadata.annotations, [INVENTORY_ANNOTATION]: JSON.stringify(inventory)}}}
 }

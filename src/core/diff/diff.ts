@@ -1,4 +1,4 @@
-import {INVENTORY_ANNOTATION, inventoryOf, parseInventory} from '../apply/inventory.js'
+import {inventoryOf, parseInventory, productWithInventory} from '../apply/inventory.js'
 import {mapPool} from '../apply/pool.js'
 import {UserError} from '../errors.js'
 import {FIELD_MANAGER} from '../kube/crds-install.js'
@@ -40,7 +40,7 @@ export async function diffProduct(options: DiffOptions): Promise<DiffResult> {
 
     const liveProduct = await client.find(objectPath(productOf(rendered)))
     const leftovers = await leftOver(client, rendered, liveProduct)
-    const desired = [...rendered.shared, rendered.namespaceObject, withInventory(productOf(rendered), [...inventoryOf(rendered.objects), ...leftovers.map(id)]), ...rendered.objects.filter((o) => o.kind !== 'DataProduct')]
+    const desired = [...rendered.shared, rendered.namespaceObject, productWithInventory(rendered, leftovers), ...rendered.objects.filter((o) => o.kind !== 'DataProduct')]
     const live = await mapPool(desired, concurrency, (o) => (o.kind === 'DataProduct' ? Promise.resolve(liveProduct) : client.find(objectPath(o))))
     const namespaceExists = live[desired.indexOf(rendered.namespaceObject)] !== undefined
     if (!namespaceExists) warnings.push(`namespace ${rendered.namespace} does not exist yet, so the server could not check the product's own objects; they are shown as rendered`)
@@ -67,16 +67,6 @@ export async function diffProduct(options: DiffOptions): Promise<DiffResult> {
 
 function productOf(rendered: RenderedProduct): Manifest {
   return rendered.objects.find((o) => o.kind === 'DataProduct')!
-}
-
-/** The inventory annotation exactly as apply (without --prune) records it. */
-function withInventory(product: Manifest, ids: string[]): Manifest {
-  const inventory = [...new Set(ids)].sort()
-  return {...product, metadata: {...product.metadata, annotations: {...product.metadata.annotations, [INVENTORY_ANNOTATION]: JSON.stringify(inventory)}}}
-}
-
-function id(o: {kind: string; metadata: {name: string}}): string {
-  return `${o.kind}/${o.metadata.name}`
 }
 
 /** Live objects in the previous inventory, still labelled for the product, that left the project. */
