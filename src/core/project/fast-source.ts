@@ -39,115 +39,186 @@ export const CORE_SCHEMA = FAILSAFE_SCHEMA.extend({
   ],
 })
 
-/**
- * Constructs either library may read differently, or that `yaml` warns about, found by their
- * indicators. Conservative: a match inside a quoted string only costs the precise path. Tags,
- * anchors, aliases and explicit keys are found by `scan`, which knows what is quoted.
- */
-const DIFFERENT = new RegExp(
-  [
-    '<<', // merge keys: a plain key in YAML 1.2, a merge in YAML 1.1
-    '^%', // directives
-    String.raw`^(?:\.\.\.|---[ \t]+[^\s#])`, // document end markers, content after ---
-    String.raw`[\]}][ \t]*:(?:\s|$)`, // a flow collection as a key
-    String.raw`(?:^|[\s[{,])(?:~|[Nn]ull|NULL)?[ \t]*:(?:[\s,\]}]|$)`, // a null or empty key ("" in yaml, "null" in js-yaml)
-    String.raw`[[{,][ \t]*(?:~|[Nn]ull|NULL)[ \t]*[,\]}]`, // the same in a flow mapping: {null}
-    String.raw`^(?:[ \t]*- )*[ \t]*-[ \t]*(?:#.*)?$`, // an empty sequence entry (js-yaml may put what follows into it)
-    '__proto__',
-    '\uFEFF', // byte order marks
-    String.raw`\r(?!\n)`, // a carriage return that does not end a line
-    '\t', // tabs: where they may stand is where parsers disagree most
-  ].join('|'),
-  'm',
-)
-
 /** `yaml` refuses an implicit key longer than this; js-yaml does not. */
 const MAX_KEY = 1024
 
-/** Why `text` must be read with positions, or undefined when the fast reading agrees with `parseYamlFile`. */
-export function needsPositions(text: string): string | undefined {
-  const m = DIFFERENT.exec(text)
-  if (m) return `${JSON.stringify(m[0])} at offset ${m.index}`
-  return scan(text)
-}
+/** Plain scalars that resolve to null: as a key, "" in yaml but "null" in js-yaml. */
+const NULL_WORDS = new Set(['~', 'null', 'Null', 'NULL'])
 
 /**
- * One pass over the text, line by line, that knows what is quoted and what is a comment. Refuses
- * tags (yaml warns on unknown ones), anchors and aliases (alias limits; "ending in :" warnings),
- * explicit keys (a collection as a key is stringified differently), lines too long for an
- * implicit key, and flow collections or quoted strings that span lines (where yaml warns about
- * indentation, and where the libraries' folding could differ).
+ * Why `text` must be read with positions, or undefined when the fast reading agrees with
+ * `parseYamlFile`. One pass, line by line, that knows what is quoted and what is a comment, and
+ * refuses what either library may read differently or what `yaml` warns about. Conservative:
+ * refusing costs only the time of the precise path.
  */
-function scan(text: string): string | undefined {
+export function needsPositions(text: string): string | undefined {
+  // Tabs (where they may stand is where parsers disagree most) and byte order marks.
+  for (const what of ['\t', '\uFEFF', '__proto__']) {
+    const at = text.indexOf(what)
+    if (at !== -1) return `${JSON.stringify(what)} at offset ${at}`
+  }
+  const cr = LONE_CR.exec(text)
+  if (cr) return `a carriage return that does not end a line at offset ${cr.index}`
+  const first = lineStartProblem(text, 0)
+  if (first) return first
   let depth = 0
-  let quote = ''
+  let quote = 0
   let lineStart = 0
   const n = text.length
   for (let i = 0; i <= n; i++) {
-    const c = i < n ? text[i] : '\n'
-    if (c === '\n') {
-      if (depth !== 0 || quote !== '') return `a flow collection or quoted string spanning lines at offset ${lineStart}`
-      if (i - lineStart > MAX_KEY) return `a line longer than ${MAX_KEY} characters at offset ${lineStart}`
-      lineStart = i + 1
+    // On to the next character that matters (the regular expression skips the rest natively).
+    const seek = quote === 0 ? INDICATORS : quote === DQUOTE ? IN_DOUBLE_QUOTES : IN_SINGLE_QUOTES
+    seek.lastIndex = i
+    i = seek.test(text) ? seek.lastIndex - 1 : n
+    const c = i < n ? text.charCodeAt(i) : NL
+    if (quote !== 0) {
+      if (c === NL) return `a quoted string spanning lines at offset ${lineStart}`
+      const next = text.charCodeAt(i + 1)
+      // An escape, but not of a line break: that would be a string over several lines.
+      if (c === BACKSLASH && quote === DQUOTE && next !== NL && next !== CR) i++
+      else if (c === quote && quote === SQUOTE && next === SQUOTE) i++
+      else if (c === quote) {
+        quote = 0
+        if (i + 1 < n && !isCloseFollower(next) && next !== COLON) return `text right after a quoted string at offset ${i + 1}`
+      }
       continue
     }
-    if (quote) {
-      // An escape, but not of a line break: that would be a string over several lines.
-      if (c === '\\' && quote === '"' && text[i + 1] !== '\n' && text[i + 1] !== '\r') i++
-      else if (c === quote && !(quote === "'" && text[i + 1] === "'")) {
-        quote = ''
-        // Anything glued to a closing quote (js-yaml takes `"a"#b` as a comment; yaml refuses it).
-        if (i + 1 < n && !' \r\n,]}:'.includes(text[i + 1])) return `text right after a quoted string at offset ${i + 1}`
-      } else if (c === quote) i++
+    if (c === NL) {
+      // A flow collection over several lines: yaml warns about the indentation of its end.
+      if (depth !== 0) return `a flow collection spanning lines at offset ${lineStart}`
+      if (i - lineStart > MAX_KEY) return `a line longer than ${MAX_KEY} characters at offset ${lineStart}`
+      lineStart = i + 1
+      const problem = lineStartProblem(text, lineStart)
+      if (problem) return problem
       continue
     }
     // Where a token may start. A quoted string or a comment only after a space or flow indicator
     // (elsewhere the quote is part of a plain scalar), since what is wrongly taken as quoted is
     // not looked at; an indicator after a colon too, since wrongly refusing costs only time.
-    const before = i === lineStart ? ' ' : text[i - 1]
-    const atToken = ' [{,:'.includes(before)
+    const before = i === lineStart ? SPACE : text.charCodeAt(i - 1)
+    const afterSpace = before === SPACE || before === LBRACKET || before === LBRACE || before === COMMA
+    const atToken = afterSpace || before === COLON
     switch (c) {
-      case '"':
-      case "'": {
-        if (before !== ':' && atToken) quote = c
+      case DQUOTE:
+      case SQUOTE: {
+        if (afterSpace) quote = c
         break
       }
-      case '[':
-      case '{': {
+      case LBRACKET:
+      case LBRACE: {
         depth++
         break
       }
-      case ']':
-      case '}': {
-        if (--depth < 0) return `an unbalanced ${c} at offset ${i}`
-        if (i + 1 < n && !' \r\n,]}:'.includes(text[i + 1])) return `text right after a flow collection at offset ${i + 1}`
+      case RBRACKET:
+      case RBRACE: {
+        if (--depth < 0) return `an unbalanced ${text[i]} at offset ${i}`
+        // Text glued to it, or a flow collection as a key.
+        if (i + 1 < n && !isCloseFollower(text.charCodeAt(i + 1))) return `text right after a flow collection at offset ${i + 1}`
+        if (endsNullWord(text, i, lineStart)) return `a null key in a flow mapping at offset ${i}`
         break
       }
-      case '#': {
-        if (before === ' ') {
+      case COMMA: {
+        if (endsNullWord(text, i, lineStart)) return `a null key in a flow mapping at offset ${i}`
+        break
+      }
+      case COLON: {
+        // A key: not a null or empty one.
+        if (i + 1 === n || isCloseFollower(text.charCodeAt(i + 1))) {
+          if (afterSpace) return `an empty key at offset ${i}`
+          if (endsNullWord(text, i, lineStart)) return `a null key at offset ${i}`
+        }
+        break
+      }
+      case HASH: {
+        if (before === SPACE) {
           // A comment: on to the end of the line.
           const end = text.indexOf('\n', i)
           i = (end === -1 ? n : end) - 1
         }
         break
       }
-      case '!': {
+      case BANG: {
         if (atToken) return `a tag at offset ${i}`
         break
       }
-      case '&':
-      case '*': {
-        if (atToken && i + 1 < n && !' \n\r,[]{}'.includes(text[i + 1])) return `an ${c === '&' ? 'anchor' : 'alias'} at offset ${i}`
+      case AMPERSAND:
+      case STAR: {
+        if (atToken && i + 1 < n && !isNameEnd(text.charCodeAt(i + 1))) return `an ${c === AMPERSAND ? 'anchor' : 'alias'} at offset ${i}`
         break
       }
-      case '?': {
-        if (atToken && (i + 1 === n || ' \n\r'.includes(text[i + 1]))) return `an explicit key at offset ${i}`
+      case QUESTION: {
+        if (atToken && (i + 1 === n || isSpaceOrBreak(text.charCodeAt(i + 1)))) return `an explicit key at offset ${i}`
+        break
+      }
+      case DASH: {
+        // An empty sequence entry: js-yaml may put the less indented entries after it into it.
+        if (before === SPACE && at(EMPTY_ENTRY, text, i)) return `an empty sequence entry at offset ${i}`
+        break
+      }
+      case LT: {
+        // A merge key: a plain key in YAML 1.2, a merge in YAML 1.1.
+        if (text.charCodeAt(i + 1) === LT) return `a merge key at offset ${i}`
         break
       }
       default:
     }
   }
   return undefined
+}
+
+const [NL, CR, SPACE, DQUOTE, SQUOTE, BACKSLASH, COLON, COMMA, HASH, BANG, AMPERSAND, STAR, QUESTION, DASH, LT, PERCENT, DOT, LBRACKET, RBRACKET, LBRACE, RBRACE] = [
+  ...'\n\r "\'\\:,#!&*?-<%.[]{}',
+].map((c) => c.charCodeAt(0))
+
+/** Directives, document end markers, content after --- (lines starting so are rare). */
+function lineStartProblem(text: string, i: number): string | undefined {
+  const c = text.charCodeAt(i)
+  if (c === PERCENT) return `a directive at offset ${i}`
+  if (c === DOT && text.startsWith('...', i)) return `a document end marker at offset ${i}`
+  if (c === DASH && text.startsWith('--- ', i) && at(DOCUMENT_START_WITH_CONTENT, text, i)) return `content after --- at offset ${i}`
+  return undefined
+}
+
+/** The characters `needsPositions` looks at, outside and inside quoted strings. */
+const INDICATORS = /[\n"':,#!&*?<[\]{}-]/g
+const IN_DOUBLE_QUOTES = /["\\\n]/g
+const IN_SINGLE_QUOTES = /['\n]/g
+
+/** What may follow a closing quote or flow indicator (js-yaml takes `"a"#b` as a comment; yaml refuses it). */
+function isCloseFollower(c: number): boolean {
+  return c === SPACE || c === NL || c === CR || c === COMMA || c === RBRACKET || c === RBRACE
+}
+
+function isSpaceOrBreak(c: number): boolean {
+  return c === SPACE || c === NL || c === CR
+}
+
+/** What ends an anchor or alias name. */
+function isNameEnd(c: number): boolean {
+  return isSpaceOrBreak(c) || c === COMMA || c === LBRACKET || c === RBRACKET || c === LBRACE || c === RBRACE
+}
+
+const LONE_CR = /\r(?!\n)/
+const DOCUMENT_START_WITH_CONTENT = /--- +[^\s#]/y
+const EMPTY_ENTRY = /-[ ]*(?:#[^\n]*)?(?:\r?\n|$)/y
+
+/** Whether the sticky `pattern` matches at `index`. */
+function at(pattern: RegExp, text: string, index: number): boolean {
+  pattern.lastIndex = index
+  return pattern.test(text)
+}
+
+/** Whether the token right before `end` (spaces skipped) is a null word that starts a token. */
+function endsNullWord(text: string, end: number, lineStart: number): boolean {
+  let j = end - 1
+  while (j >= lineStart && text.charCodeAt(j) === SPACE) j--
+  const last = j
+  while (j >= lineStart && last - j <= 4) {
+    const c = text.charCodeAt(j)
+    if (c === SPACE || c === LBRACKET || c === LBRACE || c === COMMA) break
+    j--
+  }
+  return last > j && last - j <= 4 && NULL_WORDS.has(text.slice(j + 1, last + 1))
 }
 
 /**
