@@ -235,6 +235,25 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.equal(kubectl('get', 'secret', 'orders-object-credentials', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}:{.data.password}'), secretBefore)
     })
 
+    it('keeps a StatefulSet\'s volume size when the storage\'s size changes, and says so in the component', async () => {
+      p.edit('storage/analytics.yaml', (t) => t.replace('size: 10Gi', 'size: 20Gi'))
+      assert.equal(apply(p.dir).code, 0)
+      await eventually(() => {
+        const component = json('get', 'dataproduct', 'orders', '-n', p.namespace).status.components.find((c: any) => c.kind === 'StatefulSet' && c.name === 'orders-analytics')
+        assert.match(component.message, /size 10Gi kept: changing it to 20Gi needs its volumes resized/)
+        assert.equal(component.ready, true)
+      })
+      assert.equal(kubectl('get', 'statefulset', 'orders-analytics', '-n', p.namespace, '-o', 'jsonpath={.spec.volumeClaimTemplates[0].spec.resources.requests.storage}'), '10Gi')
+      assert.doesNotMatch(JSON.stringify(json('get', 'dataproduct', 'orders', '-n', p.namespace).status.conditions), /ApplyFailed/)
+    })
+
+    it('removes the children of a port that left the product', () => {
+      kubectl('delete', 'inputport', 'orders-events', '-n', p.namespace)
+      kubectl('wait', 'deployment/orders-orders-events', 'service/orders-orders-events', '-n', p.namespace, '--for=delete', '--timeout=60s')
+      waitReady(p.namespace)
+      assert.deepEqual(names(children(p.namespace)), ORDERS_CHILDREN.filter((n) => !n.endsWith('/orders-orders-events')))
+    })
+
     it('on deletion removes every child, then its finalizer', async () => {
       kubectl('delete', 'dataproduct', 'orders', '-n', p.namespace, '--timeout=90s')
       assert.deepEqual(children(p.namespace), [])

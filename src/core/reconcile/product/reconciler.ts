@@ -98,10 +98,13 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   }
 
   const desired = desiredChildren(state)
+  const notes = new Map<string, string>()
   for (const child of desired) {
     const k = childKey(child.kind, child.metadata.name)
     const cached = ctx.informer(child.kind).get(`${namespace}/${child.metadata.name}`)
     current.set(k, cached)
+    const held = keepImmutable(child, cached)
+    if (held) notes.set(k, held)
     // Being deleted (by hand, or by a foreground deletion): its DELETED event brings us back to recreate it.
     if (cached?.metadata?.deletionTimestamp) continue
     if (cached && containsAll(cached, child)) continue
@@ -127,13 +130,30 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   }
 
   const components: Component[] = [...secrets, ...desired]
-    .map((c) => componentOf(c, current.get(childKey(c.kind, c.metadata.name))))
+    .map((c) => {
+      const component = componentOf(c, current.get(childKey(c.kind, c.metadata.name)))
+      const note = notes.get(childKey(c.kind, c.metadata.name))
+      return note ? {...component, message: `${component.message}; ${note}`} : component
+    })
     .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
   const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures})
   if (!sameStatus(live.status, status)) {
     await rest.request('PATCH', `${objectPath(withKind(live))}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
   }
   if (failures.length > 0) throw new Error(`DataProduct ${key}: ${failures.join('; ')}`)
+}
+
+/**
+ * A StatefulSet's volumeClaimTemplates cannot change once created (the API server refuses the
+ * whole update): apply the live ones, so replicas and image still roll out, and say what was held.
+ */
+function keepImmutable(child: Child, live: any): string | undefined {
+  if (child.kind !== 'StatefulSet' || !live?.spec?.volumeClaimTemplates) return undefined
+  const want = child.spec.volumeClaimTemplates[0]?.spec?.resources?.requests?.storage
+  const have = live.spec.volumeClaimTemplates.find((t: any) => t.metadata?.name === 'data')?.spec?.resources?.requests?.storage
+  if (!have || want === have) return undefined
+  child.spec.volumeClaimTemplates[0].spec.resources.requests.storage = have
+  return `size ${have} kept: changing it to ${want} needs its volumes resized, which dappmesh does not do yet`
 }
 
 function sameStatus(previous: any, next: any): boolean {
