@@ -191,4 +191,16 @@ describe('dappmesh apply (real control plane)', function () {
     assert.equal(twice.code, 1)
     assert.match(flat(twice.stderr), /are both the product/)
   })
+
+  it('--prune --dry-run=server reports what would be pruned and deletes nothing', () => {
+    const p = fresh()
+    assert.equal(apply(p.dir).code, 0)
+    rmSync(path.join(p.dir, 'storage/object.yml'))
+    const before = resourceVersions(p.namespace)
+    const r = apply(p.dir, '--prune', '--dry-run=server', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual(JSON.parse(r.stdout).objects.filter((o: any) => o.action === 'pruned').map((o: any) => `${o.kind}/${o.name}`), ['DataStorage/object'])
+    kubectl('get', 'datastorage', 'object', '-n', p.namespace)
+    assert.deepEqual(resourceVersions(p.namespace), before)
+  })
 })
