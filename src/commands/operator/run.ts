@@ -6,11 +6,11 @@ import {type OperatorResult, parseLoops, runOperator} from '../../core/reconcile
 
 export default class OperatorRun extends BaseCommand {
   static override summary = 'Run the dappmesh reconcile loops on this machine until interrupted.'
-  static override description = `Watches the cluster of the current context (list, then watch: no polling) and reconciles each DataProduct: per DataStorage a StatefulSet, a headless Service, a credentials Secret (generated once, never overwritten) and a NetworkPolicy; per port with an image a Deployment and a Service; per output port with a contract a ConfigMap holding it; per scheduled DataWorkflow a CronJob. Every child is server-side applied (field manager dappmesh-operator) and owned by its DataProduct; the DataProduct's status carries the conditions Ready, Reconciling, Degraded and ReferencesResolved and the readiness of each component.
+  static override description = `Watches the cluster of the current context (list, then watch: no polling) and reconciles each DataDomain (its Namespace, a default-deny ingress NetworkPolicy, and with a quota a ResourceQuota and a LimitRange of default requests) and each DataProduct: per DataStorage a StatefulSet, a headless Service, a credentials Secret (generated once, never overwritten) and a NetworkPolicy; per port with an image a Deployment and a Service; per output port with a contract a ConfigMap holding it; per scheduled DataWorkflow a CronJob. Every child is server-side applied (field manager dappmesh-operator) and owned by its DataProduct; the DataProduct's status carries the conditions Ready, Reconciling, Degraded and ReferencesResolved and the readiness of each component.
 
 Installs or upgrades the dappmesh CRDs first when they are missing or older (--no-install-crds: fail instead). Stops gracefully on SIGINT or SIGTERM, finishing the reconciles in progress. --health-port serves /healthz and /readyz (and /metrics unless --metrics-port is given); port 0 picks a free port, said on stderr.
 
-This version runs the product loop; the mesh and domain loops are not available yet.
+This version runs the domain and product loops; the mesh loop is not available yet.
 
 Exit codes: 0 stopped by a signal, 2 usage, 3 cluster unreachable.`
 

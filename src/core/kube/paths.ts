@@ -15,6 +15,8 @@ const TYPES = new Map<string, ResourceType>([
   ['v1/Secret', {prefix: '/api/v1', plural: 'secrets', namespaced: true}],
   ['v1/ConfigMap', {prefix: '/api/v1', plural: 'configmaps', namespaced: true}],
   ['v1/Service', {prefix: '/api/v1', plural: 'services', namespaced: true}],
+  ['v1/ResourceQuota', {prefix: '/api/v1', plural: 'resourcequotas', namespaced: true}],
+  ['v1/LimitRange', {prefix: '/api/v1', plural: 'limitranges', namespaced: true}],
   ['v1/Pod', {prefix: '/api/v1', plural: 'pods', namespaced: true}],
   ['apps/v1/StatefulSet', {prefix: '/apis/apps/v1', plural: 'statefulsets', namespaced: true}],
   ['apps/v1/Deployment', {prefix: '/apis/apps/v1', plural: 'deployments', namespaced: true}],

@@ -8,12 +8,13 @@ import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {KubeRest} from '../kube/rest.js'
 import type {Controller, Log} from './controller.js'
 import {Metrics} from './metrics.js'
+import {domainController} from './domain/controller.js'
 import {productController} from './product/controller.js'
 
 export const LOOPS = ['mesh', 'domain', 'product'] as const
 export type Loop = (typeof LOOPS)[number]
 /** The loops this version runs; the others are accepted by --only and reported as not yet available. */
-export const AVAILABLE_LOOPS: readonly Loop[] = ['product']
+export const AVAILABLE_LOOPS: readonly Loop[] = ['domain', 'product']
 
 export interface OperatorOptions {
   kubeconfig?: string
@@ -74,6 +75,7 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   if (crds !== 'current') options.log('info', `CRDs ${crds}`)
   const metrics = new Metrics()
   const controllers: Controller[] = []
+  if (loops.includes('domain')) controllers.push(domainController(rest, {log: options.log, metrics, concurrency: options.concurrency}))
   if (loops.includes('product')) controllers.push(productController(rest, {log: options.log, metrics, concurrency: options.concurrency}))
 
   const host = options.bindAddress ?? '127.0.0.1'
@@ -112,7 +114,7 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   }
   return {
     loops,
-    reconciles: metrics.value('dappmesh_reconciles_total', {controller: 'product'}),
-    errors: metrics.value('dappmesh_reconcile_errors_total', {controller: 'product'}),
+    reconciles: loops.reduce((n, loop) => n + metrics.value('dappmesh_reconciles_total', {controller: loop}), 0),
+    errors: loops.reduce((n, loop) => n + metrics.value('dappmesh_reconcile_errors_total', {controller: loop}), 0),
   }
 }

@@ -1,0 +1,68 @@
+import {isDeepStrictEqual} from 'node:util'
+
+import {objectPath} from '../../kube/paths.js'
+import type {KubeRest} from '../../kube/rest.js'
+import {API_VERSION} from '../../model/kinds.js'
+import type {ReconcileContext} from '../controller.js'
+import {containsAll} from '../matches.js'
+import {FIELD_MANAGER} from '../product/desired.js'
+import {type Component, componentOf, productStatus} from '../product/status.js'
+import {DOMAIN_LABEL, desiredDomainChildren, desiredNamespace} from './desired.js'
+
+export const DOMAIN_CHILD_KINDS = [
+  {apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy'},
+  {apiVersion: 'v1', kind: 'ResourceQuota'},
+  {apiVersion: 'v1', kind: 'LimitRange'},
+] as const
+
+/**
+ * One DataDomain: its Namespace (shared with `dappmesh apply`, never deleted by the operator), a
+ * default-deny ingress NetworkPolicy, and with `quota` a ResourceQuota and a LimitRange giving
+ * pods default requests. Children are owned by the domain, so deleting it removes them (not the
+ * namespace). Applies only what differs; writes status only when it changed.
+ */
+export async function reconcileDomain(rest: KubeRest, key: string, ctx: ReconcileContext): Promise<void> {
+  const domain = ctx.informer('DataDomain').get(key)
+  if (!domain || domain.metadata.deletionTimestamp) return
+  const failures: string[] = []
+  const components: Component[] = []
+  const apply = async (desired: any, cached: any) => {
+    let live = cached
+    if (!cached || !containsAll(cached, desired)) {
+      try {
+        live = await rest.apply(objectPath(desired), desired, {fieldManager: FIELD_MANAGER, force: desired.kind !== 'Namespace'})
+        ctx.log('info', `applied ${desired.kind} ${desired.metadata.namespace ? `${desired.metadata.namespace}/` : ''}${desired.metadata.name}`)
+      } catch (error) {
+        failures.push(`${desired.kind} ${desired.metadata.name}: ${(error as Error).message}`)
+      }
+    }
+    components.push(componentOf(desired, live))
+  }
+
+  const namespace = desiredNamespace(domain)
+  const liveNamespace = ctx.informer('Namespace').get(namespace.metadata.name)
+  await apply(namespace, liveNamespace)
+  if (liveNamespace?.status?.phase === 'Terminating') failures.push(`Namespace ${namespace.metadata.name} is being deleted`)
+  const desired = desiredDomainChildren(domain)
+  for (const child of desired) await apply(child, ctx.informer(child.kind).get(`${child.metadata.namespace}/${child.metadata.name}`))
+
+  // The quota left the domain: its ResourceQuota and LimitRange go too.
+  const wanted = new Set(desired.map((c) => `${c.kind}/${c.metadata.namespace}/${c.metadata.name}`))
+  for (const {kind} of DOMAIN_CHILD_KINDS) {
+    for (const object of ctx.informer(kind).values()) {
+      if (object.metadata.labels?.[DOMAIN_LABEL] !== domain.metadata.name) continue
+      if (!(object.metadata.ownerReferences ?? []).some((ref: any) => ref.uid === domain.metadata.uid && ref.controller)) continue
+      if (wanted.has(`${kind}/${object.metadata.namespace}/${object.metadata.name}`) || object.metadata.deletionTimestamp) continue
+      await rest.delete(objectPath(object)).catch((error) => failures.push(`deleting ${kind} ${object.metadata.name}: ${(error as Error).message}`))
+    }
+  }
+
+  const mesh = domain.spec?.mesh
+  const missing = mesh && !ctx.informer('DataMesh').get(mesh) ? [`DataMesh ${mesh}`] : []
+  const status = productStatus(domain.status, {generation: domain.metadata.generation ?? 0, components, missing, failures})
+  const previous = domain.status ? {observedGeneration: domain.status.observedGeneration, conditions: domain.status.conditions, components: domain.status.components} : undefined
+  if (!isDeepStrictEqual(previous, status)) {
+    await rest.request('PATCH', `${objectPath({apiVersion: API_VERSION, kind: 'DataDomain', metadata: {name: domain.metadata.name}})}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
+  }
+  if (failures.length > 0) throw new Error(`DataDomain ${key}: ${failures.join('; ')}`)
+}
