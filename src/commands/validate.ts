@@ -3,9 +3,6 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../core/cli/base-command.js'
 import {ExitCode} from '../core/errors.js'
 import {loadEarlierProject} from '../core/validate/against.js'
-import {formatJunit} from '../core/validate/report/junit.js'
-import {formatSarif} from '../core/validate/report/sarif.js'
-import {formatText} from '../core/validate/report/text.js'
 import {type ValidationResult, validateDirectory} from '../core/validate/validate.js'
 
 export default class Validate extends BaseCommand {
@@ -42,9 +39,10 @@ Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error.`
       if (!this.jsonEnabled()) this.logJson(result)
       return result
     }
-    if (flags.output === 'junit') this.log(formatJunit(result))
-    else if (flags.output === 'sarif') this.log(formatSarif(result, this.config.version))
-    else this.log(formatText(result))
+    // Each format is loaded only when asked for (the text one brings chalk): start-up counts here.
+    if (flags.output === 'junit') this.log((await import('../core/validate/report/junit.js')).formatJunit(result))
+    else if (flags.output === 'sarif') this.log((await import('../core/validate/report/sarif.js')).formatSarif(result, this.config.version))
+    else this.log((await import('../core/validate/report/text.js')).formatText(result))
     if (!result.valid) this.exit(ExitCode.failed)
     return result
   }

@@ -1,10 +1,21 @@
-import {Document, LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Node} from 'yaml'
+import {createRequire} from 'node:module'
+
+import type {Document, LineCounter, Node} from 'yaml'
 
 import {type Finding, toPointer} from '../validate/finding.js'
 
 export interface Position {
   line: number
   column: number
+}
+
+const require = createRequire(import.meta.url)
+
+/** The yaml library, loaded on first use: a valid project is read without it (see fast-source.ts). */
+let yamlModule: typeof import('yaml') | undefined
+function yaml(): typeof import('yaml') {
+  yamlModule ??= require('yaml') as typeof import('yaml')
+  return yamlModule
 }
 
 /**
@@ -55,6 +66,7 @@ export class SourceDocument {
    * located instead of its value, which is where an unknown field should point.
    */
   locate(segments: ReadonlyArray<string | number>, options: {key?: boolean} = {}): Position {
+    const {isMap, isPair, isScalar, isSeq} = yaml()
     let node: unknown = this.doc.contents
     let offset = rangeStart(node) ?? 0
     for (const [i, segment] of segments.entries()) {
@@ -105,6 +117,7 @@ export interface ParsedFile {
  * a document with errors is dropped so later rules never see half-parsed data.
  */
 export function parseYamlFile(file: string, text: string): ParsedFile {
+  const {LineCounter, isScalar, parseAllDocuments} = yaml()
   const lines = new LineCounter()
   const findings: Finding[] = []
   const documents: SourceDocument[] = []
@@ -173,6 +186,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
 function aliasOffset(doc: Document.Parsed): number | undefined {
   let first: Node | undefined
   let unresolved: Node | undefined
+  const {visit} = yaml()
   visit(doc, {
     Alias(_, node) {
       first ??= node
