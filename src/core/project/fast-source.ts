@@ -11,7 +11,8 @@ import {type ParsedFile, PositionsNeeded, SourceDocument} from './source.js'
  */
 
 // The YAML 1.2 core schema as the `yaml` library resolves plain scalars (yaml/dist/schema/core):
-// the same tests in the same order, and the same conversions, so both produce identical values.
+// the same tests (no two match one scalar, so their order is moot) and the same conversions, so
+// both produce identical values. A length or first character rules most scalars out cheaply.
 const NULL = /^(?:~|[Nn]ull|NULL)?$/
 const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/
 const INT_OCT = /^0o[0-7]+$/
@@ -21,18 +22,24 @@ const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
 const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/
 
+/** Whether a plain scalar could be a number at all (the regular expressions decide), by its first character. */
+function numberLike(s: string): boolean {
+  const c = s.charCodeAt(0)
+  return (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 // 0-9 + - .
+}
+
 export const CORE_SCHEMA = FAILSAFE_SCHEMA.extend({
   implicit: [
-    new Type('tag:yaml.org,2002:null', {kind: 'scalar', resolve: (s: string) => NULL.test(s), construct: () => null}),
-    new Type('tag:yaml.org,2002:bool', {kind: 'scalar', resolve: (s: string) => BOOL.test(s), construct: (s: string) => s[0] === 't' || s[0] === 'T'}),
+    new Type('tag:yaml.org,2002:null', {kind: 'scalar', resolve: (s: string) => s.length <= 4 && NULL.test(s), construct: () => null}),
+    new Type('tag:yaml.org,2002:bool', {kind: 'scalar', resolve: (s: string) => (s.length === 4 || s.length === 5) && BOOL.test(s), construct: (s: string) => s[0] === 't' || s[0] === 'T'}),
     new Type('tag:yaml.org,2002:int', {
       kind: 'scalar',
-      resolve: (s: string) => INT_OCT.test(s) || INT.test(s) || INT_HEX.test(s),
+      resolve: (s: string) => numberLike(s) && (INT.test(s) || INT_OCT.test(s) || INT_HEX.test(s)),
       construct: (s: string) => (INT_OCT.test(s) ? Number.parseInt(s.slice(2), 8) : INT.test(s) ? Number.parseInt(s, 10) : Number.parseInt(s.slice(2), 16)),
     }),
     new Type('tag:yaml.org,2002:float', {
       kind: 'scalar',
-      resolve: (s: string) => FLOAT_NAN.test(s) || FLOAT_EXP.test(s) || FLOAT.test(s),
+      resolve: (s: string) => numberLike(s) && (FLOAT.test(s) || FLOAT_EXP.test(s) || FLOAT_NAN.test(s)),
       construct: (s: string) =>
         FLOAT_NAN.test(s) ? (s.slice(-3).toLowerCase() === 'nan' ? Number.NaN : s[0] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY) : Number.parseFloat(s),
     }),
