@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
+import {rmSync} from 'node:fs'
+import path from 'node:path'
 
 import {BIN, cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
 
-const CHILD_KINDS = 'statefulsets,deployments,services,secrets,configmaps,networkpolicies,cronjobs'
-/** What the reconciler makes of examples/orders (3 storages, 2 ports with images, 2 contracts, 1 scheduled workflow). */
+const CHILD_KINDS = 'statefulsets,deployments,services,secrets,configmaps,networkpolicies,cronjobs,roles,rolebindings'
+/** What the reconciler makes of examples/orders (3 storages, 2 ports with images, 2 contracts, 1 scheduled workflow, 2 roles). */
 const ORDERS_CHILDREN = [
   'ConfigMap/orders-orders-api-contract',
   'ConfigMap/orders-orders-daily-contract',
@@ -17,6 +19,10 @@ const ORDERS_CHILDREN = [
   'NetworkPolicy/orders-analytics',
   'NetworkPolicy/orders-object',
   'NetworkPolicy/orders-operational',
+  'Role/orders-analysts',
+  'Role/orders-ingest',
+  'RoleBinding/orders-analysts',
+  'RoleBinding/orders-ingest',
   'Secret/orders-analytics-credentials',
   'Secret/orders-object-credentials',
   'Secret/orders-operational-credentials',
@@ -180,6 +186,16 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.ok(!operatorLog.includes(Buffer.from(secret.data.password, 'base64').toString()), 'the password is never logged')
       const contract = items.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'orders-orders-daily-contract')
       assert.equal(JSON.parse(contract.data['contract.json']).id, 'urn:acme:sales:orders-daily')
+      const analysts = items.find((o) => o.kind === 'Role' && o.metadata.name === 'orders-analysts')
+      assert.deepEqual(analysts.rules.map((r: any) => `${r.resources[0]}:${r.resourceNames.join(',')}:${r.verbs.join(',')}`), [
+        'services:orders-orders-api:get',
+        'configmaps:orders-orders-api-contract:get',
+        'secrets:orders-analytics-credentials:get',
+        'services:orders-analytics:get',
+      ])
+      const ingest = items.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'orders-ingest')
+      assert.deepEqual(ingest.subjects, [{kind: 'ServiceAccount', name: 'orders-ingest', namespace: p.namespace}])
+      assert.deepEqual(ingest.roleRef, {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'orders-ingest'})
       const policy = items.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'orders-operational')
       assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders'}}}])
     })
@@ -223,6 +239,7 @@ describe('operator run: the product reconciler (real control plane)', function (
       const product = json('get', 'dataproduct', 'orders', '-n', p.namespace)
       const refs = product.status.conditions.find((c: any) => c.type === 'ReferencesResolved')
       assert.match(refs.message, /DataContract orders-daily \(OutputPort orders-daily\)/)
+      assert.match(refs.message, /DataContract orders-daily \(in the product's inventory\)/)
       assert.equal(product.status.conditions.find((c: any) => c.type === 'Ready').status, 'False')
       kubectl('wait', 'configmap/orders-orders-daily-contract', '-n', p.namespace, '--for=delete', '--timeout=60s')
       assert.equal(apply(p.dir).code, 0)
@@ -257,11 +274,12 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.doesNotMatch(JSON.stringify(json('get', 'dataproduct', 'orders', '-n', p.namespace).status.conditions), /ApplyFailed/)
     })
 
-    it('removes the children of a port that left the product', () => {
-      kubectl('delete', 'inputport', 'orders-events', '-n', p.namespace)
-      kubectl('wait', 'deployment/orders-orders-events', 'service/orders-orders-events', '-n', p.namespace, '--for=delete', '--timeout=60s')
+    it('removes the Deployments, Services and CronJob of ports and workflows that lost their image', () => {
+      rmSync(path.join(p.dir, 'services/orders/Containerfile'))
+      assert.equal(apply(p.dir).code, 0)
+      kubectl('wait', 'deployment/orders-orders-events', 'service/orders-orders-events', 'deployment/orders-orders-api', 'service/orders-orders-api', 'cronjob/orders-orders-nightly', '-n', p.namespace, '--for=delete', '--timeout=60s')
       waitReady(p.namespace)
-      assert.deepEqual(names(children(p.namespace)), ORDERS_CHILDREN.filter((n) => !n.endsWith('/orders-orders-events')))
+      assert.deepEqual(names(children(p.namespace)), ORDERS_CHILDREN.filter((n) => !/^(Deployment|Service)\/orders-orders-(events|api)$|^CronJob/.test(n)))
     })
 
     it('on deletion removes every child, then its finalizer', async () => {

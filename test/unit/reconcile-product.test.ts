@@ -91,6 +91,27 @@ describe('product reconciler: desired children', () => {
     assert.deepEqual(secret.stringData, {username: 'operational', password: 'generated'})
   })
 
+  it('gives each DataRole a Role naming only the children its grants reach, and a RoleBinding of its subjects', () => {
+    const roles = [
+      {kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'Group', name: 'ops'}, {kind: 'ServiceAccount', name: 'bot'}], grants: [{storage: 'operational', access: 'admin'}, {outputPort: 'orders-api', access: 'read'}]}},
+      {kind: 'DataRole', metadata: meta('nobody'), spec: {subjects: [{kind: 'User', name: 'x'}], grants: [{storage: 'gone', access: 'read'}]}},
+    ]
+    const children = byName(desiredChildren(state({roles})))
+    assert.deepEqual(children.get('Role/orders-ops').rules, [
+      {apiGroups: [''], resources: ['secrets'], resourceNames: ['orders-operational-credentials'], verbs: ['get']},
+      {apiGroups: [''], resources: ['services'], resourceNames: ['orders-operational'], verbs: ['get']},
+      {apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['orders-operational'], verbs: ['get', 'patch', 'update']},
+      {apiGroups: [''], resources: ['services'], resourceNames: ['orders-orders-api'], verbs: ['get']},
+      {apiGroups: [''], resources: ['configmaps'], resourceNames: ['orders-orders-api-contract'], verbs: ['get']},
+    ])
+    assert.deepEqual(children.get('RoleBinding/orders-ops').subjects, [
+      {kind: 'Group', name: 'ops', apiGroup: 'rbac.authorization.k8s.io'},
+      {kind: 'ServiceAccount', name: 'bot', namespace: 'sales'},
+    ])
+    assert.equal(children.get('Role/orders-nobody').rules, undefined, 'a grant of something missing grants nothing')
+    assert.deepEqual(missingReferences(state({roles}), new Set(['sales']), new Set(['orders'])), ['DataContract orders-daily (OutputPort orders-daily)', 'DataStorage gone (DataRole nobody)'])
+  })
+
   it('names each reference that does not resolve', () => {
     const s = state({storages: []})
     assert.deepEqual(missingReferences(s, new Set(), new Set(['orders'])), [

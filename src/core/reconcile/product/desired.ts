@@ -16,6 +16,7 @@ export interface ProductState {
   inputPorts: any[]
   workflows: any[]
   contracts: any[]
+  roles?: any[]
 }
 
 interface Engine {
@@ -77,6 +78,13 @@ export function missingReferences(state: ProductState, domains: Set<string>, flo
   }
   for (const workflow of state.workflows) {
     if (workflow.spec?.flow && !flows.has(workflow.spec.flow)) missing.push(`DataFlow ${workflow.spec.flow} (DataWorkflow ${workflow.metadata.name})`)
+  }
+  const outputPorts = new Set(state.outputPorts.map((o) => o.metadata.name))
+  for (const role of state.roles ?? []) {
+    for (const grant of role.spec?.grants ?? []) {
+      if (grant.storage && !storages.has(grant.storage)) missing.push(`DataStorage ${grant.storage} (DataRole ${role.metadata.name})`)
+      if (grant.outputPort && !outputPorts.has(grant.outputPort)) missing.push(`OutputPort ${grant.outputPort} (DataRole ${role.metadata.name})`)
+    }
   }
   return missing
 }
@@ -250,5 +258,55 @@ export function desiredChildren(state: ProductState): Child[] {
       },
     })
   }
+  children.push(...roleChildren(state, children))
   return children
+}
+
+const RBAC = 'rbac.authorization.k8s.io'
+
+/**
+ * Per DataRole a Role naming exactly the children its grants reach (by resourceNames, no
+ * wildcards) and a RoleBinding of its subjects. Read and write both receive a storage's
+ * credentials: per-access database users are the engines' business and not made yet.
+ */
+function roleChildren(state: ProductState, made: Child[]): Child[] {
+  const {product} = state
+  const name = product.metadata.name
+  const exists = (kind: string, childName: string) => made.some((c) => c.kind === kind && c.metadata.name === childName)
+  const result: Child[] = []
+  for (const role of state.roles ?? []) {
+    const rules: any[] = []
+    const rule = (apiGroup: string, resource: string, names: string[], verbs: string[]) => {
+      if (names.length > 0) rules.push({apiGroups: [apiGroup], resources: [resource], resourceNames: names, verbs})
+    }
+    for (const grant of role.spec?.grants ?? []) {
+      const admin = grant.access === 'admin'
+      if (grant.storage) {
+        const full = childName(name, grant.storage)
+        if (!exists('StatefulSet', full)) continue
+        rule('', 'secrets', [secretName(name, grant.storage)], ['get'])
+        rule('', 'services', [full], ['get'])
+        if (admin) rule('apps', 'statefulsets', [full], ['get', 'patch', 'update'])
+      } else if (grant.outputPort) {
+        const full = childName(name, grant.outputPort)
+        rule('', 'services', exists('Service', full) ? [full] : [], ['get'])
+        rule('', 'configmaps', exists('ConfigMap', `${full}-contract`) ? [`${full}-contract`] : [], ['get'])
+        if (admin) rule('apps', 'deployments', exists('Deployment', full) ? [full] : [], ['get', 'patch', 'update'])
+      }
+    }
+    const own = {'dappmesh.io/role': role.metadata.name}
+    const full = childName(name, role.metadata.name)
+    // An empty list is stored as none: leave it out, so the live Role compares equal.
+    result.push({apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: meta(product, full, own), ...(rules.length > 0 ? {rules} : {})})
+    result.push({
+      apiVersion: `${RBAC}/v1`,
+      kind: 'RoleBinding',
+      metadata: meta(product, full, own),
+      roleRef: {apiGroup: RBAC, kind: 'Role', name: full},
+      subjects: (role.spec?.subjects ?? []).map((s: any) =>
+        s.kind === 'ServiceAccount' ? {kind: 'ServiceAccount', name: s.name, namespace: s.namespace ?? product.metadata.namespace} : {kind: s.kind, name: s.name, apiGroup: RBAC},
+      ),
+    })
+  }
+  return result
 }

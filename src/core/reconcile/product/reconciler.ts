@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {isDeepStrictEqual} from 'node:util'
 
+import {parseInventory} from '../../apply/inventory.js'
 import {objectPath, resourcePath} from '../../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
@@ -21,10 +22,12 @@ export const CHILD_KINDS = [
   {apiVersion: 'v1', kind: 'ConfigMap'},
   {apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy'},
   {apiVersion: 'batch/v1', kind: 'CronJob'},
+  {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role'},
+  {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding'},
 ] as const
 
 /** The product-scoped kinds the reconciler reads, labelled dappmesh.io/product by apply. */
-export const PRODUCT_KINDS = ['DataStorage', 'OutputPort', 'InputPort', 'DataWorkflow', 'DataContract', 'DataFlow'] as const
+export const PRODUCT_KINDS = ['DataStorage', 'OutputPort', 'InputPort', 'DataWorkflow', 'DataContract', 'DataFlow', 'DataRole'] as const
 
 function generatePassword(): string {
   return randomBytes(24).toString('base64url')
@@ -67,10 +70,18 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     inputPorts: ofProduct('InputPort'),
     workflows: ofProduct('DataWorkflow'),
     contracts: ofProduct('DataContract'),
+    roles: ofProduct('DataRole'),
   }
   const domains = new Set(ctx.informer('DataDomain').values().map((d) => d.metadata.name))
   const flows = new Set(ofProduct('DataFlow').map((f) => f.metadata.name))
   const missing = missingReferences(state, domains, flows)
+  // apply records what the product consists of: until all of it is here (apply writes the
+  // DataProduct first, its resources after), the product is not complete, let alone Ready.
+  const present = new Set(PRODUCT_KINDS.flatMap((kind) => ofProduct(kind).map((o) => `${kind}/${o.metadata.name}`)))
+  for (const entry of parseInventory(live.metadata.annotations)) {
+    const kind = entry.split('/')[0]
+    if ((PRODUCT_KINDS as readonly string[]).includes(kind) && !present.has(entry)) missing.push(`${entry.replace('/', ' ')} (in the product's inventory)`)
+  }
   const failures: string[] = []
   const current = new Map<string, any>()
   const childKey = (kind: string, childName: string) => `${kind}/${namespace}/${childName}`
