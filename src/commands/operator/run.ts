@@ -8,11 +8,13 @@ export default class OperatorRun extends BaseCommand {
   static override summary = 'Run the dappmesh reconcile loops on this machine until interrupted.'
   static override description = `Watches the cluster of the current context (list, then watch: no polling) and reconciles each DataDomain (its Namespace, a default-deny ingress NetworkPolicy, and with a quota a ResourceQuota and a LimitRange of default requests) and each DataProduct: per DataStorage a StatefulSet, a headless Service, a credentials Secret (generated once, never overwritten) and a NetworkPolicy; per port with an image a Deployment and a Service; per output port with a contract a ConfigMap holding it; per scheduled DataWorkflow a CronJob. Every child is server-side applied (field manager dappmesh-operator) and owned by its DataProduct; the DataProduct's status carries the conditions Ready, Reconciling, Degraded and ReferencesResolved and the readiness of each component.
 
+With --leader-elect several operators may run against one cluster: only the holder of the coordination.k8s.io Lease dappmesh-operator reconciles; the others wait and take over when it stops (at once when it stops gracefully and releases the lease, otherwise after the lease's 15 s expire).
+
 Installs or upgrades the dappmesh CRDs first when they are missing or older (--no-install-crds: fail instead). Stops gracefully on SIGINT or SIGTERM, finishing the reconciles in progress. --health-port serves /healthz and /readyz (and /metrics unless --metrics-port is given); port 0 picks a free port, said on stderr.
 
 This version runs the domain and product loops; the mesh loop is not available yet.
 
-Exit codes: 0 stopped by a signal, 2 usage, 3 cluster unreachable.`
+Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unreachable.`
 
   static override examples = [
     {description: 'Reconcile against the current context', command: '<%= config.bin %> <%= command.id %>'},
@@ -27,6 +29,8 @@ Exit codes: 0 stopped by a signal, 2 usage, 3 cluster unreachable.`
     'metrics-port': Flags.integer({description: 'serve Prometheus /metrics on this port (default: on the health port)', min: 0, max: 65_535}),
     'bind-address': Flags.string({description: 'address the health and metrics servers listen on', default: '127.0.0.1'}),
     concurrency: Flags.integer({description: 'products reconciled at once', default: 2, min: 1, max: 64}),
+    'leader-elect': Flags.boolean({description: 'reconcile only while holding the Lease dappmesh-operator, so several operators can run and one writes'}),
+    'leader-election-namespace': Flags.string({description: 'namespace of the leader election Lease (created when missing)', default: 'dappmesh-system'}),
     'install-crds': Flags.boolean({description: 'install or upgrade the CRDs first when missing or older', default: true, allowNo: true}),
   }
 
@@ -51,6 +55,8 @@ Exit codes: 0 stopped by a signal, 2 usage, 3 cluster unreachable.`
           bindAddress: flags['bind-address'],
           concurrency: flags.concurrency,
           installCrds: flags['install-crds'],
+          leaderElect: flags['leader-elect'],
+          leaderElectionNamespace: flags['leader-election-namespace'],
           log: (level, message) => process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`),
           onListening: (what, url) => process.stderr.write(`${what} endpoints on ${url}\n`),
         },

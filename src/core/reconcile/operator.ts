@@ -3,10 +3,11 @@ import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 
 import {ensureCrds} from '../apply/crds.js'
-import {UsageError} from '../errors.js'
+import {UsageError, UserError} from '../errors.js'
 import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {KubeRest} from '../kube/rest.js'
 import type {Controller, Log} from './controller.js'
+import {LostLeadershipError, runAsLeader} from './leader.js'
 import {Metrics} from './metrics.js'
 import {domainController} from './domain/controller.js'
 import {productController} from './product/controller.js'
@@ -26,6 +27,9 @@ export interface OperatorOptions {
   concurrency?: number
   /** install or upgrade the CRDs first when missing or older (default true) */
   installCrds?: boolean
+  /** run the loops only while holding the Lease dappmesh-operator in this namespace */
+  leaderElect?: boolean
+  leaderElectionNamespace?: string
   log: Log
   /** told of each server's address once it listens */
   onListening?: (what: 'health' | 'metrics', url: string) => void
@@ -84,7 +88,8 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
     if (url === '/healthz') {
       res.writeHead(200, {'content-type': 'text/plain'}).end('ok\n')
     } else if (url === '/readyz') {
-      const ready = controllers.every((c) => c.ready)
+      // A follower is ready too: it is healthy, only waiting for its turn.
+      const ready = (options.leaderElect && !leading) || controllers.every((c) => c.ready)
       res.writeHead(ready ? 200 : 503, {'content-type': 'text/plain'}).end(ready ? 'ok\n' : 'informers not synced yet\n')
     } else if (url === '/metrics' && serveMetrics) {
       res.writeHead(200, {'content-type': 'text/plain; version=0.0.4'}).end(metrics.render())
@@ -93,6 +98,7 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
     }
   }
   const servers: http.Server[] = []
+  let leading = false
   try {
     const separateMetrics = options.metricsPort !== undefined && options.metricsPort !== options.healthPort
     if (options.healthPort !== undefined) {
@@ -106,7 +112,19 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
       options.onListening?.('metrics', await listen(server, options.metricsPort!, host))
     }
     options.log('info', `running the ${loops.join(', ')} loop${loops.length === 1 ? '' : 's'} against ${loaded.server} (context ${loaded.context})`)
-    await Promise.all(controllers.map((c) => c.run(signal)))
+    const runAll = async (until: AbortSignal) => {
+      setMaxListeners(0, until)
+      leading = true
+      await Promise.all(controllers.map((c) => c.run(until)))
+    }
+    if (options.leaderElect) {
+      await runAsLeader(rest, {namespace: options.leaderElectionNamespace ?? 'dappmesh-system', name: 'dappmesh-operator', log: options.log}, signal, runAll).catch((error) => {
+        if (error instanceof LostLeadershipError) throw new UserError(`${error.message}: stopped so that only one operator writes`, {suggestions: ['Restart it; it becomes a candidate again.']})
+        throw error
+      })
+    } else {
+      await runAll(signal)
+    }
     options.log('info', 'stopped')
   } finally {
     for (const server of servers) server.close()

@@ -1,0 +1,149 @@
+import {hostname} from 'node:os'
+import {randomBytes} from 'node:crypto'
+
+import {resourcePath} from '../kube/paths.js'
+import {KubeApiError, type KubeRest} from '../kube/rest.js'
+import type {Log} from './controller.js'
+import {sleep} from './informer.js'
+
+export interface LeaderElectionOptions {
+  namespace: string
+  name: string
+  /** default: host name, process id and a random suffix */
+  identity?: string
+  /** how long a lease holds without renewal (default 15 s) */
+  leaseDurationMs?: number
+  /** a leader that could not renew for this long steps down (default 10 s) */
+  renewDeadlineMs?: number
+  /** how often candidates try and the leader renews (default 2 s) */
+  retryPeriodMs?: number
+  log: Log
+}
+
+function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
+}
+
+export class LostLeadershipError extends Error {}
+
+/**
+ * Leader election on a coordination.k8s.io Lease, as client-go does it: a candidate takes the
+ * lease when it is free or its holder has not renewed within the lease duration (timed by this
+ * process's clock, from when it last saw the record change, so clock skew does not matter);
+ * every write is a compare-and-swap on resourceVersion. The leader renews every retry period,
+ * steps down when it cannot renew within the renew deadline, and releases the lease on a
+ * graceful stop so a successor need not wait for it to expire.
+ *
+ * Runs `lead` once leadership is acquired, with a signal that aborts on shutdown or lost
+ * leadership; rejects with LostLeadershipError in the latter case.
+ */
+export async function runAsLeader(rest: KubeRest, options: LeaderElectionOptions, signal: AbortSignal, lead: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const identity = options.identity ?? `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`
+  const durationMs = options.leaseDurationMs ?? 15_000
+  const deadlineMs = options.renewDeadlineMs ?? 10_000
+  const retryMs = options.retryPeriodMs ?? 2000
+  const path = resourcePath('coordination.k8s.io/v1', 'Lease', options.namespace, options.name)
+  let observed: {holder?: string; renewTime?: string; resourceVersion?: string} = {}
+  let observedAt = 0
+
+  await ensureNamespace(rest, options.namespace)
+
+  const tryAcquireOrRenew = async (): Promise<boolean> => {
+    const now = new Date()
+    const lease = await rest.find(path)
+    const spec = {holderIdentity: identity, leaseDurationSeconds: Math.ceil(durationMs / 1000), renewTime: microTime(now)}
+    if (!lease) {
+      try {
+        await rest.request('POST', resourcePath('coordination.k8s.io/v1', 'Lease', options.namespace), {
+          body: {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: {name: options.name, namespace: options.namespace}, spec: {...spec, acquireTime: microTime(now), leaseTransitions: 0}},
+        })
+        return true
+      } catch (error) {
+        if (error instanceof KubeApiError && error.status === 409) return false
+        throw error
+      }
+    }
+    const holder = lease.spec?.holderIdentity
+    const record = {holder, renewTime: lease.spec?.renewTime, resourceVersion: lease.metadata.resourceVersion}
+    if (record.holder !== observed.holder || record.renewTime !== observed.renewTime) {
+      observed = record
+      observedAt = Date.now()
+    }
+    const held = holder && holder !== identity && Date.now() < observedAt + (lease.spec?.leaseDurationSeconds ?? durationMs / 1000) * 1000
+    if (held) return false
+    const transition = holder !== identity
+    try {
+      await rest.request('PUT', path, {
+        body: {
+          ...lease,
+          spec: {...lease.spec, ...spec, ...(transition ? {acquireTime: microTime(now), leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + 1} : {})},
+        },
+      })
+      return true
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 409) return false
+      throw error
+    }
+  }
+
+  // Candidate: until acquired.
+  let waitingSaid = ''
+  while (!signal.aborted) {
+    const acquired = await tryAcquireOrRenew().catch((error) => {
+      options.log('warn', `leader election: ${(error as Error).message}`)
+      return false
+    })
+    if (acquired) break
+    if (observed.holder && observed.holder !== waitingSaid) {
+      options.log('info', `waiting for leadership: the lease ${options.namespace}/${options.name} is held by ${observed.holder}`)
+      waitingSaid = observed.holder
+    }
+    await sleep(retryMs, signal)
+  }
+  if (signal.aborted) return
+  options.log('info', `became the leader (${identity}) on the lease ${options.namespace}/${options.name}`)
+
+  const leading = new AbortController()
+  const stop = () => leading.abort()
+  signal.addEventListener('abort', stop, {once: true})
+  let lost = false
+  const renewing = (async () => {
+    let lastRenew = Date.now()
+    while (!leading.signal.aborted) {
+      await sleep(retryMs, leading.signal)
+      if (leading.signal.aborted) break
+      const renewed = await tryAcquireOrRenew().catch(() => false)
+      if (renewed) lastRenew = Date.now()
+      else if (Date.now() - lastRenew > deadlineMs) {
+        lost = true
+        options.log('error', `lost leadership: could not renew the lease ${options.namespace}/${options.name} within ${deadlineMs} ms`)
+        leading.abort()
+      }
+    }
+  })()
+  try {
+    await lead(leading.signal)
+  } finally {
+    leading.abort()
+    await renewing
+    signal.removeEventListener('abort', stop)
+    if (!lost) await release(rest, path, identity).catch(() => {})
+  }
+  if (lost) throw new LostLeadershipError(`lost the leadership of ${options.namespace}/${options.name}`)
+}
+
+/** Gives the lease up at once, so a successor takes over without waiting for it to expire. */
+async function release(rest: KubeRest, path: string, identity: string): Promise<void> {
+  const lease = await rest.find(path)
+  if (lease?.spec?.holderIdentity !== identity) return
+  await rest.request('PUT', path, {body: {...lease, spec: {...lease.spec, holderIdentity: '', leaseDurationSeconds: 1}}})
+}
+
+async function ensureNamespace(rest: KubeRest, namespace: string): Promise<void> {
+  if (await rest.find(resourcePath('v1', 'Namespace', undefined, namespace))) return
+  try {
+    await rest.request('POST', resourcePath('v1', 'Namespace'), {body: {apiVersion: 'v1', kind: 'Namespace', metadata: {name: namespace, labels: {'app.kubernetes.io/part-of': 'dappmesh'}}}})
+  } catch (error) {
+    if (!(error instanceof KubeApiError && error.status === 409)) throw error
+  }
+}
