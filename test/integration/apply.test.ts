@@ -1,39 +1,18 @@
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
 import {rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
-import {requireCluster} from '../helpers/cluster.js'
-import {type ProductCopy, orderProduct} from '../helpers/product.js'
+import {productsOnCluster} from '../helpers/product.js'
 
 describe('dappmesh apply (real control plane)', function () {
-  let kubeconfig: string
-  const products: ProductCopy[] = []
-  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8'})
+  const cluster = productsOnCluster('t')
+  const {kubectl} = cluster
   const resourceVersions = (ns: string) =>
     JSON.parse(kubectl('get', 'dappmesh', '-n', ns, '-o', 'json')).items.map((o: any) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort()
-  const fresh = () => {
-    const p = orderProduct()
-    products.push(p)
-    return p
-  }
-  const apply = (dir: string, ...flags: string[]) => cli(['apply', dir, '--kubeconfig', kubeconfig, ...flags])
+  const {fresh} = cluster
+  const apply = (dir: string, ...flags: string[]) => cli(['apply', dir, '--kubeconfig', cluster.kubeconfig, ...flags])
 
-  before(async function () {
-    kubeconfig = await requireCluster(this)
-  })
-  after(() => {
-    for (const p of products) {
-      try {
-        kubectl('delete', 'namespace', p.namespace, '--wait=false', '--ignore-not-found')
-        kubectl('delete', 'datadomain', p.domain, '--ignore-not-found')
-      } catch {
-        // the cluster goes away at the end of the run anyway
-      }
-      p.remove()
-    }
-  })
 
   it('installs every resource namespaced and labelled, and a second apply changes nothing', () => {
     const p = fresh()
@@ -138,7 +117,7 @@ describe('dappmesh apply (real control plane)', function () {
     assert.equal(apply(p.dir).code, 0)
     const {spawn} = await import('node:child_process')
     const {BIN} = await import('../helpers/cli.js')
-    const child = spawn(process.execPath, [BIN, 'apply', p.dir, '--kubeconfig', kubeconfig, '--wait', '--timeout', '60s'], {env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [BIN, 'apply', p.dir, '--kubeconfig', cluster.kubeconfig, '--wait', '--timeout', '60s'], {env: {...process.env, NO_COLOR: '1'}})
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     await new Promise((resolve) => setTimeout(resolve, 1500))
@@ -181,13 +160,13 @@ describe('dappmesh apply (real control plane)', function () {
   it('applies several products in one call, and refuses two copies of one product', () => {
     const a = fresh()
     const b = fresh()
-    const r = cli(['apply', a.dir, b.dir, '--kubeconfig', kubeconfig, '--json'])
+    const r = cli(['apply', a.dir, b.dir, '--kubeconfig', cluster.kubeconfig, '--json'])
     assert.equal(r.code, 0, r.stderr)
     const {products} = JSON.parse(r.stdout)
     assert.deepEqual(products.map((p: any) => p.namespace), [a.namespace, b.namespace])
     kubectl('get', 'dataproduct', 'orders', '-n', a.namespace)
     kubectl('get', 'dataproduct', 'orders', '-n', b.namespace)
-    const twice = cli(['apply', a.dir, a.dir, '--kubeconfig', kubeconfig])
+    const twice = cli(['apply', a.dir, a.dir, '--kubeconfig', cluster.kubeconfig])
     assert.equal(twice.code, 1)
     assert.match(flat(twice.stderr), /are both the product/)
   })

@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {deleteResultSchema} from '../../src/core/delete/result-schema.js'
 import {compile} from '../../src/core/validate/ajv.js'
 import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
-import {requireCluster} from '../helpers/cluster.js'
-import {type ProductCopy, orderProduct} from '../helpers/product.js'
+import {type ProductCopy, productsOnCluster} from '../helpers/product.js'
 
 describe('dappmesh delete (real control plane)', function () {
-  let kubeconfig: string
+  const cluster = productsOnCluster('delete')
   const check = compile(deleteResultSchema)
   const valid = (json: unknown) => assert.ok(check(json), JSON.stringify(check.errors))
-  const products: ProductCopy[] = []
-  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
+  const {kubectl} = cluster
   /** Every namespaced dappmesh object in a namespace, as kind/name@resourceVersion. */
   const inNamespace = (ns: string): string[] =>
     JSON.parse(kubectl('get', 'dappmesh', '-n', ns, '-o', 'json'))
@@ -22,14 +19,13 @@ describe('dappmesh delete (real control plane)', function () {
       .map((o: any) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`)
       .sort()
   const installed = () => {
-    const p = orderProduct('delete')
-    products.push(p)
-    const r = cli(['apply', p.dir, '--kubeconfig', kubeconfig])
+    const p = cluster.fresh()
+    const r = cli(['apply', p.dir, '--kubeconfig', cluster.kubeconfig])
     assert.equal(r.code, 0, r.stderr)
     return p
   }
   const del = (args: string[]) => {
-    const r = cli(['delete', ...args, '--kubeconfig', kubeconfig])
+    const r = cli(['delete', ...args, '--kubeconfig', cluster.kubeconfig])
     assert.doesNotMatch(r.stdout + r.stderr, STACK_TRACE)
     return r
   }
@@ -39,20 +35,6 @@ describe('dappmesh delete (real control plane)', function () {
     kubectl('create', '-f', file)
   }
 
-  before(async function () {
-    kubeconfig = await requireCluster(this)
-  })
-  after(() => {
-    for (const p of products) {
-      try {
-        kubectl('delete', 'namespace', p.namespace, '--wait=false', '--ignore-not-found')
-        kubectl('delete', 'datadomain', p.domain, '--ignore-not-found')
-      } catch {
-        // the cluster goes away at the end of the run anyway
-      }
-      p.remove()
-    }
-  })
 
   it('deletes every object of the product, and not the mesh, the domain, the namespace or another product\'s objects', () => {
     const p = installed()
@@ -143,7 +125,7 @@ describe('dappmesh delete (real control plane)', function () {
     kubectl('patch', 'dataproduct', 'orders', '-n', p.namespace, '--type=merge', '-p', JSON.stringify({metadata: {finalizers: ['test.dappmesh.io/hold']}}))
     const {spawn} = await import('node:child_process')
     const {BIN} = await import('../helpers/cli.js')
-    const child = spawn(process.execPath, [BIN, 'delete', p.dir, '--kubeconfig', kubeconfig, '--wait', '--timeout', '60s'], {env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [BIN, 'delete', p.dir, '--kubeconfig', cluster.kubeconfig, '--wait', '--timeout', '60s'], {env: {...process.env, NO_COLOR: '1'}})
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
@@ -167,8 +149,7 @@ describe('dappmesh delete (real control plane)', function () {
   })
 
   it('exits 3 naming the server when the cluster is unreachable', () => {
-    const p = orderProduct('delete')
-    products.push(p)
+    const p = cluster.fresh()
     const file = path.join(p.dir, '..', 'dead.kubeconfig')
     writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: u\nusers:\n- name: u\n  user:\n    token: x\ncurrent-context: dead\n`)
     const r = cli(['delete', p.dir, '--kubeconfig', file])

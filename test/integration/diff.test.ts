@@ -1,49 +1,32 @@
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
 import {rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {diffResultSchema} from '../../src/core/diff/result-schema.js'
 import {compile} from '../../src/core/validate/ajv.js'
 import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
-import {requireCluster, runScript} from '../helpers/cluster.js'
-import {type ProductCopy, orderProduct} from '../helpers/product.js'
+import {runScript} from '../helpers/cluster.js'
+import {productsOnCluster} from '../helpers/product.js'
 
 describe('dappmesh diff (real control plane)', function () {
-  let kubeconfig: string
+  const cluster = productsOnCluster('diff')
   const check = compile(diffResultSchema)
   const valid = (json: unknown) => assert.ok(check(json), JSON.stringify(check.errors))
-  const products: ProductCopy[] = []
-  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
+  const {kubectl} = cluster
   const fresh = () => {
-    const p = orderProduct('diff')
-    products.push(p)
+    const p = cluster.fresh()
     return p
   }
   const apply = (dir: string) => {
-    const r = cli(['apply', dir, '--kubeconfig', kubeconfig])
+    const r = cli(['apply', dir, '--kubeconfig', cluster.kubeconfig])
     assert.equal(r.code, 0, r.stderr)
   }
   const diff = (dir: string, ...flags: string[]) => {
-    const r = cli(['diff', dir, '--kubeconfig', kubeconfig, ...flags])
+    const r = cli(['diff', dir, '--kubeconfig', cluster.kubeconfig, ...flags])
     assert.doesNotMatch(r.stdout + r.stderr, STACK_TRACE)
     return r
   }
 
-  before(async function () {
-    kubeconfig = await requireCluster(this)
-  })
-  after(() => {
-    for (const p of products) {
-      try {
-        kubectl('delete', 'namespace', p.namespace, '--wait=false', '--ignore-not-found')
-        kubectl('delete', 'datadomain', p.domain, '--ignore-not-found')
-      } catch {
-        // the cluster goes away at the end of the run anyway
-      }
-      p.remove()
-    }
-  })
 
   it('reports no changes right after apply (exit 0)', () => {
     const p = fresh()
@@ -70,7 +53,7 @@ describe('dappmesh diff (real control plane)', function () {
     assert.match(r.stdout, /^\+ {2}replicas: 3$/m)
     assert.match(r.stdout, /0 to create, 1 to update, 0 to delete/)
     assert.doesNotMatch(r.stdout, /managedFields|resourceVersion|creationTimestamp|uid:/, 'server bookkeeping is left out')
-    const forced = cli(['diff', p.dir, '--kubeconfig', kubeconfig], {env: {NO_COLOR: '', FORCE_COLOR: '3'}})
+    const forced = cli(['diff', p.dir, '--kubeconfig', cluster.kubeconfig], {env: {NO_COLOR: '', FORCE_COLOR: '3'}})
     assert.equal(forced.code, 1)
     assert.ok(!forced.stdout.includes('\u001B['), 'no colour when stdout is not a terminal, even with FORCE_COLOR')
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {execFileSync, spawn} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 
@@ -8,26 +8,23 @@ import {parse as parseYaml} from 'yaml'
 import {statusAllSchema, statusSchema} from '../../src/core/status/result-schema.js'
 import {compile} from '../../src/core/validate/ajv.js'
 import {BIN, STACK_TRACE, cli, flat} from '../helpers/cli.js'
-import {requireCluster} from '../helpers/cluster.js'
-import {type ProductCopy, orderProduct} from '../helpers/product.js'
+import {type ProductCopy, productsOnCluster} from '../helpers/product.js'
 
 describe('dappmesh status (real control plane)', function () {
-  let kubeconfig: string
+  const cluster = productsOnCluster('status')
   const conforms = (schema: object, json: unknown) => {
     const check = compile(schema)
     assert.ok(check(json), JSON.stringify(check.errors))
   }
-  const products: ProductCopy[] = []
-  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
+  const {kubectl} = cluster
   const installed = () => {
-    const p = orderProduct('status')
-    products.push(p)
-    const r = cli(['apply', p.dir, '--kubeconfig', kubeconfig])
+    const p = cluster.fresh()
+    const r = cli(['apply', p.dir, '--kubeconfig', cluster.kubeconfig])
     assert.equal(r.code, 0, r.stderr)
     return p
   }
   const status = (args: string[], options: {cwd?: string} = {}) => {
-    const r = cli(['status', ...args, '--kubeconfig', kubeconfig], options)
+    const r = cli(['status', ...args, '--kubeconfig', cluster.kubeconfig], options)
     assert.doesNotMatch(r.stdout + r.stderr, STACK_TRACE)
     return r
   }
@@ -39,20 +36,6 @@ describe('dappmesh status (real control plane)', function () {
     writeStatus(p, {observedGeneration: generation, conditions: [{type: 'Ready', status: value, reason, message, lastTransitionTime: new Date().toISOString(), observedGeneration: generation}]})
   }
 
-  before(async function () {
-    kubeconfig = await requireCluster(this)
-  })
-  after(() => {
-    for (const p of products) {
-      try {
-        kubectl('delete', 'namespace', p.namespace, '--wait=false', '--ignore-not-found')
-        kubectl('delete', 'datadomain', p.domain, '--ignore-not-found')
-      } catch {
-        // the cluster goes away at the end of the run anyway
-      }
-      p.remove()
-    }
-  })
 
   it('shows the mesh → domain → product → components tree of an applied product', () => {
     const p = installed()
@@ -154,7 +137,7 @@ describe('dappmesh status (real control plane)', function () {
 
   it('--watch prints a new frame when the product\'s status changes, and stops on SIGINT', async () => {
     const p = installed()
-    const child = spawn(process.execPath, [BIN, 'status', 'orders', '-n', p.namespace, '--kubeconfig', kubeconfig, '--watch'], {env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [BIN, 'status', 'orders', '-n', p.namespace, '--kubeconfig', cluster.kubeconfig, '--watch'], {env: {...process.env, NO_COLOR: '1'}})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -216,8 +199,7 @@ describe('dappmesh status (real control plane)', function () {
   })
 
   it('exits 3 naming the server when the cluster is unreachable', () => {
-    const p = orderProduct('status')
-    products.push(p)
+    const p = cluster.fresh()
     const file = path.join(p.dir, '..', 'dead.kubeconfig')
     writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: u\nusers:\n- name: u\n  user:\n    token: x\ncurrent-context: dead\n`)
     const r = cli(['status', 'orders', '--kubeconfig', file])
