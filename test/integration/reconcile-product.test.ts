@@ -184,6 +184,8 @@ describe('operator run: the product reconciler (real control plane)', function (
       const secret = items.find((o) => o.kind === 'Secret' && o.metadata.name === 'orders-operational-credentials')
       assert.ok(Buffer.from(secret.data.password, 'base64').length >= 24)
       assert.ok(!operatorLog.includes(Buffer.from(secret.data.password, 'base64').toString()), 'the password is never logged')
+      const reconciled = json('get', 'events', '-n', p.namespace, '--field-selector', 'involvedObject.kind=DataProduct,reason=Reconciled').items
+      assert.ok(reconciled.some((e: any) => e.type === 'Normal' && /applied StatefulSet\/orders-operational/.test(e.message)), JSON.stringify(reconciled))
       const contract = items.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'orders-orders-daily-contract')
       assert.equal(JSON.parse(contract.data['contract.json']).id, 'urn:acme:sales:orders-daily')
       const analysts = items.find((o) => o.kind === 'Role' && o.metadata.name === 'orders-analysts')
@@ -241,6 +243,8 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.match(refs.message, /DataContract orders-daily \(OutputPort orders-daily\)/)
       assert.match(refs.message, /DataContract orders-daily \(in the product's inventory\)/)
       assert.equal(product.status.conditions.find((c: any) => c.type === 'Ready').status, 'False')
+      const warnings = json('get', 'events', '-n', p.namespace, '--field-selector', 'involvedObject.kind=DataProduct,reason=ReferencesUnresolved').items
+      assert.ok(warnings.some((e: any) => e.type === 'Warning' && /DataContract orders-daily/.test(e.message) && e.source.component === 'dappmesh-operator'), JSON.stringify(warnings))
       kubectl('wait', 'configmap/orders-orders-daily-contract', '-n', p.namespace, '--for=delete', '--timeout=60s')
       assert.equal(apply(p.dir).code, 0)
       waitReady(p.namespace)

@@ -4,6 +4,7 @@ import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import {Controller, type Log, labelKeys, ownerKeys} from '../controller.js'
 import {keyOf} from '../informer.js'
+import {EventRecorder} from '../events.js'
 import type {Metrics} from '../metrics.js'
 import {FIELD_MANAGER} from './desired.js'
 import {CHILD_KINDS, PRODUCT_KINDS, reconcileProduct} from './reconciler.js'
@@ -17,6 +18,7 @@ export function productController(rest: KubeRest, options: {log?: Log; metrics?:
   // Called only on events, which come after the controller exists.
   const productsOfDomain = (domain: any): string[] =>
     (controller.informers.get('DataProduct')?.values() ?? []).filter((p) => p.spec?.domain === domain.metadata.name).map((p) => keyOf(p))
+  const events = new EventRecorder(rest, options.log ?? (() => {}))
   const childSelector = `${PRODUCT_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`
   const controller: Controller = new Controller({
     name: 'product',
@@ -30,7 +32,7 @@ export function productController(rest: KubeRest, options: {log?: Log; metrics?:
       {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain'), keysFor: productsOfDomain},
       ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, path: resourcePath(apiVersion, kind), labelSelector: childSelector, keysFor: ownerKeys(API_VERSION, 'DataProduct')})),
     ],
-    reconcile: (key, ctx) => reconcileProduct(rest, key, ctx),
+    reconcile: (key, ctx) => reconcileProduct(rest, key, ctx, events),
   })
   return controller
 }

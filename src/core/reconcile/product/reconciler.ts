@@ -7,6 +7,7 @@ import {KubeApiError, type KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
+import type {EventRecorder} from '../events.js'
 import {containsAll} from '../matches.js'
 import {type Child, FIELD_MANAGER, type ProductState, credentialsSecret, desiredChildren, missingReferences, secretName} from './desired.js'
 import {type Component, componentOf, productStatus} from './status.js'
@@ -47,7 +48,7 @@ function describeError(error: unknown): string {
  * Secrets (never touching existing ones), delete children the product no longer has, and write
  * status only when it changed. Run twice on an unchanged cluster, the second run writes nothing.
  */
-export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext): Promise<void> {
+export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext, events?: EventRecorder): Promise<void> {
   const product = ctx.informer('DataProduct').get(key)
   if (!product) return // gone: the garbage collector removes what it owned
   if (product.metadata.deletionTimestamp) {
@@ -83,6 +84,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if ((PRODUCT_KINDS as readonly string[]).includes(kind) && !present.has(entry)) missing.push(`${entry.replace('/', ' ')} (in the product's inventory)`)
   }
   const failures: string[] = []
+  /** what this reconcile changed, for the product's events */
+  const done: string[] = []
   const current = new Map<string, any>()
   const childKey = (kind: string, childName: string) => `${kind}/${namespace}/${childName}`
 
@@ -101,6 +104,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       const created = await rest.request('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
       current.set(childKey('Secret', secret.metadata.name), created)
       ctx.log('info', `created Secret ${secretKey}`)
+      done.push(`created Secret/${secret.metadata.name}`)
     } catch (error) {
       // 409: it exists (made by someone else, or not yet in our cache): never overwrite it.
       if (error instanceof KubeApiError && error.status === 409) current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
@@ -123,6 +127,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       const applied = await rest.apply(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
       current.set(k, applied)
       ctx.log('info', `applied ${child.kind} ${namespace}/${child.metadata.name}`)
+      done.push(`applied ${child.kind}/${child.metadata.name}`)
     } catch (error) {
       failures.push(`${child.kind} ${child.metadata.name}: ${describeError(error)}`)
     }
@@ -135,6 +140,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     try {
       await rest.delete(objectPath(child))
       ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: no longer part of the product`)
+      done.push(`deleted ${child.kind}/${child.metadata.name}`)
     } catch (error) {
       if (!isNotFound(error)) failures.push(`deleting ${child.kind} ${child.metadata.name}: ${describeError(error)}`)
     }
@@ -150,6 +156,14 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures})
   if (!sameStatus(live.status, status)) {
     await rest.request('PATCH', `${objectPath(withKind(live))}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
+  }
+  if (events) {
+    const subject = withKind(live)
+    if (done.length > 0) await events.record(subject, 'Normal', 'Reconciled', done.join(', '))
+    // Inventory entries are missing for a moment during every apply (the DataProduct is written first): no warning for those alone.
+    const unresolved = missing.filter((m) => !m.endsWith("(in the product's inventory)"))
+    if (unresolved.length > 0) await events.record(subject, 'Warning', 'ReferencesUnresolved', `missing: ${unresolved.join(', ')}`)
+    if (failures.length > 0) await events.record(subject, 'Warning', 'ReconcileFailed', failures.join('; '))
   }
   if (failures.length > 0) throw new Error(`DataProduct ${key}: ${failures.join('; ')}`)
 }
