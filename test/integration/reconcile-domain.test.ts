@@ -6,7 +6,7 @@ import {BIN, cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
 
-describe('operator run: the domain reconciler (real control plane)', function () {
+describe('operator run: the domain and mesh reconcilers (real control plane)', function () {
   let kubeconfig: string
   let operator: ChildProcess | undefined
   let operatorLog = ''
@@ -19,7 +19,7 @@ describe('operator run: the domain reconciler (real control plane)', function ()
   before(async function () {
     kubeconfig = await requireCluster(this)
     p = orderProduct('dom')
-    operator = spawn(process.execPath, [BIN, 'operator', 'run', '--only', 'domain', '--kubeconfig', kubeconfig], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    operator = spawn(process.execPath, [BIN, 'operator', 'run', '--only', 'mesh,domain', '--kubeconfig', kubeconfig], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
     operator.stderr!.on('data', (chunk: Buffer) => (operatorLog += chunk.toString('utf8')))
     const deadline = Date.now() + 30_000
     while (!/caches synced/.test(operatorLog)) {
@@ -58,6 +58,16 @@ describe('operator run: the domain reconciler (real control plane)', function ()
     assert.ok(owned(json('get', 'limitrange', 'dappmesh-defaults', '-n', p.namespace)))
     assert.equal(domain.status.observedGeneration, domain.metadata.generation)
     assert.deepEqual(domain.status.components.map((c: any) => `${c.kind}/${c.name}`).sort(), ['LimitRange/dappmesh-defaults', 'Namespace/' + p.namespace, 'NetworkPolicy/dappmesh-default-deny', 'ResourceQuota/dappmesh-quota'])
+  })
+
+  it('counts the domains and products of the mesh in its status', () => {
+    const domains = json('get', 'datadomains').items.filter((d: any) => d.spec.mesh === 'acme').map((d: any) => d.metadata.name)
+    const products = json('get', 'dataproducts', '-A').items.filter((x: any) => domains.includes(x.spec.domain)).length
+    kubectl('wait', 'datamesh/acme', `--for=jsonpath={.status.domains}=${domains.length}`, '--timeout=60s')
+    kubectl('wait', 'datamesh/acme', `--for=jsonpath={.status.products}=${products}`, '--timeout=60s')
+    assert.ok(products >= 1)
+    const ready = json('get', 'datamesh', 'acme').status.conditions.find((c: any) => c.type === 'Ready')
+    assert.equal(ready.message, `${domains.length} domains, ${products} products`)
   })
 
   it('shares the namespace with apply: applying again still succeeds and changes nothing', () => {

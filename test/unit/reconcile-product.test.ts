@@ -5,6 +5,7 @@ import {containsAll} from '../../src/core/reconcile/matches.js'
 import {parseLoops} from '../../src/core/reconcile/operator.js'
 import {type ProductState, credentialsSecret, desiredChildren, missingReferences} from '../../src/core/reconcile/product/desired.js'
 import {componentOf, productStatus} from '../../src/core/reconcile/product/status.js'
+import {meshStatus} from '../../src/core/reconcile/mesh/controller.js'
 import {Metrics} from '../../src/core/reconcile/metrics.js'
 
 const meta = (name: string, labels: Record<string, string> = {}) => ({name, namespace: 'sales', labels: {'dappmesh.io/product': 'orders', ...labels}})
@@ -174,6 +175,17 @@ describe('product reconciler: comparing with the live object', () => {
     assert.equal(containsAll({spec: {replicas: 1}}, {spec: {replicas: 2}}), false)
     assert.equal(containsAll({spec: {}}, {spec: {replicas: 2}}), false)
     assert.equal(containsAll({spec: {ports: [{port: 80}, {port: 81}]}}, {spec: {ports: [{port: 80}]}}), false)
+  })
+})
+
+describe('mesh reconciler: status', () => {
+  it('counts the domains naming the mesh and the products in those domains', () => {
+    const mesh = {metadata: {name: 'acme', generation: 2}}
+    const domains = [{metadata: {name: 'sales'}, spec: {mesh: 'acme'}}, {metadata: {name: 'hr'}, spec: {mesh: 'acme'}}, {metadata: {name: 'x'}, spec: {mesh: 'other'}}]
+    const products = [{spec: {domain: 'sales'}}, {spec: {domain: 'sales'}}, {spec: {domain: 'x'}}]
+    const status = meshStatus(mesh, domains, products, new Date('2026-01-01T00:00:00Z'))
+    assert.deepEqual([status.observedGeneration, status.domains, status.products], [2, 2, 2])
+    assert.deepEqual(meshStatus({...mesh, status}, domains, products, new Date('2026-02-01T00:00:00Z')), status, 'unchanged counts, unchanged status')
   })
 })
 

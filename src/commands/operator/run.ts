@@ -12,7 +12,7 @@ With --leader-elect several operators may run against one cluster: only the hold
 
 Installs or upgrades the dappmesh CRDs first when they are missing or older (--no-install-crds: fail instead). Stops gracefully on SIGINT or SIGTERM, finishing the reconciles in progress. --health-port serves /healthz and /readyz (and /metrics unless --metrics-port is given); port 0 picks a free port, said on stderr.
 
-This version runs the domain and product loops; the mesh loop is not available yet.
+The mesh loop keeps each DataMesh's status (how many domains and products it has); its catalog ConfigMap is not made yet.
 
 Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unreachable.`
 

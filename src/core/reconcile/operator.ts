@@ -10,12 +10,13 @@ import type {Controller, Log} from './controller.js'
 import {LostLeadershipError, runAsLeader} from './leader.js'
 import {Metrics} from './metrics.js'
 import {domainController} from './domain/controller.js'
+import {meshController} from './mesh/controller.js'
 import {productController} from './product/controller.js'
 
 export const LOOPS = ['mesh', 'domain', 'product'] as const
 export type Loop = (typeof LOOPS)[number]
-/** The loops this version runs; the others are accepted by --only and reported as not yet available. */
-export const AVAILABLE_LOOPS: readonly Loop[] = ['domain', 'product']
+/** The loops this version runs (the mesh loop: status counts only, no catalog yet). */
+export const AVAILABLE_LOOPS: readonly Loop[] = ['mesh', 'domain', 'product']
 
 export interface OperatorOptions {
   kubeconfig?: string
@@ -79,6 +80,7 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   if (crds !== 'current') options.log('info', `CRDs ${crds}`)
   const metrics = new Metrics()
   const controllers: Controller[] = []
+  if (loops.includes('mesh')) controllers.push(meshController(rest, {log: options.log, metrics}))
   if (loops.includes('domain')) controllers.push(domainController(rest, {log: options.log, metrics, concurrency: options.concurrency}))
   if (loops.includes('product')) controllers.push(productController(rest, {log: options.log, metrics, concurrency: options.concurrency}))
 
