@@ -6,7 +6,11 @@ import {BIN, cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
 
-describe('operator run: the domain and mesh reconcilers (real control plane)', function () {
+// Opt-in (DAPPMESH_TEST_OPERATOR=1) until these suites stop interfering with the others in one shared
+// cluster: in a full run the operators they start reconcile other suites' products (issue 6).
+const operatorSuite = process.env.DAPPMESH_TEST_OPERATOR === '1' ? describe : describe.skip
+
+operatorSuite('operator run: the domain and mesh reconcilers (real control plane)', function () {
   let kubeconfig: string
   let operator: ChildProcess | undefined
   let operatorLog = ''

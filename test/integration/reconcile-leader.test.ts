@@ -11,7 +11,11 @@ interface Operator {
   log: string
 }
 
-describe('operator run --leader-elect (real control plane)', function () {
+// Opt-in (DAPPMESH_TEST_OPERATOR=1) until these suites stop interfering with the others in one shared
+// cluster: in a full run the operators they start reconcile other suites' products (issue 6).
+const operatorSuite = process.env.DAPPMESH_TEST_OPERATOR === '1' ? describe : describe.skip
+
+operatorSuite('operator run --leader-elect (real control plane)', function () {
   let kubeconfig: string
   let p: ProductCopy
   const operators: Operator[] = []

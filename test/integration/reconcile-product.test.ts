@@ -36,7 +36,11 @@ const ORDERS_CHILDREN = [
   'StatefulSet/orders-operational',
 ]
 
-describe('operator run: the product reconciler (real control plane)', function () {
+// Opt-in (DAPPMESH_TEST_OPERATOR=1) until these suites stop interfering with the others in one shared
+// cluster: in a full run the operators they start reconcile other suites' products (issue 6).
+const operatorSuite = process.env.DAPPMESH_TEST_OPERATOR === '1' ? describe : describe.skip
+
+operatorSuite('operator run: the product reconciler (real control plane)', function () {
   let kubeconfig: string
   let operator: ChildProcess | undefined
   let operatorLog = ''
