@@ -15,7 +15,7 @@ import {productController} from './product/controller.js'
 
 export const LOOPS = ['mesh', 'domain', 'product'] as const
 export type Loop = (typeof LOOPS)[number]
-/** The loops this version runs (the mesh loop: status counts only, no catalog yet). */
+/** The loops this version runs. */
 export const AVAILABLE_LOOPS: readonly Loop[] = ['mesh', 'domain', 'product']
 
 export interface OperatorOptions {

@@ -1,11 +1,17 @@
 import {isDeepStrictEqual} from 'node:util'
 
 import {objectPath, resourcePath} from '../../kube/paths.js'
-import type {KubeRest} from '../../kube/rest.js'
+import {KubeApiError, type KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {mergeConditions} from '../conditions.js'
 import {Controller, type Log, type ReconcileContext} from '../controller.js'
+import {containsAll} from '../matches.js'
 import type {Metrics} from '../metrics.js'
+import {FIELD_MANAGER} from '../product/desired.js'
+import {CATALOG_LABEL, CATALOG_NAME, CATALOG_NAMESPACE, desiredCatalogConfigMap} from './catalog.js'
+
+/** The work-queue key of the catalog: not a DNS name, so no DataMesh can have it. */
+export const CATALOG_KEY = '@catalog'
 
 /** A DataMesh's status: how many domains name it and how many products live in those domains. */
 export function meshStatus(mesh: any, domains: any[], products: any[], now = new Date()): any {
@@ -30,7 +36,42 @@ async function reconcileMesh(rest: KubeRest, key: string, ctx: ReconcileContext)
   await rest.request('PATCH', `${objectPath({apiVersion: API_VERSION, kind: 'DataMesh', metadata: {name: mesh.metadata.name}})}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
 }
 
-/** The mesh loop (this version: status counts; the catalog ConfigMap is not made yet). */
+/**
+ * The catalog ConfigMap, rebuilt from the caches whenever a port, contract, product, domain or
+ * mesh changes; applied only when its content differs. With no DataMesh there is no catalog (its
+ * owners are the meshes, and the garbage collector removes it with the last one).
+ */
+async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext): Promise<void> {
+  const meshes = ctx.informer('DataMesh').values().filter((m) => !m.metadata.deletionTimestamp)
+  if (meshes.length === 0) return
+  const desired = desiredCatalogConfigMap({
+    meshes,
+    domains: ctx.informer('DataDomain').values(),
+    products: ctx.informer('DataProduct').values(),
+    outputPorts: ctx.informer('OutputPort').values(),
+    inputPorts: ctx.informer('InputPort').values(),
+    contracts: ctx.informer('DataContract').values(),
+  })
+  const live = ctx.informer('CatalogConfigMap').get(`${CATALOG_NAMESPACE}/${CATALOG_NAME}`)
+  if (live && containsAll(live, desired)) return
+  const path = objectPath(desired)
+  try {
+    await rest.apply(path, desired, {fieldManager: FIELD_MANAGER, force: true})
+  } catch (error) {
+    if (!(error instanceof KubeApiError && error.status === 404)) throw error
+    // The namespace is missing: make it, then apply again.
+    await rest.request('POST', resourcePath('v1', 'Namespace'), {body: {apiVersion: 'v1', kind: 'Namespace', metadata: {name: CATALOG_NAMESPACE, labels: {'app.kubernetes.io/part-of': 'dappmesh'}}}}).catch((error_) => {
+      if (!(error_ instanceof KubeApiError && error_.status === 409)) throw error_
+    })
+    await rest.apply(path, desired, {fieldManager: FIELD_MANAGER, force: true})
+  }
+  ctx.log('info', `applied ConfigMap ${CATALOG_NAMESPACE}/${CATALOG_NAME} (${desired.metadata.ownerReferences.length} meshes)`)
+}
+
+/**
+ * The mesh loop: each DataMesh's status counts, and the catalog ConfigMap dappmesh-catalog in
+ * dappmesh-system of every OutputPort with its contract and consumers.
+ */
 export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Metrics} = {}): Controller {
   // Called only on events, which come after the controller exists.
   const meshOfDomain = (domainName: string): string[] => {
@@ -43,12 +84,15 @@ export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Me
     log: options.log,
     metrics: options.metrics,
     concurrency: 1,
-    primary: {name: 'DataMesh', path: resourcePath(API_VERSION, 'DataMesh')},
+    primary: {name: 'DataMesh', path: resourcePath(API_VERSION, 'DataMesh'), keysFor: (m) => [m.metadata.name, CATALOG_KEY]},
     secondary: [
-      {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain'), keysFor: (d) => (d.spec?.mesh ? [d.spec.mesh] : [])},
-      {name: 'DataProduct', path: resourcePath(API_VERSION, 'DataProduct'), keysFor: (p) => meshOfDomain(p.spec?.domain)},
+      {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain'), keysFor: (d) => [...(d.spec?.mesh ? [d.spec.mesh] : []), CATALOG_KEY]},
+      {name: 'DataProduct', path: resourcePath(API_VERSION, 'DataProduct'), keysFor: (p) => [...meshOfDomain(p.spec?.domain), CATALOG_KEY]},
+      ...(['OutputPort', 'InputPort', 'DataContract'] as const).map((kind) => ({name: kind, path: resourcePath(API_VERSION, kind), keysFor: () => [CATALOG_KEY]})),
+      // Only the catalog itself: a hand edit or deletion is put right.
+      {name: 'CatalogConfigMap', path: resourcePath('v1', 'ConfigMap', CATALOG_NAMESPACE), labelSelector: CATALOG_LABEL, keysFor: () => [CATALOG_KEY]},
     ],
-    reconcile: (key, ctx) => reconcileMesh(rest, key, ctx),
+    reconcile: (key, ctx) => (key === CATALOG_KEY ? reconcileCatalog(rest, ctx) : reconcileMesh(rest, key, ctx)),
   })
   return controller
 }
