@@ -32,6 +32,8 @@ export function parseStateRef(ref: string): StateRef | undefined {
  */
 export class ValidationContext {
   private readonly byKind = new Map<string, Map<string, Resource>>()
+  private readonly validByKind = new Map<string, Resource[]>()
+  private entities: {declared: Set<string>; anyInvalidSchema: boolean} | undefined
 
   constructor(
     readonly project: Project,
@@ -41,12 +43,39 @@ export class ValidationContext {
       let names = this.byKind.get(r.kind)
       if (!names) this.byKind.set(r.kind, (names = new Map()))
       if (!names.has(r.name)) names.set(r.name, r)
+      if (!valid.has(r)) continue
+      const list = this.validByKind.get(r.kind)
+      if (list) list.push(r)
+      else this.validByKind.set(r.kind, [r])
     }
   }
 
-  /** Schema-valid resources of a kind, in file order. */
+  /** Schema-valid resources of a kind, in file order (a fresh array: callers may keep it). */
   all<K extends KindName>(kind: K): Array<Resource<K>> {
-    return this.project.resources.filter((r) => r.kind === kind && this.valid.has(r)) as Array<Resource<K>>
+    return [...(this.validByKind.get(kind) ?? [])] as Array<Resource<K>>
+  }
+
+  /**
+   * Whether some DataSchema declares `entity`, or one is invalid (and might: nothing can be
+   * said then). Indexed once, so a project of thousands of ports stays linear.
+   */
+  entityMayExist(entity: string): boolean {
+    if (!this.entities) {
+      const declared = new Set<string>()
+      let anyInvalidSchema = false
+      for (const s of this.project.resources) {
+        if (s.kind !== 'DataSchema') continue
+        if (this.valid.has(s)) declared.add((s.object as any).spec?.entity)
+        else anyInvalidSchema = true
+      }
+      this.entities = {declared, anyInvalidSchema}
+    }
+    return this.entities.anyInvalidSchema || this.entities.declared.has(entity)
+  }
+
+  /** Names of every resource of a kind, valid or not (for "use one of: …" suggestions). */
+  names(kind: KindName): string[] {
+    return this.project.resources.filter((x) => x.kind === kind).map((x) => x.name)
   }
 
   /** Whether a resource of that kind and name exists at all (valid or not). */

@@ -14,7 +14,7 @@ export function checkRefs(ctx: ValidationContext): Finding[] {
 
   const named = (r: Resource, at: Segments, kind: KindName, name: string | undefined) => {
     if (name === undefined || ctx.has(kind, name)) return
-    const known = ctx.project.resources.filter((x) => x.kind === kind).map((x) => x.name)
+    const known = ctx.names(kind)
     report(r, at, `${at.join('.')}: no ${kind} named "${name}"; define it or use ${known.length > 0 ? `one of: ${known.join(', ')}` : `the name of a ${kind}`}`)
   }
   const state = (r: Resource, at: Segments, ref: StateRef | undefined, text: string) => {
@@ -23,8 +23,7 @@ export function checkRefs(ctx: ValidationContext): Finding[] {
     if (resolved !== 'unknown' && 'missing' in resolved) report(r, at, `${at.join('.')}: state "${text}" does not resolve: ${resolved.missing}`)
   }
   const entity = (r: Resource, entityName: string) => {
-    const schemas = ctx.project.resources.filter((x) => x.kind === 'DataSchema')
-    if (schemas.some((s) => !ctx.valid.has(s) || (s.object as any).spec?.entity === entityName)) return
+    if (ctx.entityMayExist(entityName)) return
     report(r, ['spec', 'entity'], `spec.entity: no DataSchema declares entity "${entityName}"; add a DataSchema with spec.entity: ${entityName} or fix the name`)
   }
 
