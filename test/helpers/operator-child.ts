@@ -41,13 +41,13 @@ export async function metricValue(url: string, series: string): Promise<number> 
 }
 
 /** Calls `check` until it returns a truthy value or the time is up (then throws its last error). */
-export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 60_000): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 60_000): Promise<Exclude<T, false | undefined | null | 0 | ''>> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
     try {
       const value = await check()
-      if (value) return value
+      if (value) return value as Exclude<T, false | undefined | null | 0 | ''>
     } catch (error) {
       last = error
     }

@@ -29,7 +29,7 @@ describe('operator run: the mesh catalog ConfigMap (real control plane)', functi
     operator = await startOperator(['--only', 'mesh', '--health-port', '0', '--kubeconfig', kubeconfig])
     kubectl('create', 'namespace', ns)
     apply(
-      {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataMesh', metadata: {name: mesh}, spec: {description: 'catalog test'}},
+      {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataMesh', metadata: {name: mesh}, spec: {description: 'catalog test', governance: {requireContracts: false, requireClassificationForPii: false}}},
       {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataDomain', metadata: {name: domain}, spec: {mesh, owner: 'team@example.com', namespace: ns}},
       {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: producer, namespace: ns}, spec: {domain, owner: 'team@example.com', version: '1.0.0'}},
       {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: consumer, namespace: ns}, spec: {domain, owner: 'team@example.com', version: '1.0.0'}},

@@ -6,6 +6,7 @@ export const DOMAIN_LABEL = 'dappmesh.io/domain'
 export const QUOTA_NAME = 'dappmesh-quota'
 export const DEFAULT_DENY_NAME = 'dappmesh-default-deny'
 export const DEFAULTS_NAME = 'dappmesh-defaults'
+const ADMISSION = 'admissionregistration.k8s.io/v1'
 
 export function domainNamespace(domain: any): string {
   return domain.spec?.namespace ?? domain.metadata.name
@@ -20,15 +21,111 @@ export function desiredNamespace(domain: any): any {
   return {apiVersion: 'v1', kind: 'Namespace', metadata: {name: domainNamespace(domain), labels: {[DOMAIN_LABEL]: domain.metadata.name, [MANAGED_BY_LABEL]: 'dappmesh'}}}
 }
 
-/** The domain's own objects in its namespace, owned by the (cluster-scoped) DataDomain. */
-export function desiredDomainChildren(domain: any): any[] {
-  const namespace = domainNamespace(domain)
-  const metadata = (name: string) => ({
-    name,
-    namespace,
-    labels: {[DOMAIN_LABEL]: domain.metadata.name, [MANAGED_BY_LABEL]: FIELD_MANAGER},
-    ownerReferences: [{apiVersion: API_VERSION, kind: 'DataDomain', name: domain.metadata.name, uid: domain.metadata.uid, controller: true, blockOwnerDeletion: true}],
+/** The governance rules the API server enforces, one ValidatingAdmissionPolicy each. */
+export const GOVERNANCE_RULES = ['requireContracts', 'requireClassificationForPii'] as const
+export type GovernanceRule = (typeof GOVERNANCE_RULES)[number]
+
+/** The name of a domain's policy for one rule, and of its binding. */
+export function governancePolicyName(domain: any, rule: GovernanceRule): string {
+  return `dappmesh-${rule === 'requireContracts' ? 'require-contracts' : 'classify-pii'}-${domain.metadata.name}`
+}
+
+/** Every pii field without a classification, said as validate says it, joined (CEL has no flatten). */
+const UNCLASSIFIED_PII = [
+  'object.spec.versions.map(v, v.states.map(s, s.fields',
+  '.filter(f, has(f.pii) && f.pii && !has(f.classification))',
+  `.map(f, 'field "' + f.name + '" of ' + object.metadata.name + '@' + v.version + '/' + s.name)`,
+  ".join(', ')).filter(x, x != '').join(', ')).filter(x, x != '').join(', ')",
+].join(' ')
+
+/**
+ * The mesh's governance rules in CEL, with the messages of `dappmesh validate`'s governance rule
+ * (src/core/validate/rules/governance.ts), so the cluster refuses what validate reports. One
+ * policy per rule, because the API server type-checks each expression against every kind its
+ * policy matches (an OutputPort has no fields, a DataSchema no contract).
+ */
+const RULES: Record<GovernanceRule, {resource: string; variables: any[]; validation: any}> = {
+  requireContracts: {
+    resource: 'outputports',
+    variables: [],
+    validation: {
+      expression: 'has(object.spec.contract)',
+      message: 'output port has no contract, and the mesh requires one (governance.requireContracts); add spec.contract naming a DataContract',
+      reason: 'Invalid',
+    },
+  },
+  requireClassificationForPii: {
+    resource: 'dataschemas',
+    variables: [{name: 'unclassifiedPii', expression: UNCLASSIFIED_PII}],
+    validation: {
+      expression: "variables.unclassifiedPii == ''",
+      messageExpression: "variables.unclassifiedPii + ' is pii but has no classification (governance.requireClassificationForPii); add classification: confidential or restricted'",
+      reason: 'Invalid',
+    },
+  },
+}
+
+/** The rules a mesh turns on; the schema's defaults (every rule on) hold where it says nothing. */
+export function governanceRules(mesh: any): GovernanceRule[] {
+  const governance = {requireContracts: true, requireClassificationForPii: true, ...mesh?.spec?.governance}
+  return GOVERNANCE_RULES.filter((rule) => governance[rule])
+}
+
+/**
+ * The mesh's governance enforced by the API server in the domain's namespace: per rule a
+ * ValidatingAdmissionPolicy (CEL) and its binding, selected by the namespace's name label. None
+ * when the mesh is unknown.
+ */
+export function desiredGovernancePolicies(domain: any, mesh: any | undefined): any[] {
+  if (!mesh) return []
+  const [group, version] = API_VERSION.split('/')
+  return governanceRules(mesh).flatMap((rule) => {
+    const name = governancePolicyName(domain, rule)
+    const metadata = {name, labels: {...domainLabels(domain), 'dappmesh.io/governance': rule}, ownerReferences: [domainOwner(domain)]}
+    const {resource, variables, validation} = RULES[rule]
+    return [
+      {
+        apiVersion: ADMISSION,
+        kind: 'ValidatingAdmissionPolicy',
+        metadata,
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: {resourceRules: [{apiGroups: [group], apiVersions: [version], operations: ['CREATE', 'UPDATE'], resources: [resource]}]},
+          // An object on its way out is let go even if it breaks a rule made after it was created.
+          matchConditions: [{name: 'not-deleting', expression: '!has(object.metadata.deletionTimestamp)'}],
+          ...(variables.length > 0 ? {variables} : {}),
+          validations: [validation],
+        },
+      },
+      {
+        apiVersion: ADMISSION,
+        kind: 'ValidatingAdmissionPolicyBinding',
+        metadata,
+        spec: {
+          policyName: name,
+          validationActions: ['Deny'],
+          matchResources: {namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': domainNamespace(domain)}}},
+        },
+      },
+    ]
   })
+}
+
+function domainLabels(domain: any): Record<string, string> {
+  return {[DOMAIN_LABEL]: domain.metadata.name, [MANAGED_BY_LABEL]: FIELD_MANAGER}
+}
+
+function domainOwner(domain: any): any {
+  return {apiVersion: API_VERSION, kind: 'DataDomain', name: domain.metadata.name, uid: domain.metadata.uid, controller: true, blockOwnerDeletion: true}
+}
+
+/**
+ * The domain's own objects, owned by the (cluster-scoped) DataDomain: in its namespace a
+ * default-deny NetworkPolicy and the quota; cluster-wide the governance admission policies.
+ */
+export function desiredDomainChildren(domain: any, mesh?: any): any[] {
+  const namespace = domainNamespace(domain)
+  const metadata = (name: string) => ({name, namespace, labels: domainLabels(domain), ownerReferences: [domainOwner(domain)]})
   const children: any[] = [
     {
       apiVersion: 'networking.k8s.io/v1',
@@ -53,5 +150,6 @@ export function desiredDomainChildren(domain: any): any[] {
       spec: {limits: [{type: 'Container', defaultRequest: {cpu: '100m', memory: '128Mi'}}]},
     })
   }
+  children.push(...desiredGovernancePolicies(domain, mesh))
   return children
 }

@@ -4,6 +4,7 @@ import {objectPath} from '../../kube/paths.js'
 import type {KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import type {ReconcileContext} from '../controller.js'
+import {keyOf} from '../informer.js'
 import {containsAll} from '../matches.js'
 import {FIELD_MANAGER} from '../product/desired.js'
 import {type Component, componentOf, productStatus} from '../product/status.js'
@@ -13,12 +14,15 @@ export const DOMAIN_CHILD_KINDS = [
   {apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy'},
   {apiVersion: 'v1', kind: 'ResourceQuota'},
   {apiVersion: 'v1', kind: 'LimitRange'},
+  {apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy'},
+  {apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding'},
 ] as const
 
 /**
  * One DataDomain: its Namespace (shared with `dappmesh apply`, never deleted by the operator), a
- * default-deny ingress NetworkPolicy, and with `quota` a ResourceQuota and a LimitRange giving
- * pods default requests. Children are owned by the domain, so deleting it removes them (not the
+ * default-deny ingress NetworkPolicy, with `quota` a ResourceQuota and a LimitRange giving
+ * pods default requests, and a ValidatingAdmissionPolicy (+ binding) enforcing the mesh's
+ * governance in the namespace. Children are owned by the domain, so deleting it removes them (not the
  * namespace). Applies only what differs; writes status only when it changed.
  */
 export async function reconcileDomain(rest: KubeRest, key: string, ctx: ReconcileContext): Promise<void> {
@@ -43,22 +47,23 @@ export async function reconcileDomain(rest: KubeRest, key: string, ctx: Reconcil
   const liveNamespace = ctx.informer('Namespace').get(namespace.metadata.name)
   await apply(namespace, liveNamespace)
   if (liveNamespace?.status?.phase === 'Terminating') failures.push(`Namespace ${namespace.metadata.name} is being deleted`)
-  const desired = desiredDomainChildren(domain)
-  for (const child of desired) await apply(child, ctx.informer(child.kind).get(`${child.metadata.namespace}/${child.metadata.name}`))
+  const mesh = domain.spec?.mesh
+  const liveMesh = mesh ? ctx.informer('DataMesh').get(mesh) : undefined
+  const desired = desiredDomainChildren(domain, liveMesh)
+  for (const child of desired) await apply(child, ctx.informer(child.kind).get(keyOf(child)))
 
-  // The quota left the domain: its ResourceQuota and LimitRange go too.
-  const wanted = new Set(desired.map((c) => `${c.kind}/${c.metadata.namespace}/${c.metadata.name}`))
+  // The quota (or the mesh's governance) left the domain: what it made goes too.
+  const wanted = new Set(desired.map((c) => `${c.kind}/${keyOf(c)}`))
   for (const {kind} of DOMAIN_CHILD_KINDS) {
     for (const object of ctx.informer(kind).values()) {
       if (object.metadata.labels?.[DOMAIN_LABEL] !== domain.metadata.name) continue
       if (!(object.metadata.ownerReferences ?? []).some((ref: any) => ref.uid === domain.metadata.uid && ref.controller)) continue
-      if (wanted.has(`${kind}/${object.metadata.namespace}/${object.metadata.name}`) || object.metadata.deletionTimestamp) continue
+      if (wanted.has(`${kind}/${keyOf(object)}`) || object.metadata.deletionTimestamp) continue
       await rest.delete(objectPath(object)).catch((error) => failures.push(`deleting ${kind} ${object.metadata.name}: ${(error as Error).message}`))
     }
   }
 
-  const mesh = domain.spec?.mesh
-  const missing = mesh && !ctx.informer('DataMesh').get(mesh) ? [`DataMesh ${mesh}`] : []
+  const missing = mesh && !liveMesh ? [`DataMesh ${mesh}`] : []
   const status = productStatus(domain.status, {generation: domain.metadata.generation ?? 0, components, missing, failures})
   const previous = domain.status ? {observedGeneration: domain.status.observedGeneration, conditions: domain.status.conditions, components: domain.status.components} : undefined
   if (!isDeepStrictEqual(previous, status)) {
