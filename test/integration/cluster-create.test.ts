@@ -71,6 +71,7 @@ describe('cluster create --provider kwok (a real control plane)', function () {
     assert.match(json.server, /^https:\/\/127\.0\.0\.1:\d+$/)
     assert.equal(json.kubernetesVersion, 'v1.36.3')
     assert.deepEqual(json.crds, generateCrds().map((crd) => crd.metadata.name))
+    assert.equal(json.volumes, 64)
     assert.match(result.stderr, /starting kwok cluster/)
     const written = parse(readFileSync(kubeconfig, 'utf8'))
     assert.equal(written['current-context'], context)
@@ -121,6 +122,35 @@ describe('cluster create --provider kwok (a real control plane)', function () {
       return read.status?.availableReplicas === 2 ? read : undefined
     })
     assert.equal(deployment.status?.readyReplicas, 2)
+  })
+
+  it('binds a StatefulSet\'s volume claim to one of its volumes, so the StatefulSet becomes Ready', async function () {
+    this.timeout(120_000)
+    const apps = kc.makeApiClient(k8s.AppsV1Api)
+    const core = kc.makeApiClient(k8s.CoreV1Api)
+    await apps.createNamespacedStatefulSet({
+      namespace: 'default',
+      body: {
+        metadata: {name: 'db'},
+        spec: {
+          replicas: 1,
+          serviceName: 'db',
+          selector: {matchLabels: {app: 'db'}},
+          template: {metadata: {labels: {app: 'db'}}, spec: {containers: [{name: 'db', image: 'example.invalid/db:1', volumeMounts: [{name: 'data', mountPath: '/data'}]}]}},
+          volumeClaimTemplates: [{metadata: {name: 'data'}, spec: {accessModes: ['ReadWriteOnce'], resources: {requests: {storage: '5Gi'}}}}],
+        },
+      },
+    })
+    const claim = await eventually('a Bound claim', 60_000, async () => {
+      const read = await core.readNamespacedPersistentVolumeClaim({name: 'data-db-0', namespace: 'default'}).catch(() => undefined)
+      return read?.status?.phase === 'Bound' ? read : undefined
+    })
+    assert.equal(claim.spec?.storageClassName, 'standard', 'the default StorageClass was given to the claim')
+    assert.match(claim.spec?.volumeName ?? '', /^dappmesh-local-\d{3}$/)
+    await eventually('a Ready StatefulSet', 60_000, async () => {
+      const read = await apps.readNamespacedStatefulSet({name: 'db', namespace: 'default'})
+      return read.status?.readyReplicas === 1 ? read : undefined
+    })
   })
 
   it('lists the cluster as running, and refuses to create it twice', async () => {

@@ -13,7 +13,7 @@ export default class ClusterCreate extends BaseCommand {
   kwok  a real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) as local processes, with nodes and pods simulated by kwok; no Docker, no root. The binaries are built from source with Go on first use (10–20 minutes on two cores) and cached in ~/.cache/dappmesh (DAPPMESH_CACHE).
 Without --provider, kind is used when \`docker info\` answers, else kwok.
 
-The cluster gets a context named dappmesh-<name> (or --context) in the kubeconfig (--kubeconfig, else the first file of $KUBECONFIG, else ~/.kube/config), which becomes the current context. Then the dappmesh CRDs are installed by server-side apply and awaited until Established.
+The cluster gets a context named dappmesh-<name> (or --context) in the kubeconfig (--kubeconfig, else the first file of $KUBECONFIG, else ~/.kube/config), which becomes the current context. Then the dappmesh CRDs are installed by server-side apply and awaited until Established. kwok has no storage provisioner, so a kwok cluster also gets a default StorageClass standard and 64 pre-made PersistentVolumes of 100Gi that the control plane binds to claims (a DataStorage's StatefulSet needs them to become Ready); nothing is written to them.
 
 Exit codes: 0 created, 1 failed (a tool is missing, the name is taken), 3 the new cluster cannot be reached, 4 not ready within --wait.`
 
@@ -47,7 +47,7 @@ Exit codes: 0 created, 1 failed (a tool is missing, the name is taken), 3 the ne
         onProgress: (message) => bar.step(message),
       })
       bar.done()
-      this.log(`${result.provider} cluster ${result.name} is ready: context ${result.context} in ${result.kubeconfig} (${result.server}, Kubernetes ${result.kubernetesVersion}), ${result.crds.length} CRDs installed`)
+      this.log(`${result.provider} cluster ${result.name} is ready: context ${result.context} in ${result.kubeconfig} (${result.server}, Kubernetes ${result.kubernetesVersion}), ${result.crds.length} CRDs installed${result.volumes === undefined ? '' : `, ${result.volumes} volumes`}`)
       return result
     } catch (error) {
       bar.fail()

@@ -5,6 +5,8 @@ import {UserError} from '../errors.js'
 import {installCrds} from '../kube/crds-install.js'
 import {defaultKubeconfigPath, extractEntries, mergeIntoKubeconfig} from '../kube/kubeconfig-file.js'
 import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
+import {KubeRest} from '../kube/rest.js'
+import {DEFAULT_LOCAL_VOLUMES, LOCAL_STORAGE_CLASS, installLocalStorage} from './local-storage.js'
 import {detectProvider, type ProviderName, providerFor} from './provider.js'
 import type {CreateClusterResult} from './result-schema.js'
 
@@ -62,5 +64,15 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
   const version = await probeServer(loaded)
   const remaining = Math.max(30_000, options.waitMs - (Date.now() - started))
   const crds = await installCrds(loaded, generateCrds(), {timeoutMs: remaining, onProgress: options.onProgress})
-  return {name: options.name, provider: providerName, context, kubeconfig, server: entries.server, kubernetesVersion: version.gitVersion, crds}
+  const result: CreateClusterResult = {name: options.name, provider: providerName, context, kubeconfig, server: entries.server, kubernetesVersion: version.gitVersion, crds}
+  if (providerName === 'kwok') {
+    options.onProgress?.(`adding ${DEFAULT_LOCAL_VOLUMES} volumes of StorageClass ${LOCAL_STORAGE_CLASS} (kwok has no storage provisioner)`)
+    const rest = await KubeRest.create(loaded)
+    try {
+      result.volumes = await installLocalStorage(rest, options.name)
+    } finally {
+      rest.close()
+    }
+  }
+  return result
 }

@@ -23,6 +23,7 @@ export const clusterCreateResultSchema = {
     server: {type: 'string', description: 'URL of the API server'},
     kubernetesVersion: {type: 'string', description: 'the API server\'s version, e.g. v1.36.3'},
     crds: {type: 'array', items: {type: 'string'}, description: 'names of the CRDs installed and Established'},
+    volumes: {type: 'integer', minimum: 0, description: 'kwok only: pre-made PersistentVolumes of the default StorageClass standard (kwok has no provisioner)'},
   },
 } as const
 

@@ -1,0 +1,48 @@
+import {objectPath} from '../kube/paths.js'
+import type {KubeRest} from '../kube/rest.js'
+
+/**
+ * Volumes for a kwok cluster. kwok simulates nodes and pods but has no storage provisioner, so a
+ * StatefulSet's PersistentVolumeClaims would stay Pending and its pods unscheduled: a DataStorage
+ * could never become Ready. `cluster create` therefore gives a kwok cluster a default
+ * StorageClass `standard` and a pool of pre-made PersistentVolumes of that class, which the
+ * control plane's own PV controller binds to claims as it would on a real cluster. Nothing is
+ * ever written to them (kwok's pods do not run).
+ */
+export const LOCAL_STORAGE_CLASS = 'standard'
+export const DEFAULT_LOCAL_VOLUMES = 64
+const VOLUME_SIZE = '100Gi'
+const FIELD_MANAGER = 'dappmesh-cluster'
+
+export function localStorageObjects(cluster: string, volumes: number): Array<Record<string, any>> {
+  const labels = {'app.kubernetes.io/managed-by': 'dappmesh', 'dappmesh.io/local-storage': 'true'}
+  const storageClass = {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: {name: LOCAL_STORAGE_CLASS, labels, annotations: {'storageclass.kubernetes.io/is-default-class': 'true'}},
+    provisioner: 'kubernetes.io/no-provisioner',
+    reclaimPolicy: 'Retain',
+    volumeBindingMode: 'Immediate',
+  }
+  const pvs = Array.from({length: volumes}, (_, i) => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: {name: `dappmesh-local-${String(i + 1).padStart(3, '0')}`, labels},
+    spec: {
+      storageClassName: LOCAL_STORAGE_CLASS,
+      capacity: {storage: VOLUME_SIZE},
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      hostPath: {path: `/var/lib/dappmesh-kwok/${cluster}/volume-${i + 1}`},
+    },
+  }))
+  return [storageClass, ...pvs]
+}
+
+/** Applies the StorageClass and volumes (server-side, so a second run changes nothing). */
+export async function installLocalStorage(rest: KubeRest, cluster: string, volumes = DEFAULT_LOCAL_VOLUMES): Promise<number> {
+  const objects = localStorageObjects(cluster, volumes)
+  await rest.apply(objectPath(objects[0] as any), objects[0], {fieldManager: FIELD_MANAGER, force: true})
+  await Promise.all(objects.slice(1).map((o) => rest.apply(objectPath(o as any), o, {fieldManager: FIELD_MANAGER, force: true})))
+  return volumes
+}
