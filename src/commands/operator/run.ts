@@ -3,27 +3,34 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../core/cli/base-command.js'
 import {kubeFlags} from '../../core/cli/kube-flags.js'
 import {type OperatorResult, parseLoops, runOperator} from '../../core/reconcile/operator.js'
+import {parseNamespaces, parseSelector} from '../../core/reconcile/scope.js'
 
 export default class OperatorRun extends BaseCommand {
   static override summary = 'Run the dappmesh reconcile loops on this machine until interrupted.'
   static override description = `Watches the cluster of the current context (list, then watch: no polling) and reconciles each DataDomain (its Namespace, a default-deny ingress NetworkPolicy, and with a quota a ResourceQuota and a LimitRange of default requests) and each DataProduct: per DataStorage a StatefulSet, a headless Service, a credentials Secret (generated once, never overwritten) and a NetworkPolicy; per port with an image a Deployment and a Service; per output port with a contract a ConfigMap holding it; per scheduled DataWorkflow a CronJob. Every child is server-side applied (field manager dappmesh-operator) and owned by its DataProduct; the DataProduct's status carries the conditions Ready, Reconciling, Degraded and ReferencesResolved and the readiness of each component.
 
+By default the operator reconciles the whole cluster. -n/--namespace (repeatable or comma-separated) confines it to those namespaces, like kubebuilder's watch-namespace: only DataProducts there, only DataDomains whose namespace is one of them, and every namespaced watch is made per namespace, so nothing elsewhere is read or written. The mesh loop counts and catalogues the whole cluster, so with --namespace it is left out (and --only mesh is refused). -l/--selector (a label selector, e.g. team=sales or tier in (gold,silver)) confines each loop to the DataMeshes, DataDomains and DataProducts whose labels match; their children are found through their owners as usual. Both together: the DataProducts in those namespaces with those labels. Give each scoped operator that uses --leader-elect its own --leader-election-namespace, or they wait on one another's lease.
+
 With --leader-elect several operators may run against one cluster: only the holder of the coordination.k8s.io Lease dappmesh-operator reconciles; the others wait and take over when it stops (at once when it stops gracefully and releases the lease, otherwise after the lease's 15 s expire).
 
 Installs or upgrades the dappmesh CRDs first when they are missing or older (--no-install-crds: fail instead). Stops gracefully on SIGINT or SIGTERM, finishing the reconciles in progress. --health-port serves /healthz and /readyz (and /metrics unless --metrics-port is given); port 0 picks a free port, said on stderr.
 
-The mesh loop keeps each DataMesh's status (how many domains and products it has); its catalog ConfigMap is not made yet.
+The mesh loop keeps each DataMesh's status (how many domains and products it has) and publishes the catalog ConfigMap dappmesh-catalog in dappmesh-system.
 
 Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unreachable.`
 
   static override examples = [
     {description: 'Reconcile against the current context', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Only the products and domains of two namespaces', command: '<%= config.bin %> <%= command.id %> -n sales -n finance'},
+    {description: 'Only what is labelled team=sales', command: "<%= config.bin %> <%= command.id %> -l 'team=sales'"},
     {description: 'Only the product loop, with health and metrics endpoints', command: '<%= config.bin %> <%= command.id %> --only product --health-port 8081 --metrics-port 8080'},
   ]
 
   static override flags = {
     kubeconfig: kubeFlags.kubeconfig,
     context: kubeFlags.context,
+    namespace: Flags.string({char: 'n', description: 'reconcile only in this namespace (repeatable, or comma-separated); default: every namespace', helpValue: 'NAMESPACE', multiple: true}),
+    selector: Flags.string({char: 'l', description: 'reconcile only the DataMeshes, DataDomains and DataProducts matching this label selector', helpValue: 'SELECTOR'}),
     only: Flags.string({description: 'comma-separated loops to run: mesh, domain, product (default: all available)', helpValue: 'LOOPS'}),
     'health-port': Flags.integer({description: 'serve /healthz and /readyz on this port (0: any free port)', min: 0, max: 65_535}),
     'metrics-port': Flags.integer({description: 'serve Prometheus /metrics on this port (default: on the health port)', min: 0, max: 65_535}),
@@ -37,6 +44,10 @@ Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unr
   async run(): Promise<OperatorResult> {
     const {flags} = await this.parse(OperatorRun)
     const only = flags.only === undefined ? undefined : parseLoops(flags.only)
+    const scope = {
+      namespaces: flags.namespace === undefined ? undefined : parseNamespaces(flags.namespace),
+      selector: flags.selector === undefined ? undefined : parseSelector(flags.selector),
+    }
     const abort = new AbortController()
     const stop = (signal: NodeJS.Signals) => {
       process.stderr.write(`${signal}: stopping after the reconciles in progress\n`)
@@ -57,6 +68,7 @@ Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unr
           installCrds: flags['install-crds'],
           leaderElect: flags['leader-elect'],
           leaderElectionNamespace: flags['leader-election-namespace'],
+          scope,
           log: (level, message) => process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`),
           onListening: (what, url) => process.stderr.write(`${what} endpoints on ${url}\n`),
         },

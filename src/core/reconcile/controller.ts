@@ -1,5 +1,5 @@
 import type {KubeRest} from '../kube/rest.js'
-import {Informer, keyOf} from './informer.js'
+import {type Cache, Informer, MultiInformer, keyOf} from './informer.js'
 import type {Metrics} from './metrics.js'
 import {type HandlerResult, WorkQueue} from './queue.js'
 
@@ -8,7 +8,11 @@ export interface WatchSpec {
   name: string
   /** the collection path across every namespace */
   path: string
+  /** instead of `path`: several collection paths (one per namespace), watched as one collection */
+  paths?: string[]
   labelSelector?: string
+  /** a client-side selector: objects it rejects are not cached and cause no reconcile */
+  filter?: (object: any) => boolean
   /** the primary keys to reconcile when this object changes (default: the object's own key) */
   keysFor?: (object: any) => string[]
 }
@@ -17,7 +21,7 @@ export type Log = (level: 'info' | 'warn' | 'error' | 'debug', message: string) 
 
 export interface ReconcileContext {
   /** the informer of a watched collection, by its WatchSpec name */
-  informer(name: string): Informer
+  informer(name: string): Cache
   log: Log
 }
 
@@ -60,7 +64,7 @@ export function labelKeys(label: string): (object: any) => string[] {
  * half-filled cache. Nothing is polled: only a change (or a failure's retry) causes work.
  */
 export class Controller {
-  readonly informers = new Map<string, Informer>()
+  readonly informers = new Map<string, Cache>()
   readonly queue: WorkQueue
   private started = false
   private readonly log: Log
@@ -85,20 +89,22 @@ export class Controller {
     metrics?.gauge('dappmesh_queue_depth', {controller: options.name}, () => this.queue.depth)
     for (const spec of [options.primary, ...(options.secondary ?? [])]) {
       const keysFor = spec.keysFor ?? ((object: any) => [keyOf(object)])
-      this.informers.set(
-        spec.name,
-        new Informer(options.rest, {
-          path: spec.path,
-          labelSelector: spec.labelSelector,
-          onEvent: (_type, object) => {
-            for (const key of keysFor(object)) this.queue.add(key)
-          },
-          onError: (error, retryInMs) => {
-            metrics?.count('dappmesh_watch_errors_total', {controller: options.name, resource: spec.name})
-            this.log('warn', `${options.name}: watch of ${spec.name} failed: ${(error as Error)?.message ?? error} (again in ${retryInMs} ms)`)
-          },
-        }),
+      const informers = (spec.paths ?? [spec.path]).map(
+        (path) =>
+          new Informer(options.rest, {
+            path,
+            labelSelector: spec.labelSelector,
+            filter: spec.filter,
+            onEvent: (_type, object) => {
+              for (const key of keysFor(object)) this.queue.add(key)
+            },
+            onError: (error, retryInMs) => {
+              metrics?.count('dappmesh_watch_errors_total', {controller: options.name, resource: spec.name})
+              this.log('warn', `${options.name}: watch of ${spec.name} failed: ${(error as Error)?.message ?? error} (again in ${retryInMs} ms)`)
+            },
+          }),
       )
+      this.informers.set(spec.name, informers.length === 1 ? informers[0] : new MultiInformer(informers))
     }
   }
 

@@ -6,6 +6,11 @@ export interface InformerOptions {
   /** the collection path, e.g. /apis/apps/v1/statefulsets (every namespace) */
   path: string
   labelSelector?: string
+  /**
+   * Objects for which this is false are treated as not in the collection (a client-side
+   * selector): not cached, and an object that stops passing is reported as deleted.
+   */
+  filter?: (object: any) => boolean
   /** told of every change to the cache, after the cache holds it */
   onEvent?: (type: InformerEventType, object: any) => void
   /** told of every failed list or watch, with the delay before the next attempt */
@@ -13,6 +18,15 @@ export interface InformerOptions {
   /** first restart delay after a failure (default 500 ms), doubling up to maxBackoffMs (default 30 s) */
   baseBackoffMs?: number
   maxBackoffMs?: number
+}
+
+/** What a reconciler reads: one collection's cached objects. */
+export interface Cache {
+  get(key: string): any | undefined
+  values(): any[]
+  readonly isSynced: boolean
+  readonly synced: Promise<void>
+  run(signal: AbortSignal): Promise<void>
 }
 
 export function keyOf(object: {metadata: {namespace?: string; name: string}}): string {
@@ -28,7 +42,7 @@ class Relist extends Error {}
  * relist on 410 Gone or an ERROR event, and restart with exponential backoff after any failure.
  * A watch the server ends (timeoutSeconds, an API server restart) is resumed, not relisted.
  */
-export class Informer {
+export class Informer implements Cache {
   private readonly cache = new Map<string, any>()
   private resourceVersion = ''
   private syncedResolve!: () => void
@@ -91,6 +105,7 @@ export class Informer {
     const apiVersion = (list as any).apiVersion
     const seen = new Set<string>()
     for (const item of list.items) {
+      if (this.options.filter && !this.options.filter(item)) continue
       // Items of a list carry no kind/apiVersion; watch events do. Give them the same shape.
       item.kind ??= kind
       item.apiVersion ??= apiVersion
@@ -133,7 +148,13 @@ export class Informer {
         if (object?.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion
         if (event.type === 'BOOKMARK') return
         const key = keyOf(object)
-        if (event.type === 'DELETED') {
+        let type: InformerEventType = event.type
+        if (type !== 'DELETED' && this.options.filter && !this.options.filter(object)) {
+          // Out of scope now (or never in it): gone from this cache's point of view.
+          if (!this.cache.has(key)) return
+          type = 'DELETED'
+        }
+        if (type === 'DELETED') {
           this.cache.delete(key)
         } else {
           const old = this.cache.get(key)
@@ -141,7 +162,7 @@ export class Informer {
           if (old && old.metadata.resourceVersion === object.metadata.resourceVersion) return
           this.cache.set(key, object)
         }
-        this.options.onEvent?.(event.type, object)
+        this.options.onEvent?.(type, object)
       }, local.signal)
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 410) throw new Relist()
@@ -150,6 +171,38 @@ export class Informer {
       signal.removeEventListener('abort', abort)
     }
     if (relist) throw new Relist()
+  }
+}
+
+/**
+ * One collection watched through several paths (e.g. one per namespace, as kubebuilder's
+ * multi-namespace cache does): each path has its own informer; reads see all of them.
+ */
+export class MultiInformer implements Cache {
+  readonly synced: Promise<void>
+
+  constructor(readonly parts: Informer[]) {
+    this.synced = Promise.all(parts.map((p) => p.synced)).then(() => {})
+  }
+
+  get isSynced(): boolean {
+    return this.parts.every((p) => p.isSynced)
+  }
+
+  get(key: string): any | undefined {
+    for (const part of this.parts) {
+      const object = part.get(key)
+      if (object) return object
+    }
+    return undefined
+  }
+
+  values(): any[] {
+    return this.parts.flatMap((p) => p.values())
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all(this.parts.map((p) => p.run(signal)))
   }
 }
 

@@ -42,3 +42,31 @@ export class Metrics {
     return `${lines.join('\n')}\n`
   }
 }
+
+/** The resource a REST path names, e.g. statefulsets, or dataproducts/status for a subresource. */
+export function resourceOfPath(path: string): string {
+  const segments = path.split('?')[0].split('/').filter(Boolean)
+  // /api/v1/... or /apis/<group>/<version>/...
+  let rest = segments[0] === 'api' ? segments.slice(2) : segments.slice(3)
+  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2)
+  return rest.length > 2 ? `${rest[0]}/${rest[2]}` : (rest[0] ?? 'unknown')
+}
+
+/**
+ * The same client, counting each write (any request but GET, watches included in GET) in
+ * dappmesh_api_writes_total{controller,verb,resource}: a steady state must leave it unchanged.
+ */
+export function countingWrites<T extends {request: (method: string, path: string, ...rest: any[]) => Promise<any>}>(rest: T, metrics: Metrics, controller: string): T {
+  return new Proxy(rest, {
+    get(target, property, receiver) {
+      if (property === 'request') {
+        return (method: string, path: string, ...args: any[]) => {
+          if (method !== 'GET') metrics.count('dappmesh_api_writes_total', {controller, verb: method, resource: resourceOfPath(path)})
+          return target.request(method, path, ...args)
+        }
+      }
+      // apply, delete, … call this.request: through the proxy, so they are counted once.
+      return Reflect.get(target, property, receiver)
+    },
+  })
+}

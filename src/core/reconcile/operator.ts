@@ -8,7 +8,8 @@ import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {KubeRest} from '../kube/rest.js'
 import type {Controller, Log} from './controller.js'
 import {LostLeadershipError, runAsLeader} from './leader.js'
-import {Metrics} from './metrics.js'
+import {Metrics, countingWrites} from './metrics.js'
+import {type Scope, describeScope} from './scope.js'
 import {domainController} from './domain/controller.js'
 import {meshController} from './mesh/controller.js'
 import {productController} from './product/controller.js'
@@ -31,6 +32,8 @@ export interface OperatorOptions {
   /** run the loops only while holding the Lease dappmesh-operator in this namespace */
   leaderElect?: boolean
   leaderElectionNamespace?: string
+  /** reconcile only these namespaces and/or objects with these labels (default: the whole cluster) */
+  scope?: Scope
   log: Log
   /** told of each server's address once it listens */
   onListening?: (what: 'health' | 'metrics', url: string) => void
@@ -65,7 +68,15 @@ function listen(server: http.Server, port: number, host: string): Promise<string
  * process is alive), /readyz (every informer has listed) and /metrics (Prometheus text).
  */
 export async function runOperator(options: OperatorOptions, signal: AbortSignal): Promise<OperatorResult> {
-  const loops = (options.only ?? [...LOOPS]).filter((l) => AVAILABLE_LOOPS.includes(l))
+  const scope = options.scope ?? {}
+  // The mesh loop counts and catalogues the whole cluster: it cannot be confined to namespaces.
+  const confined = (scope.namespaces?.length ?? 0) > 0
+  if (confined && options.only?.includes('mesh')) {
+    throw new UsageError('the mesh loop counts and catalogues the whole cluster and cannot be confined to --namespace', [
+      'Run it in one operator without --namespace (--only mesh, optionally with --selector), and the domain and product loops in others with --namespace.',
+    ])
+  }
+  const loops = (options.only ?? LOOPS.filter((l) => !(confined && l === 'mesh'))).filter((l) => AVAILABLE_LOOPS.includes(l))
   for (const l of options.only ?? []) if (!AVAILABLE_LOOPS.includes(l)) options.log('warn', `the ${l} loop is not available in this version; running ${AVAILABLE_LOOPS.join(', ')}`)
   // Each informer's watch listens for the stop signal.
   setMaxListeners(0, signal)
@@ -80,9 +91,9 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   if (crds !== 'current') options.log('info', `CRDs ${crds}`)
   const metrics = new Metrics()
   const controllers: Controller[] = []
-  if (loops.includes('mesh')) controllers.push(meshController(rest, {log: options.log, metrics}))
-  if (loops.includes('domain')) controllers.push(domainController(rest, {log: options.log, metrics, concurrency: options.concurrency}))
-  if (loops.includes('product')) controllers.push(productController(rest, {log: options.log, metrics, concurrency: options.concurrency}))
+  if (loops.includes('mesh')) controllers.push(meshController(countingWrites(rest, metrics, 'mesh'), {log: options.log, metrics, selector: scope.selector}))
+  if (loops.includes('domain')) controllers.push(domainController(countingWrites(rest, metrics, 'domain'), {log: options.log, metrics, concurrency: options.concurrency, scope}))
+  if (loops.includes('product')) controllers.push(productController(countingWrites(rest, metrics, 'product'), {log: options.log, metrics, concurrency: options.concurrency, scope}))
 
   const host = options.bindAddress ?? '127.0.0.1'
   const handler = (serveMetrics: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -113,14 +124,14 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
       servers.push(server)
       options.onListening?.('metrics', await listen(server, options.metricsPort!, host))
     }
-    options.log('info', `running the ${loops.join(', ')} loop${loops.length === 1 ? '' : 's'} against ${loaded.server} (context ${loaded.context})`)
+    options.log('info', `running the ${loops.join(', ')} loop${loops.length === 1 ? '' : 's'} against ${loaded.server} (context ${loaded.context}) for ${describeScope(scope)}`)
     const runAll = async (until: AbortSignal) => {
       setMaxListeners(0, until)
       leading = true
       await Promise.all(controllers.map((c) => c.run(until)))
     }
     if (options.leaderElect) {
-      await runAsLeader(rest, {namespace: options.leaderElectionNamespace ?? 'dappmesh-system', name: 'dappmesh-operator', log: options.log}, signal, runAll).catch((error) => {
+      await runAsLeader(countingWrites(rest, metrics, 'leader-election'), {namespace: options.leaderElectionNamespace ?? 'dappmesh-system', name: 'dappmesh-operator', log: options.log}, signal, runAll).catch((error) => {
         if (error instanceof LostLeadershipError) throw new UserError(`${error.message}: stopped so that only one operator writes`, {suggestions: ['Restart it; it becomes a candidate again.']})
         throw error
       })

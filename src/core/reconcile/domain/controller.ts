@@ -1,15 +1,22 @@
-import {resourcePath} from '../../kube/paths.js'
 import type {KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL} from '../../render/render.js'
 import {Controller, type Log} from '../controller.js'
 import type {Metrics} from '../metrics.js'
+import {type Scope, watchPaths} from '../scope.js'
 import {FIELD_MANAGER} from '../product/desired.js'
-import {DOMAIN_LABEL} from './desired.js'
+import {DOMAIN_LABEL, domainNamespace} from './desired.js'
 import {DOMAIN_CHILD_KINDS, reconcileDomain} from './reconciler.js'
 
-/** The domain controller's watches: DataDomains, DataMeshes (a mesh appearing resolves its domains), the domain namespaces and children. */
-export function domainController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; concurrency?: number} = {}): Controller {
+/**
+ * The domain controller's watches: DataDomains, DataMeshes (a mesh appearing resolves its domains),
+ * the domain namespaces and children. A scope's namespaces restrict it to the domains whose
+ * namespace is one of them (and its namespaced watches to those namespaces); its selector, to the
+ * DataDomains it matches.
+ */
+export function domainController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; concurrency?: number; scope?: Scope} = {}): Controller {
+  const namespaces = options.scope?.namespaces
+  const inScope = namespaces ? (domain: any) => namespaces.includes(domainNamespace(domain)) : undefined
   const byDomainLabel = (object: any): string[] => (object?.metadata?.labels?.[DOMAIN_LABEL] ? [object.metadata.labels[DOMAIN_LABEL]] : [])
   // Called only on events, which come after the controller exists.
   const domainsOfMesh = (mesh: any): string[] => controller.informers.get('DataDomain')!.values().filter((d) => d.spec?.mesh === mesh.metadata.name).map((d) => d.metadata.name)
@@ -19,11 +26,11 @@ export function domainController(rest: KubeRest, options: {log?: Log; metrics?: 
     log: options.log,
     metrics: options.metrics,
     concurrency: options.concurrency ?? 2,
-    primary: {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain')},
+    primary: {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), labelSelector: options.scope?.selector, filter: inScope},
     secondary: [
-      {name: 'DataMesh', path: resourcePath(API_VERSION, 'DataMesh'), keysFor: domainsOfMesh},
-      {name: 'Namespace', path: resourcePath('v1', 'Namespace'), labelSelector: DOMAIN_LABEL, keysFor: byDomainLabel},
-      ...DOMAIN_CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, path: resourcePath(apiVersion, kind), labelSelector: `${DOMAIN_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`, keysFor: byDomainLabel})),
+      {name: 'DataMesh', ...watchPaths(API_VERSION, 'DataMesh'), keysFor: domainsOfMesh},
+      {name: 'Namespace', ...watchPaths('v1', 'Namespace'), labelSelector: DOMAIN_LABEL, filter: namespaces ? (ns: any) => namespaces.includes(ns.metadata.name) : undefined, keysFor: byDomainLabel},
+      ...DOMAIN_CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: `${DOMAIN_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`, keysFor: byDomainLabel})),
     ],
     reconcile: (key, ctx) => reconcileDomain(rest, key, ctx),
   })

@@ -72,7 +72,7 @@ async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext): Promise<
  * The mesh loop: each DataMesh's status counts, and the catalog ConfigMap dappmesh-catalog in
  * dappmesh-system of every OutputPort with its contract and consumers.
  */
-export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Metrics} = {}): Controller {
+export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; selector?: string} = {}): Controller {
   // Called only on events, which come after the controller exists.
   const meshOfDomain = (domainName: string): string[] => {
     const mesh = controller.informers.get('DataDomain')!.get(domainName)?.spec?.mesh
@@ -84,7 +84,7 @@ export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Me
     log: options.log,
     metrics: options.metrics,
     concurrency: 1,
-    primary: {name: 'DataMesh', path: resourcePath(API_VERSION, 'DataMesh'), keysFor: (m) => [m.metadata.name, CATALOG_KEY]},
+    primary: {name: 'DataMesh', path: resourcePath(API_VERSION, 'DataMesh'), labelSelector: options.selector, keysFor: (m) => [m.metadata.name, CATALOG_KEY]},
     secondary: [
       {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain'), keysFor: (d) => [...(d.spec?.mesh ? [d.spec.mesh] : []), CATALOG_KEY]},
       {name: 'DataProduct', path: resourcePath(API_VERSION, 'DataProduct'), keysFor: (p) => [...meshOfDomain(p.spec?.domain), CATALOG_KEY]},

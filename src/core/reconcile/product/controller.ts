@@ -1,4 +1,3 @@
-import {resourcePath} from '../../kube/paths.js'
 import type {KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
@@ -6,15 +5,18 @@ import {Controller, type Log, labelKeys, ownerKeys} from '../controller.js'
 import {keyOf} from '../informer.js'
 import {EventRecorder} from '../events.js'
 import type {Metrics} from '../metrics.js'
+import {type Scope, watchPaths} from '../scope.js'
 import {FIELD_MANAGER} from './desired.js'
 import {CHILD_KINDS, PRODUCT_KINDS, reconcileProduct} from './reconciler.js'
 
 /**
  * The product controller's watches: DataProducts; the product-scoped resources (by their product
  * label); DataDomains (a domain appearing resolves its products' references); and the children,
- * selected by label so the operator never caches objects it does not manage.
+ * selected by label so the operator never caches objects it does not manage. A scope's namespaces
+ * restrict every namespaced watch to them; its selector, the DataProducts reconciled.
  */
-export function productController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; concurrency?: number} = {}): Controller {
+export function productController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; concurrency?: number; scope?: Scope} = {}): Controller {
+  const namespaces = options.scope?.namespaces
   // Called only on events, which come after the controller exists.
   const productsOfDomain = (domain: any): string[] =>
     (controller.informers.get('DataProduct')?.values() ?? []).filter((p) => p.spec?.domain === domain.metadata.name).map((p) => keyOf(p))
@@ -26,11 +28,11 @@ export function productController(rest: KubeRest, options: {log?: Log; metrics?:
     log: options.log,
     metrics: options.metrics,
     concurrency: options.concurrency ?? 2,
-    primary: {name: 'DataProduct', path: resourcePath(API_VERSION, 'DataProduct')},
+    primary: {name: 'DataProduct', ...watchPaths(API_VERSION, 'DataProduct', namespaces), labelSelector: options.scope?.selector},
     secondary: [
-      ...PRODUCT_KINDS.map((kind) => ({name: kind, path: resourcePath(API_VERSION, kind), labelSelector: PRODUCT_LABEL, keysFor: labelKeys(PRODUCT_LABEL)})),
-      {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain'), keysFor: productsOfDomain},
-      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, path: resourcePath(apiVersion, kind), labelSelector: childSelector, keysFor: ownerKeys(API_VERSION, 'DataProduct')})),
+      ...PRODUCT_KINDS.map((kind) => ({name: kind, ...watchPaths(API_VERSION, kind, namespaces), labelSelector: PRODUCT_LABEL, keysFor: labelKeys(PRODUCT_LABEL)})),
+      {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), keysFor: productsOfDomain},
+      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: ownerKeys(API_VERSION, 'DataProduct')})),
     ],
     reconcile: (key, ctx) => reconcileProduct(rest, key, ctx, events),
   })
