@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process'
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
@@ -93,6 +94,13 @@ describe('cluster create --provider kwok (a real control plane)', function () {
       assert.ok(crd, `${expected.metadata.name} is missing`)
       assert.ok(crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
       assert.equal(crd.metadata?.managedFields?.[0]?.manager, 'dappmesh')
+    }
+    // The stored schemas are exactly the generated ones: no x-kubernetes-* keyword lost on the way
+    // (CEL rules, preserve-unknown-fields for an inline contract document).
+    const raw = JSON.parse(execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'crd', '-l', 'app.kubernetes.io/part-of=dappmesh', '-o', 'json'], {encoding: 'utf8'}))
+    for (const expected of generateCrds()) {
+      const stored = raw.items.find((item: any) => item.metadata.name === expected.metadata.name)
+      assert.deepEqual(stored.spec.versions[0].schema, expected.spec.versions[0].schema, `${expected.metadata.name}: stored schema differs`)
     }
   })
 

@@ -1,5 +1,6 @@
 import {TimeoutError} from '../errors.js'
 import {type LoadedKubeConfig, kubeClient, unreachable} from './kubeconfig.js'
+import {KubeApiError, KubeRest} from './rest.js'
 
 export const FIELD_MANAGER = 'dappmesh'
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions'
@@ -15,35 +16,28 @@ function isEstablished(crd: Crd | undefined): boolean {
  * watches until the API server reports every one Established.
  */
 export async function installCrds(loaded: LoadedKubeConfig, crds: Crd[], options: {timeoutMs: number; onProgress?: (message: string) => void}): Promise<string[]> {
-  const k8s = await kubeClient()
-  const api = k8s.KubernetesObjectApi.makeApiClient(loaded.kc)
+  // Sent as plain JSON. (The Kubernetes client's object API serializes through its typed models,
+  // which silently drop every `x-kubernetes-*` keyword: CEL rules and preserve-unknown-fields.)
+  const rest = await KubeRest.create(loaded)
   options.onProgress?.(`applying ${crds.length} CustomResourceDefinitions`)
-  for (const crd of crds) {
-    try {
-      await api.patch(crd as any, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)
-    } catch (error) {
-      const status = (error as {code?: unknown}).code
-      if (typeof status === 'number' && status !== 401 && status !== 403) {
-        throw new Error(`applying the CRD ${crd.metadata.name} failed (HTTP ${status}): ${describeBody((error as any).body)}`)
+  try {
+    for (const crd of crds) {
+      try {
+        await rest.apply(`${CRD_PATH}/${crd.metadata.name}`, crd, {fieldManager: FIELD_MANAGER, force: true})
+      } catch (error) {
+        if (error instanceof KubeApiError && error.status !== 403) {
+          throw new Error(`applying the CRD ${crd.metadata.name} failed (HTTP ${error.status}): ${error.message}`)
+        }
+        throw error instanceof KubeApiError ? unreachable(loaded, error) : error
       }
-      throw unreachable(loaded, error)
     }
+  } finally {
+    rest.close()
   }
   const names = crds.map((crd) => String(crd.metadata.name))
   options.onProgress?.('waiting for the CRDs to be Established')
   await waitEstablished(loaded, names, options.timeoutMs)
   return names
-}
-
-function describeBody(body: unknown): string {
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body).message ?? body
-    } catch {
-      return body
-    }
-  }
-  return (body as any)?.message ?? JSON.stringify(body)
 }
 
 /** Lists, then watches from the list's resourceVersion: no polling. */
