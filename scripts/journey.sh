@@ -3,7 +3,9 @@
 # draw its lineage, bring up a local cluster (kwok without Docker) with the CRDs installed, check
 # it with doctor, and take it down again.
 #
-# The reconcile step runs `dappmesh operator run` when it exists (issue 6 is in progress).
+# Then: build and push the images to a local registry, bring up a local cluster, apply the product
+# twice (the second apply must change nothing), run the operator until the product is Ready, and
+# show its status. Any failing step stops the script with its exit code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
@@ -26,6 +28,11 @@ dm() { node "$repo/bin/run.js" "$@"; }
 registry_pid=""
 operator_pid=""
 cleanup() {
+  status=$?
+  if [ "$status" -ne 0 ] && [ -s "$work/operator.log" ]; then
+    echo "--- the operator's last log lines ---" >&2
+    tail -n 30 "$work/operator.log" >&2
+  fi
   [ -z "$operator_pid" ] || kill "$operator_pid" 2>/dev/null || true
   [ -z "$registry_pid" ] || kill "$registry_pid" 2>/dev/null || true
   dm cluster delete --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
@@ -68,7 +75,12 @@ step "dappmesh apply (server-side, field manager dappmesh)"
 dm apply "$work/orders" --kubeconfig "$kubeconfig"
 
 step "dappmesh apply again: nothing changes"
-dm apply "$work/orders" --kubeconfig "$kubeconfig"
+dm apply "$work/orders" --kubeconfig "$kubeconfig" --json > "$work/apply-again.json"
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+  const changed = r.objects.filter((o) => o.action !== "unchanged")
+  if (changed.length > 0) { console.error("a second apply changed:", changed.map((o) => `${o.kind}/${o.name} ${o.action}`).join(", ")); process.exit(1) }
+  console.error(`${r.objects.length} objects, all unchanged`)' "$work/apply-again.json"
 
 if dm operator run --help >/dev/null 2>&1; then
   step "dappmesh operator run (the reconcile loops, in the background) and apply --wait"
