@@ -8,6 +8,7 @@ import type {KindName} from '../model/types.js'
 import type {Finding} from '../validate/finding.js'
 import {listYamlFiles} from './files.js'
 import {parseYamlFileFast} from './fast-source.js'
+import {readFilesFast} from './parallel-read.js'
 import type {Resource} from './resource.js'
 import {type ParsedFile, parseYamlFile} from './source.js'
 
@@ -40,7 +41,8 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
   const files = await listYamlFiles(root)
   // Read synchronously: a project is many small files, and one blocking read each is several
   // times faster than a thread-pool round trip per open, stat, read and close (see bench/).
-  const parsed = files.map((file) => parse(file, readFileSync(path.join(root, file), 'utf8')))
+  // Without positions a large project is read on every core (parallel-read.ts).
+  const parsed = options.positions === false ? await readFilesFast(root, files) : files.map((file) => parse(file, readFileSync(path.join(root, file), 'utf8')))
   // A contract document may be any YAML or JSON file (say `orders.odcs.json`), not only *.yaml.
   const known = new Set(files)
   for (const ref of contractDocumentPaths(parsed)) {
