@@ -43,7 +43,7 @@ function helperCount(files: number): number {
   if (!existsSync(WORKER)) return 0
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
   // Threads only on cores that are idle (like make -l): on a busy machine a second thread competes
-  // with the other work and is slower than one (measured on two busy cores: 30-50% slower).
+  // with the other work and made the read slower than one thread did (measured on two busy cores).
   const idle = Math.round(cores - os.loadavg()[0])
   const wanted = Number(process.env.DAPPMESH_VALIDATE_THREADS) || idle
   return Math.max(0, Math.min(wanted - 1, 3, Math.floor(files / PARALLEL_MIN_FILES)))
