@@ -124,6 +124,20 @@ describe('fuzz', () => {
       )
       rmSync(dir, {recursive: true, force: true})
     })
+    for (const [what, value] of [
+      ['a flow sequence', `${'['.repeat(5000)}${']'.repeat(5000)}`],
+      ['a block mapping', `\n${Array.from({length: 3000}, (_, i) => `${'  '.repeat(i + 2)}a:`).join('\n')}`],
+    ]) {
+      it(`says in words that ${what} nested thousands deep cannot be read (regression: "Maximum call stack")`, async () => {
+        const dir = writeProject(new Map([['dappmesh.yaml', `apiVersion: dappmesh.io/v1alpha1\nkind: DataProduct\nmetadata:\n  name: p\nspec:\n  domain: d\n  owner: o\n  version: 1.0.0\n  description: ${value}\n`]]))
+        const result = await validateDirectory(dir)
+        assert.equal(result.valid, false)
+        assert.deepEqual(result.findings.map((f) => [f.file, f.rule]), [['dappmesh.yaml', 'yaml']])
+        assert.match(result.findings[0].message, /nested too deeply to read .* flatten this value/)
+        assert.doesNotMatch(result.findings[0].message, /call stack/)
+        rmSync(dir, {recursive: true, force: true})
+      })
+    }
   })
 
   describe('the built CLI on mutated projects', function () {

@@ -144,7 +144,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
           severity: 'error',
           message: duplicate
             ? `duplicate key "${keyAt(text, error.pos[0])}"; keep one of the two entries`
-            : `invalid YAML: ${firstLine(error.message)}`,
+            : invalidYaml(firstLine(error.message)),
         })
       }
       continue
@@ -173,7 +173,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
         severity: 'error',
         message: /excessive alias count/i.test(reason)
           ? 'aliases expand to too much data (as in a "billion laughs" attack); write the values out or use fewer aliases'
-          : `invalid YAML: ${reason}`,
+          : invalidYaml(reason),
       })
       continue
     }
@@ -207,4 +207,12 @@ function keyAt(text: string, offset: number): string {
   const start = text.lastIndexOf('\n', offset - 1) + 1
   const line = text.slice(start, text.indexOf('\n', offset) === -1 ? undefined : text.indexOf('\n', offset))
   return line.replace(/^[\s-]*/, '').split(':')[0].trim()
+}
+
+/** The message of a YAML error; a stack overflow (a value nested thousands deep) said in words. */
+function invalidYaml(reason: string): string {
+  if (/maximum call stack/i.test(reason)) {
+    return 'invalid YAML: values are nested too deeply to read (thousands of levels); no dappmesh resource nests more than a few dozen, so flatten this value'
+  }
+  return `invalid YAML: ${reason}`
 }
