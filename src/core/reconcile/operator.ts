@@ -82,7 +82,10 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   setMaxListeners(0, signal)
   const loaded = await loadKubeConfig({kubeconfig: options.kubeconfig, context: options.context})
   await probeServer(loaded)
-  const rest = await KubeRest.create(loaded, {maxSockets: 32})
+  // Every informer holds one connection open for its watch (one per kind and namespace with
+  // --namespace): a pool smaller than the watches would leave no socket for the writes, and every
+  // reconcile would wait for a watch to end. The work queues bound the other requests.
+  const rest = await KubeRest.create(loaded, {maxSockets: Number.POSITIVE_INFINITY})
   // Without its CRDs every watch fails: install them, or say so once instead of retrying forever.
   const crds = await ensureCrds(rest, {install: options.installCrds ?? true, timeoutMs: 60_000}).catch((error) => {
     rest.close()
