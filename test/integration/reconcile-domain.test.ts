@@ -6,16 +6,17 @@ import {BIN, cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
 
-// Opt-in (DAPPMESH_TEST_OPERATOR=1) until these suites stop interfering with the others in one shared
-// cluster: in a full run the operators they start reconcile other suites' products (issue 6).
-const operatorSuite = process.env.DAPPMESH_TEST_OPERATOR === '1' ? describe : describe.skip
-
-operatorSuite('operator run: the domain and mesh reconcilers (real control plane)', function () {
+describe('operator run: the domain and mesh reconcilers (real control plane)', function () {
   let kubeconfig: string
   let operator: ChildProcess | undefined
   let operatorLog = ''
   let p: ProductCopy
-  const strayDomain = `nomesh-${randomBytes(3).toString('hex')}`
+  const suite = randomBytes(3).toString('hex')
+  // The operator reconciles only what carries this label (-l): the suite's own mesh and domains.
+  const label = `dappmesh.io/test-suite=dom-${suite}`
+  const mesh = `acme-${suite}`
+  const strayDomain = `nomesh-${suite}`
+  const unlabelled = `unlabelled-${suite}`
   const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe']})
   const json = (...args: string[]) => JSON.parse(kubectl(...args, '-o', 'json'))
   const apply = (dir: string, ...flags: string[]) => cli(['apply', dir, '--kubeconfig', kubeconfig, ...flags], {timeout: 120_000})
@@ -23,7 +24,10 @@ operatorSuite('operator run: the domain and mesh reconcilers (real control plane
   before(async function () {
     kubeconfig = await requireCluster(this)
     p = orderProduct('dom')
-    operator = spawn(process.execPath, [BIN, 'operator', 'run', '--only', 'mesh,domain', '--kubeconfig', kubeconfig], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    const labels = `  labels:\n    dappmesh.io/test-suite: dom-${suite}\n`
+    p.edit('mesh/cluster.yaml', (t) => t.replace(/name: acme\n/, `name: ${mesh}\n${labels}`))
+    p.edit('mesh/domain.yaml', (t) => t.replace(/(name: \S+\n)/, `$1${labels}`).replace('mesh: acme', `mesh: ${mesh}`))
+    operator = spawn(process.execPath, [BIN, 'operator', 'run', '--only', 'mesh,domain', '--selector', label, '--kubeconfig', kubeconfig], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
     operator.stderr!.on('data', (chunk: Buffer) => (operatorLog += chunk.toString('utf8')))
     const deadline = Date.now() + 30_000
     while (!/caches synced/.test(operatorLog)) {
@@ -40,7 +44,8 @@ operatorSuite('operator run: the domain and mesh reconcilers (real control plane
     }
     try {
       kubectl('delete', 'namespace', p.namespace, strayDomain, '--wait=false', '--ignore-not-found')
-      kubectl('delete', 'datadomain', p.domain, strayDomain, '--ignore-not-found')
+      kubectl('delete', 'datadomain', p.domain, strayDomain, unlabelled, '--ignore-not-found')
+      kubectl('delete', 'datamesh', mesh, '--ignore-not-found')
     } catch {
       // the cluster goes away at the end of the run anyway
     }
@@ -61,17 +66,35 @@ operatorSuite('operator run: the domain and mesh reconcilers (real control plane
     assert.ok(owned(quota))
     assert.ok(owned(json('get', 'limitrange', 'dappmesh-defaults', '-n', p.namespace)))
     assert.equal(domain.status.observedGeneration, domain.metadata.generation)
-    assert.deepEqual(domain.status.components.map((c: any) => `${c.kind}/${c.name}`).sort(), ['LimitRange/dappmesh-defaults', 'Namespace/' + p.namespace, 'NetworkPolicy/dappmesh-default-deny', 'ResourceQuota/dappmesh-quota'])
+    assert.deepEqual(domain.status.components.map((c: any) => `${c.kind}/${c.name}`).sort(), [
+      'LimitRange/dappmesh-defaults',
+      `Namespace/${p.namespace}`,
+      'NetworkPolicy/dappmesh-default-deny',
+      'ResourceQuota/dappmesh-quota',
+      // the mesh's governance (requireContracts, requireClassificationForPii), enforced by the API server
+      `ValidatingAdmissionPolicy/dappmesh-classify-pii-${p.domain}`,
+      `ValidatingAdmissionPolicy/dappmesh-require-contracts-${p.domain}`,
+      `ValidatingAdmissionPolicyBinding/dappmesh-classify-pii-${p.domain}`,
+      `ValidatingAdmissionPolicyBinding/dappmesh-require-contracts-${p.domain}`,
+    ])
   })
 
   it('counts the domains and products of the mesh in its status', () => {
-    const domains = json('get', 'datadomains').items.filter((d: any) => d.spec.mesh === 'acme').map((d: any) => d.metadata.name)
-    const products = json('get', 'dataproducts', '-A').items.filter((x: any) => domains.includes(x.spec.domain)).length
-    kubectl('wait', 'datamesh/acme', `--for=jsonpath={.status.domains}=${domains.length}`, '--timeout=60s')
-    kubectl('wait', 'datamesh/acme', `--for=jsonpath={.status.products}=${products}`, '--timeout=60s')
-    assert.ok(products >= 1)
-    const ready = json('get', 'datamesh', 'acme').status.conditions.find((c: any) => c.type === 'Ready')
-    assert.equal(ready.message, `${domains.length} domains, ${products} products`)
+    kubectl('wait', `datamesh/${mesh}`, '--for=jsonpath={.status.domains}=1', '--timeout=60s')
+    kubectl('wait', `datamesh/${mesh}`, '--for=jsonpath={.status.products}=1', '--timeout=60s')
+    const ready = json('get', 'datamesh', mesh).status.conditions.find((c: any) => c.type === 'Ready')
+    assert.equal(ready.message, '1 domains, 1 products')
+  })
+
+  it('leaves meshes and domains its --selector does not match alone', async () => {
+    const domain = {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataDomain', metadata: {name: unlabelled}, spec: {mesh, owner: 'nobody@example.com'}}
+    execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {input: JSON.stringify(domain), stdio: ['pipe', 'ignore', 'inherit']})
+    // The labelled mesh counts every domain that names it (the count is the cluster's truth), so its status changing proves the operator saw the event.
+    kubectl('wait', `datamesh/${mesh}`, '--for=jsonpath={.status.domains}=2', '--timeout=60s')
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    assert.equal(json('get', 'datadomain', unlabelled).status, undefined, 'no status on an unselected domain')
+    assert.throws(() => kubectl('get', 'namespace', unlabelled), /NotFound/, 'no namespace for an unselected domain')
+    assert.doesNotMatch(operatorLog, new RegExp(`applied Namespace ${unlabelled}\\b`))
   })
 
   it('shares the namespace with apply: applying again still succeeds and changes nothing', () => {
@@ -91,7 +114,7 @@ operatorSuite('operator run: the domain and mesh reconcilers (real control plane
   })
 
   it('says a domain\'s mesh does not resolve, and still makes its namespace', () => {
-    const domain = {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataDomain', metadata: {name: strayDomain}, spec: {mesh: 'nowhere', owner: 'nobody@example.com'}}
+    const domain = {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataDomain', metadata: {name: strayDomain, labels: {'dappmesh.io/test-suite': `dom-${suite}`}}, spec: {mesh: 'nowhere', owner: 'nobody@example.com'}}
     execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {input: JSON.stringify(domain), stdio: ['pipe', 'ignore', 'inherit']})
     kubectl('wait', `datadomain/${strayDomain}`, '--for=condition=ReferencesResolved=False', '--timeout=60s')
     const status = json('get', 'datadomain', strayDomain).status

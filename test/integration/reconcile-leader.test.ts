@@ -11,11 +11,7 @@ interface Operator {
   log: string
 }
 
-// Opt-in (DAPPMESH_TEST_OPERATOR=1) until these suites stop interfering with the others in one shared
-// cluster: in a full run the operators they start reconcile other suites' products (issue 6).
-const operatorSuite = process.env.DAPPMESH_TEST_OPERATOR === '1' ? describe : describe.skip
-
-operatorSuite('operator run --leader-elect (real control plane)', function () {
+describe('operator run --leader-elect (real control plane)', function () {
   let kubeconfig: string
   let p: ProductCopy
   const operators: Operator[] = []
@@ -23,7 +19,7 @@ operatorSuite('operator run --leader-elect (real control plane)', function () {
   const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
 
   function start(): Operator {
-    const child = spawn(process.execPath, [BIN, 'operator', 'run', '--only', 'product', '--leader-elect', '--leader-election-namespace', leaseNamespace, '--kubeconfig', kubeconfig], {
+    const child = spawn(process.execPath, [BIN, 'operator', 'run', '--only', 'product', '-n', p.namespace, '--leader-elect', '--leader-election-namespace', leaseNamespace, '--kubeconfig', kubeconfig], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {...process.env, NO_COLOR: '1'},
     })

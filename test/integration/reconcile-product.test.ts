@@ -36,12 +36,14 @@ const ORDERS_CHILDREN = [
   'StatefulSet/orders-operational',
 ]
 
-// Opt-in (DAPPMESH_TEST_OPERATOR=1) until these suites stop interfering with the others in one shared
-// cluster: in a full run the operators they start reconcile other suites' products (issue 6).
-const operatorSuite = process.env.DAPPMESH_TEST_OPERATOR === '1' ? describe : describe.skip
-
-operatorSuite('operator run: the product reconciler (real control plane)', function () {
+describe('operator run: the product reconciler (real control plane)', function () {
   let kubeconfig: string
+  /** the product the suite's operator reconciles, in a namespace of its own (-n) */
+  let p: ProductCopy
+  /** a product in a namespace the operator does not watch */
+  let outside: ProductCopy
+  /** a namespace in the operator's scope that holds nothing: scoping to several namespaces works */
+  const spare = `op-spare-${randomBytes(3).toString('hex')}`
   let operator: ChildProcess | undefined
   let operatorLog = ''
   const products: ProductCopy[] = []
@@ -60,7 +62,7 @@ operatorSuite('operator run: the product reconciler (real control plane)', funct
 
   function startOperator(): void {
     operatorLog = ''
-    const child = spawn(process.execPath, [BIN, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [BIN, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0', '-n', p.namespace, '--namespace', spare], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
     child.stderr!.on('data', (chunk: Buffer) => (operatorLog += chunk.toString('utf8')))
     operator = child
   }
@@ -117,6 +119,8 @@ operatorSuite('operator run: the product reconciler (real control plane)', funct
         stdio: ['pipe', 'ignore', 'inherit'],
       })
     }
+    p = fresh()
+    outside = fresh()
     startOperator()
     await waitForLog(/caches synced/)
   })
@@ -138,26 +142,25 @@ operatorSuite('operator run: the product reconciler (real control plane)', funct
       }
       p.remove()
     }
-    // With the operator gone nobody releases its finalizer: release it on any product it reached (other suites' too).
-    try {
-      for (const product of json('get', 'dataproducts', '-A').items) {
-        if ((product.metadata.finalizers ?? []).includes('dappmesh.io/finalizer')) {
-          kubectl('patch', 'dataproduct', product.metadata.name, '-n', product.metadata.namespace, '--type=json', '-p', JSON.stringify([{op: 'remove', path: `/metadata/finalizers/${product.metadata.finalizers.indexOf('dappmesh.io/finalizer')}`}]))
-        }
-      }
-    } catch {
-      // the cluster goes away at the end of the run anyway
-    }
     if (volumes.length > 0) execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'pv', ...volumes, '--wait=false', '--ignore-not-found'], {stdio: 'ignore'})
   })
 
-  describe('one product through its life', () => {
-    let p: ProductCopy
-    let uid: string
-
-    before(() => {
-      p = fresh()
+  describe('scope (-n)', () => {
+    it('leaves a product in a namespace outside its --namespace alone', async () => {
+      const r = apply(outside.dir)
+      assert.equal(r.code, 0, r.stderr)
+      // An operator that watched it would add its finalizer within a second or so.
+      await new Promise((resolve) => setTimeout(resolve, 5000))
+      const product = json('get', 'dataproduct', 'orders', '-n', outside.namespace)
+      assert.deepEqual([product.metadata.finalizers, product.status], [undefined, undefined])
+      assert.deepEqual(children(outside.namespace), [])
+      assert.doesNotMatch(operatorLog, new RegExp(outside.namespace))
+      assert.match(operatorLog, new RegExp(`for namespaces ${p.namespace}, ${spare}`))
     })
+  })
+
+  describe('one product through its life', () => {
+    let uid: string
 
     it('makes every child, owned by the DataProduct, and apply --wait sees it Ready for its generation', () => {
       const r = apply(p.dir, '--wait', '--timeout', '2m', '--json')
