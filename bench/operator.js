@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// The operator under load, on a real control plane (a kwok cluster this script starts and stops):
+// BENCH_PRODUCTS (default 100) copies of examples/orders applied at once with `dappmesh operator
+// run` watching; measured: wall time from the start of the apply until every DataProduct is
+// Ready, the operator's CPU-seconds and peak RSS over that time, then its CPU and its API writes
+// over BENCH_IDLE_SECONDS (default 60) of steady state. Writes bench/operator-results.json.
+import {spawn, spawnSync} from 'node:child_process'
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const cli = path.join(root, 'bin/run.js')
+const PRODUCTS = Math.max(1, Number.parseInt(process.env.BENCH_PRODUCTS ?? '100', 10))
+const IDLE_SECONDS = Math.max(1, Number.parseInt(process.env.BENCH_IDLE_SECONDS ?? '60', 10))
+const READY_TIMEOUT_MS = 15 * 60_000
+const log = (line) => process.stderr.write(`${line}\n`)
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const work = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-bench-operator-'))
+const cluster = `bench-operator-${process.pid}`
+const kubeconfig = path.join(work, 'kubeconfig')
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).stdout.trim()) || 100
+
+function run(command, args, options = {}) {
+  const started = process.hrtime.bigint()
+  const r = spawnSync(command, args, {encoding: 'utf8', maxBuffer: 1 << 28, env: {...process.env, NO_COLOR: '1'}, ...options})
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  if (r.status !== 0) throw new Error(`${command} ${args.slice(0, 3).join(' ')} … failed (${r.status}):\n${String(r.stderr).slice(-2000)}`)
+  return {ms, stdout: r.stdout}
+}
+
+/** PRODUCTS copies of examples/orders, each in its own domain and namespace. */
+function generate() {
+  const dirs = []
+  for (let i = 0; i < PRODUCTS; i++) {
+    const id = `op-${String(i).padStart(3, '0')}`
+    const dir = path.join(work, 'products', id)
+    cpSync(path.join(root, 'examples/orders'), dir, {recursive: true})
+    const edit = (file, change) => writeFileSync(path.join(dir, file), change(readFileSync(path.join(dir, file), 'utf8')))
+    edit('mesh/domain.yaml', (t) => t.replace('name: sales', `name: ${id}`).replace('namespace: sales', `namespace: ${id}`))
+    edit('dappmesh.yaml', (t) => t.replace('domain: sales', `domain: ${id}`))
+    edit('mesh/roles.yaml', (t) => t.replace('namespace: sales', `namespace: ${id}`))
+    dirs.push(dir)
+  }
+  return dirs
+}
+
+/** CPU-seconds (user + system) of a process so far, from /proc. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
+}
+
+/** Peak resident set size in MiB (VmHWM) of a process. */
+function peakRssMiB(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Math.round(Number(m[1]) / 102.4) / 10 : undefined
+}
+
+/** The sum of a Prometheus counter over all its label sets. */
+function counter(text, name) {
+  let sum = 0
+  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  return sum
+}
+
+async function metrics(url) {
+  const res = await fetch(`${url}/metrics`)
+  return res.text()
+}
+
+function readyCount() {
+  const list = JSON.parse(run('kubectl', ['--kubeconfig', kubeconfig, 'get', 'dataproducts', '-A', '-o', 'json']).stdout)
+  return list.items.filter((p) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True' && p.status.observedGeneration === p.metadata.generation)).length
+}
+
+let operator
+try {
+  log('starting a kwok cluster (test/cluster/up.sh)')
+  run('bash', [path.join(root, 'test/cluster/up.sh'), cluster, kubeconfig], {stdio: ['ignore', 'ignore', 'inherit']})
+  const crds = path.join(work, 'crds.yaml')
+  writeFileSync(crds, run(process.execPath, [cli, 'crds']).stdout)
+  run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--field-manager', 'dappmesh', '-f', crds])
+  run('kubectl', ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd', '-l', 'app.kubernetes.io/part-of=dappmesh', '--timeout=120s'])
+  // Every product has three DataStorages, each a StatefulSet with one volume claim: kwok has no
+  // provisioner, so make the volumes (what `dappmesh cluster create` does, in larger number).
+  const {loadKubeConfig} = await import(path.join(root, 'dist/core/kube/kubeconfig.js'))
+  const {KubeRest} = await import(path.join(root, 'dist/core/kube/rest.js'))
+  const {installLocalStorage} = await import(path.join(root, 'dist/core/cluster/local-storage.js'))
+  const rest = await KubeRest.create(await loadKubeConfig({kubeconfig}))
+  await installLocalStorage(rest, cluster, PRODUCTS * 3 + 10)
+  rest.close()
+
+  log(`generating ${PRODUCTS} products`)
+  const dirs = generate()
+
+  log('starting dappmesh operator run')
+  operator = spawn(process.execPath, [cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+  let operatorLog = ''
+  const url = await new Promise((resolve, reject) => {
+    operator.stderr.on('data', (chunk) => {
+      operatorLog += chunk
+      const m = /health endpoints on (http:\/\/\S+)/.exec(operatorLog)
+      if (m) resolve(m[1])
+    })
+    operator.once('exit', (code) => reject(new Error(`the operator exited (${code}):\n${operatorLog.slice(-2000)}`)))
+  })
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`${url}/readyz`).then((r) => r.ok).catch(() => false)
+    if (ok) break
+    if (i > 600) throw new Error('the operator did not become ready within 60 s')
+    await sleep(100)
+  }
+  const cpuAtStart = cpuSeconds(operator.pid)
+  const rssAtStart = peakRssMiB(operator.pid)
+
+  log(`applying ${PRODUCTS} products and waiting until every one is Ready`)
+  const started = Date.now()
+  const apply = run(process.execPath, [cli, 'apply', ...dirs, '--kubeconfig', kubeconfig, '--json'])
+  let ready = 0
+  while ((ready = readyCount()) < PRODUCTS) {
+    if (Date.now() - started > READY_TIMEOUT_MS) throw new Error(`only ${ready} of ${PRODUCTS} products Ready after ${READY_TIMEOUT_MS / 60_000} min`)
+    await sleep(500)
+  }
+  const wallMs = Date.now() - started
+  const cpuToReady = cpuSeconds(operator.pid) - cpuAtStart
+  const peakRss = peakRssMiB(operator.pid)
+  const busy = await metrics(url)
+  log(`all ${PRODUCTS} Ready after ${(wallMs / 1000).toFixed(1)} s; now ${IDLE_SECONDS} s of steady state`)
+
+  // Let the last status writes and events settle, then measure a quiet minute.
+  await sleep(5000)
+  const before = {cpu: cpuSeconds(operator.pid), writes: counter(await metrics(url), 'dappmesh_api_writes_total'), reconciles: counter(await metrics(url), 'dappmesh_reconciles_total')}
+  await sleep(IDLE_SECONDS * 1000)
+  const afterText = await metrics(url)
+  const after = {cpu: cpuSeconds(operator.pid), writes: counter(afterText, 'dappmesh_api_writes_total'), reconciles: counter(afterText, 'dappmesh_reconciles_total')}
+
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    products: PRODUCTS,
+    objectsApplied: JSON.parse(apply.stdout).products.reduce((n, p) => n + p.objects.length, 0),
+    applySeconds: Math.round(apply.ms / 100) / 10,
+    applyToAllReadySeconds: Math.round(wallMs / 100) / 10,
+    operator: {
+      cpuSecondsToReady: Math.round(cpuToReady * 100) / 100,
+      cpuMillisecondsPerProduct: Math.round((cpuToReady * 1000) / PRODUCTS),
+      rssAtStartMiB: rssAtStart,
+      peakRssMiB: peakRss,
+      reconcilesToReady: counter(busy, 'dappmesh_reconciles_total'),
+      apiWritesToReady: counter(busy, 'dappmesh_api_writes_total'),
+    },
+    idle: {
+      seconds: IDLE_SECONDS,
+      cpuSeconds: Math.round((after.cpu - before.cpu) * 100) / 100,
+      cpuPercent: Math.round(((after.cpu - before.cpu) / IDLE_SECONDS) * 10000) / 100,
+      apiWrites: after.writes - before.writes,
+      reconciles: after.reconciles - before.reconciles,
+    },
+    notes: [
+      `CPU from /proc/<pid>/stat (utime + stime, ${CLK_TCK} ticks/s): resolution 10 ms.`,
+      'Ready means the DataProduct\'s Ready condition is True for its current generation: every StatefulSet, Deployment and other child exists and reports ready under kwok.',
+      'The operator, the control plane and this script share the machine.',
+    ],
+  }
+  writeFileSync(path.join(root, 'bench/operator-results.json'), JSON.stringify(result, null, 2) + '\n')
+  const o = result.operator
+  const i = result.idle
+  process.stdout.write(
+    [
+      `dappmesh operator bench — ${result.date}, node ${result.node}, ${result.cpus} cores, load ${result.loadAverage.join(' ')}`,
+      `${PRODUCTS} products (${result.objectsApplied} objects) applied in ${result.applySeconds} s; all Ready ${result.applyToAllReadySeconds} s after the apply began`,
+      `operator to Ready: ${o.cpuSecondsToReady} CPU-s (${o.cpuMillisecondsPerProduct} ms per product), ${o.reconcilesToReady} reconciles, ${o.apiWritesToReady} API writes; RSS ${o.rssAtStartMiB} MiB at start, peak ${o.peakRssMiB} MiB`,
+      `steady state over ${i.seconds} s: ${i.cpuSeconds} CPU-s (${i.cpuPercent}% of a core), ${i.apiWrites} API writes, ${i.reconciles} reconciles`,
+      'wrote bench/operator-results.json',
+    ].join('\n') + '\n',
+  )
+} finally {
+  if (operator && operator.exitCode === null) {
+    operator.kill('SIGTERM')
+    await new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        operator.kill('SIGKILL')
+        resolve()
+      }, 20_000)
+      operator.once('exit', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+  spawnSync('bash', [path.join(root, 'test/cluster/down.sh'), cluster], {stdio: ['ignore', 'ignore', 'inherit']})
+  rmSync(work, {recursive: true, force: true})
+}
