@@ -120,6 +120,26 @@ describe('dappmesh build (real buildah, a real registry)', function () {
     assert.equal(byEntity(r.stdout).orders.status, 'unchanged')
   })
 
+  it('a rebuilt base image rebuilds the entities built FROM it, under a new tag; the others stay', () => {
+    const old = images(dir)
+    // The same name, a new image: its ID changes though no file of the product does.
+    const c = buildah(env, ['from', BASE])
+    try {
+      buildah(env, ['config', '--label', 'rebuilt=yes', c])
+      buildah(env, ['commit', c, BASE])
+    } finally {
+      buildah(env, ['rm', c])
+    }
+    const r = cli(push(), {env})
+    assert.equal(r.code, 0, r.stderr)
+    const out = byEntity(r.stdout)
+    assert.equal(out.orders.status, 'pushed')
+    assert.notEqual(out.orders.tag, old.orders.tag)
+    assert.equal(out.customers.status, 'unchanged', 'customers is built FROM scratch')
+    const again = byEntity(cli(push(), {env}).stdout)
+    assert.equal(again.orders.status, 'unchanged', 'and then it is up to date again')
+  })
+
   it('without --push builds into local storage only: built, no digest, then unchanged', () => {
     const local = scaffold(tmp, 'local')
     const r = cli(['build', local, '--builder', 'buildah', '--json', '--concurrency', '1', '--verbose'], {env})

@@ -3,7 +3,7 @@ import {chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFil
 import os from 'node:os'
 import path from 'node:path'
 
-import {contextDigest, digestTag} from '../../src/core/build/context-digest.js'
+import {baseImages, contextDigest, digestTag, withBaseImages} from '../../src/core/build/context-digest.js'
 import {parseIgnoreRules} from '../../src/core/build/ignore-file.js'
 
 describe('build: ignore files (.containerignore, .dockerignore)', () => {
@@ -133,5 +133,35 @@ describe('build: context digest', () => {
     const {files} = await contextDigest(dir, path.join(dir, 'Containerfile'))
     assert.ok(files.includes('src/main.sh'))
     assert.ok(!files.includes('src/skip.sh'))
+  })
+})
+
+describe('build: base images', () => {
+  it('lists each FROM image once, skipping scratch, earlier stages and ARG-made references', () => {
+    const file = [
+      '# syntax=docker/dockerfile:1',
+      'ARG VERSION=1',
+      'FROM --platform=$BUILDPLATFORM golang:1.22 AS build',
+      'RUN go build ./...',
+      'from build as test',
+      'FROM registry.example/base:${VERSION}',
+      'FROM scratch',
+      'FROM \\',
+      '  debian:bookworm-slim',
+      'COPY --from=build /out /out',
+      'FROM golang:1.22',
+    ].join('\n')
+    assert.deepEqual(baseImages(file), ['golang:1.22', 'debian:bookworm-slim'])
+  })
+
+  it('folds the base images\' IDs into the digest: a new base ID is a new digest, no bases the same digest', () => {
+    const context = 'sha256:' + 'a'.repeat(64)
+    assert.equal(withBaseImages(context, []), context)
+    const one = withBaseImages(context, [['base:1', 'sha256:111']])
+    assert.match(one, /^sha256:[0-9a-f]{64}$/)
+    assert.equal(withBaseImages(context, [['base:1', 'sha256:111']]), one, 'deterministic')
+    assert.notEqual(withBaseImages(context, [['base:1', 'sha256:222']]), one)
+    assert.notEqual(withBaseImages(context, [['base:1', undefined]]), one)
+    assert.notEqual(withBaseImages('sha256:' + 'b'.repeat(64), [['base:1', 'sha256:111']]), one)
   })
 })

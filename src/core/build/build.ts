@@ -17,11 +17,12 @@ import {
   buildInvocation,
   detectBuilder,
   existsInvocation,
+  imageIdInvocation,
   kindLoadInvocations,
   pushInvocation,
   pushedDigestFromOutput,
 } from './builders.js'
-import {contextDigest, digestTag} from './context-digest.js'
+import {baseImages, contextDigest, digestTag, withBaseImages} from './context-digest.js'
 import {type ImageRecord, readImages, writeImages} from './images-file.js'
 import {checkRegistryReachable, registryHost} from './registry.js'
 import type {BuildResult, ImageResult} from './result-schema.js'
@@ -167,7 +168,16 @@ async function buildOne(target: BuildTarget, c: OneContext): Promise<{result: Im
   const {entity} = target
   const progress = (message: string) => c.options.onProgress?.(entity, message)
   const started = Date.now()
-  const {digest: ctxDigest} = await contextDigest(target.contextDir, target.containerfile)
+  const {digest: filesDigest} = await contextDigest(target.contextDir, target.containerfile)
+  // The base images count too: a rebuilt `FROM` image rebuilds the entity though no file changed.
+  const bases = baseImages(await readFile(target.containerfile, 'utf8').catch(() => ''))
+  const baseIds = await Promise.all(
+    bases.map(async (image): Promise<[string, string | undefined]> => {
+      const r = await runTool(imageIdInvocation(c.builder, image), entity, undefined, c.env)
+      return [image, r.ok ? r.output.trim() || undefined : undefined]
+    }),
+  )
+  const ctxDigest = withBaseImages(filesDigest, baseIds)
   const repository = `${c.registry ? `${c.registry}/` : ''}${c.product}-${entity}`
   const tag = c.options.tag ?? digestTag(ctxDigest)
   const reference = `${repository}:${tag}`

@@ -97,6 +97,18 @@ export function existsInvocation(b: Builder, reference: string): Invocation {
   }
 }
 
+/** Prints the ID of `reference` in the builder's local store; fails when it is not there. */
+export function imageIdInvocation(b: Builder, reference: string): Invocation {
+  switch (b.name) {
+    case 'docker':
+      return {file: 'docker', args: ['image', 'inspect', '--format', '{{.Id}}', reference]}
+    case 'buildah':
+      return {file: 'buildah', args: [...b.globalArgs, 'inspect', '--type', 'image', '--format', '{{.FromImageID}}', reference]}
+    case 'podman':
+      return {file: 'podman', args: [...b.globalArgs, 'image', 'inspect', '--format', '{{.Id}}', reference]}
+  }
+}
+
 /**
  * What `--load` runs to put a built image into a kind cluster: docker's images go straight in;
  * buildah's and podman's are saved as a docker archive first, which `kind load image-archive` takes.

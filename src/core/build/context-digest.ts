@@ -63,3 +63,34 @@ async function walk(root: string, rel: string, rules: IgnoreRules, out: string[]
 export function digestTag(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12)
 }
+
+/**
+ * The base images a Containerfile builds FROM, in order and without repeats: not `scratch`, not
+ * an earlier stage named with AS, and not a reference made of build ARGs (unknown until the build).
+ */
+export function baseImages(containerfile: string): string[] {
+  const stages = new Set<string>()
+  const out: string[] = []
+  // Continuation lines joined, comments dropped, as the builder reads them.
+  const lines = containerfile.replace(/\\\r?\n/g, ' ').split(/\r?\n/)
+  for (const line of lines) {
+    const m = /^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?\s*$/i.exec(line)
+    if (!m) continue
+    const [, image, stage] = m
+    if (image.toLowerCase() !== 'scratch' && !image.includes('$') && !stages.has(image.toLowerCase()) && !out.includes(image)) out.push(image)
+    if (stage) stages.add(stage.toLowerCase())
+  }
+  return out
+}
+
+/**
+ * The context digest with the base images' IDs folded in, so a rebuilt or re-pulled base image
+ * gives a new digest (and tag) though no file changed. `ids` maps each base to its ID in the
+ * builder's store, or to undefined when it is not there (the builder will pull it).
+ */
+export function withBaseImages(context: string, ids: ReadonlyArray<[image: string, id: string | undefined]>): string {
+  if (ids.length === 0) return context
+  const hash = createHash('sha256').update(`dappmesh-context-v1+bases\n${context}\n`)
+  for (const [image, id] of ids) hash.update(`from ${image} ${id ?? 'not-in-local-store'}\n`)
+  return `sha256:${hash.digest('hex')}`
+}
