@@ -1,9 +1,9 @@
-import semver from 'semver'
 
 import type {DataSchema} from '../../model/types.js'
 import type {Resource} from '../../project/resource.js'
 import type {Governance, SchemaState, SchemaVersion, ValidationContext} from '../context.js'
 import type {Finding} from '../finding.js'
+import {compareSemver, isSemver, parseSemver} from '../../semver.js'
 
 type Compatibility = Governance['compatibility']
 
@@ -52,11 +52,12 @@ export function compareStates(before: SchemaState, after: SchemaState, mode: Com
 
 /** Versions of a schema in semver order; invalid versions are left to the schema rule. */
 function ordered(schema: DataSchema): SchemaVersion[] {
-  return schema.spec.versions.filter((v) => semver.valid(v.version)).sort((a, b) => semver.compare(a.version, b.version))
+  return schema.spec.versions.filter((v) => isSemver(v.version)).sort((a, b) => compareSemver(a.version, b.version))
 }
 
 export function isMajorBump(from: string, to: string): boolean {
-  return semver.valid(from) !== null && semver.valid(to) !== null && semver.major(to) > semver.major(from)
+  const [a, b] = [parseSemver(from), parseSemver(to)]
+  return a !== undefined && b !== undefined && b.major > a.major
 }
 
 /** Incompatibilities between two versions, unless the second bumps the major version. */
@@ -103,7 +104,7 @@ export function checkBreakingAgainst(ctx: ValidationContext, previous: Validatio
     const now = ordered(r.object).at(-1)
     const before = ordered(then).at(-1)
     if (!now || !before) continue
-    if (semver.lt(now.version, before.version)) {
+    if (compareSemver(now.version, before.version) < 0) {
       out.push(r.source.finding(['spec', 'versions'], {rule: 'breaking', severity: 'error', kind: r.kind, name: r.name, message: `newest version ${now.version} is older than ${before.version} in the earlier project; versions only move forward`}))
       continue
     }
@@ -122,7 +123,8 @@ function finding(r: Resource<'DataSchema'>, version: SchemaVersion, problem: Inc
   const at: Array<string | number> = ['spec', 'versions', v]
   if (s >= 0) at.push('states', s)
   if (f >= 0) at.push('fields', f)
-  const next = semver.valid(version.version) ? `${semver.major(version.version) + 1}.0.0` : 'a new major version'
+  const parsed = parseSemver(version.version)
+  const next = parsed ? `${parsed.major + 1}.0.0` : 'a new major version'
   return r.source.finding(at, {
     rule: 'breaking',
     severity: 'error',
