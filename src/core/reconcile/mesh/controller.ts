@@ -23,7 +23,7 @@ export function meshStatus(mesh: any, domains: any[], products: any[], now = new
     observedGeneration: generation,
     domains: mine.length,
     products: count,
-    conditions: mergeConditions(mesh.status?.conditions, [{type: 'Ready', status: 'True', reason: 'Counted', message: `${mine.length} domains, ${count} products`, observedGeneration: generation}], now),
+    conditions: mergeConditions(mesh.status?.conditions, [{type: 'Ready', status: 'True', reason: 'Counted', message: `${mine.length} domain${mine.length === 1 ? '' : 's'}, ${count} product${count === 1 ? '' : 's'}`, observedGeneration: generation}], now),
   }
 }
 
