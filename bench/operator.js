@@ -66,6 +66,16 @@ function counter(text, name) {
   return sum
 }
 
+/** A counter's values by label set, largest first: what the writes were. */
+function breakdown(text, name) {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`))
+    .map((line) => [line.slice(name.length + 1, line.lastIndexOf('}')), Number(line.slice(line.lastIndexOf(' ') + 1))])
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+}
+
 async function metrics(url) {
   const res = await fetch(`${url}/metrics`)
   return res.text()
@@ -153,6 +163,7 @@ try {
       peakRssMiB: peakRss,
       reconcilesToReady: counter(busy, 'dappmesh_reconciles_total'),
       apiWritesToReady: counter(busy, 'dappmesh_api_writes_total'),
+      apiWritesByKind: Object.fromEntries(breakdown(busy, 'dappmesh_api_writes_total')),
     },
     idle: {
       seconds: IDLE_SECONDS,
