@@ -6,6 +6,7 @@ import path from 'node:path'
 import {RULES} from '../../src/core/validate/finding.js'
 import {type ValidationResult, validateDirectory} from '../../src/core/validate/validate.js'
 import {STACK_TRACE, cli} from '../helpers/cli.js'
+import {MAX_FLOW_DEPTH, MAX_INDENT, tooDeep} from '../../src/core/project/source.js'
 import {BASE, CATEGORIES, type Files, type Mutant, Rng, SEED, SPECIAL, caseSeed, lines} from '../helpers/mutants.js'
 
 /*
@@ -142,6 +143,22 @@ describe('fuzz', () => {
         rmSync(dir, {recursive: true, force: true})
       })
     }
+  })
+
+  describe('how deep a file may nest (tooDeep)', () => {
+    it('allows 256 open flow collections and refuses the 257th, at its position', () => {
+      assert.equal(tooDeep(`a: ${'['.repeat(MAX_FLOW_DEPTH)}${']'.repeat(MAX_FLOW_DEPTH)}`), undefined)
+      assert.equal(tooDeep(`a: ${'['.repeat(MAX_FLOW_DEPTH + 1)}`)?.offset, 3 + MAX_FLOW_DEPTH)
+    })
+    it('does not count brackets in quoted strings or comments, nor closed ones', () => {
+      const many = '['.repeat(MAX_FLOW_DEPTH + 10)
+      assert.equal(tooDeep(`a: "${many}"\nb: '${many}'\n# ${many}\nc: [x]\n`), undefined)
+      assert.equal(tooDeep(Array.from({length: 1000}, () => 'd: [[1], {e: [2]}]').join('\n')), undefined)
+    })
+    it('refuses a line indented more than 1000 columns', () => {
+      assert.equal(tooDeep(`a:\n${' '.repeat(MAX_INDENT)}b: 1\n`), undefined)
+      assert.match(tooDeep(`a:\n${' '.repeat(MAX_INDENT + 1)}b: 1\n`)?.message ?? '', /indented 1001 columns/)
+    })
   })
 
   describe('the built CLI on mutated projects', function () {

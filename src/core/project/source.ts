@@ -122,6 +122,15 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
   const findings: Finding[] = []
   const documents: SourceDocument[] = []
   const broken: Document.Parsed[] = []
+  // Refused before parsing: how deep the parser's recursion gets before the stack runs out varies
+  // from run to run, and a finding must not.
+  const deep = tooDeep(text)
+  if (deep) {
+    lines.addNewLine(0)
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1)
+    const pos = lines.linePos(deep.offset)
+    return {file, documents, broken: [], findings: [{file, line: pos.line, column: pos.col, path: '', rule: 'yaml', severity: 'error', message: deep.message}]}
+  }
   let docs: Document.Parsed[]
   try {
     docs = parseAllDocuments(text, {lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true}) as Document.Parsed[]
@@ -212,7 +221,47 @@ function keyAt(text: string, offset: number): string {
 /** The message of a YAML error; a stack overflow (a value nested thousands deep) said in words. */
 function invalidYaml(reason: string): string {
   if (/maximum call stack/i.test(reason)) {
-    return 'invalid YAML: values are nested too deeply to read (thousands of levels); no dappmesh resource nests more than a few dozen, so flatten this value'
+    const detail = /\((.+)\)$/.exec(reason)?.[1]
+    return `invalid YAML: values are nested too deeply to read${detail ? ` (${detail})` : ''}; no dappmesh resource nests more than a few dozen levels, so flatten this value`
   }
   return `invalid YAML: ${reason}`
+}
+
+/** Deeper than any dappmesh resource nests, and well before the parser's recursion could fail. */
+export const MAX_FLOW_DEPTH = 256
+export const MAX_INDENT = 1000
+
+/**
+ * Where `text` nests too deeply to be read safely: a flow collection ([ or {) open more than
+ * MAX_FLOW_DEPTH deep, or a line indented more than MAX_INDENT columns. Quoted strings and
+ * comments are skipped; brackets inside plain scalars are counted (harmless: it takes hundreds).
+ */
+export function tooDeep(text: string): {offset: number; message: string} | undefined {
+  let depth = 0
+  let quote = ''
+  let lineStart = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === '\n') {
+      quote = quote === '"' || quote === "'" ? quote : ''
+      lineStart = i + 1
+      let j = lineStart
+      while (text[j] === ' ') j++
+      if (j - lineStart > MAX_INDENT) return {offset: j, message: invalidYaml(`maximum call stack (a line indented ${j - lineStart} columns, more than ${MAX_INDENT})`)}
+      continue
+    }
+    if (quote) {
+      if (c === '\\' && quote === '"') i++
+      else if (c === quote) quote = ''
+      continue
+    }
+    if ((c === '"' || c === "'") && (i === lineStart || ' [{,:'.includes(text[i - 1]))) quote = c
+    else if (c === '#' && (i === lineStart || text[i - 1] === ' ')) {
+      const end = text.indexOf('\n', i)
+      i = (end === -1 ? text.length : end) - 1
+    } else if (c === '[' || c === '{') {
+      if (++depth > MAX_FLOW_DEPTH) return {offset: i, message: invalidYaml(`maximum call stack (flow collections open more than ${MAX_FLOW_DEPTH} deep)`)}
+    } else if ((c === ']' || c === '}') && depth > 0) depth--
+  }
+  return undefined
 }
