@@ -26,10 +26,11 @@ describe('operator run: the mesh catalog ConfigMap (real control plane)', functi
   before(async function () {
     kubeconfig = await requireCluster(this)
     // Only the mesh loop: it writes nothing but DataMesh status and the catalog. It installs the CRDs.
-    operator = await startOperator(['--only', 'mesh', '--health-port', '0', '--kubeconfig', kubeconfig])
+    // Only the suite's own mesh (-l): other suites' meshes in the shared cluster keep no status of ours.
+    operator = await startOperator(['--only', 'mesh', '--selector', `dappmesh.io/test-suite=cat-${id}`, '--health-port', '0', '--kubeconfig', kubeconfig])
     kubectl('create', 'namespace', ns)
     apply(
-      {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataMesh', metadata: {name: mesh}, spec: {description: 'catalog test', governance: {requireContracts: false, requireClassificationForPii: false}}},
+      {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataMesh', metadata: {name: mesh, labels: {'dappmesh.io/test-suite': `cat-${id}`}}, spec: {description: 'catalog test', governance: {requireContracts: false, requireClassificationForPii: false}}},
       {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataDomain', metadata: {name: domain}, spec: {mesh, owner: 'team@example.com', namespace: ns}},
       {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: producer, namespace: ns}, spec: {domain, owner: 'team@example.com', version: '1.0.0'}},
       {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: consumer, namespace: ns}, spec: {domain, owner: 'team@example.com', version: '1.0.0'}},
