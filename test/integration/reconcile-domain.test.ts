@@ -83,7 +83,7 @@ describe('operator run: the domain and mesh reconcilers (real control plane)', f
     kubectl('wait', `datamesh/${mesh}`, '--for=jsonpath={.status.domains}=1', '--timeout=60s')
     kubectl('wait', `datamesh/${mesh}`, '--for=jsonpath={.status.products}=1', '--timeout=60s')
     const ready = json('get', 'datamesh', mesh).status.conditions.find((c: any) => c.type === 'Ready')
-    assert.equal(ready.message, '1 domains, 1 products')
+    assert.equal(ready.message, '1 domain, 1 product')
   })
 
   it('leaves meshes and domains its --selector does not match alone', async () => {
