@@ -22,7 +22,7 @@ export default class Crds extends BaseCommand {
     const items = generateCrds()
     if (this.jsonEnabled()) return {items}
     if (flags.output === 'json') this.log(JSON.stringify({apiVersion: 'v1', kind: 'List', items}, null, 2))
-    else this.log(items.map((crd) => stringify(crd, {lineWidth: 0})).join('---\n').trimEnd())
+    else this.log(items.map((crd) => stringify(crd, {lineWidth: 0, aliasDuplicateObjects: false})).join('---\n').trimEnd())
     return {items}
   }
 }

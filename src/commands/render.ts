@@ -30,7 +30,7 @@ export default class Render extends BaseCommand {
     const rendered = await renderDirectory(args.dir)
     for (const warning of rendered.warnings) this.warn(warning)
     const items = allManifests(rendered)
-    const format = (m: Manifest | Manifest[]) => (flags.output === 'json' ? JSON.stringify(m, null, 2) + '\n' : stringify(m, {lineWidth: 0}))
+    const format = (m: Manifest | Manifest[]) => (flags.output === 'json' ? JSON.stringify(m, null, 2) + '\n' : stringify(m, {lineWidth: 0, aliasDuplicateObjects: false}))
 
     if (flags['output-dir']) {
       await mkdir(flags['output-dir'], {recursive: true})

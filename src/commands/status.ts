@@ -59,7 +59,7 @@ Exit codes: 0 shown, 1 product not found, 2 usage, 3 cluster unreachable.`
 
   private render(result: StatusResult, ref: ProductRef | undefined, output: string, watching = false): string {
     if (output === 'json') return JSON.stringify(shape(result, ref), null, watching ? 0 : 2)
-    if (output === 'yaml') return `${watching ? '---\n' : ''}${stringify(shape(result, ref), {lineWidth: 0})}`.replace(/\n$/, '')
+    if (output === 'yaml') return `${watching ? '---\n' : ''}${stringify(shape(result, ref), {lineWidth: 0, aliasDuplicateObjects: false})}`.replace(/\n$/, '')
     if (ref && result.products.length === 0) return `DataProduct ${ref.name}${ref.namespace ? ` in ${ref.namespace}` : ''} not found (deleted?)`
     return formatStatus(result.products, colourFor(process.stdout), {detail: ref !== undefined})
   }

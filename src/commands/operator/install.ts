@@ -39,7 +39,7 @@ Exit codes: 0 installed, 1 refused (installing needs cluster-admin rights), 2 us
     const image = flags.image ?? `dappmesh-operator:${this.config.version}`
     if (flags['dry-run']) {
       const manifests = operatorManifests({image, version: this.config.version})
-      if (!this.jsonEnabled()) this.log(manifests.map((m) => stringify(m)).join('---\n').trimEnd())
+      if (!this.jsonEnabled()) this.log(manifests.map((m) => stringify(m, {lineWidth: 0, aliasDuplicateObjects: false})).join('---\n').trimEnd())
       return {dryRun: true, image, manifests}
     }
     const result = await installOperator({
