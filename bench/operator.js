@@ -14,7 +14,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cli = path.join(root, 'bin/run.js')
 const PRODUCTS = Math.max(1, Number.parseInt(process.env.BENCH_PRODUCTS ?? '100', 10))
 const IDLE_SECONDS = Math.max(1, Number.parseInt(process.env.BENCH_IDLE_SECONDS ?? '60', 10))
-const READY_TIMEOUT_MS = 15 * 60_000
+const READY_TIMEOUT_MS = 5 * 60_000
+// Each product runs 5 pods (3 StatefulSets, 2 Deployments) and a kwok node takes 110: enough nodes.
+const NODES = Math.max(3, Math.ceil((PRODUCTS * 5) / 100))
 const log = (line) => process.stderr.write(`${line}\n`)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const work = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-bench-operator-'))
@@ -83,13 +85,17 @@ async function metrics(url) {
 
 function readyCount() {
   const list = JSON.parse(run('kubectl', ['--kubeconfig', kubeconfig, 'get', 'dataproducts', '-A', '-o', 'json']).stdout)
-  return list.items.filter((p) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True' && p.status.observedGeneration === p.metadata.generation)).length
+  const ready = (p) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True' && p.status.observedGeneration === p.metadata.generation)
+  const waiting = list.items.find((p) => !ready(p))
+  lastWaiting = waiting ? `${waiting.metadata.namespace}/${waiting.metadata.name}: ${(waiting.status?.conditions ?? []).find((c) => c.type === 'Ready')?.message ?? 'no status yet'}` : ''
+  return list.items.filter(ready).length
 }
+let lastWaiting = ''
 
 let operator
 try {
   log('starting a kwok cluster (test/cluster/up.sh)')
-  run('bash', [path.join(root, 'test/cluster/up.sh'), cluster, kubeconfig], {stdio: ['ignore', 'ignore', 'inherit']})
+  run('bash', [path.join(root, 'test/cluster/up.sh'), cluster, kubeconfig], {stdio: ['ignore', 'ignore', 'inherit'], env: {...process.env, DAPPMESH_KWOK_NODES: String(NODES)}})
   const crds = path.join(work, 'crds.yaml')
   writeFileSync(crds, run(process.execPath, [cli, 'crds']).stdout)
   run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--field-manager', 'dappmesh', '-f', crds])
@@ -131,7 +137,7 @@ try {
   const apply = run(process.execPath, [cli, 'apply', ...dirs, '--kubeconfig', kubeconfig, '--json'])
   let ready = 0
   while ((ready = readyCount()) < PRODUCTS) {
-    if (Date.now() - started > READY_TIMEOUT_MS) throw new Error(`only ${ready} of ${PRODUCTS} products Ready after ${READY_TIMEOUT_MS / 60_000} min`)
+    if (Date.now() - started > READY_TIMEOUT_MS) throw new Error(`only ${ready} of ${PRODUCTS} products Ready after ${READY_TIMEOUT_MS / 60_000} min; for example ${lastWaiting}`)
     await sleep(500)
   }
   const wallMs = Date.now() - started
@@ -153,6 +159,7 @@ try {
     cpus: os.cpus().length,
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
     products: PRODUCTS,
+    nodes: NODES,
     objectsApplied: JSON.parse(apply.stdout).products.reduce((n, p) => n + p.objects.length, 0),
     applySeconds: Math.round(apply.ms / 100) / 10,
     applyToAllReadySeconds: Math.round(wallMs / 100) / 10,
