@@ -5,10 +5,12 @@
 // script starts and stops), same run. Two rounds with the order swapped, each on fresh
 // namespaces; then a second (unchanged) apply of each side's last set. Writes bench/apply-results.json.
 import {spawnSync} from 'node:child_process'
-import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {orderCopies} from './lib/products.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cli = path.join(root, 'bin/run.js')
@@ -24,22 +26,6 @@ function run(command, args, options = {}) {
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   if (r.status !== 0) throw new Error(`${command} ${args.slice(0, 3).join(' ')} … failed (${r.status}):\n${r.stderr.slice(-2000)}`)
   return {ms, stdout: r.stdout}
-}
-
-/** PRODUCTS copies of examples/orders, each in its own domain and namespace. */
-function generate(set) {
-  const dirs = []
-  for (let i = 0; i < PRODUCTS; i++) {
-    const id = `${set}-${String(i).padStart(3, '0')}`
-    const dir = path.join(work, set, id)
-    cpSync(path.join(root, 'examples/orders'), dir, {recursive: true})
-    const edit = (file, change) => writeFileSync(path.join(dir, file), change(readFileSync(path.join(dir, file), 'utf8')))
-    edit('mesh/domain.yaml', (t) => t.replace('name: sales', `name: ${id}`).replace('namespace: sales', `namespace: ${id}`))
-    edit('dappmesh.yaml', (t) => t.replace('domain: sales', `domain: ${id}`))
-    edit('mesh/roles.yaml', (t) => t.replace('namespace: sales', `namespace: ${id}`))
-    dirs.push(dir)
-  }
-  return dirs
 }
 
 function renderAll(dirs, set) {
@@ -61,6 +47,7 @@ try {
   run('kubectl', ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd', '-l', 'app.kubernetes.io/part-of=dappmesh', '--timeout=120s'])
 
   log(`generating 4 sets of ${PRODUCTS} products and rendering the kubectl ones`)
+  const generate = (set) => orderCopies(root, path.join(work, set), set, PRODUCTS)
   const sets = {dm1: generate('dm1'), kc1: generate('kc1'), dm2: generate('dm2'), kc2: generate('kc2')}
   const rendered = {kc1: renderAll(sets.kc1, 'kc1'), kc2: renderAll(sets.kc2, 'kc2')}
   const objects = JSON.parse(run(process.execPath, [cli, 'render', sets.dm1[0], '--json']).stdout).items.length

@@ -5,10 +5,12 @@
 // Ready, the operator's CPU-seconds and peak RSS over that time, then its CPU and its API writes
 // over BENCH_IDLE_SECONDS (default 60) of steady state. Writes bench/operator-results.json.
 import {spawn, spawnSync} from 'node:child_process'
-import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {orderCopies} from './lib/products.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cli = path.join(root, 'bin/run.js')
@@ -30,22 +32,6 @@ function run(command, args, options = {}) {
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   if (r.status !== 0) throw new Error(`${command} ${args.slice(0, 3).join(' ')} … failed (${r.status}):\n${String(r.stderr).slice(-2000)}`)
   return {ms, stdout: r.stdout}
-}
-
-/** PRODUCTS copies of examples/orders, each in its own domain and namespace. */
-function generate() {
-  const dirs = []
-  for (let i = 0; i < PRODUCTS; i++) {
-    const id = `op-${String(i).padStart(3, '0')}`
-    const dir = path.join(work, 'products', id)
-    cpSync(path.join(root, 'examples/orders'), dir, {recursive: true})
-    const edit = (file, change) => writeFileSync(path.join(dir, file), change(readFileSync(path.join(dir, file), 'utf8')))
-    edit('mesh/domain.yaml', (t) => t.replace('name: sales', `name: ${id}`).replace('namespace: sales', `namespace: ${id}`))
-    edit('dappmesh.yaml', (t) => t.replace('domain: sales', `domain: ${id}`))
-    edit('mesh/roles.yaml', (t) => t.replace('namespace: sales', `namespace: ${id}`))
-    dirs.push(dir)
-  }
-  return dirs
 }
 
 /** CPU-seconds (user + system) of a process so far, from /proc. */
@@ -110,7 +96,7 @@ try {
   rest.close()
 
   log(`generating ${PRODUCTS} products`)
-  const dirs = generate()
+  const dirs = orderCopies(root, path.join(work, 'products'), 'op', PRODUCTS)
 
   log('starting dappmesh operator run')
   operator = spawn(process.execPath, [cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
