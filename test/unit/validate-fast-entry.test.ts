@@ -44,7 +44,7 @@ describe('validate without oclif (bin/run.js fast entry)', () => {
     const projects = ['valid-minimal', 'valid-multi-document', 'schema-wrong-type', 'ref-state', 'yaml-syntax', 'governance-pii', 'cycle-flow']
     for (const name of projects) {
       it(`${name}: same stdout, stderr and exit code in every format`, () => {
-        for (const format of [[], ['--json'], ['-o', 'json'], ['-o', 'junit'], ['-o', 'sarif'], ['-o', 'text', '--json']]) {
+        for (const format of [[], ['--json'], ['-o', 'json'], ['-o', 'junit'], ['-o', 'sarif'], ['-o', 'text', '--json'], ['-ojson'], ['-o=junit'], ['--output=sarif']]) {
           const args = ['validate', fixture('validate', name), ...format]
           const fast = cli(args)
           const slow = cli(args, {env: oclif})
