@@ -116,6 +116,41 @@ describe('reconcile work queue', () => {
     await queue.shutdown()
   })
 
+  it('coalesces a burst: many adds within the window make one call, at most the window later', async () => {
+    const calls: number[] = []
+    const started = Date.now()
+    const queue = new WorkQueue(async () => {
+      calls.push(Date.now() - started)
+    })
+    for (let i = 0; i < 100; i++) queue.addCoalesced('mesh', 80)
+    await tick(20)
+    for (let i = 0; i < 100; i++) queue.addCoalesced('mesh', 80)
+    assert.deepEqual(calls, [], 'nothing before the window ends')
+    await tick(150)
+    assert.equal(calls.length, 1)
+    assert.ok(calls[0] >= 75 && calls[0] < 150, `called after ${calls[0]} ms`)
+    // A later burst is a second call.
+    queue.addCoalesced('mesh', 30)
+    await tick(80)
+    assert.equal(calls.length, 2)
+    await queue.shutdown()
+  })
+
+  it('a coalesced add does not wait out a longer backoff', async () => {
+    let calls = 0
+    const queue = new WorkQueue(async () => {
+      calls++
+      if (calls === 1) throw new Error('first fails')
+    }, {baseDelayMs: 60_000})
+    queue.add('k')
+    await tick(10)
+    assert.equal(queue.delayed, 1)
+    queue.addCoalesced('k', 30)
+    await tick(80)
+    assert.equal(calls, 2)
+    await queue.shutdown()
+  })
+
   it('shutdown waits for the keys in progress and drops the rest', async () => {
     const g = gatedHandler()
     const queue = new WorkQueue(g.handler, {concurrency: 1})

@@ -34,6 +34,8 @@ export interface ControllerOptions {
   concurrency?: number
   baseDelayMs?: number
   maxDelayMs?: number
+  /** events add their keys at most this long after the first (a burst becomes one reconcile); default at once */
+  coalesceMs?: number
   log?: Log
   metrics?: Metrics
 }
@@ -96,7 +98,10 @@ export class Controller {
             labelSelector: spec.labelSelector,
             filter: spec.filter,
             onEvent: (_type, object) => {
-              for (const key of keysFor(object)) this.queue.add(key)
+              for (const key of keysFor(object)) {
+                if (options.coalesceMs) this.queue.addCoalesced(key, options.coalesceMs)
+                else this.queue.add(key)
+              }
             },
             onError: (error, retryInMs) => {
               metrics?.count('dappmesh_watch_errors_total', {controller: options.name, resource: spec.name})

@@ -35,6 +35,8 @@ export class WorkQueue {
   private readonly dirty = new Set<string>()
   private readonly failures = new Map<string, number>()
   private readonly timers = new Map<string, NodeJS.Timeout>()
+  /** when each timer in `timers` fires (ms since the epoch) */
+  private readonly dueAt = new Map<string, number>()
   private readonly concurrency: number
   private readonly baseDelayMs: number
   private readonly maxDelayMs: number
@@ -77,6 +79,7 @@ export class WorkQueue {
       // An event is news: handle it now rather than at the end of the backoff.
       clearTimeout(timer)
       this.timers.delete(key)
+      this.dueAt.delete(key)
     }
     if (this.processing.has(key)) {
       this.dirty.add(key)
@@ -95,11 +98,25 @@ export class WorkQueue {
     if (existing) clearTimeout(existing)
     const timer = setTimeout(() => {
       this.timers.delete(key)
+      this.dueAt.delete(key)
       this.add(key)
       this.settle()
     }, ms)
     timer.unref?.()
     this.timers.set(key, timer)
+    this.dueAt.set(key, Date.now() + ms)
+  }
+
+  /**
+   * Adds the key at most `ms` from now, and then once for every add in between: a burst of events
+   * (a hundred products arriving) becomes one reconcile and one write instead of a hundred.
+   */
+  addCoalesced(key: string, ms: number): void {
+    if (this.stopped) return
+    if (this.waiting.has(key)) return
+    const due = this.dueAt.get(key)
+    if (due !== undefined && due <= Date.now() + ms) return
+    this.addAfter(key, ms)
   }
 
   /** The delay before the next retry of a key that failed `failures` times in a row. */
@@ -116,6 +133,7 @@ export class WorkQueue {
     this.stopped = true
     for (const timer of this.timers.values()) clearTimeout(timer)
     this.timers.clear()
+    this.dueAt.clear()
     this.pending.length = 0
     this.waiting.clear()
     this.dirty.clear()

@@ -84,6 +84,9 @@ export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Me
     log: options.log,
     metrics: options.metrics,
     concurrency: 1,
+    // Counts and the catalog summarise the whole mesh: while products arrive by the hundred,
+    // one reconcile a second instead of one per event (measured: 313 writes for 100 products).
+    coalesceMs: 1000,
     primary: {name: 'DataMesh', path: resourcePath(API_VERSION, 'DataMesh'), labelSelector: options.selector, keysFor: (m) => [m.metadata.name, CATALOG_KEY]},
     secondary: [
       {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain'), keysFor: (d) => [...(d.spec?.mesh ? [d.spec.mesh] : []), CATALOG_KEY]},
