@@ -100,18 +100,24 @@ describe('reconcile work queue', () => {
     assert.deepEqual([1, 2, 3, 4, 5, 10].map((n) => queue.backoff(n)), [100, 200, 400, 800, 1000, 1000])
   })
 
-  it('an add during a backoff processes the key now', async () => {
-    let calls = 0
+  /** A queue whose first call fails, so key k waits out a minute's backoff after `add('k')`. */
+  async function inBackoff() {
+    const seen = {calls: 0}
     const queue = new WorkQueue(async () => {
-      calls++
-      if (calls === 1) throw new Error('first fails')
+      seen.calls++
+      if (seen.calls === 1) throw new Error('first fails')
     }, {baseDelayMs: 60_000})
     queue.add('k')
     await tick(10)
     assert.equal(queue.delayed, 1)
+    return {queue, seen}
+  }
+
+  it('an add during a backoff processes the key now', async () => {
+    const {queue, seen} = await inBackoff()
     queue.add('k')
     await queue.idle()
-    assert.equal(calls, 2)
+    assert.equal(seen.calls, 2)
     assert.equal(queue.delayed, 0)
     await queue.shutdown()
   })
@@ -137,17 +143,10 @@ describe('reconcile work queue', () => {
   })
 
   it('a coalesced add does not wait out a longer backoff', async () => {
-    let calls = 0
-    const queue = new WorkQueue(async () => {
-      calls++
-      if (calls === 1) throw new Error('first fails')
-    }, {baseDelayMs: 60_000})
-    queue.add('k')
-    await tick(10)
-    assert.equal(queue.delayed, 1)
+    const {queue, seen} = await inBackoff()
     queue.addCoalesced('k', 30)
     await tick(80)
-    assert.equal(calls, 2)
+    assert.equal(seen.calls, 2)
     await queue.shutdown()
   })
 
