@@ -243,7 +243,6 @@ export function tooDeep(text: string): {offset: number; message: string} | undef
   for (let i = 0; i < text.length; i++) {
     const c = text[i]
     if (c === '\n') {
-      quote = quote === '"' || quote === "'" ? quote : ''
       lineStart = i + 1
       let j = lineStart
       while (text[j] === ' ') j++
