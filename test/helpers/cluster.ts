@@ -1,7 +1,7 @@
 /**
  * One real Kubernetes control plane (kwok's binary runtime: etcd, kube-apiserver,
  * kube-controller-manager, kube-scheduler as local processes, simulated nodes) for the whole
- * mocha run. Mocha calls mochaGlobalSetup/mochaGlobalTeardown because .mocharc.json requires
+ * mocha run. Mocha calls mochaGlobalSetup/mochaGlobalTeardown because .mocharc.cjs requires
  * this file. The cluster is started only when the run loads an integration test (so a unit-only
  * run costs nothing); suites call `requireCluster(this)` in `before`, which also starts it lazily
  * when setup could not tell (parallel mode).
