@@ -46,10 +46,15 @@ export interface StateColumn {
  */
 export interface StateTable {
   /**
-   * The table name: the state's name for the flow's own schema (`raw`), `<schema>__<state>` for a
-   * state of another schema. Quarantine tables are `<table>__rejected`.
+   * The table's name in its storage: `<schema>__<state>` (`orders__raw`), so that the flows of
+   * several entities can share one storage. Quarantine tables are `<table>__rejected`.
    */
   table: string
+  /**
+   * The name a transition's SQL uses: the state's name for the flow's own schema (`raw`),
+   * `<schema>__<state>` (the storage name) for a state of another schema.
+   */
+  sqlName: string
   /** The full state ref, `schema@version/state`. */
   ref: string
   columns: StateColumn[]
@@ -64,8 +69,14 @@ export function rejectedTable(table: string): string {
   return `${table}__rejected`
 }
 
-/** Builds a StateTable from a DataSchema state. */
-export function stateTable(table: string, ref: string, state: SchemaState): StateTable {
+/** The storage name of a state: `<schema>__<state>`. */
+export function storageTableName(schema: string, state: string): string {
+  return `${schema}__${state}`
+}
+
+/** Builds a StateTable from a DataSchema state; `flowSchema` is the schema of the flow whose SQL reads it. */
+export function stateTable(ref: {schema: string; version: string; state: string}, state: SchemaState, flowSchema: string): StateTable {
+  const table = storageTableName(ref.schema, ref.state)
   const columns = state.fields.map((f) => ({
     name: f.name,
     fieldType: f.type,
@@ -74,7 +85,7 @@ export function stateTable(table: string, ref: string, state: SchemaState): Stat
     primaryKey: f.primaryKey === true,
     unique: f.unique === true,
   }))
-  return {table, ref, columns, primaryKey: columns.filter((c) => c.primaryKey).map((c) => c.name)}
+  return {table, sqlName: ref.schema === flowSchema ? ref.state : table, ref: `${ref.schema}@${ref.version}/${ref.state}`, columns, primaryKey: columns.filter((c) => c.primaryKey).map((c) => c.name)}
 }
 
 /** A SQL identifier, always quoted: state and field names may be SQL keywords (`day`, `order`). */
