@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import {existsSync} from 'node:fs'
+import {existsSync, rmSync} from 'node:fs'
+import {type Server, createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 
 import {ExitCode, type UserError} from '../../src/core/errors.js'
 import {readStateRows} from '../../src/core/run/read-state.js'
@@ -212,12 +214,56 @@ describe('dappmesh run (core)', () => {
       p.edit('services/customers/ports.yaml', 'type: http\n    uri: http://127.0.0.1:9/customers.csv', 'type: kafka\n    uri: kafka://127.0.0.1:9/customers')
       const customers = p.path('data/customers-in.csv')
       p.write('customers.csv', 'id,region\nc1,eu\n')
-      const {rmSync} = await import('node:fs')
       rmSync(customers)
       const error = await rejection(runProduct({dir: p.dir}))
       assert.equal(error.exit, ExitCode.usage)
       assert.match(error.message, /reads kafka .* which dappmesh run does not support yet/)
       assert.equal((await runProduct({dir: p.dir, inputs: [`customers-in=${p.path('customers.csv')}`]})).ok, true)
+    })
+  })
+
+  describe('http sources', () => {
+    let server: Server
+    let base: string
+    const served = new Map<string, {type: string; body: string}>()
+    before(async () => {
+      server = createServer((req, res) => {
+        const found = served.get(req.url ?? '')
+        if (!found) {
+          res.writeHead(404).end('not found')
+          return
+        }
+        res.writeHead(200, {'content-type': found.type}).end(found.body)
+      })
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    })
+    after(() => server.close())
+
+    it('pulls an http source\'s uri at each run, telling the format by content type', async () => {
+      served.set('/customers', {type: 'application/x-ndjson', body: '{"id":"c1","region":"eu"}\n{"id":"c2","region":"us"}\n{"id":"c3","region":"us"}\n'})
+      rmSync(p.path('data/customers-in.csv'))
+      p.edit('services/customers/ports.yaml', 'http://127.0.0.1:9/customers.csv', `${base}/customers`)
+      const result = await runProduct({dir: p.dir})
+      assert.equal(result.ok, true, JSON.stringify(result.error))
+      assert.deepEqual((await rows('customers__raw')).map((r) => r.region).sort(), ['eu', 'us', 'us'])
+    })
+
+    it('fails the run when the source answers with an error status', async () => {
+      const result = await runProduct({dir: p.dir, inputs: [`sales-in=${base}/missing.csv`]})
+      assert.equal(result.error?.message, `input sales-in: GET ${base}/missing.csv answered 404 Not Found`)
+    })
+
+    it('exits 3 naming host and port when the source is unreachable', async () => {
+      const closed = createServer()
+      await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done))
+      const {port} = closed.address() as AddressInfo
+      await new Promise((done) => closed.close(done))
+      rmSync(p.path('data/customers-in.csv'))
+      p.edit('services/customers/ports.yaml', 'http://127.0.0.1:9/customers.csv', `http://127.0.0.1:${port}/customers.csv`)
+      const error = await rejection(runProduct({dir: p.dir}))
+      assert.equal(error.exit, ExitCode.unreachable)
+      assert.equal(error.message, `input customers-in: 127.0.0.1:${port} is unreachable (ECONNREFUSED)`)
     })
   })
 

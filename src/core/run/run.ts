@@ -244,7 +244,7 @@ class RunState {
       throw new StepFailed(message, name)
     }
     try {
-      const pulled = source.type === 'url' ? await pullUrl(source.url, this.engine.scratchDir, slug(source.port), this.options.signal) : source
+      const pulled = source.type === 'url' ? await pullUrl(source.url, this.engine.scratchDir, source.port, slug(source.port), this.options.signal) : source
       const relation = await relationOfFile(this.engine, slug(source.port), pulled.file, pulled.format, source.label)
       const columns = (await this.engine.rows<{column_name: string}>(`DESCRIBE SELECT * FROM ${relation}`)).map((c) => c.column_name)
       const mismatch = compareColumns(columns, s.table)
