@@ -6,6 +6,7 @@ import type {DriverFactory} from './driver.js'
  */
 export const DRIVERS: Readonly<Record<string, () => Promise<DriverFactory>>> = {
   duckdb: async () => (await import('./duckdb.js')).duckdbDriver,
+  postgresql: async () => (await import('./postgresql.js')).postgresqlDriver,
 }
 
 export function hasDriver(engine: string): boolean {
