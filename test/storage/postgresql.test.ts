@@ -4,7 +4,7 @@ import {Engine} from '../../src/core/engine/session.js'
 import {stateTable, type StateTable} from '../../src/core/engine/types.js'
 import type {StorageDriver} from '../../src/core/storage/driver.js'
 import {postgresqlDriver} from '../../src/core/storage/postgresql.js'
-import {postgresBinDir, startPostgres, type TestPostgres} from '../helpers/postgres.js'
+import {postgresBinDir, requireOrSkip, startPostgres, type TestPostgres} from '../helpers/postgres.js'
 
 const PRODUCT = 'orders'
 
@@ -68,7 +68,7 @@ describe('postgresql storage driver (a real Postgres)', function () {
   let engine: Engine
 
   before(async function () {
-    if (!postgresBinDir()) this.skip()
+    if (!postgresBinDir()) requireOrSkip(this, 'Postgres (scripts/install-system-deps.sh)')
     pg = await startPostgres()
   })
 
@@ -238,7 +238,7 @@ describe('postgresql storage driver (Postgres down)', function () {
   this.timeout(60_000)
 
   it('reports a stopped Postgres as unreachable with exit 3, naming host and port', async function () {
-    if (!postgresBinDir()) this.skip()
+    if (!postgresBinDir()) requireOrSkip(this, 'Postgres (scripts/install-system-deps.sh)')
     const pg = await startPostgres()
     await pg.stop()
     const engine = await Engine.open({threads: 1})

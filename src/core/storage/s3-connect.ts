@@ -74,6 +74,9 @@ export type S3Sdk = typeof import('@aws-sdk/client-s3')
 
 /** The SDK (loaded here, on first use: it costs start-up) and a client for `target`. */
 export async function s3Client(target: S3Target): Promise<{sdk: S3Sdk; client: S3Client}> {
+  // The SDK warns on every process that its future releases will need Node 22: a notice for
+  // whoever upgrades dappmesh's dependencies, not for a user running a flow.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const sdk = await import('@aws-sdk/client-s3')
   const client = new sdk.S3Client({
     endpoint: target.endpoint,
