@@ -5,7 +5,9 @@
  * converted on the way (bytea as `\x<hex>`, nested values as JSON). Every value is quoted on the
  * way out, so an empty string ("") and NULL (nothing) stay distinct.
  */
+import {spawnSync} from 'node:child_process'
 import {createReadStream, createWriteStream} from 'node:fs'
+import {open, rm} from 'node:fs/promises'
 import {pipeline} from 'node:stream/promises'
 
 import type {Client} from 'pg'
@@ -97,8 +99,12 @@ export function postgresColumns(columns: EngineColumn[]): string {
 }
 
 /**
- * Streams the rows of an engine relation into a Postgres table with COPY FROM STDIN, through
- * `file`. Returns the number of rows copied. The caller owns the transaction.
+ * Streams the rows of an engine relation into a Postgres table with COPY FROM STDIN. Returns the
+ * number of rows copied. The caller owns the transaction.
+ *
+ * `file` is made a named pipe when the system allows: DuckDB writes CSV into it while COPY
+ * reads from it, so the export and the load overlap and nothing lands on disk. Else (no mkfifo)
+ * it is a plain file, written in full first.
  */
 export async function copyEngineToPostgres(
   engine: EngineSession,
@@ -108,12 +114,38 @@ export async function copyEngineToPostgres(
   file: string,
 ): Promise<number> {
   const select = source.columns.map((c) => `${exportExpression(c)} AS ${quoteIdent(c.name)}`).join(', ')
-  await engine.run(`COPY (SELECT ${select} FROM ${source.relation}) TO ${quoteLiteral(file)} (FORMAT csv, HEADER false, FORCE_QUOTE *)`)
+  // USE_TMP_FILE false: DuckDB must write the path itself, not a temp file renamed over it.
+  const exportSql = `COPY (SELECT ${select} FROM ${source.relation}) TO ${quoteLiteral(file)} (FORMAT csv, HEADER false, FORCE_QUOTE *, USE_TMP_FILE false)`
   const {from} = await import('pg-copy-streams')
   const names = source.columns.map((c) => quoteIdent(c.name)).join(', ')
-  const stream = client.query(from(`COPY ${target} (${names}) FROM STDIN WITH (FORMAT csv)`))
-  await pipeline(createReadStream(file), stream)
+  const copyIn = () => client.query(from(`COPY ${target} (${names}) FROM STDIN WITH (FORMAT csv)`))
+  // A file left by an earlier write would be written into instead of the pipe; start afresh.
+  await rm(file, {force: true})
+  if (!makeFifo(file)) {
+    await engine.run(exportSql)
+    const stream = copyIn()
+    await pipeline(createReadStream(file), stream)
+    return stream.rowCount ?? 0
+  }
+
+  const stream = copyIn()
+  const loading = pipeline(createReadStream(file), stream)
+  try {
+    await engine.run(exportSql)
+  } catch (error) {
+    // The reader may still wait for a writer to open the pipe: open and close it so it ends.
+    await open(file, 'w').then((h) => h.close()).catch(() => {})
+    await loading.catch(() => {})
+    throw error
+  }
+
+  await loading
   return stream.rowCount ?? 0
+}
+
+/** Makes `file` a named pipe; false where that is not possible. */
+function makeFifo(file: string): boolean {
+  return spawnSync('mkfifo', ['-m', '600', file]).status === 0
 }
 
 /**
