@@ -97,3 +97,15 @@ export function quoteIdent(name: string): string {
 export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`
 }
+
+/** The quarantine table of a state: its columns as text (a rejected value may not cast), then `_reason`, `_transition`, `_run`. */
+export function rejectedStateTable(state: StateTable): StateTable {
+  const text = (name: string): StateColumn => ({name, fieldType: 'string', type: 'VARCHAR', required: false, primaryKey: false, unique: false})
+  return {
+    table: rejectedTable(state.table),
+    sqlName: rejectedTable(state.sqlName),
+    ref: `${state.ref}__rejected`,
+    columns: [...state.columns.map((c) => text(c.name)), ...REJECTED_COLUMNS.map((c) => text(c))],
+    primaryKey: [],
+  }
+}
