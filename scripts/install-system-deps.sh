@@ -7,11 +7,13 @@
 #                        under hybrid cgroups here; runc works)
 #   docker client        the machine usually has one; else Debian's docker.io
 #   busybox-static       a static shell for the base image the tests make (there is no image to pull)
-#   bsdutils, util-linux script(1), setsid and friends
+#   bsdutils, util-linux script(1), setsid, setpriv (runs the test Postgres as a non-root user)
+#   postgresql           initdb/postgres/psql for the storage tests (test/helpers/postgres.ts); Debian
+#                        keeps them in /usr/lib/postgresql/<major>/bin, off PATH
 set -euo pipefail
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-system-deps: no apt-get here; install buildah, skopeo, podman, runc, docker-registry and busybox-static yourself" >&2
+  echo "install-system-deps: no apt-get here; install buildah, skopeo, podman, runc, docker-registry, busybox-static and postgresql yourself" >&2
   exit 0
 fi
 
@@ -32,6 +34,7 @@ need_cmd docker docker.io
 need_pkg busybox-static
 need_pkg bsdutils
 need_pkg util-linux
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-system-deps: nothing to install"

@@ -6,6 +6,9 @@ import type {DriverFactory} from './driver.js'
  */
 export const DRIVERS: Readonly<Record<string, () => Promise<DriverFactory>>> = {
   duckdb: async () => (await import('./duckdb.js')).duckdbDriver,
+  postgresql: async () => (await import('./postgresql.js')).postgresqlDriver,
+  s3: async () => (await import('./s3.js')).s3Driver,
+  minio: async () => (await import('./s3.js')).s3Driver,
 }
 
 export function hasDriver(engine: string): boolean {
