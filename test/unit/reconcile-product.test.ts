@@ -29,11 +29,12 @@ function state(overrides: Partial<ProductState> = {}): ProductState {
   }
 }
 
+const RUNTIME = {image: 'registry.local/dappmesh:1.2.3'}
 const byName = (children: any[]) => new Map(children.map((c) => [`${c.kind}/${c.metadata.name}`, c]))
 
 describe('product reconciler: desired children', () => {
-  it('makes a StatefulSet, headless Service and NetworkPolicy per storage, with the engine image, replicas and size', () => {
-    const children = byName(desiredChildren(state()))
+  it('makes a StatefulSet, headless Service and NetworkPolicy per server storage, with the engine image, replicas and size', () => {
+    const children = byName(desiredChildren(state(), RUNTIME))
     const sts = children.get('StatefulSet/orders-operational')
     assert.equal(sts.spec.replicas, 2)
     assert.equal(sts.spec.template.spec.containers[0].image, 'postgres:15')
@@ -45,17 +46,17 @@ describe('product reconciler: desired children', () => {
     assert.equal(children.get('Service/orders-operational').spec.clusterIP, 'None')
     const policy = children.get('NetworkPolicy/orders-operational')
     assert.deepEqual(policy.spec.podSelector.matchLabels, {'dappmesh.io/product': 'orders', 'dappmesh.io/storage': 'operational'})
-    assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders'}}}])
+    assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}}}], 'only the runtime reaches a storage')
   })
 
   it('prefers a storage\'s own image to the engine\'s', () => {
     const s = state()
     s.storages[0].spec.image = 'registry.local/pg:custom'
-    assert.equal(byName(desiredChildren(s)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].image, 'registry.local/pg:custom')
+    assert.equal(byName(desiredChildren(s, RUNTIME)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].image, 'registry.local/pg:custom')
   })
 
   it('gives a port with an image a Deployment and Service on its port, a port without one neither', () => {
-    const children = byName(desiredChildren(state()))
+    const children = byName(desiredChildren(state(), RUNTIME))
     const deployment = children.get('Deployment/orders-orders-api')
     assert.equal(deployment.spec.template.spec.containers[0].image, 'shop/orders@sha256:abc')
     assert.equal(children.get('Service/orders-orders-api').spec.ports[0].port, 9090)
@@ -64,21 +65,23 @@ describe('product reconciler: desired children', () => {
   })
 
   it('puts the contract document of an output port in a ConfigMap, and none when the contract is not in the cluster', () => {
-    const children = byName(desiredChildren(state()))
+    const children = byName(desiredChildren(state(), RUNTIME))
     assert.deepEqual(JSON.parse(children.get('ConfigMap/orders-orders-api-contract').data['contract.json']), {id: 'urn:c', version: '1.0.0'})
     assert.equal(children.has('ConfigMap/orders-orders-daily-contract'), false)
   })
 
-  it('makes a CronJob only for a scheduled workflow, retrying as often as its activities allow', () => {
-    const children = byName(desiredChildren(state()))
+  it('makes a CronJob only for a scheduled workflow, which asks the product\'s runtime to run it from the dappmesh image', () => {
+    const children = byName(desiredChildren(state(), RUNTIME))
     const cron = children.get('CronJob/orders-nightly')
     assert.equal(cron.spec.schedule, '0 2 * * *')
-    assert.equal(cron.spec.jobTemplate.spec.backoffLimit, 2)
+    const container = cron.spec.jobTemplate.spec.template.spec.containers[0]
+    assert.equal(container.image, 'registry.local/dappmesh:1.2.3', 'the workflow\'s own image runs inside the run, not as the trigger')
+    assert.deepEqual(container.args, ['workflow', 'trigger', 'nightly', '--url', 'http://orders-runtime.sales:8080'])
     assert.equal(children.has('CronJob/orders-on-demand'), false)
   })
 
-  it('labels every child with its product and makes the DataProduct its controlling owner', () => {
-    for (const child of desiredChildren(state())) {
+  it('labels every namespaced child with its product and makes the DataProduct its controlling owner', () => {
+    for (const child of desiredChildren(state(), RUNTIME).filter((c) => c.kind !== 'ClusterRoleBinding')) {
       assert.equal(child.metadata.namespace, 'sales')
       assert.equal(child.metadata.labels['dappmesh.io/product'], 'orders')
       assert.equal(child.metadata.labels['app.kubernetes.io/managed-by'], 'dappmesh-operator')
@@ -97,7 +100,7 @@ describe('product reconciler: desired children', () => {
       {kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'Group', name: 'ops'}, {kind: 'ServiceAccount', name: 'bot'}], grants: [{storage: 'operational', access: 'admin'}, {outputPort: 'orders-api', access: 'read'}]}},
       {kind: 'DataRole', metadata: meta('nobody'), spec: {subjects: [{kind: 'User', name: 'x'}], grants: [{storage: 'gone', access: 'read'}]}},
     ]
-    const children = byName(desiredChildren(state({roles})))
+    const children = byName(desiredChildren(state({roles}), RUNTIME))
     assert.deepEqual(children.get('Role/orders-ops').rules, [
       {apiGroups: [''], resources: ['secrets'], resourceNames: ['orders-operational-credentials'], verbs: ['get']},
       {apiGroups: [''], resources: ['services'], resourceNames: ['orders-operational'], verbs: ['get']},

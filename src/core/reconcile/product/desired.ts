@@ -1,12 +1,14 @@
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
+import {COMPONENT_LABEL, type RuntimeContext, type RuntimeOptions, runtimeChildren} from './runtime.js'
 
 export const FIELD_MANAGER = 'dappmesh-operator'
 export const STORAGE_LABEL = 'dappmesh.io/storage'
 export const PORT_LABEL = 'dappmesh.io/port'
 export const WORKFLOW_LABEL = 'dappmesh.io/workflow'
 
-export type Child = {apiVersion: string; kind: string; metadata: {name: string; namespace: string; labels: Record<string, string>; ownerReferences: any[]; annotations?: Record<string, string>}; [key: string]: any}
+/** A child as applied; cluster-scoped ones (the runtime's ClusterRoleBinding) have no namespace and no owner reference. */
+export type Child = {apiVersion: string; kind: string; metadata: {name: string; namespace?: string; labels: Record<string, string>; ownerReferences?: any[]; annotations?: Record<string, string>}; [key: string]: any}
 
 /** What the product reconciler reads: the DataProduct and its product-scoped resources in the cluster. */
 export interface ProductState {
@@ -29,12 +31,11 @@ interface Engine {
   args?: string[]
 }
 
-/** One image per engine; a DataStorage's own `image` wins. */
+/** One image per engine that runs as a server; a DataStorage's own `image` wins. duckdb is embedded in the runtime: no server, no image. */
 export const ENGINE_IMAGES: Record<string, Engine> = {
   postgresql: {image: (v) => `postgres:${v ?? '16'}`, port: 5432, dataPath: '/var/lib/postgresql/data', userEnv: 'POSTGRES_USER', passwordEnv: 'POSTGRES_PASSWORD'},
   surrealdb: {image: (v) => `surrealdb/surrealdb:${v ?? 'v2'}`, port: 8000, dataPath: '/data', userEnv: 'SURREAL_USER', passwordEnv: 'SURREAL_PASS', args: ['start', 'rocksdb:/data']},
   tidb: {image: (v) => `pingcap/tidb:${v ?? 'v8.5.0'}`, port: 4000, dataPath: '/data', userEnv: 'TIDB_USER', passwordEnv: 'TIDB_PASSWORD'},
-  duckdb: {image: (v) => `datacatering/duckdb:${v ?? 'v1.1.3'}`, port: 8080, dataPath: '/data', userEnv: 'DUCKDB_USER', passwordEnv: 'DUCKDB_PASSWORD'},
   doris: {image: (v) => `apache/doris:${v ?? '2.1.7'}`, port: 9030, dataPath: '/data', userEnv: 'DORIS_USER', passwordEnv: 'DORIS_PASSWORD'},
   clickhouse: {image: (v) => `clickhouse/clickhouse-server:${v ?? '24.8'}`, port: 8123, dataPath: '/var/lib/clickhouse', userEnv: 'CLICKHOUSE_USER', passwordEnv: 'CLICKHOUSE_PASSWORD'},
   minio: {image: (v) => `minio/minio:${v ?? 'RELEASE.2024-10-13T13-34-11Z'}`, port: 9000, dataPath: '/data', userEnv: 'MINIO_ROOT_USER', passwordEnv: 'MINIO_ROOT_PASSWORD', args: ['server', '/data']},
@@ -100,19 +101,28 @@ export function credentialsSecret(product: any, storage: any, generate: () => st
   }
 }
 
+/** Whether a storage is a server of its own (a StatefulSet); duckdb lives in the runtime's volume. */
+export function isServedStorage(storage: any): boolean {
+  return storage.spec?.engine !== 'duckdb'
+}
+
+function engineOf(storage: any): Engine {
+  return ENGINE_IMAGES[storage.spec.engine] ?? ENGINE_IMAGES.postgresql
+}
+
 /**
  * Every child the product should have except the credentials Secrets, as server-side apply
  * configurations: only the fields dappmesh sets, so the comparison with the live object and the
  * apply itself are both about these fields alone.
  */
-export function desiredChildren(state: ProductState): Child[] {
+export function desiredChildren(state: ProductState, options: RuntimeOptions): Child[] {
   const {product} = state
   const name = product.metadata.name
   const selectorOf = (labels: Record<string, string>) => ({[PRODUCT_LABEL]: name, ...labels})
   const children: Child[] = []
 
-  for (const storage of state.storages) {
-    const engine = ENGINE_IMAGES[storage.spec.engine] ?? ENGINE_IMAGES.postgresql
+  for (const storage of state.storages.filter(isServedStorage)) {
+    const engine = engineOf(storage)
     const own = {[STORAGE_LABEL]: storage.metadata.name}
     const selector = selectorOf(own)
     const full = childName(name, storage.metadata.name)
@@ -164,8 +174,8 @@ export function desiredChildren(state: ProductState): Child[] {
       spec: {
         podSelector: {matchLabels: selector},
         policyTypes: ['Ingress'],
-        // The product's own pods only; a port serves data to other products, a store does not.
-        ingress: [{from: [{podSelector: {matchLabels: {[PRODUCT_LABEL]: name}}}], ports: [{protocol: 'TCP', port: engine.port}]}],
+        // The product's runtime only: it serves the data to everyone else, under the contracts and the DataRoles.
+        ingress: [{from: [{podSelector: {matchLabels: {[PRODUCT_LABEL]: name, [COMPONENT_LABEL]: 'runtime'}}}], ports: [{protocol: 'TCP', port: engine.port}]}],
       },
     })
   }
@@ -221,43 +231,16 @@ export function desiredChildren(state: ProductState): Child[] {
     })
   }
 
-  for (const workflow of state.workflows) {
-    if (!workflow.spec.schedule || !workflow.spec.image) continue
-    const own = {[WORKFLOW_LABEL]: workflow.metadata.name}
-    const attempts = Math.max(1, ...(workflow.spec.activities ?? []).map((a: any) => a.retry?.maxAttempts ?? 1))
-    children.push({
-      apiVersion: 'batch/v1',
-      kind: 'CronJob',
-      metadata: meta(product, childName(name, workflow.metadata.name), own),
-      spec: {
-        schedule: workflow.spec.schedule,
-        concurrencyPolicy: 'Forbid',
-        jobTemplate: {
-          spec: {
-            backoffLimit: attempts - 1,
-            template: {
-              metadata: {labels: {...productLabels(product), ...own}},
-              spec: {
-                restartPolicy: 'Never',
-                containers: [
-                  {
-                    name: 'workflow',
-                    image: workflow.spec.image,
-                    env: [
-                      {name: 'DAPPMESH_PRODUCT', value: name},
-                      {name: 'DAPPMESH_WORKFLOW', value: workflow.metadata.name},
-                      {name: 'DAPPMESH_FLOW', value: workflow.spec.flow},
-                      {name: 'DAPPMESH_ACTIVITIES', value: JSON.stringify(workflow.spec.activities ?? [])},
-                    ],
-                  },
-                ],
-              },
-            },
-          },
-        },
-      },
-    })
+  const runtime: RuntimeContext = {
+    name,
+    namespace: product.metadata.namespace,
+    meta: (child, labels) => meta(product, child, labels),
+    labels: (labels) => ({...productLabels(product), ...labels}),
+    child: (local) => childName(name, local),
+    storageService: (storage) => ({name: childName(name, storage.metadata.name), port: engineOf(storage).port}),
+    secretName: (storage) => secretName(name, storage),
   }
+  children.push(...runtimeChildren(state, runtime, options))
   children.push(...roleChildren(state, children))
   return children
 }

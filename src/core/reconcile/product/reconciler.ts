@@ -9,7 +9,8 @@ import {PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
 import {containsAll} from '../matches.js'
-import {type Child, FIELD_MANAGER, type ProductState, credentialsSecret, desiredChildren, missingReferences, secretName} from './desired.js'
+import {type Child, FIELD_MANAGER, type ProductState, credentialsSecret, desiredChildren, isServedStorage, missingReferences, secretName} from './desired.js'
+import {NAMESPACE_LABEL, type RuntimeOptions} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
 export const FINALIZER = 'dappmesh.io/finalizer'
@@ -25,7 +26,11 @@ export const CHILD_KINDS = [
   {apiVersion: 'batch/v1', kind: 'CronJob'},
   {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role'},
   {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding'},
+  {apiVersion: 'v1', kind: 'ServiceAccount'},
 ] as const
+
+/** Cluster-scoped children: owned by labels (an owner reference to a namespaced product is invalid), removed by the finalizer. */
+export const CLUSTER_CHILD_KINDS = [{apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding'}] as const
 
 /** The product-scoped kinds the reconciler reads, labelled dappmesh.io/product by apply. */
 export const PRODUCT_KINDS = ['DataStorage', 'OutputPort', 'InputPort', 'DataWorkflow', 'DataContract', 'DataFlow', 'DataRole'] as const
@@ -48,7 +53,7 @@ function describeError(error: unknown): string {
  * Secrets (never touching existing ones), delete children the product no longer has, and write
  * status only when it changed. Run twice on an unchanged cluster, the second run writes nothing.
  */
-export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext, events?: EventRecorder): Promise<void> {
+export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext, runtime: RuntimeOptions, events?: EventRecorder): Promise<void> {
   const product = ctx.informer('DataProduct').get(key)
   if (!product) return // gone: the garbage collector removes what it owned
   if (product.metadata.deletionTimestamp) {
@@ -88,9 +93,10 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const done: string[] = []
   const current = new Map<string, any>()
   const childKey = (kind: string, childName: string) => `${kind}/${namespace}/${childName}`
+  const cacheKey = (child: Child) => (child.metadata.namespace ? `${child.metadata.namespace}/${child.metadata.name}` : child.metadata.name)
 
   const secrets: Child[] = []
-  for (const storage of state.storages) {
+  for (const storage of state.storages.filter(isServedStorage)) {
     const secretKey = `${namespace}/${secretName(name, storage.metadata.name)}`
     const existing = ctx.informer('Secret').get(secretKey)
     // Only the shape is kept here, never the password: it is generated once, sent once, and not logged.
@@ -112,11 +118,11 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     }
   }
 
-  const desired = desiredChildren(state)
+  const desired = desiredChildren(state, runtime)
   const notes = new Map<string, string>()
   for (const child of desired) {
     const k = childKey(child.kind, child.metadata.name)
-    const cached = ctx.informer(child.kind).get(`${namespace}/${child.metadata.name}`)
+    const cached = ctx.informer(child.kind).get(cacheKey(child))
     current.set(k, cached)
     const held = keepImmutable(child, cached)
     if (held) notes.set(k, held)
@@ -190,14 +196,24 @@ function withKind(product: any): any {
   return {...product, apiVersion: product.apiVersion ?? API_VERSION, kind: product.kind ?? 'DataProduct'}
 }
 
-/** Every cached child whose controller is this product (by uid: a same-named successor owns nothing of it). */
+/**
+ * Every cached child whose controller is this product (by uid: a same-named successor owns
+ * nothing of it), and the cluster-scoped ones labelled with its namespace and name (the watch
+ * selects only those managed by the operator, and only cluster administrators make them).
+ */
 function ownedChildren(ctx: ReconcileContext, product: any): any[] {
-  const uid = product.metadata.uid
+  const {uid, namespace, name} = product.metadata
   const children: any[] = []
   for (const {kind} of CHILD_KINDS) {
     for (const object of ctx.informer(kind).values()) {
-      if (object.metadata.namespace !== product.metadata.namespace) continue
+      if (object.metadata.namespace !== namespace) continue
       if ((object.metadata.ownerReferences ?? []).some((ref: any) => ref.uid === uid && ref.controller)) children.push(object)
+    }
+  }
+  for (const {kind} of CLUSTER_CHILD_KINDS) {
+    for (const object of ctx.informer(kind).values()) {
+      const labels = object.metadata.labels ?? {}
+      if (labels[NAMESPACE_LABEL] === namespace && labels[PRODUCT_LABEL] === name) children.push(object)
     }
   }
   return children
