@@ -152,7 +152,10 @@ export function operatorManifests(options: OperatorManifestOptions): any[] {
                 name: 'operator',
                 image: options.image,
                 imagePullPolicy: 'IfNotPresent',
+                // The image's entrypoint is `dappmesh`: the same image runs the products' runtimes.
                 args: [
+                  'operator',
+                  'run',
                   '--leader-elect',
                   `--leader-election-namespace=${OPERATOR_NAMESPACE}`,
                   `--health-port=${HEALTH_PORT}`,
