@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {mergeConditions} from '../../src/core/reconcile/conditions.js'
 import {containsAll} from '../../src/core/reconcile/matches.js'
 import {parseLoops} from '../../src/core/reconcile/operator.js'
-import {type ProductState, credentialsSecret, desiredChildren, missingReferences} from '../../src/core/reconcile/product/desired.js'
+import {type ProductState, credentialsSecret, desiredChildren, missingReferences, refusedSubjects} from '../../src/core/reconcile/product/desired.js'
 import {componentOf, productStatus} from '../../src/core/reconcile/product/status.js'
 import {meshStatus} from '../../src/core/reconcile/mesh/controller.js'
 import {Metrics} from '../../src/core/reconcile/metrics.js'
@@ -99,9 +99,8 @@ describe('product reconciler: desired children', () => {
     ]
     const children = byName(desiredChildren(state({roles})))
     assert.deepEqual(children.get('Role/orders-ops').rules, [
-      {apiGroups: [''], resources: ['secrets'], resourceNames: ['orders-operational-credentials'], verbs: ['get']},
       {apiGroups: [''], resources: ['services'], resourceNames: ['orders-operational'], verbs: ['get']},
-      {apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['orders-operational'], verbs: ['get', 'patch', 'update']},
+      {apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['orders-operational'], verbs: ['get']},
       {apiGroups: [''], resources: ['services'], resourceNames: ['orders-orders-api'], verbs: ['get']},
       {apiGroups: [''], resources: ['configmaps'], resourceNames: ['orders-orders-api-contract'], verbs: ['get']},
     ])
@@ -111,6 +110,43 @@ describe('product reconciler: desired children', () => {
     ])
     assert.equal(children.get('Role/orders-nobody').rules, undefined, 'a grant of something missing grants nothing')
     assert.deepEqual(missingReferences(state({roles}), new Set(['sales']), new Set(['orders'])), ['DataContract orders-daily (OutputPort orders-daily)', 'DataStorage gone (DataRole nobody)'])
+  })
+
+  it('never lets an admin grant write a workload: no patch or update on StatefulSets or Deployments', () => {
+    const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'User', name: 'ann'}], grants: [{storage: 'operational', access: 'admin'}, {outputPort: 'orders-api', access: 'admin'}]}}]
+    const rules = byName(desiredChildren(state({roles}))).get('Role/orders-ops').rules
+    assert.deepEqual(rules.filter((r: any) => r.resources[0] === 'deployments' || r.resources[0] === 'statefulsets').map((r: any) => [r.resources[0], r.verbs]), [
+      ['statefulsets', ['get']],
+      ['deployments', ['get']],
+    ])
+    assert.ok(rules.every((r: any) => r.verbs.every((v: string) => v === 'get')), JSON.stringify(rules))
+  })
+
+  it('hands out no storage credentials Secret for any access, and says so on the Role', () => {
+    for (const access of ['read', 'write', 'admin']) {
+      const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'User', name: 'ann'}], grants: [{storage: 'operational', access}]}}]
+      const role = byName(desiredChildren(state({roles}))).get('Role/orders-ops')
+      assert.ok(!role.rules.some((r: any) => r.resources.includes('secrets')), `${access}: ${JSON.stringify(role.rules)}`)
+      assert.match(role.metadata.annotations['dappmesh.io/grant-note'], /never its credentials: per-access database users are not implemented yet/)
+    }
+  })
+
+  it('binds no Kubernetes system identity: system:* users and groups, ServiceAccounts of kube-* namespaces', () => {
+    const subjects = [
+      {kind: 'Group', name: 'system:authenticated'},
+      {kind: 'User', name: 'system:admin'},
+      {kind: 'ServiceAccount', name: 'default', namespace: 'kube-system'},
+      {kind: 'User', name: 'ann'},
+    ]
+    const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects, grants: [{outputPort: 'orders-api', access: 'read'}]}}]
+    assert.deepEqual(byName(desiredChildren(state({roles}))).get('RoleBinding/orders-ops').subjects, [{kind: 'User', name: 'ann', apiGroup: 'rbac.authorization.k8s.io'}])
+    assert.deepEqual(refusedSubjects(roles[0]), [
+      'Group system:authenticated is a Kubernetes system identity (system:*)',
+      'User system:admin is a Kubernetes system identity (system:*)',
+      'ServiceAccount kube-system/default lives in a Kubernetes system namespace (kube-*)',
+    ])
+    const onlySystem = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects: subjects.slice(0, 1), grants: [{outputPort: 'orders-api', access: 'read'}]}}]
+    assert.equal(byName(desiredChildren(state({roles: onlySystem}))).get('RoleBinding/orders-ops'), undefined, 'no binding at all when no subject is left')
   })
 
   it('names each reference that does not resolve', () => {

@@ -1,3 +1,4 @@
+import {type Access, type GrantChild, type GrantTarget, GRANT_PERMISSIONS, STORAGE_GRANT_NOTE, type Subject, refusedSubject} from '../../model/grants.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 
@@ -263,11 +264,19 @@ export function desiredChildren(state: ProductState): Child[] {
 }
 
 const RBAC = 'rbac.authorization.k8s.io'
+/** On a Role: what its grants leave out, and why; the product's status shows it beside the Role. */
+export const GRANT_NOTE_ANNOTATION = 'dappmesh.io/grant-note'
+
+/** The subjects of a DataRole the operator refuses to bind, each with why (see refusedSubject). */
+export function refusedSubjects(role: any): string[] {
+  return (role.spec?.subjects ?? []).map((s: Subject) => refusedSubject(s)).filter((r: string | undefined): r is string => r !== undefined)
+}
 
 /**
  * Per DataRole a Role naming exactly the children its grants reach (by resourceNames, no
- * wildcards) and a RoleBinding of its subjects. Read and write both receive a storage's
- * credentials: per-access database users are the engines' business and not made yet.
+ * wildcards, read-only: src/core/model/grants.ts) and a RoleBinding of its subjects, without
+ * Kubernetes' system identities. The admission policy already refuses a DataRole naming them or
+ * granting more than its author holds; this is the second line, for roles that predate it.
  */
 function roleChildren(state: ProductState, made: Child[]): Child[] {
   const {product} = state
@@ -276,34 +285,39 @@ function roleChildren(state: ProductState, made: Child[]): Child[] {
   const result: Child[] = []
   for (const role of state.roles ?? []) {
     const rules: any[] = []
-    const rule = (apiGroup: string, resource: string, names: string[], verbs: string[]) => {
-      if (names.length > 0) rules.push({apiGroups: [apiGroup], resources: [resource], resourceNames: names, verbs})
-    }
+    let storageGranted = false
     for (const grant of role.spec?.grants ?? []) {
-      const admin = grant.access === 'admin'
-      if (grant.storage) {
-        const full = childName(name, grant.storage)
+      const target: GrantTarget = grant.storage ? 'storage' : 'outputPort'
+      const full = childName(name, grant[target])
+      // A child the product does not have (a data-only port, a missing storage) is named by no rule.
+      const children: Record<GrantChild, {kind: string; name: string}> = {
+        service: {kind: 'Service', name: full},
+        workload: {kind: target === 'storage' ? 'StatefulSet' : 'Deployment', name: full},
+        contract: {kind: 'ConfigMap', name: `${full}-contract`},
+      }
+      if (target === 'storage') {
         if (!exists('StatefulSet', full)) continue
-        rule('', 'secrets', [secretName(name, grant.storage)], ['get'])
-        rule('', 'services', [full], ['get'])
-        if (admin) rule('apps', 'statefulsets', [full], ['get', 'patch', 'update'])
-      } else if (grant.outputPort) {
-        const full = childName(name, grant.outputPort)
-        rule('', 'services', exists('Service', full) ? [full] : [], ['get'])
-        rule('', 'configmaps', exists('ConfigMap', `${full}-contract`) ? [`${full}-contract`] : [], ['get'])
-        if (admin) rule('apps', 'deployments', exists('Deployment', full) ? [full] : [], ['get', 'patch', 'update'])
+        storageGranted = true
+      }
+      for (const permission of GRANT_PERMISSIONS[target][grant.access as Access] ?? []) {
+        const child = children[permission.child]
+        if (exists(child.kind, child.name)) rules.push({apiGroups: [permission.apiGroup], resources: [permission.resource], resourceNames: [child.name], verbs: [permission.verb]})
       }
     }
     const own = {'dappmesh.io/role': role.metadata.name}
     const full = childName(name, role.metadata.name)
+    const roleMeta = meta(product, full, own)
+    if (storageGranted) roleMeta.annotations = {[GRANT_NOTE_ANNOTATION]: STORAGE_GRANT_NOTE}
     // An empty list is stored as none: leave it out, so the live Role compares equal.
-    result.push({apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: meta(product, full, own), ...(rules.length > 0 ? {rules} : {})})
+    result.push({apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: roleMeta, ...(rules.length > 0 ? {rules} : {})})
+    const subjects = (role.spec?.subjects ?? []).filter((s: Subject) => !refusedSubject(s))
+    if (subjects.length === 0) continue
     result.push({
       apiVersion: `${RBAC}/v1`,
       kind: 'RoleBinding',
       metadata: meta(product, full, own),
       roleRef: {apiGroup: RBAC, kind: 'Role', name: full},
-      subjects: (role.spec?.subjects ?? []).map((s: any) =>
+      subjects: subjects.map((s: Subject) =>
         s.kind === 'ServiceAccount' ? {kind: 'ServiceAccount', name: s.name, namespace: s.namespace ?? product.metadata.namespace} : {kind: s.kind, name: s.name, apiGroup: RBAC},
       ),
     })

@@ -9,7 +9,7 @@ import {PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
 import {containsAll} from '../matches.js'
-import {type Child, FIELD_MANAGER, type ProductState, credentialsSecret, desiredChildren, missingReferences, secretName} from './desired.js'
+import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, missingReferences, refusedSubjects, secretName} from './desired.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
 export const FINALIZER = 'dappmesh.io/finalizer'
@@ -118,7 +118,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     const k = childKey(child.kind, child.metadata.name)
     const cached = ctx.informer(child.kind).get(`${namespace}/${child.metadata.name}`)
     current.set(k, cached)
-    const held = keepImmutable(child, cached)
+    const held = keepImmutable(child, cached) ?? child.metadata.annotations?.[GRANT_NOTE_ANNOTATION]
     if (held) notes.set(k, held)
     // Being deleted (by hand, or by a foreground deletion): its DELETED event brings us back to recreate it.
     if (cached?.metadata?.deletionTimestamp) continue
@@ -153,7 +153,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       return note ? {...component, message: `${component.message}; ${note}`} : component
     })
     .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
-  const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures})
+  // A refused subject is the DataRole's to fix, not something a retry mends: said in status, not retried.
+  const refused = (state.roles ?? []).flatMap((role) => refusedSubjects(role).map((why) => `DataRole ${role.metadata.name}: ${why}; it is not bound`))
+  const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures: [...refused, ...failures]})
   if (!sameStatus(live.status, status)) {
     await rest.request('PATCH', `${objectPath(withKind(live))}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
   }
