@@ -77,6 +77,51 @@ describe('product reconciler: desired children', () => {
     assert.equal(children.has('CronJob/orders-on-demand'), false)
   })
 
+  it('runs every pod under Pod Security restricted: non-root, no escalation, no capabilities, RuntimeDefault seccomp', () => {
+    const children = byName(desiredChildren(state()))
+    const pods = {
+      statefulSet: children.get('StatefulSet/orders-operational').spec.template.spec,
+      deployment: children.get('Deployment/orders-orders-api').spec.template.spec,
+      cronJob: children.get('CronJob/orders-nightly').spec.jobTemplate.spec.template.spec,
+    }
+    for (const [what, pod] of Object.entries(pods)) {
+      assert.equal(pod.securityContext.runAsNonRoot, true, what)
+      assert.ok(pod.securityContext.runAsUser > 0, what)
+      assert.deepEqual(pod.securityContext.seccompProfile, {type: 'RuntimeDefault'}, what)
+      for (const container of pod.containers) {
+        assert.deepEqual(container.securityContext, {allowPrivilegeEscalation: false, capabilities: {drop: ['ALL']}}, what)
+        assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.cpu && container.resources.limits.memory, what)
+      }
+    }
+    // The postgres image's data directory belongs to its own user.
+    assert.equal(pods.statefulSet.securityContext.runAsUser, 999)
+    assert.equal(pods.statefulSet.securityContext.fsGroup, 999)
+  })
+
+  it('runs the pods as the product\'s own ServiceAccount, with no token mounted', () => {
+    const children = byName(desiredChildren(state()))
+    assert.equal(children.get('ServiceAccount/orders').automountServiceAccountToken, false)
+    for (const pod of [children.get('StatefulSet/orders-operational').spec.template.spec, children.get('Deployment/orders-orders-api').spec.template.spec]) {
+      assert.equal(pod.serviceAccountName, 'orders')
+      assert.equal(pod.automountServiceAccountToken, false)
+    }
+    const dataOnly = state({storages: [], workflows: [], outputPorts: [state().outputPorts[1]]})
+    assert.equal(byName(desiredChildren(dataOnly)).has('ServiceAccount/orders'), false, 'no pods, no account')
+  })
+
+  it('takes the engine\'s default requests and limits, each overridable by the storage\'s resources', () => {
+    const s = state()
+    assert.deepEqual(byName(desiredChildren(s)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].resources, {
+      requests: {cpu: '100m', memory: '256Mi'},
+      limits: {cpu: '1', memory: '1Gi'},
+    })
+    s.storages[0].spec.resources = {limits: {memory: '8Gi'}}
+    assert.deepEqual(byName(desiredChildren(s)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].resources, {
+      requests: {cpu: '100m', memory: '256Mi'},
+      limits: {cpu: '1', memory: '8Gi'},
+    })
+  })
+
   it('labels every child with its product and makes the DataProduct its controlling owner', () => {
     for (const child of desiredChildren(state())) {
       assert.equal(child.metadata.namespace, 'sales')

@@ -52,7 +52,7 @@ export function operatorClusterRoleRules(): any[] {
     dappmesh(['DataMesh', 'DataDomain', 'DataProduct'].map((k) => `${plural(k)}/status`), ['patch']),
     dappmesh(['DataDomain', 'DataProduct'].map((k) => `${plural(k)}/finalizers`), ['update']),
     {apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: [...MANAGE, 'update']},
-    {apiGroups: [''], resources: ['services', 'configmaps', 'resourcequotas', 'limitranges'], verbs: MANAGE},
+    {apiGroups: [''], resources: ['services', 'configmaps', 'serviceaccounts', 'resourcequotas', 'limitranges'], verbs: MANAGE},
     {apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'delete']},
     {apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'create', 'patch']},
     {apiGroups: [''], resources: ['events'], verbs: ['create']},

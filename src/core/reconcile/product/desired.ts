@@ -1,5 +1,6 @@
 import {type Access, type GrantChild, type GrantTarget, GRANT_PERMISSIONS, STORAGE_GRANT_NOTE, type Subject, refusedSubject} from '../../model/grants.js'
 import {API_VERSION} from '../../model/kinds.js'
+import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 
 export const FIELD_MANAGER = 'dappmesh-operator'
@@ -28,16 +29,32 @@ interface Engine {
   userEnv: string
   passwordEnv: string
   args?: string[]
+  /** the uid the image's data directory belongs to (DEFAULT_UID when the image has none of its own) */
+  uid?: number
+  /** requests and limits when the DataStorage sets none (`spec.resources` overrides them per field) */
+  resources?: Resources
 }
+
+export interface Resources {
+  requests: {cpu: string; memory: string}
+  limits: {cpu: string; memory: string}
+}
+
+/** Modest defaults, so a product fits a laptop cluster and a runaway engine cannot starve its node. */
+const ENGINE_RESOURCES: Resources = {requests: {cpu: '100m', memory: '256Mi'}, limits: {cpu: '1', memory: '1Gi'}}
+/** The engines that need more memory to start at all. */
+const LARGE_ENGINE_RESOURCES: Resources = {requests: {cpu: '250m', memory: '1Gi'}, limits: {cpu: '2', memory: '4Gi'}}
+/** A port's or workflow's container. */
+export const WORKLOAD_RESOURCES: Resources = {requests: {cpu: '50m', memory: '64Mi'}, limits: {cpu: '500m', memory: '256Mi'}}
 
 /** One image per engine; a DataStorage's own `image` wins. */
 export const ENGINE_IMAGES: Record<string, Engine> = {
-  postgresql: {image: (v) => `postgres:${v ?? '16'}`, port: 5432, dataPath: '/var/lib/postgresql/data', userEnv: 'POSTGRES_USER', passwordEnv: 'POSTGRES_PASSWORD'},
+  postgresql: {image: (v) => `postgres:${v ?? '16'}`, port: 5432, dataPath: '/var/lib/postgresql/data', userEnv: 'POSTGRES_USER', passwordEnv: 'POSTGRES_PASSWORD', uid: 999},
   surrealdb: {image: (v) => `surrealdb/surrealdb:${v ?? 'v2'}`, port: 8000, dataPath: '/data', userEnv: 'SURREAL_USER', passwordEnv: 'SURREAL_PASS', args: ['start', 'rocksdb:/data']},
-  tidb: {image: (v) => `pingcap/tidb:${v ?? 'v8.5.0'}`, port: 4000, dataPath: '/data', userEnv: 'TIDB_USER', passwordEnv: 'TIDB_PASSWORD'},
+  tidb: {image: (v) => `pingcap/tidb:${v ?? 'v8.5.0'}`, port: 4000, dataPath: '/data', userEnv: 'TIDB_USER', passwordEnv: 'TIDB_PASSWORD', resources: LARGE_ENGINE_RESOURCES},
   duckdb: {image: (v) => `datacatering/duckdb:${v ?? 'v1.1.3'}`, port: 8080, dataPath: '/data', userEnv: 'DUCKDB_USER', passwordEnv: 'DUCKDB_PASSWORD'},
-  doris: {image: (v) => `apache/doris:${v ?? '2.1.7'}`, port: 9030, dataPath: '/data', userEnv: 'DORIS_USER', passwordEnv: 'DORIS_PASSWORD'},
-  clickhouse: {image: (v) => `clickhouse/clickhouse-server:${v ?? '24.8'}`, port: 8123, dataPath: '/var/lib/clickhouse', userEnv: 'CLICKHOUSE_USER', passwordEnv: 'CLICKHOUSE_PASSWORD'},
+  doris: {image: (v) => `apache/doris:${v ?? '2.1.7'}`, port: 9030, dataPath: '/data', userEnv: 'DORIS_USER', passwordEnv: 'DORIS_PASSWORD', resources: LARGE_ENGINE_RESOURCES},
+  clickhouse: {image: (v) => `clickhouse/clickhouse-server:${v ?? '24.8'}`, port: 8123, dataPath: '/var/lib/clickhouse', userEnv: 'CLICKHOUSE_USER', passwordEnv: 'CLICKHOUSE_PASSWORD', uid: 101, resources: LARGE_ENGINE_RESOURCES},
   minio: {image: (v) => `minio/minio:${v ?? 'RELEASE.2024-10-13T13-34-11Z'}`, port: 9000, dataPath: '/data', userEnv: 'MINIO_ROOT_USER', passwordEnv: 'MINIO_ROOT_PASSWORD', args: ['server', '/data']},
   // An S3 store is served inside the cluster by an S3-compatible server.
   s3: {image: (v) => `minio/minio:${v ?? 'RELEASE.2024-10-13T13-34-11Z'}`, port: 9000, dataPath: '/data', userEnv: 'MINIO_ROOT_USER', passwordEnv: 'MINIO_ROOT_PASSWORD', args: ['server', '/data']},
@@ -47,6 +64,23 @@ export const DEFAULT_PORT = 8080
 
 export function childName(product: string, name: string): string {
   return `${product}-${name}`
+}
+
+/** The product's ServiceAccount, which its workloads run as: no token, no rights unless a DataRole names it. */
+export function serviceAccountName(product: string): string {
+  return product
+}
+
+/** A storage's requests and limits: the engine's defaults, each overridden by `spec.resources`. */
+export function storageResources(storage: any): Resources {
+  const defaults = (ENGINE_IMAGES[storage.spec.engine] ?? ENGINE_IMAGES.postgresql).resources ?? ENGINE_RESOURCES
+  const own = storage.spec.resources ?? {}
+  return {requests: {...defaults.requests, ...own.requests}, limits: {...defaults.limits, ...own.limits}}
+}
+
+/** What every pod of the product shares: its own ServiceAccount without a token, and Pod Security `restricted`. */
+function podBasics(product: any, uid?: number): Record<string, unknown> {
+  return {serviceAccountName: serviceAccountName(product.metadata.name), automountServiceAccountToken: false, securityContext: podSecurityContext(uid)}
 }
 
 export function secretName(product: string, storage: string): string {
@@ -129,11 +163,14 @@ export function desiredChildren(state: ProductState): Child[] {
         template: {
           metadata: {labels: {...productLabels(product), ...own}},
           spec: {
+            ...podBasics(product, engine.uid),
             containers: [
               {
                 name: storage.spec.engine,
                 image: storage.spec.image ?? engine.image(storage.spec.version),
                 ...(engine.args ? {args: engine.args} : {}),
+                securityContext: containerSecurityContext(),
+                resources: storageResources(storage),
                 ports: [{name: 'data', containerPort: engine.port}],
                 env: [
                   {name: engine.userEnv, valueFrom: {secretKeyRef: {name: secret, key: 'username'}}},
@@ -198,10 +235,13 @@ export function desiredChildren(state: ProductState): Child[] {
         template: {
           metadata: {labels: {...productLabels(product), ...own}},
           spec: {
+            ...podBasics(product),
             containers: [
               {
                 name: 'port',
                 image,
+                securityContext: containerSecurityContext(),
+                resources: WORKLOAD_RESOURCES,
                 ports: [{name: 'http', containerPort}],
                 env: [
                   {name: 'DAPPMESH_PRODUCT', value: name},
@@ -239,11 +279,14 @@ export function desiredChildren(state: ProductState): Child[] {
             template: {
               metadata: {labels: {...productLabels(product), ...own}},
               spec: {
+                ...podBasics(product),
                 restartPolicy: 'Never',
                 containers: [
                   {
                     name: 'workflow',
                     image: workflow.spec.image,
+                    securityContext: containerSecurityContext(),
+                    resources: WORKLOAD_RESOURCES,
                     env: [
                       {name: 'DAPPMESH_PRODUCT', value: name},
                       {name: 'DAPPMESH_WORKFLOW', value: workflow.metadata.name},
@@ -258,6 +301,10 @@ export function desiredChildren(state: ProductState): Child[] {
         },
       },
     })
+  }
+  // Only a product with pods needs the account they run as.
+  if (children.some((c) => c.kind === 'StatefulSet' || c.kind === 'Deployment' || c.kind === 'CronJob')) {
+    children.push({apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(product, serviceAccountName(name), {}), automountServiceAccountToken: false})
   }
   children.push(...roleChildren(state, children))
   return children

@@ -21,6 +21,7 @@ export const CHILD_KINDS = [
   {apiVersion: 'v1', kind: 'Service'},
   {apiVersion: 'v1', kind: 'Secret'},
   {apiVersion: 'v1', kind: 'ConfigMap'},
+  {apiVersion: 'v1', kind: 'ServiceAccount'},
   {apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy'},
   {apiVersion: 'batch/v1', kind: 'CronJob'},
   {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role'},
