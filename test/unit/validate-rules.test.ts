@@ -27,6 +27,8 @@ const INVALID: Record<string, Expected> = {
   'schema-bad-semver': {rule: 'schema', file: 'dappmesh.yaml', line: 8, path: '/spec/version', message: /semantic version/},
   'schema-system-subject': {rule: 'schema', file: 'mesh/roles.yaml', line: 8, path: '/spec/subjects/0/name', message: /must not start with "system:"/},
   'schema-system-namespace-subject': {rule: 'schema', file: 'mesh/roles.yaml', line: 9, path: '/spec/subjects/0/namespace', message: /must not be a Kubernetes system namespace \(kube-\*\)/},
+  'schema-reserved-namespace': {rule: 'schema', file: 'mesh/domain.yaml', line: 8, path: '/spec/namespace', message: /must not be a reserved namespace \(kube-\*, default, dappmesh-system\)/},
+  'naming-reserved-domain': {rule: 'naming', file: 'mesh/domain.yaml', line: 4, path: '/metadata/name', message: /DataDomain "default" would use the namespace of its name.*set spec\.namespace/},
   naming: {rule: 'naming', file: 'mesh/roles.yaml', line: 4, column: 9, path: '/metadata/name', message: /not a DNS-1123 label.*"readers-team"/},
   duplicate: {rule: 'duplicate', file: 'storage/operational.yaml', line: 4, path: '/metadata/name', message: /already defined at storage\/copy\.yaml:4/},
   'ref-domain': {rule: 'ref', file: 'dappmesh.yaml', line: 6, column: 11, path: '/spec/domain', message: /no DataDomain named "shops".*one of: shop/},
