@@ -237,6 +237,13 @@ describe('product reconciler: status', () => {
     assert.equal(missing.conditions.find((c) => c.type === 'ReferencesResolved')!.message, 'missing: DataDomain sales')
   })
 
+  it('is Degraded with reason NameTaken, naming the child and its owner, when another object holds a child\'s name', () => {
+    const taken = productStatus(undefined, {generation: 1, components: [], missing: [], failures: [], taken: ['Service shop-orders-operational already exists and belongs to DataProduct shop-orders: not taken over']})
+    assert.deepEqual(conditions(taken).Degraded, ['True', 'NameTaken'])
+    assert.deepEqual(conditions(taken).Ready, ['False', 'NameTaken'])
+    assert.match(taken.conditions.find((c) => c.type === 'Degraded')!.message, /Service shop-orders-operational already exists and belongs to DataProduct shop-orders/)
+  })
+
   it('keeps a condition\'s lastTransitionTime while its status stays, so an unchanged product computes an unchanged status', () => {
     const input = {generation: 1, components: [], missing: [], failures: []}
     const first = productStatus(undefined, input, new Date('2026-01-01T00:00:00Z'))

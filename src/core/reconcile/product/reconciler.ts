@@ -85,6 +85,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if ((PRODUCT_KINDS as readonly string[]).includes(kind) && !present.has(entry)) missing.push(`${entry.replace('/', ' ')} (in the product's inventory)`)
   }
   const failures: string[] = []
+  /** children whose names an object of someone else's holds: never adopted */
+  const taken: string[] = []
   /** what this reconcile changed, for the product's events */
   const done: string[] = []
   const current = new Map<string, any>()
@@ -98,7 +100,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     const secret = credentialsSecret(live, storage, generatePassword)
     secrets.push({...secret, stringData: undefined})
     if (existing) {
-      current.set(childKey('Secret', secret.metadata.name), existing)
+      const other = foreignOwner(existing, live)
+      if (other) taken.push(nameTaken(secret, other))
+      else current.set(childKey('Secret', secret.metadata.name), existing)
       continue
     }
     try {
@@ -107,9 +111,13 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       ctx.log('info', `created Secret ${secretKey}`)
       done.push(`created Secret/${secret.metadata.name}`)
     } catch (error) {
-      // 409: it exists (made by someone else, or not yet in our cache): never overwrite it.
-      if (error instanceof KubeApiError && error.status === 409) current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
-      else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
+      // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
+      // never hand a workload a Secret that someone else controls.
+      if (error instanceof KubeApiError && error.status === 409) {
+        const other = await rest.find(objectPath(secret)).then((found) => foreignOwner(found, live), (e: unknown) => `unreadable (${describeError(e)})`)
+        if (other) taken.push(nameTaken(secret, other))
+        else current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
+      } else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
     }
   }
 
@@ -123,8 +131,16 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if (held) notes.set(k, held)
     // Being deleted (by hand, or by a foreground deletion): its DELETED event brings us back to recreate it.
     if (cached?.metadata?.deletionTimestamp) continue
-    if (cached && containsAll(cached, child)) continue
     try {
+      // The cache holds only what carries our labels: a child missing from it may still exist,
+      // made by someone else, and a forced apply would take it over. Look before creating.
+      const other = foreignOwner(cached ?? (await rest.find(objectPath(child))), live)
+      if (other) {
+        taken.push(nameTaken(child, other))
+        current.set(k, undefined)
+        continue
+      }
+      if (cached && containsAll(cached, child)) continue
       const applied = await rest.apply(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
       current.set(k, applied)
       ctx.log('info', `applied ${child.kind} ${namespace}/${child.metadata.name}`)
@@ -156,7 +172,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
   // A refused subject is the DataRole's to fix, not something a retry mends: said in status, not retried.
   const refused = (state.roles ?? []).flatMap((role) => refusedSubjects(role).map((why) => `DataRole ${role.metadata.name}: ${why}; it is not bound`))
-  const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures: [...refused, ...failures]})
+  const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures: [...refused, ...failures], taken})
   if (!sameStatus(live.status, status)) {
     await rest.request('PATCH', `${objectPath(withKind(live))}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
   }
@@ -167,8 +183,10 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     const unresolved = missing.filter((m) => !m.endsWith("(in the product's inventory)"))
     if (unresolved.length > 0) await events.record(subject, 'Warning', 'ReferencesUnresolved', `missing: ${unresolved.join(', ')}`)
     if (failures.length > 0) await events.record(subject, 'Warning', 'ReconcileFailed', failures.join('; '))
+    if (taken.length > 0) await events.record(subject, 'Warning', 'NameTaken', taken.join('; '))
   }
-  if (failures.length > 0) throw new Error(`DataProduct ${key}: ${failures.join('; ')}`)
+  // Retried with backoff: the other object may go away (its own product deleted, say).
+  if (failures.length > 0 || taken.length > 0) throw new Error(`DataProduct ${key}: ${[...taken, ...failures].join('; ')}`)
 }
 
 /**
@@ -182,6 +200,24 @@ function keepImmutable(child: Child, live: any): string | undefined {
   if (!have || want === have) return undefined
   child.spec.volumeClaimTemplates[0].spec.resources.requests.storage = have
   return `size ${have} kept: changing it to ${want} needs its volumes resized, which dappmesh does not do yet`
+}
+
+/**
+ * Who controls a live object, when it is not this product (by uid: a label can be set by anyone,
+ * the uid of the controlling owner only by whoever may write the object, and it names one
+ * incarnation of the product). undefined when it is ours or does not exist.
+ */
+function foreignOwner(object: any, product: any): string | undefined {
+  if (!object) return undefined
+  const controller = (object.metadata?.ownerReferences ?? []).find((ref: any) => ref.controller)
+  if (!controller) return 'no controlling owner (made by someone else)'
+  if (controller.uid === product.metadata.uid) return undefined
+  const sameName = controller.kind === 'DataProduct' && controller.name === product.metadata.name
+  return `${controller.kind} ${controller.name}${sameName ? ' (an earlier one of the same name, being deleted)' : ''}`
+}
+
+function nameTaken(child: Child, owner: string): string {
+  return `${child.kind} ${child.metadata.name} already exists and belongs to ${owner}: not taken over; rename the resource it comes from, or remove the other object`
 }
 
 function sameStatus(previous: any, next: any): boolean {
