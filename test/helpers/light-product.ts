@@ -40,7 +40,7 @@ export function lightProduct(namespace: string, name: string, options: LightProd
 /** The children the operator makes of lightProduct(namespace, name), as Kind/name, sorted. */
 export function lightChildren(name: string, options: {storage?: boolean} = {}): string[] {
   const port = `${name}-${name}-api`
-  const children = [`ConfigMap/${port}-contract`, `Deployment/${port}`, `Service/${port}`]
+  const children = [`ConfigMap/${port}-contract`, `Deployment/${port}`, `Service/${port}`, `ServiceAccount/${name}`]
   if (options.storage) {
     const db = `${name}-${name}-db`
     children.push(`StatefulSet/${db}`, `Service/${db}`, `Secret/${db}-credentials`, `NetworkPolicy/${db}`)

@@ -5,11 +5,11 @@ import {parseInventory} from '../../apply/inventory.js'
 import {objectPath, resourcePath} from '../../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
-import {PRODUCT_LABEL} from '../../render/render.js'
+import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
 import {containsAll} from '../matches.js'
-import {type Child, FIELD_MANAGER, type ProductState, credentialsSecret, desiredChildren, isServedStorage, missingReferences, secretName} from './desired.js'
+import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
@@ -22,11 +22,11 @@ export const CHILD_KINDS = [
   {apiVersion: 'v1', kind: 'Service'},
   {apiVersion: 'v1', kind: 'Secret'},
   {apiVersion: 'v1', kind: 'ConfigMap'},
+  {apiVersion: 'v1', kind: 'ServiceAccount'},
   {apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy'},
   {apiVersion: 'batch/v1', kind: 'CronJob'},
   {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role'},
   {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding'},
-  {apiVersion: 'v1', kind: 'ServiceAccount'},
 ] as const
 
 /** Cluster-scoped children: owned by labels (an owner reference to a namespaced product is invalid), removed by the finalizer. */
@@ -89,6 +89,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if ((PRODUCT_KINDS as readonly string[]).includes(kind) && !present.has(entry)) missing.push(`${entry.replace('/', ' ')} (in the product's inventory)`)
   }
   const failures: string[] = []
+  /** children whose names an object of someone else's holds: never adopted */
+  const taken: string[] = []
   /** what this reconcile changed, for the product's events */
   const done: string[] = []
   const current = new Map<string, any>()
@@ -103,7 +105,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     const secret = credentialsSecret(live, storage, generatePassword)
     secrets.push({...secret, stringData: undefined})
     if (existing) {
-      current.set(childKey('Secret', secret.metadata.name), existing)
+      const other = foreignOwner(existing, live)
+      if (other) taken.push(nameTaken(secret, other))
+      else current.set(childKey('Secret', secret.metadata.name), existing)
       continue
     }
     try {
@@ -112,9 +116,13 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       ctx.log('info', `created Secret ${secretKey}`)
       done.push(`created Secret/${secret.metadata.name}`)
     } catch (error) {
-      // 409: it exists (made by someone else, or not yet in our cache): never overwrite it.
-      if (error instanceof KubeApiError && error.status === 409) current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
-      else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
+      // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
+      // never hand a workload a Secret that someone else controls.
+      if (error instanceof KubeApiError && error.status === 409) {
+        const other = await rest.find(objectPath(secret)).then((found) => foreignOwner(found, live), (e: unknown) => `unreadable (${describeError(e)})`)
+        if (other) taken.push(nameTaken(secret, other))
+        else current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
+      } else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
     }
   }
 
@@ -124,12 +132,20 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     const k = childKey(child.kind, child.metadata.name)
     const cached = ctx.informer(child.kind).get(cacheKey(child))
     current.set(k, cached)
-    const held = keepImmutable(child, cached)
+    const held = keepImmutable(child, cached) ?? child.metadata.annotations?.[GRANT_NOTE_ANNOTATION]
     if (held) notes.set(k, held)
     // Being deleted (by hand, or by a foreground deletion): its DELETED event brings us back to recreate it.
     if (cached?.metadata?.deletionTimestamp) continue
-    if (cached && containsAll(cached, child)) continue
     try {
+      // The cache holds only what carries our labels: a child missing from it may still exist,
+      // made by someone else, and a forced apply would take it over. Look before creating.
+      const other = foreignOwner(cached ?? (await rest.find(objectPath(child))), live)
+      if (other) {
+        taken.push(nameTaken(child, other))
+        current.set(k, undefined)
+        continue
+      }
+      if (cached && containsAll(cached, child)) continue
       const applied = await rest.apply(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
       current.set(k, applied)
       ctx.log('info', `applied ${child.kind} ${namespace}/${child.metadata.name}`)
@@ -159,7 +175,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       return note ? {...component, message: `${component.message}; ${note}`} : component
     })
     .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
-  const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures})
+  // A refused subject is the DataRole's to fix, not something a retry mends: said in status, not retried.
+  const refused = (state.roles ?? []).flatMap((role) => refusedSubjects(role).map((why) => `DataRole ${role.metadata.name}: ${why}; it is not bound`))
+  const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures: [...refused, ...failures], taken})
   if (!sameStatus(live.status, status)) {
     await rest.request('PATCH', `${objectPath(withKind(live))}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
   }
@@ -170,8 +188,10 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     const unresolved = missing.filter((m) => !m.endsWith("(in the product's inventory)"))
     if (unresolved.length > 0) await events.record(subject, 'Warning', 'ReferencesUnresolved', `missing: ${unresolved.join(', ')}`)
     if (failures.length > 0) await events.record(subject, 'Warning', 'ReconcileFailed', failures.join('; '))
+    if (taken.length > 0) await events.record(subject, 'Warning', 'NameTaken', taken.join('; '))
   }
-  if (failures.length > 0) throw new Error(`DataProduct ${key}: ${failures.join('; ')}`)
+  // Retried with backoff: the other object may go away (its own product deleted, say).
+  if (failures.length > 0 || taken.length > 0) throw new Error(`DataProduct ${key}: ${[...taken, ...failures].join('; ')}`)
 }
 
 /**
@@ -185,6 +205,27 @@ function keepImmutable(child: Child, live: any): string | undefined {
   if (!have || want === have) return undefined
   child.spec.volumeClaimTemplates[0].spec.resources.requests.storage = have
   return `size ${have} kept: changing it to ${want} needs its volumes resized, which dappmesh does not do yet`
+}
+
+/**
+ * Who controls a live object, when it is not this product (by uid: a label can be set by anyone,
+ * the uid of the controlling owner only by whoever may write the object, and it names one
+ * incarnation of the product). undefined when it is ours or does not exist.
+ */
+function foreignOwner(object: any, product: any): string | undefined {
+  if (!object) return undefined
+  // Cluster-scoped (the runtime's ClusterRoleBinding): no owner reference can name a namespaced
+  // product, so our labels say whose it is; only cluster administrators can make such objects.
+  if (!object.metadata?.namespace) return ownsClusterChild(object, product) ? undefined : 'no dappmesh product (made by someone else)'
+  const controller = (object.metadata?.ownerReferences ?? []).find((ref: any) => ref.controller)
+  if (!controller) return 'no controlling owner (made by someone else)'
+  if (controller.uid === product.metadata.uid) return undefined
+  const sameName = controller.kind === 'DataProduct' && controller.name === product.metadata.name
+  return `${controller.kind} ${controller.name}${sameName ? ' (an earlier one of the same name, being deleted)' : ''}`
+}
+
+function nameTaken(child: Child, owner: string): string {
+  return `${child.kind} ${child.metadata.name} already exists and belongs to ${owner}: not taken over; rename the resource it comes from, or remove the other object`
 }
 
 function sameStatus(previous: any, next: any): boolean {
@@ -202,7 +243,7 @@ function withKind(product: any): any {
  * selects only those managed by the operator, and only cluster administrators make them).
  */
 function ownedChildren(ctx: ReconcileContext, product: any): any[] {
-  const {uid, namespace, name} = product.metadata
+  const {uid, namespace} = product.metadata
   const children: any[] = []
   for (const {kind} of CHILD_KINDS) {
     for (const object of ctx.informer(kind).values()) {
@@ -211,12 +252,14 @@ function ownedChildren(ctx: ReconcileContext, product: any): any[] {
     }
   }
   for (const {kind} of CLUSTER_CHILD_KINDS) {
-    for (const object of ctx.informer(kind).values()) {
-      const labels = object.metadata.labels ?? {}
-      if (labels[NAMESPACE_LABEL] === namespace && labels[PRODUCT_LABEL] === name) children.push(object)
-    }
+    for (const object of ctx.informer(kind).values()) if (ownsClusterChild(object, product)) children.push(object)
   }
   return children
+}
+
+function ownsClusterChild(object: any, product: any): boolean {
+  const labels = object.metadata?.labels ?? {}
+  return labels[NAMESPACE_LABEL] === product.metadata.namespace && labels[PRODUCT_LABEL] === product.metadata.name && labels[MANAGED_BY_LABEL] === FIELD_MANAGER
 }
 
 async function addFinalizer(rest: KubeRest, product: any): Promise<any> {

@@ -1,3 +1,4 @@
+import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {PRODUCT_LABEL} from '../../render/render.js'
 // Labels only, read when rendering (after both modules loaded): the import cycle with desired.ts is harmless.
 import {type Child, PORT_LABEL, type ProductState, WORKFLOW_LABEL} from './desired.js'
@@ -40,9 +41,9 @@ export function storageEnvPrefix(storage: string): string {
   return `DAPPMESH_STORAGE_${storage.toUpperCase().replaceAll('-', '_')}_`
 }
 
-/** What the runtime pod and the trigger pods share: non-root, nothing to escalate to, no capability, the runtime's default seccomp profile. */
-export const POD_SECURITY = {runAsNonRoot: true, runAsUser: IMAGE_USER, runAsGroup: IMAGE_USER, fsGroup: IMAGE_USER, seccompProfile: {type: 'RuntimeDefault'}}
-export const CONTAINER_SECURITY = {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: ['ALL']}}
+/** Pod Security `restricted` as the image's own user; the root filesystem read-only besides (HOME and temp files go to /tmp). */
+const POD_SECURITY = podSecurityContext(IMAGE_USER)
+const CONTAINER_SECURITY = {...containerSecurityContext(), readOnlyRootFilesystem: true}
 
 export interface RuntimeOptions {
   /** the dappmesh image the runtime and the workflow triggers run */
