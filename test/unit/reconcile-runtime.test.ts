@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
 import {type ProductState, desiredChildren} from '../../src/core/reconcile/product/desired.js'
-import {bytesQuantity, quantityBytes, runtimeVolumeSize} from '../../src/core/reconcile/product/runtime.js'
+import {bytesQuantity, quantityBytes, runtimeKeepsData, runtimeVolumeSize} from '../../src/core/reconcile/product/runtime.js'
 
 const meta = (name: string) => ({name, namespace: 'sales', labels: {'dappmesh.io/product': 'orders'}})
 const product = {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: 'orders', namespace: 'sales', uid: 'u-1', generation: 1}, spec: {domain: 'sales'}}
@@ -68,6 +68,18 @@ describe('product reconciler: the runtime', () => {
     assert.equal(quantityBytes('1G'), 1e9)
     assert.equal(bytesQuantity(quantityBytes('2Gi') + quantityBytes('2Gi')), '4Gi')
     assert.throws(() => quantityBytes('ten gigs'), /not a storage quantity/)
+  })
+
+  it('claims no volume when the runtime keeps no data of its own (no duckdb storage, no flow left to the embedded database): /data is scratch', () => {
+    const serverOnly = state({storages: state().storages.filter((s) => s.spec.engine !== 'duckdb'), flows: [{kind: 'DataFlow', metadata: meta('orders'), spec: {schema: 'orders'}}]})
+    const sts = children(serverOnly).get('StatefulSet/orders-runtime')
+    assert.equal(sts.spec.volumeClaimTemplates, undefined, 'its flow lives in the operational storage')
+    assert.deepEqual(sts.spec.template.spec.volumes.find((v: any) => v.name === 'data'), {name: 'data', emptyDir: {}})
+    assert.equal(runtimeKeepsData(serverOnly), false)
+    const embedded = state({storages: [], flows: [{kind: 'DataFlow', metadata: meta('orders'), spec: {schema: 'orders'}}]})
+    assert.equal(runtimeKeepsData(embedded), true, 'a flow with no storage to go to lives in the embedded database')
+    assert.equal(children(embedded).get('StatefulSet/orders-runtime').spec.volumeClaimTemplates[0].spec.resources.requests.storage, '1Gi')
+    assert.equal(runtimeKeepsData(state({storages: [], flows: []})), false)
   })
 
   it('reaches the other storages by their Service and takes their credentials only as Secret references', () => {

@@ -21,6 +21,8 @@ export interface ProductState {
   workflows: any[]
   contracts: any[]
   roles?: any[]
+  /** the product's DataFlows: whether any keeps its states in the runtime's embedded database */
+  flows?: any[]
 }
 
 interface Engine {

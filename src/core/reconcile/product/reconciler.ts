@@ -77,9 +77,10 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     workflows: ofProduct('DataWorkflow'),
     contracts: ofProduct('DataContract'),
     roles: ofProduct('DataRole'),
+    flows: ofProduct('DataFlow'),
   }
   const domains = new Set(ctx.informer('DataDomain').values().map((d) => d.metadata.name))
-  const flows = new Set(ofProduct('DataFlow').map((f) => f.metadata.name))
+  const flows = new Set((state.flows ?? []).map((f) => f.metadata.name))
   const missing = missingReferences(state, domains, flows)
   // apply records what the product consists of: until all of it is here (apply writes the
   // DataProduct first, its resources after), the product is not complete, let alone Ready.
@@ -146,6 +147,15 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         continue
       }
       if (cached && containsAll(cached, child)) continue
+      if (claimsChanged(child, cached)) {
+        // Which volumes a StatefulSet claims cannot change (the runtime's gains one when a duckdb
+        // storage arrives): replace it. Its claims stay (retention Retain); the DELETED event
+        // brings us back to create the new one.
+        await rest.delete(objectPath(child))
+        ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: its volume claims changed, it is made again`)
+        done.push(`replaced ${child.kind}/${child.metadata.name}`)
+        continue
+      }
       const applied = await rest.apply(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
       current.set(k, applied)
       ctx.log('info', `applied ${child.kind} ${namespace}/${child.metadata.name}`)
@@ -192,6 +202,13 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   }
   // Retried with backoff: the other object may go away (its own product deleted, say).
   if (failures.length > 0 || taken.length > 0) throw new Error(`DataProduct ${key}: ${[...taken, ...failures].join('; ')}`)
+}
+
+/** Whether a live StatefulSet claims other volumes (by name) than the desired one. */
+function claimsChanged(child: Child, live: any): boolean {
+  if (child.kind !== 'StatefulSet' || !live) return false
+  const names = (templates: any[] | undefined) => (templates ?? []).map((t) => t.metadata?.name).sort().join(',')
+  return names(child.spec.volumeClaimTemplates) !== names(live.spec?.volumeClaimTemplates)
 }
 
 /**

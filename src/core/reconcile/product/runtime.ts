@@ -88,9 +88,20 @@ export function bytesQuantity(bytes: number): string {
 }
 
 /**
- * The runtime's volume: one claim holding every duckdb storage's database file, as large as
- * their sizes together. With no duckdb storage the runtime still keeps the embedded default
- * database (§7) there.
+ * Whether the runtime holds data of its own, on a volume that outlives its pod: a duckdb
+ * storage's database, or the embedded default database of a flow with nowhere else to keep its
+ * states (no `spec.storage`, and no analytics or operational storage: DESIGN §7). Otherwise
+ * /data is scratch space (an emptyDir), and a product without data of its own needs no volume.
+ */
+export function runtimeKeepsData(state: ProductState): boolean {
+  if (state.storages.some((s) => s.spec?.engine === 'duckdb')) return true
+  const fallback = state.storages.some((s) => s.spec?.class === 'analytics' || s.spec?.class === 'operational')
+  return (state.flows ?? []).some((f) => !f.spec?.storage && !fallback)
+}
+
+/**
+ * The size of the runtime's volume: one claim holding every duckdb storage's database file, as
+ * large as their sizes together; 1Gi for the embedded default database alone.
  */
 export function runtimeVolumeSize(storages: any[]): string {
   const duckdb = storages.filter((s) => s.spec?.engine === 'duckdb')
@@ -161,6 +172,7 @@ export function runtimeChildren(state: ProductState, ctx: RuntimeContext, option
     },
   ]
 
+  const keepsData = runtimeKeepsData(state)
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({httpGet: {path, port: 'http'}, periodSeconds, timeoutSeconds: 2, failureThreshold})
   children.push({
     apiVersion: 'apps/v1',
@@ -199,10 +211,10 @@ export function runtimeChildren(state: ProductState, ctx: RuntimeContext, option
               ],
             },
           ],
-          volumes: [{name: 'tmp', emptyDir: {}}],
+          volumes: [{name: 'tmp', emptyDir: {}}, ...(keepsData ? [] : [{name: 'data', emptyDir: {}}])],
         },
       },
-      volumeClaimTemplates: [{metadata: {name: 'data'}, spec: {accessModes: ['ReadWriteOnce'], resources: {requests: {storage: runtimeVolumeSize(state.storages)}}}}],
+      ...(keepsData ? {volumeClaimTemplates: [{metadata: {name: 'data'}, spec: {accessModes: ['ReadWriteOnce'], resources: {requests: {storage: runtimeVolumeSize(state.storages)}}}}]} : {}),
     },
   })
   const http = [{name: 'http', port: RUNTIME_PORT, targetPort: 'http', protocol: 'TCP'}]
