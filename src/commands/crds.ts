@@ -2,11 +2,12 @@ import {Flags} from '@oclif/core'
 import {stringify} from 'yaml'
 
 import {BaseCommand} from '../core/cli/base-command.js'
+import {generateAdmissionPolicies} from '../core/crds/admission.js'
 import {generateCrds} from '../core/crds/generate.js'
 
 export default class Crds extends BaseCommand {
-  static override summary = 'Print the CustomResourceDefinitions of every dappmesh kind.'
-  static override description = `The CRDs are generated from the same JSON Schemas that \`dappmesh validate\` uses, with CEL rules (x-kubernetes-validations) where a rule spans fields, so the API server enforces what validate enforces. Each carries a dappmesh.io/schema-hash annotation that apply and doctor use to tell whether the cluster's CRDs are current.`
+  static override summary = 'Print the CustomResourceDefinitions of every dappmesh kind, and the admission policy that goes with them.'
+  static override description = `The CRDs are generated from the same JSON Schemas that \`dappmesh validate\` uses, with CEL rules (x-kubernetes-validations) where a rule spans fields, so the API server enforces what validate enforces. Each carries a dappmesh.io/schema-hash annotation that apply and doctor use to tell whether the cluster's CRDs are current. After them come a ValidatingAdmissionPolicy and its binding that refuse a DataRole granting more than its author may do, or naming Kubernetes system identities.`
 
   static override examples = [
     {description: 'Install the CRDs with kubectl', command: '<%= config.bin %> <%= command.id %> | kubectl apply --server-side -f -'},
@@ -19,7 +20,8 @@ export default class Crds extends BaseCommand {
 
   async run(): Promise<{items: Array<Record<string, any>>}> {
     const {flags} = await this.parse(Crds)
-    const items = generateCrds()
+    // The admission policy that checks DataRole authors goes with the CRDs (after them: it names their kind).
+    const items = [...generateCrds(), ...generateAdmissionPolicies()]
     if (this.jsonEnabled()) return {items}
     if (flags.output === 'json') this.log(JSON.stringify({apiVersion: 'v1', kind: 'List', items}, null, 2))
     else this.log(items.map((crd) => stringify(crd, {lineWidth: 0, aliasDuplicateObjects: false})).join('---\n').trimEnd())

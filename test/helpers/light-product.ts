@@ -37,10 +37,16 @@ export function lightProduct(namespace: string, name: string, options: LightProd
   return objects
 }
 
-/** The children the operator makes of lightProduct(namespace, name), as Kind/name, sorted. */
+/** The kinds of lightChildren, for kubectl get. */
+export const LIGHT_CHILD_KINDS = 'statefulsets,deployments,services,secrets,configmaps,networkpolicies,serviceaccounts,roles,rolebindings'
+
+/** The namespaced children the operator makes of lightProduct(namespace, name), as Kind/name, sorted. */
 export function lightChildren(name: string, options: {storage?: boolean} = {}): string[] {
   const port = `${name}-${name}-api`
-  const children = [`ConfigMap/${port}-contract`, `Deployment/${port}`, `Service/${port}`]
+  const runtime = `${name}-runtime`
+  // The runtime (no flows, no duckdb storage: no volume to claim, Ready on kwok without one); its ClusterRoleBinding is cluster-scoped.
+  const runtimeChildren = ['StatefulSet', 'Service', 'NetworkPolicy', 'ServiceAccount', 'Role', 'RoleBinding'].map((kind) => `${kind}/${runtime}`)
+  const children = [`ConfigMap/${port}-contract`, `Deployment/${port}`, `Service/${port}`, `ServiceAccount/${name}`, ...runtimeChildren]
   if (options.storage) {
     const db = `${name}-${name}-db`
     children.push(`StatefulSet/${db}`, `Service/${db}`, `Secret/${db}-credentials`, `NetworkPolicy/${db}`)

@@ -32,6 +32,7 @@ describe('operator install (real control plane)', function () {
       kubectl('delete', 'clusterrolebinding,clusterrole', NAME, '--ignore-not-found')
       kubectl('delete', 'deployment,serviceaccount', NAME, '-n', NS, '--ignore-not-found')
       kubectl('delete', 'role,rolebinding', `${NAME}-leader-election`, '-n', NS, '--ignore-not-found')
+      kubectl('delete', 'role,rolebinding', 'dappmesh-catalog-reader', '-n', NS, '--ignore-not-found')
     } catch {
       // the cluster goes away at the end of the run anyway
     }
@@ -48,9 +49,14 @@ describe('operator install (real control plane)', function () {
       `ClusterRoleBinding/${NAME}`,
       `Role/${NAME}-leader-election`,
       `RoleBinding/${NAME}-leader-election`,
+      'Role/dappmesh-catalog-reader',
+      'RoleBinding/dappmesh-catalog-reader',
       `Deployment/${NAME}`,
     ])
-    assert.equal(docs.at(-1).spec.template.spec.containers[0].image, 'example.com/op:1')
+    const container = docs.at(-1).spec.template.spec.containers[0]
+    assert.equal(container.image, 'example.com/op:1')
+    assert.deepEqual(container.args.slice(0, 2), ['operator', 'run'], 'the image\'s entrypoint is dappmesh')
+    assert.ok(container.args.includes('--runtime-image=example.com/op:1'), 'the runtimes run the operator\'s own image by default')
     // and on the real cluster, nothing was made
     assert.equal(spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'clusterrole', NAME]).status, 1)
   })
@@ -59,10 +65,10 @@ describe('operator install (real control plane)', function () {
     const r = install('--json')
     assert.equal(r.code, 0, r.stderr)
     const result = JSON.parse(r.stdout)
-    assert.equal(result.objects.length, 7)
+    assert.equal(result.objects.length, 9)
     assert.ok(result.objects.filter((o: any) => o.kind !== 'Namespace').every((o: any) => o.action === 'created'), r.stdout)
     const version = JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("./package.json"))'], {encoding: 'utf8'})).version
-    assert.equal(result.image, `dappmesh-operator:${version}`)
+    assert.equal(result.image, `dappmesh:${version}`)
     json('get', 'serviceaccount', NAME, '-n', NS)
     json('get', 'role', `${NAME}-leader-election`, '-n', NS)
     const crb = json('get', 'clusterrolebinding', NAME)
@@ -103,6 +109,11 @@ describe('operator install (real control plane)', function () {
     assert.equal(canI('create', 'customresourcedefinitions.apiextensions.k8s.io'), 'no')
     assert.equal(canI('update', 'leases.coordination.k8s.io', '-n', 'anywhere'), 'no')
     assert.equal(canI('update', 'leases.coordination.k8s.io', '-n', NS), 'yes')
+    // A product's runtime: its account, and the binding that lets it review tokens (whose rights the operator holds, so needs no bind).
+    assert.equal(canI('patch', 'serviceaccounts', '-n', 'anywhere'), 'yes')
+    assert.equal(canI('create', 'clusterrolebindings.rbac.authorization.k8s.io'), 'yes')
+    assert.equal(canI('create', 'tokenreviews.authentication.k8s.io'), 'yes')
+    assert.equal(canI('bind', 'clusterroles.rbac.authorization.k8s.io'), 'no')
   })
 
   it('a second install changes nothing', () => {
@@ -110,7 +121,7 @@ describe('operator install (real control plane)', function () {
     const deployment = json('get', 'deployment', NAME, '-n', NS).metadata.resourceVersion
     const r = install('--json')
     assert.equal(r.code, 0, r.stderr)
-    assert.deepEqual(JSON.parse(r.stdout).objects.map((o: any) => o.action), Array(7).fill('unchanged'))
+    assert.deepEqual(JSON.parse(r.stdout).objects.map((o: any) => o.action), Array(9).fill('unchanged'))
     assert.deepEqual(['clusterrole', 'clusterrolebinding'].map((k) => json('get', k, NAME).metadata.resourceVersion), before)
     assert.equal(json('get', 'deployment', NAME, '-n', NS).metadata.resourceVersion, deployment)
   })

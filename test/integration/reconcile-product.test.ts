@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
+import {type ChildProcess, execFileSync, spawn, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {rmSync} from 'node:fs'
 import path from 'node:path'
@@ -8,33 +8,44 @@ import {BIN, cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
 
-const CHILD_KINDS = 'statefulsets,deployments,services,secrets,configmaps,networkpolicies,cronjobs,roles,rolebindings'
-/** What the reconciler makes of examples/orders (3 storages, 2 ports with images, 2 contracts, 1 scheduled workflow, 2 roles). */
+const CHILD_KINDS = 'statefulsets,deployments,services,secrets,configmaps,networkpolicies,cronjobs,roles,rolebindings,serviceaccounts'
+/**
+ * What the reconciler makes of examples/orders: the runtime (StatefulSet, ServiceAccount, Role and
+ * binding, Service, NetworkPolicy) holding the duckdb storage `analytics`; the two server storages
+ * (postgresql, minio); the two ports with their own image (from services/orders/Containerfile); a
+ * Service for the port the runtime serves (orders-daily); 2 contracts, 1 scheduled workflow, 2 roles.
+ */
 const ORDERS_CHILDREN = [
   'ConfigMap/orders-orders-api-contract',
   'ConfigMap/orders-orders-daily-contract',
   'CronJob/orders-orders-nightly',
   'Deployment/orders-orders-api',
   'Deployment/orders-orders-events',
-  'NetworkPolicy/orders-analytics',
   'NetworkPolicy/orders-object',
   'NetworkPolicy/orders-operational',
+  'NetworkPolicy/orders-runtime',
   'Role/orders-analysts',
   'Role/orders-ingest',
+  'Role/orders-runtime',
   'RoleBinding/orders-analysts',
   'RoleBinding/orders-ingest',
-  'Secret/orders-analytics-credentials',
+  'RoleBinding/orders-runtime',
   'Secret/orders-object-credentials',
   'Secret/orders-operational-credentials',
-  'Service/orders-analytics',
   'Service/orders-object',
   'Service/orders-operational',
   'Service/orders-orders-api',
+  'Service/orders-orders-daily',
   'Service/orders-orders-events',
-  'StatefulSet/orders-analytics',
+  'Service/orders-runtime',
+  'ServiceAccount/orders-runtime',
   'StatefulSet/orders-object',
   'StatefulSet/orders-operational',
+  'StatefulSet/orders-runtime',
 ]
+/** Cluster-scoped, so not among the children listed by namespace: the binding that lets the runtime review tokens. */
+const runtimeBinding = (ns: string) => `dappmesh-runtime:${ns}:orders`
+const RUNTIME_IMAGE = 'registry.test/dappmesh:runtime-test'
 
 describe('operator run: the product reconciler (real control plane)', function () {
   let kubeconfig: string
@@ -54,6 +65,7 @@ describe('operator run: the product reconciler (real control plane)', function (
   const names = (items: any[]) => items.map((o) => `${o.kind}/${o.metadata.name}`).sort()
   /** What only the operator writes: the product (its status), and its own managed fields on each child (a no-op apply leaves their time alone). */
   const operatorWrites = (ns: string) => [
+    `ClusterRoleBinding@${json('get', 'clusterrolebinding', runtimeBinding(ns)).metadata.resourceVersion}`,
     `DataProduct@${json('get', 'dataproduct', 'orders', '-n', ns).metadata.resourceVersion}`,
     ...children(ns).map((o) => `${o.kind}/${o.metadata.name}@${JSON.stringify((o.metadata.managedFields ?? []).filter((f: any) => f.manager === 'dappmesh-operator').map((f: any) => [f.operation, f.time]))}`).sort(),
   ]
@@ -62,7 +74,10 @@ describe('operator run: the product reconciler (real control plane)', function (
 
   function startOperator(): void {
     operatorLog = ''
-    const child = spawn(process.execPath, [BIN, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0', '-n', p.namespace, '--namespace', spare], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [BIN, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0', '-n', p.namespace, '--namespace', spare, '--runtime-image', RUNTIME_IMAGE], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {...process.env, NO_COLOR: '1'},
+    })
     child.stderr!.on('data', (chunk: Buffer) => (operatorLog += chunk.toString('utf8')))
     operator = child
   }
@@ -174,7 +189,7 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.equal(ready.observedGeneration, product.metadata.generation)
       assert.equal(product.status.observedGeneration, product.metadata.generation)
       assert.equal(product.status.conditions.find((c: any) => c.type === 'ReferencesResolved').status, 'True')
-      assert.deepEqual(product.status.components.map((c: any) => `${c.kind}/${c.name}`).sort(), ORDERS_CHILDREN)
+      assert.deepEqual(product.status.components.map((c: any) => `${c.kind}/${c.name}`).sort(), [`ClusterRoleBinding/${runtimeBinding(p.namespace)}`, ...ORDERS_CHILDREN].sort())
       assert.ok(product.status.components.every((c: any) => c.ready), JSON.stringify(product.status.components))
 
       const items = children(p.namespace)
@@ -196,17 +211,77 @@ describe('operator run: the product reconciler (real control plane)', function (
       const contract = items.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'orders-orders-daily-contract')
       assert.equal(JSON.parse(contract.data['contract.json']).id, 'urn:acme:sales:orders-daily')
       const analysts = items.find((o) => o.kind === 'Role' && o.metadata.name === 'orders-analysts')
+      // analytics is duckdb: its data is served by the runtime, there is no Secret or Service of its own to grant.
       assert.deepEqual(analysts.rules.map((r: any) => `${r.resources[0]}:${r.resourceNames.join(',')}:${r.verbs.join(',')}`), [
         'services:orders-orders-api:get',
         'configmaps:orders-orders-api-contract:get',
-        'secrets:orders-analytics-credentials:get',
-        'services:orders-analytics:get',
       ])
       const ingest = items.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'orders-ingest')
       assert.deepEqual(ingest.subjects, [{kind: 'ServiceAccount', name: 'orders-ingest', namespace: p.namespace}])
       assert.deepEqual(ingest.roleRef, {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'orders-ingest'})
       const policy = items.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'orders-operational')
-      assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders'}}}])
+      assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}}}])
+    })
+
+    it('runs the product\'s runtime: dappmesh serve from the runtime image, probed, its duckdb storage as its volume, credentials by reference, Ready', () => {
+      const items = children(p.namespace)
+      const find = (kind: string, name: string) => items.find((o) => o.kind === kind && o.metadata.name === name)
+      const sts = find('StatefulSet', 'orders-runtime')
+      assert.equal(sts.spec.replicas, 1)
+      assert.equal(sts.status.readyReplicas, 1, 'kwok runs the pod and marks it Ready')
+      const pod = sts.spec.template.spec
+      const c = pod.containers[0]
+      assert.equal(c.image, RUNTIME_IMAGE)
+      assert.deepEqual(c.args, ['serve', '--product', 'orders', '-n', p.namespace, '--host', '0.0.0.0', '--port', '8080', '--data-dir', '/data'])
+      assert.deepEqual([c.readinessProbe.httpGet.path, c.livenessProbe.httpGet.path], ['/readyz', '/healthz'])
+      assert.deepEqual(c.volumeMounts.find((m: any) => m.mountPath === '/data').name, 'data')
+      assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '10Gi', 'the analytics storage\'s size')
+      // the claim of its one pod exists, made by the StatefulSet controller
+      assert.equal(json('get', 'pvc', 'data-orders-runtime-0', '-n', p.namespace).spec.resources.requests.storage, '10Gi')
+      const env = new Map<string, any>(c.env.map((e: any) => [e.name, e]))
+      assert.equal(env.get('DAPPMESH_STORAGE_OPERATIONAL_HOST').value, `orders-operational.${p.namespace}.svc`)
+      assert.deepEqual(env.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders-operational-credentials', key: 'password'}})
+      assert.deepEqual(env.get('DAPPMESH_STORAGE_OBJECT_USERNAME').valueFrom, {secretKeyRef: {name: 'orders-object-credentials', key: 'username'}})
+      assert.ok(c.env.every((e: any) => !/_(USERNAME|PASSWORD)$/.test(e.name) || e.value === undefined), 'no credential as a value')
+      assert.equal(pod.serviceAccountName, 'orders-runtime')
+      assert.equal(pod.securityContext.runAsNonRoot, true)
+      assert.deepEqual(c.securityContext.capabilities.drop, ['ALL'])
+      assert.equal(find('StatefulSet', 'orders-analytics'), undefined, 'no StatefulSet for a duckdb storage')
+      assert.equal(find('Secret', 'orders-analytics-credentials'), undefined)
+
+      // Services: the runtime's, and one per port it serves, all onto its API port
+      for (const name of ['orders-runtime', 'orders-orders-daily']) {
+        const svc = find('Service', name)
+        assert.deepEqual(svc.spec.selector, {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}, name)
+        assert.equal(svc.spec.ports[0].targetPort, 'http')
+      }
+      // the pod the StatefulSet made is behind them: kwok gave it an address and the endpoints list it
+      const slices = json('get', 'endpointslices', '-n', p.namespace, '-l', 'kubernetes.io/service-name=orders-orders-daily').items
+      assert.equal(slices.flatMap((s: any) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready).length, 1, JSON.stringify(slices))
+
+      const cron = find('CronJob', 'orders-orders-nightly').spec.jobTemplate.spec.template.spec
+      assert.equal(cron.containers[0].image, RUNTIME_IMAGE)
+      assert.deepEqual(cron.containers[0].args, ['workflow', 'trigger', 'orders-nightly', '--url', `http://orders-runtime.${p.namespace}:8080`])
+
+      const runtimePolicy = find('NetworkPolicy', 'orders-runtime')
+      assert.deepEqual(runtimePolicy.spec.ingress, [{from: [{namespaceSelector: {}}], ports: [{protocol: 'TCP', port: 8080}]}])
+
+      // RBAC as the API server evaluates it, for the runtime's own account
+      const sa = `system:serviceaccount:${p.namespace}:orders-runtime`
+      const canI = (...args: string[]) => spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'auth', 'can-i', '--as', sa, ...args], {encoding: 'utf8'}).stdout.trim()
+      assert.equal(canI('list', 'outputports.dappmesh.io', '-n', p.namespace), 'yes')
+      assert.equal(canI('watch', 'dataroles.dappmesh.io', '-n', p.namespace), 'yes')
+      assert.equal(canI('patch', 'dataproducts.dappmesh.io/orders', '--subresource', 'status', '-n', p.namespace), 'yes')
+      assert.equal(canI('patch', 'dataproducts.dappmesh.io/other', '--subresource', 'status', '-n', p.namespace), 'no')
+      assert.equal(canI('create', 'tokenreviews.authentication.k8s.io'), 'yes')
+      assert.equal(canI('get', 'secrets', '-n', p.namespace), 'no')
+      assert.equal(canI('patch', 'outputports.dappmesh.io', '-n', p.namespace), 'no')
+      const binding = json('get', 'clusterrolebinding', runtimeBinding(p.namespace))
+      assert.equal(binding.roleRef.name, 'system:auth-delegator')
+      assert.deepEqual(binding.subjects, [{kind: 'ServiceAccount', name: 'orders-runtime', namespace: p.namespace}])
+
+      const component = json('get', 'dataproduct', 'orders', '-n', p.namespace).status.components.find((x: any) => x.kind === 'StatefulSet' && x.name === 'orders-runtime')
+      assert.deepEqual(component, {kind: 'StatefulSet', name: 'orders-runtime', ready: true, message: '1/1 replicas ready'})
     })
 
     it('writes nothing once the product is reconciled', async () => {
@@ -273,29 +348,32 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.equal(kubectl('get', 'secret', 'orders-object-credentials', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}:{.data.password}'), secretBefore)
     })
 
-    it('keeps a StatefulSet\'s volume size when the storage\'s size changes, and says so in the component', async () => {
+    it('keeps the runtime\'s volume size when its duckdb storage\'s size changes, and says so in the component', async () => {
       p.edit('storage/analytics.yaml', (t) => t.replace('size: 10Gi', 'size: 20Gi'))
       assert.equal(apply(p.dir).code, 0)
       await eventually(() => {
-        const component = json('get', 'dataproduct', 'orders', '-n', p.namespace).status.components.find((c: any) => c.kind === 'StatefulSet' && c.name === 'orders-analytics')
+        const component = json('get', 'dataproduct', 'orders', '-n', p.namespace).status.components.find((c: any) => c.kind === 'StatefulSet' && c.name === 'orders-runtime')
         assert.match(component.message, /size 10Gi kept: changing it to 20Gi needs its volumes resized/)
         assert.equal(component.ready, true)
       })
-      assert.equal(kubectl('get', 'statefulset', 'orders-analytics', '-n', p.namespace, '-o', 'jsonpath={.spec.volumeClaimTemplates[0].spec.resources.requests.storage}'), '10Gi')
+      assert.equal(kubectl('get', 'statefulset', 'orders-runtime', '-n', p.namespace, '-o', 'jsonpath={.spec.volumeClaimTemplates[0].spec.resources.requests.storage}'), '10Gi')
       assert.doesNotMatch(JSON.stringify(json('get', 'dataproduct', 'orders', '-n', p.namespace).status.conditions), /ApplyFailed/)
     })
 
-    it('removes the Deployments, Services and CronJob of ports and workflows that lost their image', () => {
+    it('hands the ports that lost their image to the runtime: their Deployments go, the output port\'s Service selects the runtime', () => {
       rmSync(path.join(p.dir, 'services/orders/Containerfile'))
       assert.equal(apply(p.dir).code, 0)
-      kubectl('wait', 'deployment/orders-orders-events', 'service/orders-orders-events', 'deployment/orders-orders-api', 'service/orders-orders-api', 'cronjob/orders-orders-nightly', '-n', p.namespace, '--for=delete', '--timeout=60s')
+      kubectl('wait', 'deployment/orders-orders-events', 'service/orders-orders-events', 'deployment/orders-orders-api', '-n', p.namespace, '--for=delete', '--timeout=60s')
+      kubectl('wait', 'service/orders-orders-api', '-n', p.namespace, "--for=jsonpath={.spec.selector.dappmesh\\.io/component}=runtime", '--timeout=60s')
       waitReady(p.namespace)
-      assert.deepEqual(names(children(p.namespace)), ORDERS_CHILDREN.filter((n) => !/^(Deployment|Service)\/orders-orders-(events|api)$|^CronJob/.test(n)))
+      assert.deepEqual(names(children(p.namespace)), ORDERS_CHILDREN.filter((n) => !/^(Deployment\/orders-orders-(events|api)|Service\/orders-orders-events)$/.test(n)))
+      assert.equal(kubectl('get', 'cronjob', 'orders-orders-nightly', '-n', p.namespace, '-o', 'jsonpath={.spec.jobTemplate.spec.template.spec.containers[0].image}'), RUNTIME_IMAGE, 'the trigger needs no image of the product')
     })
 
     it('on deletion removes every child, then its finalizer', async () => {
       kubectl('delete', 'dataproduct', 'orders', '-n', p.namespace, '--timeout=90s')
       assert.deepEqual(children(p.namespace), [])
+      assert.throws(() => kubectl('get', 'clusterrolebinding', runtimeBinding(p.namespace)), /NotFound/, 'cluster-scoped, so the finalizer deletes it')
       assert.throws(() => kubectl('get', 'dataproduct', 'orders', '-n', p.namespace), /NotFound/)
       // kubectl ran synchronously: the operator's log is read once the event loop turns again.
       await waitForLog(/children removed, finalizer released/)

@@ -3,7 +3,7 @@ import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 
 import {requireCluster} from '../helpers/cluster.js'
-import {kubectlApply, lightChildren, lightDomain, lightProduct} from '../helpers/light-product.js'
+import {LIGHT_CHILD_KINDS, kubectlApply, lightChildren, lightDomain, lightProduct} from '../helpers/light-product.js'
 import {eventually} from '../helpers/operator-child.js'
 import {type OperatorProcess, counterTotal, spawnOperator} from '../helpers/operator-process.js'
 
@@ -78,7 +78,7 @@ describe('operator run: a steady state of 100 products makes no writes (real con
     }, 'all 100 products Ready', 240_000)
     const readyAfter = Date.now() - started
     for (const ns of namespaces) {
-      const children = json('get', 'deployments,services,configmaps', '-n', ns, '-l', 'dappmesh.io/product').items.map((o: any) => `${o.kind}/${o.metadata.name}`).sort()
+      const children = json('get', LIGHT_CHILD_KINDS, '-n', ns, '-l', 'dappmesh.io/product').items.map((o: any) => `${o.kind}/${o.metadata.name}`).sort()
       const expected = Array.from({length: PER_NAMESPACE}, (_, i) => lightChildren(`p${String(i).padStart(2, '0')}`)).flat().sort()
       assert.deepEqual(children, expected, `children in ${ns}`)
     }

@@ -46,6 +46,13 @@ describe('crds', () => {
     assert.equal((yaml.stdout.match(/^kind: CustomResourceDefinition$/gm) ?? []).length, KINDS.length)
     const json = JSON.parse(cli(['crds', '-o', 'json']).stdout)
     assert.equal(json.kind, 'List')
-    assert.equal(json.items.length, KINDS.length)
+    assert.equal(json.items.filter((i: any) => i.kind === 'CustomResourceDefinition').length, KINDS.length)
+  })
+
+  it('prints after the CRDs the DataRole admission policy and its binding, so kubectl apply installs them too', () => {
+    const json = JSON.parse(cli(['crds', '-o', 'json']).stdout)
+    const kinds = json.items.map((i: any) => i.kind)
+    assert.deepEqual(kinds.slice(KINDS.length), ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'])
+    assert.equal(json.items.at(-1).spec.policyName, json.items.at(-2).metadata.name)
   })
 })

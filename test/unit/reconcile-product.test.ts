@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {mergeConditions} from '../../src/core/reconcile/conditions.js'
 import {containsAll} from '../../src/core/reconcile/matches.js'
 import {parseLoops} from '../../src/core/reconcile/operator.js'
-import {type ProductState, credentialsSecret, desiredChildren, missingReferences} from '../../src/core/reconcile/product/desired.js'
+import {type ProductState, credentialsSecret, desiredChildren, missingReferences, refusedSubjects} from '../../src/core/reconcile/product/desired.js'
 import {componentOf, productStatus} from '../../src/core/reconcile/product/status.js'
 import {meshStatus} from '../../src/core/reconcile/mesh/controller.js'
 import {Metrics} from '../../src/core/reconcile/metrics.js'
@@ -29,11 +29,12 @@ function state(overrides: Partial<ProductState> = {}): ProductState {
   }
 }
 
+const RUNTIME = {image: 'registry.local/dappmesh:1.2.3'}
 const byName = (children: any[]) => new Map(children.map((c) => [`${c.kind}/${c.metadata.name}`, c]))
 
 describe('product reconciler: desired children', () => {
-  it('makes a StatefulSet, headless Service and NetworkPolicy per storage, with the engine image, replicas and size', () => {
-    const children = byName(desiredChildren(state()))
+  it('makes a StatefulSet, headless Service and NetworkPolicy per server storage, with the engine image, replicas and size', () => {
+    const children = byName(desiredChildren(state(), RUNTIME))
     const sts = children.get('StatefulSet/orders-operational')
     assert.equal(sts.spec.replicas, 2)
     assert.equal(sts.spec.template.spec.containers[0].image, 'postgres:15')
@@ -45,17 +46,17 @@ describe('product reconciler: desired children', () => {
     assert.equal(children.get('Service/orders-operational').spec.clusterIP, 'None')
     const policy = children.get('NetworkPolicy/orders-operational')
     assert.deepEqual(policy.spec.podSelector.matchLabels, {'dappmesh.io/product': 'orders', 'dappmesh.io/storage': 'operational'})
-    assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders'}}}])
+    assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}}}], 'only the runtime reaches a storage')
   })
 
   it('prefers a storage\'s own image to the engine\'s', () => {
     const s = state()
     s.storages[0].spec.image = 'registry.local/pg:custom'
-    assert.equal(byName(desiredChildren(s)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].image, 'registry.local/pg:custom')
+    assert.equal(byName(desiredChildren(s, RUNTIME)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].image, 'registry.local/pg:custom')
   })
 
   it('gives a port with an image a Deployment and Service on its port, a port without one neither', () => {
-    const children = byName(desiredChildren(state()))
+    const children = byName(desiredChildren(state(), RUNTIME))
     const deployment = children.get('Deployment/orders-orders-api')
     assert.equal(deployment.spec.template.spec.containers[0].image, 'shop/orders@sha256:abc')
     assert.equal(children.get('Service/orders-orders-api').spec.ports[0].port, 9090)
@@ -64,21 +65,69 @@ describe('product reconciler: desired children', () => {
   })
 
   it('puts the contract document of an output port in a ConfigMap, and none when the contract is not in the cluster', () => {
-    const children = byName(desiredChildren(state()))
+    const children = byName(desiredChildren(state(), RUNTIME))
     assert.deepEqual(JSON.parse(children.get('ConfigMap/orders-orders-api-contract').data['contract.json']), {id: 'urn:c', version: '1.0.0'})
     assert.equal(children.has('ConfigMap/orders-orders-daily-contract'), false)
   })
 
-  it('makes a CronJob only for a scheduled workflow, retrying as often as its activities allow', () => {
-    const children = byName(desiredChildren(state()))
+  it('makes a CronJob only for a scheduled workflow, which asks the product\'s runtime to run it from the dappmesh image', () => {
+    const children = byName(desiredChildren(state(), RUNTIME))
     const cron = children.get('CronJob/orders-nightly')
     assert.equal(cron.spec.schedule, '0 2 * * *')
-    assert.equal(cron.spec.jobTemplate.spec.backoffLimit, 2)
+    const container = cron.spec.jobTemplate.spec.template.spec.containers[0]
+    assert.equal(container.image, 'registry.local/dappmesh:1.2.3', 'the workflow\'s own image runs inside the run, not as the trigger')
+    assert.deepEqual(container.args, ['workflow', 'trigger', 'nightly', '--url', 'http://orders-runtime.sales:8080'])
     assert.equal(children.has('CronJob/orders-on-demand'), false)
   })
 
-  it('labels every child with its product and makes the DataProduct its controlling owner', () => {
-    for (const child of desiredChildren(state())) {
+  it('runs every pod under Pod Security restricted: non-root, no escalation, no capabilities, RuntimeDefault seccomp', () => {
+    const children = byName(desiredChildren(state(), RUNTIME))
+    const pods = {
+      statefulSet: children.get('StatefulSet/orders-operational').spec.template.spec,
+      deployment: children.get('Deployment/orders-orders-api').spec.template.spec,
+      cronJob: children.get('CronJob/orders-nightly').spec.jobTemplate.spec.template.spec,
+    }
+    for (const [what, pod] of Object.entries(pods)) {
+      assert.equal(pod.securityContext.runAsNonRoot, true, what)
+      assert.ok(pod.securityContext.runAsUser > 0, what)
+      assert.deepEqual(pod.securityContext.seccompProfile, {type: 'RuntimeDefault'}, what)
+      for (const container of pod.containers) {
+        assert.equal(container.securityContext.allowPrivilegeEscalation, false, what)
+        assert.deepEqual(container.securityContext.capabilities, {drop: ['ALL']}, what)
+        assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.cpu && container.resources.limits.memory, what)
+      }
+    }
+    // The postgres image's data directory belongs to its own user.
+    assert.equal(pods.statefulSet.securityContext.runAsUser, 999)
+    assert.equal(pods.statefulSet.securityContext.fsGroup, 999)
+  })
+
+  it('runs the pods as the product\'s own ServiceAccount, with no token mounted', () => {
+    const children = byName(desiredChildren(state(), RUNTIME))
+    assert.equal(children.get('ServiceAccount/orders').automountServiceAccountToken, false)
+    for (const pod of [children.get('StatefulSet/orders-operational').spec.template.spec, children.get('Deployment/orders-orders-api').spec.template.spec]) {
+      assert.equal(pod.serviceAccountName, 'orders')
+      assert.equal(pod.automountServiceAccountToken, false)
+    }
+    const dataOnly = state({storages: [], workflows: [], outputPorts: [state().outputPorts[1]]})
+    assert.equal(byName(desiredChildren(dataOnly, RUNTIME)).has('ServiceAccount/orders'), false, 'no pods but the runtime\'s, no account')
+  })
+
+  it('takes the engine\'s default requests and limits, each overridable by the storage\'s resources', () => {
+    const s = state()
+    assert.deepEqual(byName(desiredChildren(s, RUNTIME)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].resources, {
+      requests: {cpu: '100m', memory: '256Mi'},
+      limits: {cpu: '1', memory: '1Gi'},
+    })
+    s.storages[0].spec.resources = {limits: {memory: '8Gi'}}
+    assert.deepEqual(byName(desiredChildren(s, RUNTIME)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].resources, {
+      requests: {cpu: '100m', memory: '256Mi'},
+      limits: {cpu: '1', memory: '8Gi'},
+    })
+  })
+
+  it('labels every namespaced child with its product and makes the DataProduct its controlling owner', () => {
+    for (const child of desiredChildren(state(), RUNTIME).filter((c) => c.kind !== 'ClusterRoleBinding')) {
       assert.equal(child.metadata.namespace, 'sales')
       assert.equal(child.metadata.labels['dappmesh.io/product'], 'orders')
       assert.equal(child.metadata.labels['app.kubernetes.io/managed-by'], 'dappmesh-operator')
@@ -97,11 +146,10 @@ describe('product reconciler: desired children', () => {
       {kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'Group', name: 'ops'}, {kind: 'ServiceAccount', name: 'bot'}], grants: [{storage: 'operational', access: 'admin'}, {outputPort: 'orders-api', access: 'read'}]}},
       {kind: 'DataRole', metadata: meta('nobody'), spec: {subjects: [{kind: 'User', name: 'x'}], grants: [{storage: 'gone', access: 'read'}]}},
     ]
-    const children = byName(desiredChildren(state({roles})))
+    const children = byName(desiredChildren(state({roles}), RUNTIME))
     assert.deepEqual(children.get('Role/orders-ops').rules, [
-      {apiGroups: [''], resources: ['secrets'], resourceNames: ['orders-operational-credentials'], verbs: ['get']},
       {apiGroups: [''], resources: ['services'], resourceNames: ['orders-operational'], verbs: ['get']},
-      {apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['orders-operational'], verbs: ['get', 'patch', 'update']},
+      {apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['orders-operational'], verbs: ['get']},
       {apiGroups: [''], resources: ['services'], resourceNames: ['orders-orders-api'], verbs: ['get']},
       {apiGroups: [''], resources: ['configmaps'], resourceNames: ['orders-orders-api-contract'], verbs: ['get']},
     ])
@@ -111,6 +159,43 @@ describe('product reconciler: desired children', () => {
     ])
     assert.equal(children.get('Role/orders-nobody').rules, undefined, 'a grant of something missing grants nothing')
     assert.deepEqual(missingReferences(state({roles}), new Set(['sales']), new Set(['orders'])), ['DataContract orders-daily (OutputPort orders-daily)', 'DataStorage gone (DataRole nobody)'])
+  })
+
+  it('never lets an admin grant write a workload: no patch or update on StatefulSets or Deployments', () => {
+    const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'User', name: 'ann'}], grants: [{storage: 'operational', access: 'admin'}, {outputPort: 'orders-api', access: 'admin'}]}}]
+    const rules = byName(desiredChildren(state({roles}), RUNTIME)).get('Role/orders-ops').rules
+    assert.deepEqual(rules.filter((r: any) => r.resources[0] === 'deployments' || r.resources[0] === 'statefulsets').map((r: any) => [r.resources[0], r.verbs]), [
+      ['statefulsets', ['get']],
+      ['deployments', ['get']],
+    ])
+    assert.ok(rules.every((r: any) => r.verbs.every((v: string) => v === 'get')), JSON.stringify(rules))
+  })
+
+  it('hands out no storage credentials Secret for any access, and says so on the Role', () => {
+    for (const access of ['read', 'write', 'admin']) {
+      const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'User', name: 'ann'}], grants: [{storage: 'operational', access}]}}]
+      const role = byName(desiredChildren(state({roles}), RUNTIME)).get('Role/orders-ops')
+      assert.ok(!role.rules.some((r: any) => r.resources.includes('secrets')), `${access}: ${JSON.stringify(role.rules)}`)
+      assert.match(role.metadata.annotations['dappmesh.io/grant-note'], /never its credentials: per-access database users are not implemented yet/)
+    }
+  })
+
+  it('binds no Kubernetes system identity: system:* users and groups, ServiceAccounts of kube-* namespaces', () => {
+    const subjects = [
+      {kind: 'Group', name: 'system:authenticated'},
+      {kind: 'User', name: 'system:admin'},
+      {kind: 'ServiceAccount', name: 'default', namespace: 'kube-system'},
+      {kind: 'User', name: 'ann'},
+    ]
+    const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects, grants: [{outputPort: 'orders-api', access: 'read'}]}}]
+    assert.deepEqual(byName(desiredChildren(state({roles}), RUNTIME)).get('RoleBinding/orders-ops').subjects, [{kind: 'User', name: 'ann', apiGroup: 'rbac.authorization.k8s.io'}])
+    assert.deepEqual(refusedSubjects(roles[0]), [
+      'Group system:authenticated is a Kubernetes system identity (system:*)',
+      'User system:admin is a Kubernetes system identity (system:*)',
+      'ServiceAccount kube-system/default lives in a Kubernetes system namespace (kube-*)',
+    ])
+    const onlySystem = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects: subjects.slice(0, 1), grants: [{outputPort: 'orders-api', access: 'read'}]}}]
+    assert.equal(byName(desiredChildren(state({roles: onlySystem}), RUNTIME)).get('RoleBinding/orders-ops'), undefined, 'no binding at all when no subject is left')
   })
 
   it('names each reference that does not resolve', () => {
@@ -154,6 +239,13 @@ describe('product reconciler: status', () => {
     const missing = productStatus(undefined, {generation: 1, components: [], missing: ['DataDomain sales'], failures: []})
     assert.deepEqual(conditions(missing).ReferencesResolved, ['False', 'Missing'])
     assert.equal(missing.conditions.find((c) => c.type === 'ReferencesResolved')!.message, 'missing: DataDomain sales')
+  })
+
+  it('is Degraded with reason NameTaken, naming the child and its owner, when another object holds a child\'s name', () => {
+    const taken = productStatus(undefined, {generation: 1, components: [], missing: [], failures: [], taken: ['Service shop-orders-operational already exists and belongs to DataProduct shop-orders: not taken over']})
+    assert.deepEqual(conditions(taken).Degraded, ['True', 'NameTaken'])
+    assert.deepEqual(conditions(taken).Ready, ['False', 'NameTaken'])
+    assert.match(taken.conditions.find((c) => c.type === 'Degraded')!.message, /Service shop-orders-operational already exists and belongs to DataProduct shop-orders/)
   })
 
   it('keeps a condition\'s lastTransitionTime while its status stays, so an unchanged product computes an unchanged status', () => {

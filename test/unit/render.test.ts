@@ -14,6 +14,7 @@ describe('render', () => {
     assert.equal(r.namespace, 'sales')
     assert.deepEqual(r.shared.map((o) => `${o.kind}/${o.metadata.name}/${o.metadata.namespace ?? '-'}`), ['DataMesh/acme/-', 'DataDomain/sales/-'])
     assert.deepEqual(r.namespaceObject.metadata.name, 'sales')
+    assert.equal(r.namespaceObject.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted')
     assert.equal(r.objects[0].kind, 'DataProduct')
     for (const o of r.objects) {
       assert.equal(o.metadata.namespace, 'sales')

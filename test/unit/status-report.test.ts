@@ -75,6 +75,51 @@ describe('status report', () => {
       ].join('\n'),
     )
   })
+  describe('the runtime', () => {
+    const components = [
+      {kind: 'Service', name: 'orders-runtime', ready: true, message: 'exists'},
+      {kind: 'StatefulSet', name: 'orders-runtime', ready: false, message: '0/1 replicas ready'},
+    ]
+    const recorded = {
+      workflows: [
+        {workflow: 'orders-nightly', run: 'r-2', result: 'failed', startedAt: '2026-01-01T11:00:00Z', finishedAt: '2026-01-01T11:30:00Z', rows: 0, message: 'contract orders-daily failed'},
+        {workflow: 'hourly', run: 'r-1', result: 'succeeded', finishedAt: '2026-01-01T11:59:00Z', rows: 1200},
+        {result: 'succeeded'},
+      ],
+      contracts: [{port: 'orders-daily', contract: 'urn:acme:sales:orders-daily', version: '1.0.0', result: 'failed', checkedAt: '2026-01-01T11:30:00Z', failed: ['rowCount mustBeGreaterThan 0'], secret: 'x'}],
+    }
+
+    it('shows the runtime StatefulSet\'s readiness with the last run per workflow and the contract results it recorded, dropping malformed entries', () => {
+      const s = productStatus(product({components, runtime: recorded}), snapshot())
+      assert.deepEqual(s.product.runtime, {
+        name: 'orders-runtime',
+        ready: false,
+        message: '0/1 replicas ready',
+        workflows: [
+          {workflow: 'hourly', run: 'r-1', result: 'succeeded', finishedAt: '2026-01-01T11:59:00Z', rows: 1200},
+          {workflow: 'orders-nightly', run: 'r-2', result: 'failed', startedAt: '2026-01-01T11:00:00Z', finishedAt: '2026-01-01T11:30:00Z', rows: 0, message: 'contract orders-daily failed'},
+        ],
+        contracts: [{port: 'orders-daily', contract: 'urn:acme:sales:orders-daily', version: '1.0.0', result: 'failed', checkedAt: '2026-01-01T11:30:00Z', failed: ['rowCount mustBeGreaterThan 0']}],
+      })
+    })
+
+    it('draws the runtime as a section of the product, and says when nothing ran yet', () => {
+      const lines = formatStatus([productStatus(product({components, runtime: recorded}), snapshot())], plain, {detail: true, now: NOW}).split('\n')
+      const at = lines.findIndex((l) => l.includes('runtime StatefulSet/orders-runtime'))
+      assert.deepEqual(lines.slice(at, at + 4), [
+        '      ├─ runtime StatefulSet/orders-runtime  NotReady  0/1 replicas ready',
+        '      │  ├─ workflow hourly: succeeded, 1200 rows  1m ago',
+        '      │  ├─ workflow orders-nightly: failed, 0 rows: contract orders-daily failed  30m ago',
+        '      │  └─ contract of orders-daily (urn:acme:sales:orders-daily 1.0.0): failed: rowCount mustBeGreaterThan 0  30m ago',
+      ])
+      const fresh = formatStatus([productStatus(product({components}), snapshot())], plain, {detail: true, now: NOW})
+      assert.match(fresh, /runtime StatefulSet\/orders-runtime {2}NotReady.*\n.*└─ no run recorded yet/)
+    })
+
+    it('has no runtime section for a product an older operator reconciled (no runtime component)', () => {
+      assert.equal(productStatus(product({components: [components[0]]}), snapshot()).product.runtime, undefined)
+    })
+  })
 })
 
 describe('product reference', () => {

@@ -2,12 +2,13 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../core/cli/base-command.js'
 import {kubeFlags} from '../../core/cli/kube-flags.js'
+import {defaultImage} from '../../core/operator-install/manifests.js'
 import {type OperatorResult, parseLoops, runOperator} from '../../core/reconcile/operator.js'
 import {parseNamespaces, parseSelector} from '../../core/reconcile/scope.js'
 
 export default class OperatorRun extends BaseCommand {
   static override summary = 'Run the dappmesh reconcile loops on this machine until interrupted.'
-  static override description = `Watches the cluster of the current context (list, then watch: no polling) and reconciles each DataDomain (its Namespace, a default-deny ingress NetworkPolicy, with a quota a ResourceQuota and a LimitRange of default requests, and per governance rule of its mesh a ValidatingAdmissionPolicy and binding that make the API server refuse what validate refuses) and each DataProduct: per DataStorage a StatefulSet, a headless Service, a credentials Secret (generated once, never overwritten) and a NetworkPolicy; per port with an image a Deployment and a Service; per output port with a contract a ConfigMap holding it; per scheduled DataWorkflow a CronJob. Every child is server-side applied (field manager dappmesh-operator) and owned by its DataProduct; the DataProduct's status carries the conditions Ready, Reconciling, Degraded and ReferencesResolved and the readiness of each component.
+  static override description = `Watches the cluster of the current context (list, then watch: no polling) and reconciles each DataDomain (its Namespace, a default-deny ingress NetworkPolicy, with a quota a ResourceQuota and a LimitRange of default requests, and per governance rule of its mesh a ValidatingAdmissionPolicy and binding that make the API server refuse what validate refuses) and each DataProduct: its runtime, a StatefulSet <product>-runtime running "dappmesh serve" from --runtime-image with its duckdb storages as its volume, its own ServiceAccount (reading the product's resources, reviewing callers' tokens), a Service, a Service per output port it serves and a NetworkPolicy; per DataStorage of a server engine (postgresql, minio, ...) a StatefulSet, a headless Service, a credentials Secret (generated once, never overwritten) and a NetworkPolicy admitting only the runtime; per port with its own image a Deployment and a Service; per output port with a contract a ConfigMap holding it; per scheduled DataWorkflow a CronJob that runs "dappmesh workflow trigger" against the runtime. Every child is server-side applied (field manager dappmesh-operator) and owned by its DataProduct; the DataProduct's status carries the conditions Ready, Reconciling, Degraded and ReferencesResolved and the readiness of each component.
 
 By default the operator reconciles the whole cluster. -n/--namespace (repeatable or comma-separated) confines it to those namespaces, like kubebuilder's watch-namespace: only DataProducts there, only DataDomains whose namespace is one of them, and every namespaced watch is made per namespace, so nothing elsewhere is read or written. The mesh loop counts and catalogues the whole cluster, so with --namespace it is left out (and --only mesh is refused). -l/--selector (a label selector, e.g. team=sales or tier in (gold,silver)) confines each loop to the DataMeshes, DataDomains and DataProducts whose labels match; their children are found through their owners as usual. Both together: the DataProducts in those namespaces with those labels. Give each scoped operator that uses --leader-elect its own --leader-election-namespace, or they wait on one another's lease.
 
@@ -38,6 +39,7 @@ Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unr
     concurrency: Flags.integer({description: 'products reconciled at once', default: 2, min: 1, max: 64}),
     'leader-elect': Flags.boolean({description: 'reconcile only while holding the Lease dappmesh-operator, so several operators can run and one writes'}),
     'leader-election-namespace': Flags.string({description: 'namespace of the leader election Lease (created when missing)', default: 'dappmesh-system'}),
+    'runtime-image': Flags.string({description: "the dappmesh image each product's runtime and workflow triggers run (default: dappmesh:<version of this CLI>)", env: 'DAPPMESH_RUNTIME_IMAGE', helpValue: 'IMAGE'}),
     'install-crds': Flags.boolean({description: 'install or upgrade the CRDs first when missing or older', default: true, allowNo: true}),
   }
 
@@ -65,6 +67,7 @@ Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unr
           metricsPort: flags['metrics-port'],
           bindAddress: flags['bind-address'],
           concurrency: flags.concurrency,
+          runtimeImage: flags['runtime-image'] ?? defaultImage(this.config.version),
           installCrds: flags['install-crds'],
           leaderElect: flags['leader-elect'],
           leaderElectionNamespace: flags['leader-election-namespace'],

@@ -112,7 +112,8 @@ async function applyRendered(client: KubeRest, rendered: RenderedProduct, option
   const {dryRun, progress, concurrency, crds} = options
   const loaded = client.loaded
   const base = {product: rendered.product, namespace: rendered.namespace, dryRun, warnings: [...rendered.warnings]}
-  const existing = await existingObjects(client, rendered)
+  const {existing, others: ofOthers} = await existingObjects(client, rendered)
+  refuseTakeover(rendered, ofOthers)
   const leftovers = leftOver(rendered, existing)
   // Without --prune, what left the project stays in the inventory, so a later --prune finds it.
   const product = productWithInventory(rendered, options.prune ? [] : leftovers)
@@ -183,19 +184,48 @@ function described(o: Manifest, action: ObjectAction): AppliedObject {
   return {kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? {namespace: o.metadata.namespace} : {}), action}
 }
 
-/** What is in the cluster now: one LIST per product kind (by label), and a GET per shared object. */
-async function existingObjects(client: KubeRest, rendered: RenderedProduct): Promise<Map<string, any>> {
-  const out = new Map<string, any>()
+/**
+ * What is in the cluster now: one LIST per product kind (every product's, by label), and a GET per
+ * shared object. `existing` holds this product's objects and the shared ones; `others`, by key,
+ * the product that each object of another product belongs to.
+ */
+async function existingObjects(client: KubeRest, rendered: RenderedProduct): Promise<{existing: Map<string, any>; others: Map<string, string>}> {
+  const existing = new Map<string, any>()
+  const others = new Map<string, string>()
   const lists = await Promise.all(
-    PRODUCT_KINDS.map((k) => client.get<{items: any[]}>(resourcePath(API_VERSION, k.kind, rendered.namespace), {labelSelector: `${PRODUCT_LABEL}=${rendered.product}`}).catch((error) => {
+    PRODUCT_KINDS.map((k) => client.get<{items: any[]}>(resourcePath(API_VERSION, k.kind, rendered.namespace), {labelSelector: PRODUCT_LABEL}).catch((error) => {
       if (error instanceof KubeApiError && error.status === 404) return {items: []}
       throw error
     })),
   )
-  for (const [i, list] of lists.entries()) for (const item of list.items) out.set(key({...item, kind: PRODUCT_KINDS[i].kind}), {...item, kind: PRODUCT_KINDS[i].kind})
+  for (const [i, list] of lists.entries()) {
+    for (const item of list.items) {
+      const owner = item.metadata.labels?.[PRODUCT_LABEL]
+      const k = key({...item, kind: PRODUCT_KINDS[i].kind})
+      if (owner === rendered.product) existing.set(k, {...item, kind: PRODUCT_KINDS[i].kind})
+      else others.set(k, owner)
+    }
+  }
   const singles = await Promise.all([...rendered.shared, rendered.namespaceObject].map((o) => client.find(objectPath(o))))
-  for (const item of singles) if (item) out.set(key(item), item)
-  return out
+  for (const item of singles) if (item) existing.set(key(item), item)
+  return {existing, others}
+}
+
+/**
+ * Product-scoped names are per namespace, shared by every product of the domain: an object of
+ * the same kind and name that another product applied is that product's, and a server-side apply
+ * would silently take it over (its spec, its product label). Refuse, naming both.
+ */
+function refuseTakeover(rendered: RenderedProduct, others: Map<string, string>): void {
+  const clashes = rendered.objects.filter((o) => others.has(key(o)))
+  if (clashes.length === 0) return
+  const said = clashes.map((o) => `${o.kind} ${o.metadata.name} (product ${others.get(key(o))})`)
+  throw new UserError(`product ${rendered.product} would take over objects of other products in namespace ${rendered.namespace}: ${said.join(', ')}`, {
+    suggestions: [
+      `Rename them in ${rendered.product}'s project: a name is shared by every product of the domain (e.g. prefix them with ${rendered.product}-)`,
+      'Or remove the other product first: dappmesh delete PRODUCT',
+    ],
+  })
 }
 
 async function applyOne(client: KubeRest, object: Manifest, options: {dryRun: boolean; force: boolean}): Promise<any> {

@@ -1,6 +1,8 @@
+import {generateAdmissionPolicies} from '../crds/admission.js'
 import {SCHEMA_HASH_ANNOTATION, generateCrds} from '../crds/generate.js'
 import {UserError} from '../errors.js'
 import {FIELD_MANAGER, waitEstablished} from '../kube/crds-install.js'
+import {objectPath} from '../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../kube/rest.js'
 import {mapPool} from './pool.js'
 
@@ -16,7 +18,10 @@ export async function ensureCrds(rest: KubeRest, options: {install: boolean; tim
   const list = await rest.get<{items: any[]}>('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {labelSelector: 'app.kubernetes.io/part-of=dappmesh'})
   const installed = new Map(list.items.map((c) => [c.metadata.name, c]))
   const stale = expected.filter((crd) => installed.get(crd.metadata.name)?.metadata?.annotations?.[SCHEMA_HASH_ANNOTATION] !== crd.metadata.annotations[SCHEMA_HASH_ANNOTATION])
-  if (stale.length === 0) return 'current'
+  if (stale.length === 0) {
+    await ensureAdmissionPolicies(rest, options)
+    return 'current'
+  }
   const missing = stale.filter((crd) => !installed.has(crd.metadata.name))
   if (!options.install) {
     throw new UserError(`the cluster's dappmesh CRDs are ${missing.length > 0 ? 'missing' : 'out of date'} (${stale.map((c) => c.metadata.name).join(', ')}) and --no-install-crds was given`, {
@@ -33,5 +38,30 @@ export async function ensureCrds(rest: KubeRest, options: {install: boolean; tim
     }),
   )
   await waitEstablished(rest.loaded, stale.map((c) => c.metadata.name), options.timeoutMs)
+  await ensureAdmissionPolicies(rest, options)
   return missing.length === stale.length ? 'installed' : 'upgraded'
+}
+
+/**
+ * The admission policies that go with the CRDs (src/core/crds/admission.ts): applied when missing
+ * or when their hash differs, after the CRDs they check exist. One GET each when current.
+ */
+export async function ensureAdmissionPolicies(rest: KubeRest, options: {install: boolean; onProgress?: (m: string) => void}): Promise<void> {
+  for (const policy of generateAdmissionPolicies()) {
+    const path = objectPath(policy as {apiVersion: string; kind: string; metadata: {name: string}})
+    const live = await rest.find(path)
+    if (live?.metadata?.annotations?.[SCHEMA_HASH_ANNOTATION] === policy.metadata.annotations[SCHEMA_HASH_ANNOTATION]) continue
+    if (!options.install) {
+      throw new UserError(`the cluster's dappmesh admission policy ${policy.kind} ${policy.metadata.name} is ${live ? 'out of date' : 'missing'} and --no-install-crds was given`, {
+        suggestions: ['Run apply without --no-install-crds, or install it: dappmesh crds | kubectl apply --server-side -f -'],
+      })
+    }
+    options.onProgress?.(`${live ? 'upgrading' : 'installing'} ${policy.kind} ${policy.metadata.name}`)
+    await rest.apply(path, policy, {fieldManager: FIELD_MANAGER, force: true}).catch((error) => {
+      if (!(error instanceof KubeApiError)) throw error
+      throw new UserError(`the API server refused the ${policy.kind} ${policy.metadata.name} (HTTP ${error.status}): ${error.message}`, {
+        suggestions: error.status === 403 ? ['Installing admission policies needs cluster-admin rights; ask for them, or have an admin run: dappmesh crds | kubectl apply --server-side -f -'] : [],
+      })
+    })
+  }
 }

@@ -1,5 +1,6 @@
 import {parse} from 'yaml'
 
+import {ensureAdmissionPolicies} from '../apply/crds.js'
 import {generateCrds} from '../crds/generate.js'
 import {UserError} from '../errors.js'
 import {installCrds} from '../kube/crds-install.js'
@@ -65,14 +66,15 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
   const remaining = Math.max(30_000, options.waitMs - (Date.now() - started))
   const crds = await installCrds(loaded, generateCrds(), {timeoutMs: remaining, onProgress: options.onProgress})
   const result: CreateClusterResult = {name: options.name, provider: providerName, context, kubeconfig, server: entries.server, kubernetesVersion: version.gitVersion, crds}
-  if (providerName === 'kwok') {
-    options.onProgress?.(`adding ${DEFAULT_LOCAL_VOLUMES} volumes of StorageClass ${LOCAL_STORAGE_CLASS} (kwok has no storage provisioner)`)
-    const rest = await KubeRest.create(loaded)
-    try {
+  const rest = await KubeRest.create(loaded)
+  try {
+    await ensureAdmissionPolicies(rest, {install: true, onProgress: options.onProgress})
+    if (providerName === 'kwok') {
+      options.onProgress?.(`adding ${DEFAULT_LOCAL_VOLUMES} volumes of StorageClass ${LOCAL_STORAGE_CLASS} (kwok has no storage provisioner)`)
       result.volumes = await installLocalStorage(rest, options.name)
-    } finally {
-      rest.close()
     }
+  } finally {
+    rest.close()
   }
   return result
 }

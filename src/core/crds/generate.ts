@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 
 import {GROUP, KINDS, type KindInfo, VERSION} from '../model/kinds.js'
+import {SYSTEM_NAMESPACE_NAME} from '../model/schemas/common.js'
 import {toStructural} from './structural.js'
 
 export const SCHEMA_HASH_ANNOTATION = 'dappmesh.io/schema-hash'
@@ -33,6 +34,19 @@ const status = {
   },
 }
 
+/**
+ * Rules that need metadata.name, which only a rule at the root of the schema may read. A domain's
+ * namespace defaults to its name, so a domain named after a reserved namespace takes it.
+ */
+const ROOT_VALIDATIONS: Record<string, Array<{rule: string; message: string}>> = {
+  DataDomain: [
+    {
+      rule: `has(self.spec.namespace) || !(self.metadata.name.startsWith('kube-') || self.metadata.name in ['default', '${SYSTEM_NAMESPACE_NAME}'])`,
+      message: 'a DataDomain without spec.namespace uses its name as namespace, and this one is reserved (kube-*, default, dappmesh-system): set spec.namespace, or rename the domain',
+    },
+  ],
+}
+
 /** The CustomResourceDefinition of one kind, generated from its JSON Schema. */
 export function generateCrd(info: KindInfo): Record<string, any> {
   const spec = toStructural(info.schema.properties.spec)
@@ -40,6 +54,7 @@ export function generateCrd(info: KindInfo): Record<string, any> {
     type: 'object',
     description: info.schema.description,
     required: ['spec'],
+    ...(ROOT_VALIDATIONS[info.kind] ? {'x-kubernetes-validations': ROOT_VALIDATIONS[info.kind]} : {}),
     properties: {
       apiVersion: {type: 'string'},
       kind: {type: 'string'},

@@ -9,6 +9,8 @@ export interface InstallOptions {
   kubeconfig?: string
   context?: string
   image: string
+  /** the image of the product runtimes (default: the operator's) */
+  runtimeImage?: string
   version: string
   /** wait until the Deployment is Available */
   wait?: boolean
@@ -59,7 +61,7 @@ export async function installOperator(options: InstallOptions): Promise<InstallR
   try {
     const crds = await ensureCrds(rest, {install: true, timeoutMs: 60_000, onProgress: options.onProgress})
     const objects: InstalledObject[] = []
-    for (const manifest of operatorManifests({image: options.image, version: options.version})) {
+    for (const manifest of operatorManifests({image: options.image, runtimeImage: options.runtimeImage, version: options.version})) {
       const path = objectPath(manifest)
       const {kind} = manifest
       const {name, namespace} = manifest.metadata

@@ -1,14 +1,31 @@
 import {KINDS, GROUP} from '../model/kinds.js'
+import {CATALOG_NAME} from '../reconcile/mesh/catalog.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL} from '../render/render.js'
 
 export const OPERATOR_NAMESPACE = 'dappmesh-system'
 export const OPERATOR_NAME = 'dappmesh-operator'
 export const HEALTH_PORT = 8081
+/** Role and RoleBinding in dappmesh-system that let every ServiceAccount read the catalog (runtimes locate other products' ports through it). */
+export const CATALOG_READER = 'dappmesh-catalog-reader'
+/** The name of the one dappmesh image (operator and product runtime, built from the repository's Containerfile), without its tag. */
+export const IMAGE_NAME = 'dappmesh'
+
+/**
+ * The image `operator install` deploys and the operator gives every product's runtime unless
+ * told otherwise (--image, --runtime-image or DAPPMESH_RUNTIME_IMAGE): what
+ * `buildah bud -t dappmesh:<version> .` makes of the repository.
+ */
+export function defaultImage(version: string): string {
+  return `${IMAGE_NAME}:${version}`
+}
+
 /** The field manager of `operator install`; the operator itself writes as dappmesh-operator. */
 export const INSTALL_FIELD_MANAGER = 'dappmesh-install'
 
 export interface OperatorManifestOptions {
   image: string
+  /** the image of the product runtimes (default: the operator's own) */
+  runtimeImage?: string
   /** the CLI's version, for the app.kubernetes.io/version label */
   version: string
   replicas?: number
@@ -38,6 +55,13 @@ const MANAGE = ['get', 'list', 'watch', 'create', 'patch', 'delete']
  * - Namespaces: the domain's, applied (never deleted); dappmesh-system made when missing.
  * - Events: created. CRDs: listed only, to check their version (the Deployment runs with
  *   --no-install-crds; `operator install` installs them with the installer's own rights).
+ * - Each product's runtime: a ServiceAccount (applied, deleted), a Role reading the product's
+ *   kinds and patching its status (all held above), and a ClusterRoleBinding of the built-in
+ *   ClusterRole system:auth-delegator (TokenReviews and SubjectAccessReviews: how the runtime
+ *   checks its callers). RBAC lets the operator bind that role only because it holds both of
+ *   its rights itself: creating a review reveals whether a token is valid or a subject allowed,
+ *   and changes nothing. No `bind` or `escalate` is needed, and the bindings it makes name only
+ *   the runtimes' own accounts, which no product author chooses.
  * Roles: RBAC lets a subject create a Role only with permissions it holds itself, unless it has
  * `escalate` (and a RoleBinding to it only with them, unless `bind`). A DataRole's Role grants
  * get on secrets, services and configmaps and get/patch/update on statefulsets and deployments;
@@ -52,13 +76,15 @@ export function operatorClusterRoleRules(): any[] {
     dappmesh(['DataMesh', 'DataDomain', 'DataProduct'].map((k) => `${plural(k)}/status`), ['patch']),
     dappmesh(['DataDomain', 'DataProduct'].map((k) => `${plural(k)}/finalizers`), ['update']),
     {apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: [...MANAGE, 'update']},
-    {apiGroups: [''], resources: ['services', 'configmaps', 'resourcequotas', 'limitranges'], verbs: MANAGE},
+    {apiGroups: [''], resources: ['services', 'configmaps', 'serviceaccounts', 'resourcequotas', 'limitranges'], verbs: MANAGE},
     {apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'delete']},
     {apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'create', 'patch']},
     {apiGroups: [''], resources: ['events'], verbs: ['create']},
     {apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: MANAGE},
     {apiGroups: ['batch'], resources: ['cronjobs'], verbs: MANAGE},
-    {apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: MANAGE},
+    {apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings', 'clusterrolebindings'], verbs: MANAGE},
+    {apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create']},
+    {apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create']},
     {apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingadmissionpolicies', 'validatingadmissionpolicybindings'], verbs: MANAGE},
     {apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['list']},
   ]
@@ -67,7 +93,7 @@ export function operatorClusterRoleRules(): any[] {
 /**
  * Everything `operator install` applies, in order: the namespace, the ServiceAccount, the
  * ClusterRole and its binding, the leader election Role (leases only in dappmesh-system) and its
- * binding, and the Deployment.
+ * binding, the catalog reader Role and binding, and the Deployment.
  */
 export function operatorManifests(options: OperatorManifestOptions): any[] {
   const labels = {'app.kubernetes.io/name': OPERATOR_NAME, [PART_OF_LABEL]: 'dappmesh', [MANAGED_BY_LABEL]: 'dappmesh', 'app.kubernetes.io/version': options.version}
@@ -93,6 +119,20 @@ export function operatorManifests(options: OperatorManifestOptions): any[] {
       roleRef: {apiGroup: rbac, kind: 'Role', name: `${OPERATOR_NAME}-leader-election`},
       subjects: [subject],
     },
+    // The catalog names ports, contracts and products, nothing secret: every workload's account may read it.
+    {
+      apiVersion: `${rbac}/v1`,
+      kind: 'Role',
+      metadata: {...namespaced, name: CATALOG_READER},
+      rules: [{apiGroups: [''], resources: ['configmaps'], resourceNames: [CATALOG_NAME], verbs: ['get', 'watch']}],
+    },
+    {
+      apiVersion: `${rbac}/v1`,
+      kind: 'RoleBinding',
+      metadata: {...namespaced, name: CATALOG_READER},
+      roleRef: {apiGroup: rbac, kind: 'Role', name: CATALOG_READER},
+      subjects: [{kind: 'Group', name: 'system:serviceaccounts', apiGroup: rbac}],
+    },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -111,7 +151,17 @@ export function operatorManifests(options: OperatorManifestOptions): any[] {
                 name: 'operator',
                 image: options.image,
                 imagePullPolicy: 'IfNotPresent',
-                args: ['--leader-elect', `--leader-election-namespace=${OPERATOR_NAMESPACE}`, `--health-port=${HEALTH_PORT}`, '--bind-address=0.0.0.0', '--no-install-crds'],
+                // The image's entrypoint is `dappmesh`: the same image runs the products' runtimes.
+                args: [
+                  'operator',
+                  'run',
+                  '--leader-elect',
+                  `--leader-election-namespace=${OPERATOR_NAMESPACE}`,
+                  `--health-port=${HEALTH_PORT}`,
+                  '--bind-address=0.0.0.0',
+                  '--no-install-crds',
+                  `--runtime-image=${options.runtimeImage ?? options.image}`,
+                ],
                 // The CLI keeps its caches under HOME; the root filesystem is read-only.
                 env: [{name: 'HOME', value: '/tmp'}, {name: 'NO_COLOR', value: '1'}],
                 ports: [{name: 'health', containerPort: HEALTH_PORT, protocol: 'TCP'}],

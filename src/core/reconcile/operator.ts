@@ -32,6 +32,8 @@ export interface OperatorOptions {
   /** run the loops only while holding the Lease dappmesh-operator in this namespace */
   leaderElect?: boolean
   leaderElectionNamespace?: string
+  /** the dappmesh image every product's runtime and workflow triggers run */
+  runtimeImage: string
   /** reconcile only these namespaces and/or objects with these labels (default: the whole cluster) */
   scope?: Scope
   log: Log
@@ -96,7 +98,7 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   const controllers: Controller[] = []
   if (loops.includes('mesh')) controllers.push(meshController(countingWrites(rest, metrics, 'mesh'), {log: options.log, metrics, selector: scope.selector}))
   if (loops.includes('domain')) controllers.push(domainController(countingWrites(rest, metrics, 'domain'), {log: options.log, metrics, concurrency: options.concurrency, scope}))
-  if (loops.includes('product')) controllers.push(productController(countingWrites(rest, metrics, 'product'), {log: options.log, metrics, concurrency: options.concurrency, scope}))
+  if (loops.includes('product')) controllers.push(productController(countingWrites(rest, metrics, 'product'), {runtimeImage: options.runtimeImage, log: options.log, metrics, concurrency: options.concurrency, scope}))
 
   const host = options.bindAddress ?? '127.0.0.1'
   const handler = (serveMetrics: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -1,5 +1,6 @@
 import {UserError} from '../errors.js'
 import {API_VERSION, KINDS} from '../model/kinds.js'
+import {POD_SECURITY_LABELS} from '../model/pod-security.js'
 import {resolveRelative} from '../project/load.js'
 import type {Resource} from '../project/resource.js'
 import type {ValidationContext} from '../validate/context.js'
@@ -78,7 +79,7 @@ export function renderProduct(ctx: ValidationContext): RenderedProduct {
   }
   objects.sort((a, b) => KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! || a.metadata.name.localeCompare(b.metadata.name))
   shared.sort((a, b) => KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! || a.metadata.name.localeCompare(b.metadata.name))
-  const namespaceObject: Manifest = {apiVersion: 'v1', kind: 'Namespace', metadata: {name: namespace, labels: {'dappmesh.io/domain': domain.name, [MANAGED_BY_LABEL]: 'dappmesh'}}}
+  const namespaceObject: Manifest = {apiVersion: 'v1', kind: 'Namespace', metadata: {name: namespace, labels: {'dappmesh.io/domain': domain.name, [MANAGED_BY_LABEL]: 'dappmesh', ...POD_SECURITY_LABELS}}}
   return {product: product.name, namespace, shared, namespaceObject, objects, warnings}
 }
 

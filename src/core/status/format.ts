@@ -1,6 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 
-import type {ComponentView, ProductStatus, Readiness} from './result-schema.js'
+import type {ComponentView, ProductStatus, Readiness, RuntimeView} from './result-schema.js'
 
 function label(ready: Readiness, colour: ChalkInstance): string {
   if (ready === true) return colour.green('Ready')
@@ -33,7 +33,23 @@ function componentLine(c: ComponentView, colour: ChalkInstance): string {
   return `${c.kind}/${c.name}  ${label(c.ready, colour)}${c.message ? colour.dim(`  ${c.message}`) : ''}`
 }
 
-/** The product's own subtree: conditions, components, recent warning events. */
+/** The runtime's subtree: its readiness, the last run of each workflow and each contract's last result. */
+function runtimeLines(r: RuntimeView, colour: ChalkInstance, now: number): string[] {
+  const runs = r.workflows.map((w) => {
+    const result = w.result === 'succeeded' ? colour.green(w.result) : w.result === 'failed' ? colour.red(w.result) : colour.yellow(w.result)
+    const when = w.finishedAt ?? w.startedAt
+    return [`workflow ${w.workflow}: ${result}${w.rows === undefined ? '' : `, ${w.rows} rows`}${w.message ? `: ${w.message}` : ''}${when ? colour.dim(`  ${ago(when, now)}`) : ''}`]
+  })
+  const contracts = r.contracts.map((c) => {
+    const result = c.result === 'passed' ? colour.green(c.result) : colour.red(c.result)
+    const id = c.contract ? ` (${c.contract}${c.version ? ` ${c.version}` : ''})` : ''
+    return [`contract of ${c.port}${id}: ${result}${c.failed ? `: ${c.failed.join('; ')}` : ''}${c.checkedAt ? colour.dim(`  ${ago(c.checkedAt, now)}`) : ''}`]
+  })
+  const none = runs.length + contracts.length === 0 ? [[colour.dim('no run recorded yet')]] : []
+  return [`runtime StatefulSet/${r.name}  ${label(r.ready, colour)}${r.message ? colour.dim(`  ${r.message}`) : ''}`, ...branch([...runs, ...contracts, ...none], '')]
+}
+
+/** The product's own subtree: conditions, components, its runtime, recent warning events. */
 function productLines(s: ProductStatus, colour: ChalkInstance, now: number, detail: boolean): string[] {
   const p = s.product
   const head = `DataProduct ${colour.bold(p.name)}${p.version ? ` ${p.version}` : ''}  ${label(p.ready, colour)}${p.reason && p.ready !== true ? colour.dim(`  ${p.reason}`) : ''}`
@@ -50,6 +66,7 @@ function productLines(s: ProductStatus, colour: ChalkInstance, now: number, deta
     `components ${readyCount}/${p.components.length} ready${p.componentsFrom === 'resources' ? colour.dim(' (from the product\'s resources; the operator has not reported any)') : ''}`,
     ...(p.components.length === 0 ? [] : branch(p.components.map((c) => [componentLine(c, colour)]), '')),
   ])
+  if (p.runtime) sections.push(runtimeLines(p.runtime, colour, now))
   sections.push([
     p.events.length === 0 ? 'recent warning events: none' : 'recent warning events',
     ...(p.events.length === 0

@@ -1,5 +1,6 @@
 import {PRODUCT_LABEL} from '../render/render.js'
 import type {ComponentView, ConditionView, ProductStatus, Readiness} from './result-schema.js'
+import {runtimeView} from './runtime.js'
 
 export type {ComponentView, ConditionView, EventView, ProductStatus, Readiness} from './result-schema.js'
 
@@ -92,6 +93,7 @@ export function productStatus(product: any, snapshot: Snapshot): ProductStatus {
     .slice(0, 10)
 
   const {ready, reason} = readinessOf(product)
+  const runtime = runtimeView(product, components)
   return {
     mesh: shared(meshName, mesh),
     domain: {...shared(domainName, domain), namespace},
@@ -106,6 +108,7 @@ export function productStatus(product: any, snapshot: Snapshot): ProductStatus {
       conditions: conditions(product),
       componentsFrom,
       components,
+      ...(runtime ? {runtime} : {}),
       events,
     },
   }

@@ -29,6 +29,49 @@ const eventSchema = {
   properties: {object: {type: 'string', description: 'Kind/name'}, reason: {type: 'string'}, message: {type: 'string'}, count: {type: 'integer'}, lastSeen: {type: 'string'}},
 } as const
 
+const workflowRunSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['workflow', 'result'],
+  properties: {
+    workflow: {type: 'string'},
+    run: {type: 'string', description: 'the run id (GET /v1/runs/<id> on the runtime)'},
+    result: {type: 'string', enum: ['succeeded', 'failed', 'running']},
+    startedAt: {type: 'string'},
+    finishedAt: {type: 'string'},
+    rows: {type: 'integer', description: 'rows written by the run'},
+    message: {type: 'string'},
+  },
+} as const
+
+const contractResultSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['port', 'result'],
+  properties: {
+    port: {type: 'string'},
+    contract: {type: 'string', description: 'the ODCS document id'},
+    version: {type: 'string'},
+    result: {type: 'string', enum: ['passed', 'failed']},
+    checkedAt: {type: 'string'},
+    failed: {type: 'array', items: {type: 'string'}, description: 'the rules that failed'},
+  },
+} as const
+
+/** The product's runtime (dappmesh serve in the cluster): its readiness, and what it last did. */
+const runtimeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'ready', 'workflows', 'contracts'],
+  properties: {
+    name: {type: 'string', description: 'the runtime StatefulSet'},
+    ready: readiness,
+    message: {type: 'string'},
+    workflows: {type: 'array', items: workflowRunSchema, description: 'the last run of each workflow, as the runtime recorded it in status.runtime'},
+    contracts: {type: 'array', items: contractResultSchema, description: 'the last evaluation of each output port\'s contract'},
+  },
+} as const
+
 const sharedProperties = {
   name: {type: 'string'},
   found: {type: 'boolean', description: 'false: the product names it but the cluster has no such object'},
@@ -59,6 +102,7 @@ export const productStatusSchema = {
         conditions: {type: 'array', items: conditionSchema},
         componentsFrom: {type: 'string', enum: ['status', 'resources'], description: 'status: reported by the operator; resources: the product\'s own resources and their Ready conditions'},
         components: {type: 'array', items: componentSchema},
+        runtime: runtimeSchema,
         events: {type: 'array', items: eventSchema, description: 'recent Warning events of the product and its components, newest first, at most 10'},
       },
     },
@@ -80,6 +124,9 @@ export const statusSchema = {$id: 'https://dappmesh.io/schemas/status.json', tit
 export type ConditionView = FromSchema<typeof conditionSchema>
 export type ComponentView = FromSchema<typeof componentSchema>
 export type EventView = FromSchema<typeof eventSchema>
+export type RuntimeView = FromSchema<typeof runtimeSchema>
+export type WorkflowRunView = FromSchema<typeof workflowRunSchema>
+export type ContractResultView = FromSchema<typeof contractResultSchema>
 export type ProductStatus = FromSchema<typeof productStatusSchema>
 export type StatusAll = FromSchema<typeof statusAllSchema>
 export type Readiness = ProductStatus['product']['ready']

@@ -1,4 +1,4 @@
-import {CRON, DNS_LABEL, DURATION, FLOW_STATE, IDENTIFIER, QUANTITY, SEMVER, STATE_REF} from '../model/schemas/common.js'
+import {CRON, DNS_LABEL, DURATION, FLOW_STATE, IDENTIFIER, QUANTITY, SEMVER, STATE_REF, SYSTEM_NAME, SYSTEM_NAMESPACE, RESERVED_NAMESPACE} from '../model/schemas/common.js'
 import type {ErrorObject} from './ajv.js'
 import {fromPointer} from './finding.js'
 
@@ -11,6 +11,15 @@ const PATTERNS: Record<string, string> = {
   [STATE_REF]: 'a state reference schema@version/state, such as orders@1.0.0/raw',
   [FLOW_STATE]: 'a state name, or a state reference schema@version/state',
   [CRON]: 'a 5-field cron expression such as "0 * * * *", or @hourly/@daily/...',
+}
+
+export const RESERVED_NAMESPACE_FIX = 'must not be a reserved namespace (kube-*, default, dappmesh-system): a domain\'s products would share it with the cluster\'s own workloads; name a namespace of the domain\'s own'
+
+/** What a `not: {pattern}` refuses, said as a fix. */
+const REFUSED_PATTERNS: Record<string, string> = {
+  [SYSTEM_NAME]: 'must not start with "system:" (Kubernetes\' own users and groups); grant a user, group or ServiceAccount of your own',
+  [RESERVED_NAMESPACE]: RESERVED_NAMESPACE_FIX,
+  [SYSTEM_NAMESPACE]: 'must not be a Kubernetes system namespace (kube-*); grant a ServiceAccount of your own namespace',
 }
 
 export interface DescribedError {
@@ -62,6 +71,11 @@ export function describeErrors(errors: ErrorObject[]): DescribedError[] {
       case 'oneOf': {
         const names = ((e.schema as Array<{required?: string[]}>) ?? []).flatMap((s) => s.required ?? [])
         out.push({segments, key: false, message: `${where} must have exactly one of: ${names.join(', ')}`})
+        break
+      }
+      case 'not': {
+        const pattern = (e.schema as {pattern?: string})?.pattern
+        out.push({segments, key: false, message: `${where} ${(pattern && REFUSED_PATTERNS[pattern]) ?? 'is not allowed here'}`})
         break
       }
       case 'minItems':

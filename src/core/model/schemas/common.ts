@@ -10,6 +10,13 @@ export const SEMVER =
   '^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?(\\+[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?$'
 export const DURATION = '^([0-9]+(ms|s|m|h|d))+$'
 export const QUANTITY = '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$'
+/** Names of Kubernetes' own identities and namespaces, refused as DataRole subjects. */
+export const SYSTEM_NAME = '^system:'
+export const SYSTEM_NAMESPACE = '^kube-'
+/** The namespace dappmesh's own operator and catalog live in. */
+export const SYSTEM_NAMESPACE_NAME = 'dappmesh-system'
+/** Namespaces a domain may not take: Kubernetes' own, the default one, and dappmesh's. */
+export const RESERVED_NAMESPACE = `^(kube-.*|default|${SYSTEM_NAMESPACE_NAME})$`
 /** `schema@version/state`; the version is a schema version (semver). */
 export const STATE_REF = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?@[0-9A-Za-z.+-]+/[A-Za-z_][A-Za-z0-9_-]*$'
 /** Inside a DataFlow a state may be bare (the flow's own schema and version) or a full state ref. */

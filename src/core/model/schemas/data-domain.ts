@@ -1,4 +1,4 @@
-import {dnsName, quantity, resourceSchema, text} from './common.js'
+import {RESERVED_NAMESPACE, dnsName, quantity, resourceSchema, text} from './common.js'
 
 export const dataDomainSchema = resourceSchema(
   'DataDomain',
@@ -10,7 +10,7 @@ export const dataDomainSchema = resourceSchema(
       mesh: dnsName,
       owner: {type: 'string', minLength: 1, maxLength: 253},
       description: text,
-      namespace: {...dnsName, description: 'Namespace of the domain\'s products (default: the domain\'s name).'},
+      namespace: {...dnsName, not: {pattern: RESERVED_NAMESPACE}, description: 'Namespace of the domain\'s products (default: the domain\'s name); not kube-*, default or dappmesh-system.'},
       quota: {
         type: 'object',
         additionalProperties: false,

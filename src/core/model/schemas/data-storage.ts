@@ -34,6 +34,15 @@ export const dataStorageSchema = resourceSchema(
         properties: {schedule: cron, retention: duration},
       },
       image,
+      resources: {
+        type: 'object',
+        additionalProperties: false,
+        description: "The engine's container requests and limits; each one left out keeps the engine's default.",
+        properties: {
+          requests: {type: 'object', additionalProperties: false, properties: {cpu: quantity, memory: quantity}},
+          limits: {type: 'object', additionalProperties: false, properties: {cpu: quantity, memory: quantity}},
+        },
+      },
     },
   },
   'Where the product keeps its data: an operational, analytics or object store.',

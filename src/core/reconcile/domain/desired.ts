@@ -1,4 +1,5 @@
 import {API_VERSION} from '../../model/kinds.js'
+import {POD_SECURITY_LABELS} from '../../model/pod-security.js'
 import {MANAGED_BY_LABEL} from '../../render/render.js'
 import {FIELD_MANAGER} from '../product/desired.js'
 
@@ -14,11 +15,12 @@ export function domainNamespace(domain: any): string {
 
 /**
  * The domain's Namespace exactly as `dappmesh apply` writes it (same labels, same values), so the
- * two field managers share its fields instead of conflicting. It has no owner: deleting a
+ * two field managers share its fields instead of conflicting. Pod Security `restricted` is
+ * enforced there: every pod dappmesh makes meets it. It has no owner: deleting a
  * DataDomain must not delete the products and data in its namespace.
  */
 export function desiredNamespace(domain: any): any {
-  return {apiVersion: 'v1', kind: 'Namespace', metadata: {name: domainNamespace(domain), labels: {[DOMAIN_LABEL]: domain.metadata.name, [MANAGED_BY_LABEL]: 'dappmesh'}}}
+  return {apiVersion: 'v1', kind: 'Namespace', metadata: {name: domainNamespace(domain), labels: {[DOMAIN_LABEL]: domain.metadata.name, [MANAGED_BY_LABEL]: 'dappmesh', ...POD_SECURITY_LABELS}}}
 }
 
 /** The governance rules the API server enforces, one ValidatingAdmissionPolicy each. */

@@ -7,7 +7,8 @@ import {EventRecorder} from '../events.js'
 import type {Metrics} from '../metrics.js'
 import {type Scope, watchPaths} from '../scope.js'
 import {FIELD_MANAGER} from './desired.js'
-import {CHILD_KINDS, PRODUCT_KINDS, reconcileProduct} from './reconciler.js'
+import {CHILD_KINDS, CLUSTER_CHILD_KINDS, PRODUCT_KINDS, reconcileProduct} from './reconciler.js'
+import {NAMESPACE_LABEL} from './runtime.js'
 
 /**
  * The product controller's watches: DataProducts; the product-scoped resources (by their product
@@ -15,7 +16,16 @@ import {CHILD_KINDS, PRODUCT_KINDS, reconcileProduct} from './reconciler.js'
  * selected by label so the operator never caches objects it does not manage. A scope's namespaces
  * restrict every namespaced watch to them; its selector, the DataProducts reconciled.
  */
-export function productController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; concurrency?: number; scope?: Scope} = {}): Controller {
+export interface ProductControllerOptions {
+  /** the dappmesh image each product's runtime and workflow triggers run */
+  runtimeImage: string
+  log?: Log
+  metrics?: Metrics
+  concurrency?: number
+  scope?: Scope
+}
+
+export function productController(rest: KubeRest, options: ProductControllerOptions): Controller {
   const namespaces = options.scope?.namespaces
   // Called only on events, which come after the controller exists.
   const productsOfDomain = (domain: any): string[] =>
@@ -33,8 +43,16 @@ export function productController(rest: KubeRest, options: {log?: Log; metrics?:
       ...PRODUCT_KINDS.map((kind) => ({name: kind, ...watchPaths(API_VERSION, kind, namespaces), labelSelector: PRODUCT_LABEL, keysFor: labelKeys(PRODUCT_LABEL)})),
       {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), keysFor: productsOfDomain},
       ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: ownerKeys(API_VERSION, 'DataProduct')})),
+      // Cluster-wide, whatever the scope: only those labelled with a namespace in scope are cached.
+      ...CLUSTER_CHILD_KINDS.map(({apiVersion, kind}) => ({
+        name: kind,
+        ...watchPaths(apiVersion, kind),
+        labelSelector: `${childSelector},${NAMESPACE_LABEL}`,
+        filter: (o: any) => !namespaces || namespaces.includes(o.metadata?.labels?.[NAMESPACE_LABEL]),
+        keysFor: (o: any) => [`${o.metadata.labels[NAMESPACE_LABEL]}/${o.metadata.labels[PRODUCT_LABEL]}`],
+      })),
     ],
-    reconcile: (key, ctx) => reconcileProduct(rest, key, ctx, events),
+    reconcile: (key, ctx) => reconcileProduct(rest, key, ctx, {image: options.runtimeImage}, events),
   })
   return controller
 }

@@ -1,12 +1,16 @@
+import {type Access, type GrantChild, type GrantTarget, GRANT_PERMISSIONS, STORAGE_GRANT_NOTE, type Subject, refusedSubject} from '../../model/grants.js'
 import {API_VERSION} from '../../model/kinds.js'
+import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
+import {COMPONENT_LABEL, type RuntimeContext, type RuntimeOptions, runtimeChildren} from './runtime.js'
 
 export const FIELD_MANAGER = 'dappmesh-operator'
 export const STORAGE_LABEL = 'dappmesh.io/storage'
 export const PORT_LABEL = 'dappmesh.io/port'
 export const WORKFLOW_LABEL = 'dappmesh.io/workflow'
 
-export type Child = {apiVersion: string; kind: string; metadata: {name: string; namespace: string; labels: Record<string, string>; ownerReferences: any[]; annotations?: Record<string, string>}; [key: string]: any}
+/** A child as applied; cluster-scoped ones (the runtime's ClusterRoleBinding) have no namespace and no owner reference. */
+export type Child = {apiVersion: string; kind: string; metadata: {name: string; namespace?: string; labels: Record<string, string>; ownerReferences?: any[]; annotations?: Record<string, string>}; [key: string]: any}
 
 /** What the product reconciler reads: the DataProduct and its product-scoped resources in the cluster. */
 export interface ProductState {
@@ -17,6 +21,8 @@ export interface ProductState {
   workflows: any[]
   contracts: any[]
   roles?: any[]
+  /** the product's DataFlows: whether any keeps its states in the runtime's embedded database */
+  flows?: any[]
 }
 
 interface Engine {
@@ -27,16 +33,31 @@ interface Engine {
   userEnv: string
   passwordEnv: string
   args?: string[]
+  /** the uid the image's data directory belongs to (DEFAULT_UID when the image has none of its own) */
+  uid?: number
+  /** requests and limits when the DataStorage sets none (`spec.resources` overrides them per field) */
+  resources?: Resources
 }
 
-/** One image per engine; a DataStorage's own `image` wins. */
+export interface Resources {
+  requests: {cpu: string; memory: string}
+  limits: {cpu: string; memory: string}
+}
+
+/** Modest defaults, so a product fits a laptop cluster and a runaway engine cannot starve its node. */
+const ENGINE_RESOURCES: Resources = {requests: {cpu: '100m', memory: '256Mi'}, limits: {cpu: '1', memory: '1Gi'}}
+/** The engines that need more memory to start at all. */
+const LARGE_ENGINE_RESOURCES: Resources = {requests: {cpu: '250m', memory: '1Gi'}, limits: {cpu: '2', memory: '4Gi'}}
+/** A port's or workflow's container. */
+export const WORKLOAD_RESOURCES: Resources = {requests: {cpu: '50m', memory: '64Mi'}, limits: {cpu: '500m', memory: '256Mi'}}
+
+/** One image per engine that runs as a server; a DataStorage's own `image` wins. duckdb is embedded in the runtime: no server, no image. */
 export const ENGINE_IMAGES: Record<string, Engine> = {
-  postgresql: {image: (v) => `postgres:${v ?? '16'}`, port: 5432, dataPath: '/var/lib/postgresql/data', userEnv: 'POSTGRES_USER', passwordEnv: 'POSTGRES_PASSWORD'},
+  postgresql: {image: (v) => `postgres:${v ?? '16'}`, port: 5432, dataPath: '/var/lib/postgresql/data', userEnv: 'POSTGRES_USER', passwordEnv: 'POSTGRES_PASSWORD', uid: 999},
   surrealdb: {image: (v) => `surrealdb/surrealdb:${v ?? 'v2'}`, port: 8000, dataPath: '/data', userEnv: 'SURREAL_USER', passwordEnv: 'SURREAL_PASS', args: ['start', 'rocksdb:/data']},
-  tidb: {image: (v) => `pingcap/tidb:${v ?? 'v8.5.0'}`, port: 4000, dataPath: '/data', userEnv: 'TIDB_USER', passwordEnv: 'TIDB_PASSWORD'},
-  duckdb: {image: (v) => `datacatering/duckdb:${v ?? 'v1.1.3'}`, port: 8080, dataPath: '/data', userEnv: 'DUCKDB_USER', passwordEnv: 'DUCKDB_PASSWORD'},
-  doris: {image: (v) => `apache/doris:${v ?? '2.1.7'}`, port: 9030, dataPath: '/data', userEnv: 'DORIS_USER', passwordEnv: 'DORIS_PASSWORD'},
-  clickhouse: {image: (v) => `clickhouse/clickhouse-server:${v ?? '24.8'}`, port: 8123, dataPath: '/var/lib/clickhouse', userEnv: 'CLICKHOUSE_USER', passwordEnv: 'CLICKHOUSE_PASSWORD'},
+  tidb: {image: (v) => `pingcap/tidb:${v ?? 'v8.5.0'}`, port: 4000, dataPath: '/data', userEnv: 'TIDB_USER', passwordEnv: 'TIDB_PASSWORD', resources: LARGE_ENGINE_RESOURCES},
+  doris: {image: (v) => `apache/doris:${v ?? '2.1.7'}`, port: 9030, dataPath: '/data', userEnv: 'DORIS_USER', passwordEnv: 'DORIS_PASSWORD', resources: LARGE_ENGINE_RESOURCES},
+  clickhouse: {image: (v) => `clickhouse/clickhouse-server:${v ?? '24.8'}`, port: 8123, dataPath: '/var/lib/clickhouse', userEnv: 'CLICKHOUSE_USER', passwordEnv: 'CLICKHOUSE_PASSWORD', uid: 101, resources: LARGE_ENGINE_RESOURCES},
   minio: {image: (v) => `minio/minio:${v ?? 'RELEASE.2024-10-13T13-34-11Z'}`, port: 9000, dataPath: '/data', userEnv: 'MINIO_ROOT_USER', passwordEnv: 'MINIO_ROOT_PASSWORD', args: ['server', '/data']},
   // An S3 store is served inside the cluster by an S3-compatible server.
   s3: {image: (v) => `minio/minio:${v ?? 'RELEASE.2024-10-13T13-34-11Z'}`, port: 9000, dataPath: '/data', userEnv: 'MINIO_ROOT_USER', passwordEnv: 'MINIO_ROOT_PASSWORD', args: ['server', '/data']},
@@ -46,6 +67,23 @@ export const DEFAULT_PORT = 8080
 
 export function childName(product: string, name: string): string {
   return `${product}-${name}`
+}
+
+/** The product's ServiceAccount, which its workloads run as: no token, no rights unless a DataRole names it. */
+export function serviceAccountName(product: string): string {
+  return product
+}
+
+/** A storage's requests and limits: the engine's defaults, each overridden by `spec.resources`. */
+export function storageResources(storage: any): Resources {
+  const defaults = (ENGINE_IMAGES[storage.spec.engine] ?? ENGINE_IMAGES.postgresql).resources ?? ENGINE_RESOURCES
+  const own = storage.spec.resources ?? {}
+  return {requests: {...defaults.requests, ...own.requests}, limits: {...defaults.limits, ...own.limits}}
+}
+
+/** What every pod of the product shares: its own ServiceAccount without a token, and Pod Security `restricted`. */
+function podBasics(product: any, uid?: number): Record<string, unknown> {
+  return {serviceAccountName: serviceAccountName(product.metadata.name), automountServiceAccountToken: false, securityContext: podSecurityContext(uid)}
 }
 
 export function secretName(product: string, storage: string): string {
@@ -100,19 +138,28 @@ export function credentialsSecret(product: any, storage: any, generate: () => st
   }
 }
 
+/** Whether a storage is a server of its own (a StatefulSet); duckdb lives in the runtime's volume. */
+export function isServedStorage(storage: any): boolean {
+  return storage.spec?.engine !== 'duckdb'
+}
+
+function engineOf(storage: any): Engine {
+  return ENGINE_IMAGES[storage.spec.engine] ?? ENGINE_IMAGES.postgresql
+}
+
 /**
  * Every child the product should have except the credentials Secrets, as server-side apply
  * configurations: only the fields dappmesh sets, so the comparison with the live object and the
  * apply itself are both about these fields alone.
  */
-export function desiredChildren(state: ProductState): Child[] {
+export function desiredChildren(state: ProductState, options: RuntimeOptions): Child[] {
   const {product} = state
   const name = product.metadata.name
   const selectorOf = (labels: Record<string, string>) => ({[PRODUCT_LABEL]: name, ...labels})
   const children: Child[] = []
 
-  for (const storage of state.storages) {
-    const engine = ENGINE_IMAGES[storage.spec.engine] ?? ENGINE_IMAGES.postgresql
+  for (const storage of state.storages.filter(isServedStorage)) {
+    const engine = engineOf(storage)
     const own = {[STORAGE_LABEL]: storage.metadata.name}
     const selector = selectorOf(own)
     const full = childName(name, storage.metadata.name)
@@ -128,11 +175,14 @@ export function desiredChildren(state: ProductState): Child[] {
         template: {
           metadata: {labels: {...productLabels(product), ...own}},
           spec: {
+            ...podBasics(product, engine.uid),
             containers: [
               {
                 name: storage.spec.engine,
                 image: storage.spec.image ?? engine.image(storage.spec.version),
                 ...(engine.args ? {args: engine.args} : {}),
+                securityContext: containerSecurityContext(),
+                resources: storageResources(storage),
                 ports: [{name: 'data', containerPort: engine.port}],
                 env: [
                   {name: engine.userEnv, valueFrom: {secretKeyRef: {name: secret, key: 'username'}}},
@@ -164,8 +214,8 @@ export function desiredChildren(state: ProductState): Child[] {
       spec: {
         podSelector: {matchLabels: selector},
         policyTypes: ['Ingress'],
-        // The product's own pods only; a port serves data to other products, a store does not.
-        ingress: [{from: [{podSelector: {matchLabels: {[PRODUCT_LABEL]: name}}}], ports: [{protocol: 'TCP', port: engine.port}]}],
+        // The product's runtime only: it serves the data to everyone else, under the contracts and the DataRoles.
+        ingress: [{from: [{podSelector: {matchLabels: {[PRODUCT_LABEL]: name, [COMPONENT_LABEL]: 'runtime'}}}], ports: [{protocol: 'TCP', port: engine.port}]}],
       },
     })
   }
@@ -197,10 +247,13 @@ export function desiredChildren(state: ProductState): Child[] {
         template: {
           metadata: {labels: {...productLabels(product), ...own}},
           spec: {
+            ...podBasics(product),
             containers: [
               {
                 name: 'port',
                 image,
+                securityContext: containerSecurityContext(),
+                resources: WORKLOAD_RESOURCES,
                 ports: [{name: 'http', containerPort}],
                 env: [
                   {name: 'DAPPMESH_PRODUCT', value: name},
@@ -221,53 +274,38 @@ export function desiredChildren(state: ProductState): Child[] {
     })
   }
 
-  for (const workflow of state.workflows) {
-    if (!workflow.spec.schedule || !workflow.spec.image) continue
-    const own = {[WORKFLOW_LABEL]: workflow.metadata.name}
-    const attempts = Math.max(1, ...(workflow.spec.activities ?? []).map((a: any) => a.retry?.maxAttempts ?? 1))
-    children.push({
-      apiVersion: 'batch/v1',
-      kind: 'CronJob',
-      metadata: meta(product, childName(name, workflow.metadata.name), own),
-      spec: {
-        schedule: workflow.spec.schedule,
-        concurrencyPolicy: 'Forbid',
-        jobTemplate: {
-          spec: {
-            backoffLimit: attempts - 1,
-            template: {
-              metadata: {labels: {...productLabels(product), ...own}},
-              spec: {
-                restartPolicy: 'Never',
-                containers: [
-                  {
-                    name: 'workflow',
-                    image: workflow.spec.image,
-                    env: [
-                      {name: 'DAPPMESH_PRODUCT', value: name},
-                      {name: 'DAPPMESH_WORKFLOW', value: workflow.metadata.name},
-                      {name: 'DAPPMESH_FLOW', value: workflow.spec.flow},
-                      {name: 'DAPPMESH_ACTIVITIES', value: JSON.stringify(workflow.spec.activities ?? [])},
-                    ],
-                  },
-                ],
-              },
-            },
-          },
-        },
-      },
-    })
+  const runtime: RuntimeContext = {
+    name,
+    namespace: product.metadata.namespace,
+    meta: (child, labels) => meta(product, child, labels),
+    labels: (labels) => ({...productLabels(product), ...labels}),
+    child: (local) => childName(name, local),
+    storageService: (storage) => ({name: childName(name, storage.metadata.name), port: engineOf(storage).port}),
+    secretName: (storage) => secretName(name, storage),
   }
+  // Only a product with pods of its own (storages, ports with an image) needs the account they run as; the runtime has its own.
+  if (children.some((c) => c.kind === 'StatefulSet' || c.kind === 'Deployment')) {
+    children.push({apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(product, serviceAccountName(name), {}), automountServiceAccountToken: false})
+  }
+  children.push(...runtimeChildren(state, runtime, options))
   children.push(...roleChildren(state, children))
   return children
 }
 
 const RBAC = 'rbac.authorization.k8s.io'
+/** On a Role: what its grants leave out, and why; the product's status shows it beside the Role. */
+export const GRANT_NOTE_ANNOTATION = 'dappmesh.io/grant-note'
+
+/** The subjects of a DataRole the operator refuses to bind, each with why (see refusedSubject). */
+export function refusedSubjects(role: any): string[] {
+  return (role.spec?.subjects ?? []).map((s: Subject) => refusedSubject(s)).filter((r: string | undefined): r is string => r !== undefined)
+}
 
 /**
  * Per DataRole a Role naming exactly the children its grants reach (by resourceNames, no
- * wildcards) and a RoleBinding of its subjects. Read and write both receive a storage's
- * credentials: per-access database users are the engines' business and not made yet.
+ * wildcards, read-only: src/core/model/grants.ts) and a RoleBinding of its subjects, without
+ * Kubernetes' system identities. The admission policy already refuses a DataRole naming them or
+ * granting more than its author holds; this is the second line, for roles that predate it.
  */
 function roleChildren(state: ProductState, made: Child[]): Child[] {
   const {product} = state
@@ -276,34 +314,39 @@ function roleChildren(state: ProductState, made: Child[]): Child[] {
   const result: Child[] = []
   for (const role of state.roles ?? []) {
     const rules: any[] = []
-    const rule = (apiGroup: string, resource: string, names: string[], verbs: string[]) => {
-      if (names.length > 0) rules.push({apiGroups: [apiGroup], resources: [resource], resourceNames: names, verbs})
-    }
+    let storageGranted = false
     for (const grant of role.spec?.grants ?? []) {
-      const admin = grant.access === 'admin'
-      if (grant.storage) {
-        const full = childName(name, grant.storage)
+      const target: GrantTarget = grant.storage ? 'storage' : 'outputPort'
+      const full = childName(name, grant[target])
+      // A child the product does not have (a data-only port, a missing storage) is named by no rule.
+      const children: Record<GrantChild, {kind: string; name: string}> = {
+        service: {kind: 'Service', name: full},
+        workload: {kind: target === 'storage' ? 'StatefulSet' : 'Deployment', name: full},
+        contract: {kind: 'ConfigMap', name: `${full}-contract`},
+      }
+      if (target === 'storage') {
         if (!exists('StatefulSet', full)) continue
-        rule('', 'secrets', [secretName(name, grant.storage)], ['get'])
-        rule('', 'services', [full], ['get'])
-        if (admin) rule('apps', 'statefulsets', [full], ['get', 'patch', 'update'])
-      } else if (grant.outputPort) {
-        const full = childName(name, grant.outputPort)
-        rule('', 'services', exists('Service', full) ? [full] : [], ['get'])
-        rule('', 'configmaps', exists('ConfigMap', `${full}-contract`) ? [`${full}-contract`] : [], ['get'])
-        if (admin) rule('apps', 'deployments', exists('Deployment', full) ? [full] : [], ['get', 'patch', 'update'])
+        storageGranted = true
+      }
+      for (const permission of GRANT_PERMISSIONS[target][grant.access as Access] ?? []) {
+        const child = children[permission.child]
+        if (exists(child.kind, child.name)) rules.push({apiGroups: [permission.apiGroup], resources: [permission.resource], resourceNames: [child.name], verbs: [permission.verb]})
       }
     }
     const own = {'dappmesh.io/role': role.metadata.name}
     const full = childName(name, role.metadata.name)
+    const roleMeta = meta(product, full, own)
+    if (storageGranted) roleMeta.annotations = {[GRANT_NOTE_ANNOTATION]: STORAGE_GRANT_NOTE}
     // An empty list is stored as none: leave it out, so the live Role compares equal.
-    result.push({apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: meta(product, full, own), ...(rules.length > 0 ? {rules} : {})})
+    result.push({apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: roleMeta, ...(rules.length > 0 ? {rules} : {})})
+    const subjects = (role.spec?.subjects ?? []).filter((s: Subject) => !refusedSubject(s))
+    if (subjects.length === 0) continue
     result.push({
       apiVersion: `${RBAC}/v1`,
       kind: 'RoleBinding',
       metadata: meta(product, full, own),
       roleRef: {apiGroup: RBAC, kind: 'Role', name: full},
-      subjects: (role.spec?.subjects ?? []).map((s: any) =>
+      subjects: subjects.map((s: Subject) =>
         s.kind === 'ServiceAccount' ? {kind: 'ServiceAccount', name: s.name, namespace: s.namespace ?? product.metadata.namespace} : {kind: s.kind, name: s.name, apiGroup: RBAC},
       ),
     })

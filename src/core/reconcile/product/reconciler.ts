@@ -5,11 +5,12 @@ import {parseInventory} from '../../apply/inventory.js'
 import {objectPath, resourcePath} from '../../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
-import {PRODUCT_LABEL} from '../../render/render.js'
+import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
 import {containsAll} from '../matches.js'
-import {type Child, FIELD_MANAGER, type ProductState, credentialsSecret, desiredChildren, missingReferences, secretName} from './desired.js'
+import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
+import {NAMESPACE_LABEL, type RuntimeOptions} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
 export const FINALIZER = 'dappmesh.io/finalizer'
@@ -21,11 +22,15 @@ export const CHILD_KINDS = [
   {apiVersion: 'v1', kind: 'Service'},
   {apiVersion: 'v1', kind: 'Secret'},
   {apiVersion: 'v1', kind: 'ConfigMap'},
+  {apiVersion: 'v1', kind: 'ServiceAccount'},
   {apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy'},
   {apiVersion: 'batch/v1', kind: 'CronJob'},
   {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role'},
   {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding'},
 ] as const
+
+/** Cluster-scoped children: owned by labels (an owner reference to a namespaced product is invalid), removed by the finalizer. */
+export const CLUSTER_CHILD_KINDS = [{apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding'}] as const
 
 /** The product-scoped kinds the reconciler reads, labelled dappmesh.io/product by apply. */
 export const PRODUCT_KINDS = ['DataStorage', 'OutputPort', 'InputPort', 'DataWorkflow', 'DataContract', 'DataFlow', 'DataRole'] as const
@@ -48,7 +53,7 @@ function describeError(error: unknown): string {
  * Secrets (never touching existing ones), delete children the product no longer has, and write
  * status only when it changed. Run twice on an unchanged cluster, the second run writes nothing.
  */
-export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext, events?: EventRecorder): Promise<void> {
+export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext, runtime: RuntimeOptions, events?: EventRecorder): Promise<void> {
   const product = ctx.informer('DataProduct').get(key)
   if (!product) return // gone: the garbage collector removes what it owned
   if (product.metadata.deletionTimestamp) {
@@ -72,9 +77,10 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     workflows: ofProduct('DataWorkflow'),
     contracts: ofProduct('DataContract'),
     roles: ofProduct('DataRole'),
+    flows: ofProduct('DataFlow'),
   }
   const domains = new Set(ctx.informer('DataDomain').values().map((d) => d.metadata.name))
-  const flows = new Set(ofProduct('DataFlow').map((f) => f.metadata.name))
+  const flows = new Set((state.flows ?? []).map((f) => f.metadata.name))
   const missing = missingReferences(state, domains, flows)
   // apply records what the product consists of: until all of it is here (apply writes the
   // DataProduct first, its resources after), the product is not complete, let alone Ready.
@@ -84,20 +90,25 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if ((PRODUCT_KINDS as readonly string[]).includes(kind) && !present.has(entry)) missing.push(`${entry.replace('/', ' ')} (in the product's inventory)`)
   }
   const failures: string[] = []
+  /** children whose names an object of someone else's holds: never adopted */
+  const taken: string[] = []
   /** what this reconcile changed, for the product's events */
   const done: string[] = []
   const current = new Map<string, any>()
   const childKey = (kind: string, childName: string) => `${kind}/${namespace}/${childName}`
+  const cacheKey = (child: Child) => (child.metadata.namespace ? `${child.metadata.namespace}/${child.metadata.name}` : child.metadata.name)
 
   const secrets: Child[] = []
-  for (const storage of state.storages) {
+  for (const storage of state.storages.filter(isServedStorage)) {
     const secretKey = `${namespace}/${secretName(name, storage.metadata.name)}`
     const existing = ctx.informer('Secret').get(secretKey)
     // Only the shape is kept here, never the password: it is generated once, sent once, and not logged.
     const secret = credentialsSecret(live, storage, generatePassword)
     secrets.push({...secret, stringData: undefined})
     if (existing) {
-      current.set(childKey('Secret', secret.metadata.name), existing)
+      const other = foreignOwner(existing, live)
+      if (other) taken.push(nameTaken(secret, other))
+      else current.set(childKey('Secret', secret.metadata.name), existing)
       continue
     }
     try {
@@ -106,24 +117,45 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       ctx.log('info', `created Secret ${secretKey}`)
       done.push(`created Secret/${secret.metadata.name}`)
     } catch (error) {
-      // 409: it exists (made by someone else, or not yet in our cache): never overwrite it.
-      if (error instanceof KubeApiError && error.status === 409) current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
-      else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
+      // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
+      // never hand a workload a Secret that someone else controls.
+      if (error instanceof KubeApiError && error.status === 409) {
+        const other = await rest.find(objectPath(secret)).then((found) => foreignOwner(found, live), (e: unknown) => `unreadable (${describeError(e)})`)
+        if (other) taken.push(nameTaken(secret, other))
+        else current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
+      } else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
     }
   }
 
-  const desired = desiredChildren(state)
+  const desired = desiredChildren(state, runtime)
   const notes = new Map<string, string>()
   for (const child of desired) {
     const k = childKey(child.kind, child.metadata.name)
-    const cached = ctx.informer(child.kind).get(`${namespace}/${child.metadata.name}`)
+    const cached = ctx.informer(child.kind).get(cacheKey(child))
     current.set(k, cached)
-    const held = keepImmutable(child, cached)
+    const held = keepImmutable(child, cached) ?? child.metadata.annotations?.[GRANT_NOTE_ANNOTATION]
     if (held) notes.set(k, held)
     // Being deleted (by hand, or by a foreground deletion): its DELETED event brings us back to recreate it.
     if (cached?.metadata?.deletionTimestamp) continue
-    if (cached && containsAll(cached, child)) continue
     try {
+      // The cache holds only what carries our labels: a child missing from it may still exist,
+      // made by someone else, and a forced apply would take it over. Look before creating.
+      const other = foreignOwner(cached ?? (await rest.find(objectPath(child))), live)
+      if (other) {
+        taken.push(nameTaken(child, other))
+        current.set(k, undefined)
+        continue
+      }
+      if (cached && containsAll(cached, child)) continue
+      if (claimsChanged(child, cached)) {
+        // Which volumes a StatefulSet claims cannot change (the runtime's gains one when a duckdb
+        // storage arrives): replace it. Its claims stay (retention Retain); the DELETED event
+        // brings us back to create the new one.
+        await rest.delete(objectPath(child))
+        ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: its volume claims changed, it is made again`)
+        done.push(`replaced ${child.kind}/${child.metadata.name}`)
+        continue
+      }
       const applied = await rest.apply(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
       current.set(k, applied)
       ctx.log('info', `applied ${child.kind} ${namespace}/${child.metadata.name}`)
@@ -153,7 +185,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       return note ? {...component, message: `${component.message}; ${note}`} : component
     })
     .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
-  const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures})
+  // A refused subject is the DataRole's to fix, not something a retry mends: said in status, not retried.
+  const refused = (state.roles ?? []).flatMap((role) => refusedSubjects(role).map((why) => `DataRole ${role.metadata.name}: ${why}; it is not bound`))
+  const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures: [...refused, ...failures], taken})
   if (!sameStatus(live.status, status)) {
     await rest.request('PATCH', `${objectPath(withKind(live))}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
   }
@@ -164,8 +198,17 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     const unresolved = missing.filter((m) => !m.endsWith("(in the product's inventory)"))
     if (unresolved.length > 0) await events.record(subject, 'Warning', 'ReferencesUnresolved', `missing: ${unresolved.join(', ')}`)
     if (failures.length > 0) await events.record(subject, 'Warning', 'ReconcileFailed', failures.join('; '))
+    if (taken.length > 0) await events.record(subject, 'Warning', 'NameTaken', taken.join('; '))
   }
-  if (failures.length > 0) throw new Error(`DataProduct ${key}: ${failures.join('; ')}`)
+  // Retried with backoff: the other object may go away (its own product deleted, say).
+  if (failures.length > 0 || taken.length > 0) throw new Error(`DataProduct ${key}: ${[...taken, ...failures].join('; ')}`)
+}
+
+/** Whether a live StatefulSet claims other volumes (by name) than the desired one. */
+function claimsChanged(child: Child, live: any): boolean {
+  if (child.kind !== 'StatefulSet' || !live) return false
+  const names = (templates: any[] | undefined) => (templates ?? []).map((t) => t.metadata?.name).sort().join(',')
+  return names(child.spec.volumeClaimTemplates) !== names(live.spec?.volumeClaimTemplates)
 }
 
 /**
@@ -181,6 +224,27 @@ function keepImmutable(child: Child, live: any): string | undefined {
   return `size ${have} kept: changing it to ${want} needs its volumes resized, which dappmesh does not do yet`
 }
 
+/**
+ * Who controls a live object, when it is not this product (by uid: a label can be set by anyone,
+ * the uid of the controlling owner only by whoever may write the object, and it names one
+ * incarnation of the product). undefined when it is ours or does not exist.
+ */
+function foreignOwner(object: any, product: any): string | undefined {
+  if (!object) return undefined
+  // Cluster-scoped (the runtime's ClusterRoleBinding): no owner reference can name a namespaced
+  // product, so our labels say whose it is; only cluster administrators can make such objects.
+  if (!object.metadata?.namespace) return ownsClusterChild(object, product) ? undefined : 'no dappmesh product (made by someone else)'
+  const controller = (object.metadata?.ownerReferences ?? []).find((ref: any) => ref.controller)
+  if (!controller) return 'no controlling owner (made by someone else)'
+  if (controller.uid === product.metadata.uid) return undefined
+  const sameName = controller.kind === 'DataProduct' && controller.name === product.metadata.name
+  return `${controller.kind} ${controller.name}${sameName ? ' (an earlier one of the same name, being deleted)' : ''}`
+}
+
+function nameTaken(child: Child, owner: string): string {
+  return `${child.kind} ${child.metadata.name} already exists and belongs to ${owner}: not taken over; rename the resource it comes from, or remove the other object`
+}
+
 function sameStatus(previous: any, next: any): boolean {
   if (!previous) return false
   return isDeepStrictEqual({observedGeneration: previous.observedGeneration, conditions: previous.conditions, components: previous.components}, next)
@@ -190,17 +254,29 @@ function withKind(product: any): any {
   return {...product, apiVersion: product.apiVersion ?? API_VERSION, kind: product.kind ?? 'DataProduct'}
 }
 
-/** Every cached child whose controller is this product (by uid: a same-named successor owns nothing of it). */
+/**
+ * Every cached child whose controller is this product (by uid: a same-named successor owns
+ * nothing of it), and the cluster-scoped ones labelled with its namespace and name (the watch
+ * selects only those managed by the operator, and only cluster administrators make them).
+ */
 function ownedChildren(ctx: ReconcileContext, product: any): any[] {
-  const uid = product.metadata.uid
+  const {uid, namespace} = product.metadata
   const children: any[] = []
   for (const {kind} of CHILD_KINDS) {
     for (const object of ctx.informer(kind).values()) {
-      if (object.metadata.namespace !== product.metadata.namespace) continue
+      if (object.metadata.namespace !== namespace) continue
       if ((object.metadata.ownerReferences ?? []).some((ref: any) => ref.uid === uid && ref.controller)) children.push(object)
     }
   }
+  for (const {kind} of CLUSTER_CHILD_KINDS) {
+    for (const object of ctx.informer(kind).values()) if (ownsClusterChild(object, product)) children.push(object)
+  }
   return children
+}
+
+function ownsClusterChild(object: any, product: any): boolean {
+  const labels = object.metadata?.labels ?? {}
+  return labels[NAMESPACE_LABEL] === product.metadata.namespace && labels[PRODUCT_LABEL] === product.metadata.name && labels[MANAGED_BY_LABEL] === FIELD_MANAGER
 }
 
 async function addFinalizer(rest: KubeRest, product: any): Promise<any> {

@@ -30,10 +30,16 @@ export interface StatusInput {
   missing: string[]
   /** what failed to apply this time, if anything */
   failures: string[]
+  /** children whose names belong to objects of someone else (never adopted) */
+  taken?: string[]
 }
 
 export function productStatus(previous: any, input: StatusInput, now = new Date()): {observedGeneration: number; conditions: Condition[]; components: Component[]} {
   const g = input.generation
+  const taken = input.taken ?? []
+  // A name taken by someone else blocks the product like a failed apply, and says so by its own reason.
+  input = {...input, failures: [...taken, ...input.failures]}
+  const failedReason = taken.length > 0 ? 'NameTaken' : 'ApplyFailed'
   const notReady = input.components.filter((c) => !c.ready)
   const resolved = input.missing.length === 0
   const ready = resolved && notReady.length === 0 && input.failures.length === 0
@@ -42,7 +48,7 @@ export function productStatus(previous: any, input: StatusInput, now = new Date(
     {
       type: 'Ready',
       status: ready ? 'True' : 'False',
-      reason: ready ? 'ComponentsReady' : !resolved ? 'ReferencesUnresolved' : input.failures.length > 0 ? 'ApplyFailed' : 'ComponentsNotReady',
+      reason: ready ? 'ComponentsReady' : !resolved ? 'ReferencesUnresolved' : input.failures.length > 0 ? failedReason : 'ComponentsNotReady',
       message: ready ? `all ${input.components.length} components are ready` : !resolved ? `missing: ${input.missing.join(', ')}` : input.failures.length > 0 ? input.failures.join('; ') : waiting,
       observedGeneration: g,
     },
@@ -56,7 +62,7 @@ export function productStatus(previous: any, input: StatusInput, now = new Date(
     {
       type: 'Degraded',
       status: input.failures.length > 0 ? 'True' : 'False',
-      reason: input.failures.length > 0 ? 'ApplyFailed' : 'AsExpected',
+      reason: input.failures.length > 0 ? failedReason : 'AsExpected',
       message: input.failures.join('; '),
       observedGeneration: g,
     },

@@ -1,8 +1,10 @@
-import {DNS_LABEL} from '../../model/schemas/common.js'
+import {DNS_LABEL, RESERVED_NAMESPACE} from '../../model/schemas/common.js'
 import type {Resource} from '../../project/resource.js'
+import {RESERVED_NAMESPACE_FIX} from '../describe-error.js'
 import type {Finding} from '../finding.js'
 
 const LABEL = new RegExp(DNS_LABEL)
+const RESERVED = new RegExp(RESERVED_NAMESPACE)
 
 /** `naming`: metadata.name (and namespace, when set) must be a DNS-1123 label. */
 export function checkNaming(resource: Resource): Finding[] {
@@ -19,6 +21,18 @@ export function checkNaming(resource: Resource): Finding[] {
         kind: resource.kind,
         name: resource.name,
         message: `metadata.${field} "${value}" is not a DNS-1123 label; use at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit (e.g. "${suggestLabel(value)}")`,
+      }),
+    )
+  }
+  // A domain without spec.namespace takes its own name as namespace (spec.namespace itself is the schema's).
+  if (resource.kind === 'DataDomain' && metadata?.name && (resource.object as any).spec?.namespace === undefined && RESERVED.test(metadata.name)) {
+    out.push(
+      resource.source.finding(['metadata', 'name'], {
+        rule: 'naming',
+        severity: 'error',
+        kind: resource.kind,
+        name: resource.name,
+        message: `DataDomain "${metadata.name}" would use the namespace of its name, which ${RESERVED_NAMESPACE_FIX.replace('must not be', 'is')} (set spec.namespace, or rename the domain)`,
       }),
     )
   }

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+
+import {requireCluster} from '../helpers/cluster.js'
+import {type OperatorChild, eventually, startOperator} from '../helpers/operator-child.js'
+
+/**
+ * Trust, tried as a hostile product author would on a real API server: authors and consumers are
+ * impersonated (`kubectl --as`), so the API server's own RBAC authorizer judges them.
+ */
+describe('DataRole grants: no escalation through the operator (real control plane, impersonation)', function () {
+  let kubeconfig: string
+  let operator: OperatorChild | undefined
+  const id = randomBytes(3).toString('hex')
+  const ns = `grants-${id}`
+  /** may do anything with dappmesh resources in ns, and nothing else */
+  const author = `author-${id}`
+  /** the subject a DataRole grants admin to */
+  const consumer = `consumer-${id}`
+  const API = 'dappmesh.io/v1alpha1'
+  const labels = {'dappmesh.io/product': 'orders'}
+
+  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe']})
+  /** kubectl as someone (or as the cluster admin): its exit code and what it said. */
+  const run = (as: string | undefined, args: string[], input?: unknown) => {
+    const r = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...(as ? ['--as', as] : []), ...args], {input: input === undefined ? undefined : JSON.stringify(input), encoding: 'utf8'})
+    return {code: r.status, output: `${r.stdout}${r.stderr}`}
+  }
+  const role = (name: string, subjects: any[], grants: any[]) => ({apiVersion: API, kind: 'DataRole', metadata: {name, namespace: ns, labels}, spec: {subjects, grants}})
+  /**
+   * Creates a DataRole as `as` until the API server refuses it: a new admission policy comes into
+   * force asynchronously, and a role created before that is deleted again and does not count.
+   */
+  const refusedCreate = (as: string | undefined, subjects: any[], grants: any[]) =>
+    eventually(() => {
+      const name = `try-${randomBytes(3).toString('hex')}`
+      const r = run(as, ['create', '-f', '-'], role(name, subjects, grants))
+      if (r.code === 0) kubectl('delete', 'datarole', name, '-n', ns)
+      return r.code === 0 ? false : r
+    }, 'the DataRole to be refused')
+
+  before(async function () {
+    kubeconfig = await requireCluster(this)
+    kubectl('create', 'namespace', ns)
+    // The author's rights: every dappmesh resource in the namespace, no Secret, Service or workload.
+    kubectl('create', 'role', 'dappmesh-author', '-n', ns, '--verb=*', '--resource=dataroles.dappmesh.io,dataproducts.dappmesh.io,datastorages.dappmesh.io')
+    kubectl('create', 'rolebinding', 'dappmesh-author', '-n', ns, '--role=dappmesh-author', `--user=${author}`)
+    // The operator installs the CRDs and the admission policy that goes with them.
+    operator = await startOperator(['--only', 'product', '-n', ns, '--kubeconfig', kubeconfig])
+  })
+
+  after(async () => {
+    await operator?.stop()
+    try {
+      kubectl('delete', 'dataproduct', 'orders', '-n', ns, '--wait=false', '--ignore-not-found')
+      kubectl('patch', 'dataproduct', 'orders', '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}')
+    } catch {
+      // gone already
+    }
+    try {
+      kubectl('delete', 'namespace', ns, '--wait=false', '--ignore-not-found')
+    } catch {
+      // the cluster goes away at the end of the run anyway
+    }
+  })
+
+  it('refuses a namespace-limited author\'s DataRole granting admin on a storage to anyone, and names what she lacks', async () => {
+    const refused = await refusedCreate(author, [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'admin'}])
+    assert.match(refused.output, /ValidatingAdmissionPolicy 'dappmesh-datarole-grants'/)
+    assert.match(refused.output, /grants what its author may not do: get services\/orders-operational, get statefulsets\/orders-operational in namespace grants-/)
+    assert.match(refused.output, /a DataRole may grant only what its author could grant/)
+  })
+
+  it('refuses the author a read grant on an output port too: she may not read its Service or contract', async () => {
+    const refused = await refusedCreate(author, [{kind: 'User', name: consumer}], [{outputPort: 'orders-api', access: 'read'}])
+    assert.match(refused.output, /get services\/orders-orders-api, get configmaps\/orders-orders-api-contract/)
+  })
+
+  it('lets the author grant what she holds herself, once she holds it', () => {
+    kubectl('create', 'role', 'storage-reader', '-n', ns, '--verb=get', '--resource=services,statefulsets.apps', '--resource-name=orders-operational')
+    kubectl('create', 'rolebinding', 'storage-reader', '-n', ns, '--role=storage-reader', `--user=${author}`)
+    const r = run(author, ['create', '-f', '-'], role(`held-${id}`, [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'admin'}]))
+    assert.equal(r.code, 0, r.output)
+    kubectl('delete', 'datarole', `held-${id}`, '-n', ns)
+  })
+
+  it('refuses Kubernetes system identities as subjects, even from the cluster admin', async () => {
+    for (const subject of [
+      {kind: 'Group', name: 'system:authenticated'},
+      {kind: 'User', name: 'system:kube-controller-manager'},
+      {kind: 'ServiceAccount', name: 'default', namespace: 'kube-system'},
+    ]) {
+      const refused = await refusedCreate(undefined, [subject], [{outputPort: 'orders-api', access: 'read'}])
+      assert.match(refused.output, /system identity|system namespace/, JSON.stringify(subject))
+    }
+  })
+
+  it('gives a subject granted admin no way to patch the storage\'s StatefulSet or read its credentials Secret', async () => {
+    // Made by the cluster admin, who holds every right: admission lets it through.
+    const objects = [
+      {apiVersion: API, kind: 'DataProduct', metadata: {name: 'orders', namespace: ns}, spec: {domain: 'sales', owner: 'team@example.com', version: '1.0.0'}},
+      {apiVersion: API, kind: 'DataStorage', metadata: {name: 'operational', namespace: ns, labels}, spec: {class: 'operational', engine: 'postgresql'}},
+      role('admins', [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'admin'}]),
+    ]
+    const made = run(undefined, ['apply', '-f', '-'], {apiVersion: 'v1', kind: 'List', items: objects})
+    assert.equal(made.code, 0, made.output)
+    await eventually(() => run(undefined, ['get', 'rolebinding', 'orders-admins', '-n', ns]).code === 0, 'the operator to bind the role')
+    await eventually(() => run(undefined, ['get', 'secret', 'orders-operational-credentials', '-n', ns]).code === 0, 'the credentials Secret')
+    // What the grant gives: reading the StatefulSet (so the binding does work)...
+    const get = run(consumer, ['get', 'statefulset', 'orders-operational', '-n', ns, '-o', 'name'])
+    assert.equal(get.code, 0, get.output)
+    // ...and never a pod spec of its choosing, nor the engine's root credentials.
+    const patch = run(consumer, ['patch', 'statefulset', 'orders-operational', '-n', ns, '--type=merge', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"postgresql","image":"evil:1"}]}}}}'])
+    assert.notEqual(patch.code, 0, patch.output)
+    assert.match(patch.output, /forbidden/i)
+    const secret = run(consumer, ['get', 'secret', 'orders-operational-credentials', '-n', ns])
+    assert.notEqual(secret.code, 0, secret.output)
+    assert.match(secret.output, /forbidden/i)
+  })
+})

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict'
+
+import {type ProductState, desiredChildren} from '../../src/core/reconcile/product/desired.js'
+import {bytesQuantity, quantityBytes, runtimeKeepsData, runtimeVolumeSize} from '../../src/core/reconcile/product/runtime.js'
+
+const meta = (name: string) => ({name, namespace: 'sales', labels: {'dappmesh.io/product': 'orders'}})
+const product = {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: 'orders', namespace: 'sales', uid: 'u-1', generation: 1}, spec: {domain: 'sales'}}
+const RUNTIME = {image: 'registry.local/dappmesh:1.2.3'}
+
+/** A product as `init` scaffolds it (duckdb analytics, postgresql operational, s3 object), with one port that brings its own image. */
+function state(overrides: Partial<ProductState> = {}): ProductState {
+  return {
+    product,
+    storages: [
+      {kind: 'DataStorage', metadata: meta('analytics'), spec: {class: 'analytics', engine: 'duckdb', size: '10Gi'}},
+      {kind: 'DataStorage', metadata: meta('operational'), spec: {class: 'operational', engine: 'postgresql', size: '5Gi'}},
+      {kind: 'DataStorage', metadata: meta('object'), spec: {class: 'object', engine: 's3'}},
+    ],
+    outputPorts: [
+      {kind: 'OutputPort', metadata: meta('orders-api'), spec: {entity: 'orders', type: 'api', storage: 'operational', service: {port: 9090}}},
+      {kind: 'OutputPort', metadata: meta('orders-daily'), spec: {entity: 'orders', type: 'table', storage: 'analytics'}},
+      {kind: 'OutputPort', metadata: meta('orders-custom'), spec: {entity: 'orders', type: 'api', service: {image: 'shop/custom:1', port: 7000}}},
+    ],
+    inputPorts: [{kind: 'InputPort', metadata: meta('orders-events'), spec: {entity: 'orders', source: {type: 'http'}}}],
+    workflows: [{kind: 'DataWorkflow', metadata: meta('nightly'), spec: {flow: 'orders', schedule: '0 2 * * *', activities: []}}],
+    contracts: [],
+    roles: [],
+    ...overrides,
+  }
+}
+
+const children = (s = state()): Map<string, any> => new Map(desiredChildren(s, RUNTIME).map((c) => [`${c.kind}/${c.metadata.name}`, c]))
+const runtimePod = (s = state()) => children(s).get('StatefulSet/orders-runtime').spec.template.spec
+
+describe('product reconciler: the runtime', () => {
+  it('runs one replica of `dappmesh serve` for the product from the given image, on 0.0.0.0:8080 with its data in /data', () => {
+    const sts = children().get('StatefulSet/orders-runtime')
+    assert.equal(sts.spec.replicas, 1)
+    assert.equal(sts.spec.serviceName, 'orders-runtime')
+    const container = sts.spec.template.spec.containers[0]
+    assert.equal(container.image, 'registry.local/dappmesh:1.2.3')
+    assert.deepEqual(container.args, ['serve', '--product', 'orders', '-n', 'sales', '--host', '0.0.0.0', '--port', '8080', '--data-dir', '/data'])
+    assert.deepEqual(container.volumeMounts.find((m: any) => m.name === 'data'), {name: 'data', mountPath: '/data'})
+  })
+
+  it('probes /readyz for readiness and /healthz for liveness on its API port', () => {
+    const container = runtimePod().containers[0]
+    assert.equal(container.readinessProbe.httpGet.path, '/readyz')
+    assert.equal(container.livenessProbe.httpGet.path, '/healthz')
+    assert.equal(container.readinessProbe.httpGet.port, 'http')
+    assert.deepEqual(container.ports, [{name: 'http', containerPort: 8080, protocol: 'TCP'}])
+  })
+
+  it('makes the duckdb storage its volume and gives duckdb neither a StatefulSet, a Service nor a Secret', () => {
+    const made = children()
+    const claim = made.get('StatefulSet/orders-runtime').spec.volumeClaimTemplates[0]
+    assert.equal(claim.metadata.name, 'data')
+    assert.equal(claim.spec.resources.requests.storage, '10Gi')
+    assert.deepEqual([...made.keys()].filter((k) => k.endsWith('-analytics')), [])
+    assert.ok(made.has('StatefulSet/orders-operational'), 'a postgresql storage still runs its server')
+  })
+
+  it('sizes one volume for several duckdb storages as their sum, and 1Gi for the embedded default when there is none', () => {
+    const two = state()
+    two.storages.push({kind: 'DataStorage', metadata: meta('archive'), spec: {class: 'analytics', engine: 'duckdb', size: '512Mi'}})
+    assert.equal(runtimeVolumeSize(two.storages), '10752Mi')
+    assert.equal(runtimeVolumeSize(state().storages.filter((s) => s.spec.engine !== 'duckdb')), '1Gi')
+    assert.equal(quantityBytes('1G'), 1e9)
+    assert.equal(bytesQuantity(quantityBytes('2Gi') + quantityBytes('2Gi')), '4Gi')
+    assert.throws(() => quantityBytes('ten gigs'), /not a storage quantity/)
+  })
+
+  it('claims no volume when the runtime keeps no data of its own (no duckdb storage, no flow left to the embedded database): /data is scratch', () => {
+    const serverOnly = state({storages: state().storages.filter((s) => s.spec.engine !== 'duckdb'), flows: [{kind: 'DataFlow', metadata: meta('orders'), spec: {schema: 'orders'}}]})
+    const sts = children(serverOnly).get('StatefulSet/orders-runtime')
+    assert.equal(sts.spec.volumeClaimTemplates, undefined, 'its flow lives in the operational storage')
+    assert.deepEqual(sts.spec.template.spec.volumes.find((v: any) => v.name === 'data'), {name: 'data', emptyDir: {}})
+    assert.equal(runtimeKeepsData(serverOnly), false)
+    const embedded = state({storages: [], flows: [{kind: 'DataFlow', metadata: meta('orders'), spec: {schema: 'orders'}}]})
+    assert.equal(runtimeKeepsData(embedded), true, 'a flow with no storage to go to lives in the embedded database')
+    assert.equal(children(embedded).get('StatefulSet/orders-runtime').spec.volumeClaimTemplates[0].spec.resources.requests.storage, '1Gi')
+    assert.equal(runtimeKeepsData(state({storages: [], flows: []})), false)
+  })
+
+  it('reaches the other storages by their Service and takes their credentials only as Secret references', () => {
+    const env = runtimePod().containers[0].env
+    const byName = new Map<string, any>(env.map((e: any) => [e.name, e]))
+    assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_HOST').value, 'orders-operational.sales.svc')
+    assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_PORT').value, '5432')
+    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders-operational-credentials', key: 'password'}})
+    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OBJECT_USERNAME').valueFrom, {secretKeyRef: {name: 'orders-object-credentials', key: 'username'}})
+    assert.equal(byName.has('DAPPMESH_STORAGE_ANALYTICS_HOST'), false, 'duckdb is a file on the volume')
+    for (const e of env) {
+      if (/_(USERNAME|PASSWORD)$/.test(e.name)) assert.equal(e.value, undefined, `${e.name} is never a value`)
+    }
+  })
+
+  it('runs hardened: non-root, no privilege escalation, no capability, seccomp RuntimeDefault, requests and limits', () => {
+    const pod = runtimePod()
+    assert.equal(pod.securityContext.runAsNonRoot, true)
+    assert.notEqual(pod.securityContext.runAsUser, 0)
+    assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault')
+    const c = pod.containers[0]
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false)
+    assert.deepEqual(c.securityContext.capabilities.drop, ['ALL'])
+    assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.cpu && c.resources.limits.memory)
+  })
+
+  it('runs as its own ServiceAccount, reading only dappmesh kinds and writing only its own product\'s status', () => {
+    const made = children()
+    assert.equal(runtimePod().serviceAccountName, 'orders-runtime')
+    assert.equal(made.get('ServiceAccount/orders-runtime').automountServiceAccountToken, true)
+    const rules = made.get('Role/orders-runtime').rules
+    for (const rule of rules) {
+      assert.deepEqual(rule.apiGroups, ['dappmesh.io'])
+      assert.ok(rule.verbs.every((v: string) => ['get', 'list', 'watch'].includes(v) || (v === 'patch' && rule.resources[0] === 'dataproducts/status')), JSON.stringify(rule))
+    }
+    assert.deepEqual(rules.find((r: any) => r.verbs.includes('patch')).resourceNames, ['orders'])
+    assert.deepEqual(made.get('RoleBinding/orders-runtime').subjects, [{kind: 'ServiceAccount', name: 'orders-runtime', namespace: 'sales'}])
+  })
+
+  it('binds its account to system:auth-delegator cluster-wide (token reviews), labelled with its namespace and product instead of owned', () => {
+    const binding = children().get('ClusterRoleBinding/dappmesh-runtime:sales:orders')
+    assert.deepEqual(binding.roleRef, {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator'})
+    assert.deepEqual(binding.subjects, [{kind: 'ServiceAccount', name: 'orders-runtime', namespace: 'sales'}])
+    assert.equal(binding.metadata.namespace, undefined)
+    assert.equal(binding.metadata.ownerReferences, undefined)
+    assert.equal(binding.metadata.labels['dappmesh.io/namespace'], 'sales')
+    assert.equal(binding.metadata.labels['dappmesh.io/product'], 'orders')
+  })
+
+  it('gives each output port it serves a Service onto its API port, and leaves ports with their own image their own Deployment', () => {
+    const made = children()
+    const selector = {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}
+    assert.deepEqual(made.get('Service/orders-runtime').spec.selector, selector)
+    const api = made.get('Service/orders-orders-api')
+    assert.deepEqual(api.spec.selector, selector)
+    assert.deepEqual(api.spec.ports, [{name: 'http', port: 9090, targetPort: 'http', protocol: 'TCP'}])
+    assert.equal(made.get('Service/orders-orders-daily').spec.ports[0].port, 8080)
+    assert.equal(made.get('Deployment/orders-orders-custom').spec.template.spec.containers[0].image, 'shop/custom:1')
+    assert.notDeepEqual(made.get('Service/orders-orders-custom').spec.selector, selector)
+    assert.equal(made.has('Service/orders-orders-events'), false, 'input ports are pushed to through the runtime\'s own Service')
+  })
+
+  it('admits any caller to the runtime\'s API port only', () => {
+    const policy = children().get('NetworkPolicy/orders-runtime')
+    assert.deepEqual(policy.spec.podSelector.matchLabels, {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'})
+    assert.deepEqual(policy.spec.ingress, [{from: [{namespaceSelector: {}}], ports: [{protocol: 'TCP', port: 8080}]}])
+  })
+
+  it('fails a trigger job at once when the run failed, and retries it only when the runtime was unreachable', () => {
+    const job = children().get('CronJob/orders-nightly').spec.jobTemplate.spec
+    assert.deepEqual(job.podFailurePolicy.rules, [{action: 'FailJob', onExitCodes: {containerName: 'trigger', operator: 'In', values: [1, 2]}}])
+    assert.equal(job.template.spec.serviceAccountName, 'orders-runtime')
+    assert.equal(job.template.spec.securityContext.runAsNonRoot, true)
+  })
+})
