@@ -276,6 +276,8 @@ class RunState {
   /** Ingested rows accumulate (§7): a new row replaces a published one with the same primary key. */
   private async accumulate(s: PlannedState, fresh: string): Promise<string> {
     const previous = await this.rowsOf(s.ref)
+    // Nothing published yet (the first run): the fresh rows are the state, no copy needed.
+    if ((await this.engine.count(`SELECT count(*) FROM (SELECT 1 FROM ${previous} LIMIT 1)`)) === 0) return fresh
     const target = `_dm_acc_${slug(s.table.table)}`
     const columns = s.table.columns.map((c) => quoteIdent(c.name)).join(', ')
     const kept = s.table.primaryKey.length > 0
