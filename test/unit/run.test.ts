@@ -79,6 +79,11 @@ describe('dappmesh run (core)', () => {
       assert.equal((await rows('sales__raw')).length, 4)
     })
 
+    it('refuses a memory limit that is not a size with exit 2', async () => {
+      const error = await rejection(runProduct({dir: p.dir, engine: {memoryLimit: 'lots'}}))
+      assert.deepEqual([error.exit, error.message], [ExitCode.usage, 'memory limit "lots" is not a size; write it like 512MB or 2GB'])
+    })
+
     it('refuses an unknown flow or transition with exit 2, listing the known ones', async () => {
       const flow = await rejection(runProduct({dir: p.dir, flows: ['nope']}))
       assert.equal(flow.exit, ExitCode.usage)
