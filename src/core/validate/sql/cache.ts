@@ -106,7 +106,11 @@ export class SqlBindCache {
       renameSync(tmp, this.file)
       this.added.clear()
     } catch {
-      rmSync(tmp, {force: true})
+      try {
+        rmSync(tmp, {force: true})
+      } catch {
+        // nothing was written where nothing can be
+      }
     }
   }
 }
