@@ -48,7 +48,8 @@ describe('dappmesh add entity', () => {
 
   describe('adds an entity and the project still validates clean', () => {
     const cases: Array<[string, InitFlags, string[]]> = [
-      ['to a product with operational storage', {}, ['customers']],
+      ['to a product with the default storage (embedded duckdb)', {}, ['customers']],
+      ['to a product with operational storage', {storage: ['operational=postgresql']}, ['customers']],
       ['several times over', {}, ['customers', 'line-items', 'x1']],
       ['to a product with analytics storage only', {storage: ['analytics=doris']}, ['events']],
       ['to a product with object storage only', {storage: ['object=minio']}, ['files2']],

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {type DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
 
 import {type EntityModel, type Field, type Row, allModels, entityModel, knownModel} from '../../src/core/scaffold/entity-model.js'
-import {duckdbType} from '../../src/core/validate/sql/field-types.js'
+import {duckdbType} from '../../src/core/engine/types.js'
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`
 const lit = (v: string | null) => (v === null ? 'NULL' : `'${v.replaceAll("'", "''")}'`)

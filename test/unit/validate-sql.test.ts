@@ -30,6 +30,11 @@ ${transitions}
 `
 }
 
+function withoutStorage(result: ValidationResult): ValidationResult {
+  const findings = result.findings.filter((f) => f.rule !== 'storage')
+  return {...result, findings, warnings: findings.length - result.errors}
+}
+
 /** A `clean` transition from raw to clean (items: id string required, price decimal) with `sql`. */
 const clean = (sql: string) => `    - name: clean
       from: [raw]
@@ -50,9 +55,13 @@ describe('validate rule sql', () => {
   })
   afterEach(() => rmSync(tmp, {recursive: true, force: true}))
 
+  /**
+   * The result without the `storage` warning about the fixture's postgresql storage, which may
+   * have no driver in this build: it is another rule's, and says nothing about the SQL.
+   */
   async function validateFlow(text: string): Promise<ValidationResult> {
     writeFileSync(path.join(dir, 'model/items/flow.yaml'), text)
-    return validateDirectory(dir)
+    return withoutStorage(await validateDirectory(dir))
   }
 
   /** The one sql finding, which must be located at the sql line; no other finding. */
@@ -160,7 +169,7 @@ describe('validate rule sql', () => {
     const file = path.join(cross, 'model/items/flow.yaml')
     const original = readFileSync(file, 'utf8')
     writeFileSync(file, original.replace('      to: prices@1.0.0/daily\n      kind: aggregation\n', '      to: prices@1.0.0/daily\n      kind: aggregation\n      sql: SELECT id, CAST(avg(price) AS DECIMAL(38,9)) AS avg_price FROM clean GROUP BY id\n'))
-    assert.deepEqual((await validateDirectory(cross)).findings, [])
+    assert.deepEqual(withoutStorage(await validateDirectory(cross)).findings, [])
     // and the other way round: prices' state read into items is the table prices__daily
     writeFileSync(file, original.replace(/ {4}- name: average\n[^]*?kind: aggregation\n/, `    - name: back
       from: [prices@1.0.0/daily]
@@ -168,7 +177,7 @@ describe('validate rule sql', () => {
       kind: transformation
       sql: SELECT id, avg_price AS price FROM prices__daily WHERE id IS NOT NULL
 `))
-    assert.deepEqual((await validateDirectory(cross)).findings, [])
+    assert.deepEqual(withoutStorage(await validateDirectory(cross)).findings, [])
   })
 
   it('locates a finding in a block scalar at the sql key\'s value', async () => {

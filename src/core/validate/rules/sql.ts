@@ -1,10 +1,10 @@
+import {stateTable} from '../../engine/types.js'
 import type {DataFlow} from '../../model/types.js'
 import type {Resource} from '../../project/resource.js'
-import type {SchemaState, ValidationContext} from '../context.js'
+import type {ValidationContext} from '../context.js'
 import type {Finding} from '../finding.js'
 import type {BindRequest, ColumnSpec, SqlBinder, SqlProblem} from '../sql/binder.js'
 import {SqlBindCache, cacheKey} from '../sql/cache.js'
-import {type FieldType, duckdbType} from '../sql/field-types.js'
 import {flowStateRef} from './ref.js'
 
 interface Transition {
@@ -25,15 +25,6 @@ export interface SqlCheck {
   bound: number
 }
 
-/** The table a transition reads a state as: its name in the flow's own schema, else `<schema>__<state>`. */
-export function stateTable(flowSchema: string, schema: string, state: string): string {
-  return schema === flowSchema ? state : `${schema}__${state}`
-}
-
-function columns(state: SchemaState): ColumnSpec[] {
-  return state.fields.map((f) => ({name: f.name, type: duckdbType(f.type as FieldType)}))
-}
-
 /**
  * The transitions with SQL whose states all resolve (a state that does not is the `ref` rule's
  * finding, and nothing can be bound without it), as bind requests.
@@ -52,16 +43,18 @@ export function sqlTransitions(ctx: ValidationContext): Transition[] {
       const target = resolve(t.to)
       const inputs = t.from.map(resolve)
       if (!target || inputs.some((i) => i === undefined)) continue
+      // The tables the engine gives the SQL (engine/types.ts), so that what binds here runs there.
+      const columns = (table: ReturnType<typeof stateTable>): ColumnSpec[] => table.columns.map((c) => ({name: c.name, type: c.type}))
       const tables = new Map<string, ColumnSpec[]>()
       for (const input of inputs) {
-        const name = stateTable(spec.schema, input!.ref.schema, input!.ref.state)
-        if (!tables.has(name)) tables.set(name, columns(input!.state))
+        const table = stateTable(input!.ref, input!.state, spec.schema)
+        if (!tables.has(table.sqlName)) tables.set(table.sqlName, columns(table))
       }
       out.push({
         flow,
         index,
         name: t.name,
-        request: {sql: t.sql, tables: [...tables].map(([name, cols]) => ({name, columns: cols})), target: {state: t.to, columns: columns(target.state)}},
+        request: {sql: t.sql, tables: [...tables].map(([name, cols]) => ({name, columns: cols})), target: {state: t.to, columns: columns(stateTable(target.ref, target.state, spec.schema))}},
       })
     }
   }

@@ -8,6 +8,8 @@
  */
 import type {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
 
+import {quoteIdent} from '../../engine/types.js'
+
 export interface ColumnSpec {
   name: string
   /** A DuckDB type, e.g. `VARCHAR` or `DECIMAL(38,9)`. */
@@ -45,10 +47,6 @@ const CONFIG = {
   autoinstall_known_extensions: 'false',
   autoload_known_extensions: 'false',
   threads: '1',
-}
-
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
 }
 
 /**
@@ -95,8 +93,8 @@ export class SqlBinder {
     await this.connection.run('BEGIN TRANSACTION')
     try {
       for (const t of request.tables) {
-        const columns = t.columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ')
-        await this.connection.run(`CREATE TABLE ${quoteIdentifier(t.name)} (${columns})`)
+        const columns = t.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')
+        await this.connection.run(`CREATE TABLE ${quoteIdent(t.name)} (${columns})`)
       }
       return await this.bindQuery(sql, request)
     } finally {
@@ -174,7 +172,7 @@ export class SqlBinder {
       return [{field, column}]
     })
     if (pairs.length === 0) return []
-    const checks = pairs.map(({field}) => `can_cast_implicitly(first(${quoteIdentifier(field.name)}), NULL::${field.type})`).join(', ')
+    const checks = pairs.map(({field}) => `can_cast_implicitly(first(${quoteIdent(field.name)}), NULL::${field.type})`).join(', ')
     const reader = await this.connection.runAndReadAll(`SELECT ${checks} FROM (SELECT * FROM (${sql}) LIMIT 0)`)
     const row = reader.getRows()[0] ?? []
     return pairs.flatMap(({field, column}, i) =>
