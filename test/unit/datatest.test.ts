@@ -193,7 +193,7 @@ describe('dappmesh test', () => {
       assert.equal(r.code, 1, r.stderr)
       const result = JSON.parse(r.stdout)
       const check = compile(dataTestsResultSchema)
-      assert.ok(check(result), JSON.stringify(check.errors))
+      assert.ok(check(JSON.parse(r.stdout)), JSON.stringify(check.errors))
       assert.deepEqual([result.ok, result.passed, result.failed], [false, 1, 1])
     })
 
