@@ -216,6 +216,17 @@ describe('dappmesh test', () => {
     })
   })
 
+  it('a fresh project from `init --yes` passes validate, run and test, with nothing else installed', () => {
+    const fresh = path.join(tmp, 'fresh')
+    const init = cli(['init', fresh, '--yes', '--domain', 'sales', '--owner', 'a@example.com', '--entity', 'orders,customers,products,payments,events,invoices,users,widgets'])
+    assert.equal(init.code, 0, init.stderr)
+    for (const args of [['validate', fresh], ['run', fresh], ['test', fresh]]) {
+      const r = cli(args)
+      assert.equal(r.code, 0, `dappmesh ${args[0]}: ${r.stdout}${r.stderr}`)
+    }
+    assert.match(cli(['test', fresh]).stdout, /data tests: 8 passed, 0 failed/)
+  })
+
   it('examples/orders has a data test that passes', async () => {
     const copy = path.join(tmp, 'example')
     cpSync(path.join(ROOT, 'examples/orders'), copy, {recursive: true})
