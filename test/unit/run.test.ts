@@ -101,6 +101,12 @@ describe('dappmesh run (core)', () => {
       assert.deepEqual((await rows('sales__raw')).map((r) => r.id), ['s2'])
     })
 
+    it('keeps every digit of a decimal wider than 18 digits', async () => {
+      p.write('data/sales-in.csv', `${SALES_HEADER}s1,c1,12345678901234567890.123456789,1,2026-11-01 10:00:00\n`)
+      await runProduct({dir: p.dir})
+      assert.equal((await rows('sales__raw'))[0].amount, '12345678901234567890.123456789')
+    })
+
     it('rejects a row with NULL in a required field', async () => {
       p.write('data/sales-in.csv', `${SALES_HEADER}s1,,10,1,2026-11-01 10:00:00\n`)
       const result = await runProduct({dir: p.dir})
