@@ -62,7 +62,7 @@ ${fields('            - {name: status, type: string, enum: [placed, paid, shippe
       from: [raw]
       to: clean
       kind: transformation
-      sql: SELECT * FROM raw WHERE amount >= 0
+      sql: SELECT id, email, amount, placed_at, 'placed' AS status, channel FROM raw WHERE amount >= 0
     - name: daily
       from: [clean]
       to: daily

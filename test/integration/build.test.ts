@@ -6,15 +6,17 @@ import path from 'node:path'
 import {compile} from '../../src/core/validate/ajv.js'
 import {buildResultSchema} from '../../src/core/build/result-schema.js'
 import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
+import {giveImage} from '../helpers/entity-image.js'
 import {type Server, buildah, freePort, isStaticBusybox, makeBaseImage, missingTools, registryDigest, startPodmanService, startRegistry, storageEnv} from '../helpers/images.js'
 
 const BASE = 'localhost/dappmesh-test-base:1'
 
-/** A product scaffolded by `dappmesh init` with entities orders and customers. */
+/** A product scaffolded by `dappmesh init` with entities orders and customers, each bringing its own image. */
 function scaffold(parent: string, name = 'shop'): string {
   const dir = path.join(parent, name)
   const r = cli(['init', dir, '--name', name, '--domain', 'sales', '--owner', 'team@example.com', '--entity', 'orders', '--entity', 'customers', '--yes'])
   assert.equal(r.code, 0, r.stderr)
+  for (const entity of ['orders', 'customers']) giveImage(dir, entity)
   return dir
 }
 
@@ -51,7 +53,7 @@ describe('dappmesh build (real buildah, a real registry)', function () {
     port = await freePort()
     registry = await startRegistry(path.join(tmp, 'registry'), port)
     dir = scaffold(tmp)
-    // orders: a RUN step on the test's own base image; customers keeps init's scaffolded Containerfile.
+    // orders: a RUN step on the test's own base image; customers keeps the FROM scratch one.
     writeFileSync(path.join(dir, 'services/orders/Containerfile'), `FROM ${BASE}\nRUN echo built-by-run > /built && test -s /built\nCOPY server.sh /server.sh\n`)
   })
 

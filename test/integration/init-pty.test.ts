@@ -59,9 +59,9 @@ describe('dappmesh init on a terminal (pseudo-terminal)', function () {
     await s.type(...Array(3).fill(KEY.backspace), ...'line-items', KEY.enter)
     await s.expect('✔ First entities')
 
-    // operational is ticked already; tick analytics too
+    // analytics (embedded duckdb) is ticked already; tick operational, the first choice, too
     await s.expect('? Storage')
-    await s.type(KEY.down, KEY.space, KEY.enter)
+    await s.type(KEY.space, KEY.enter)
     await s.expect('? Operational engine')
     await s.type(KEY.down, KEY.enter) // surrealdb
     await s.expect('? Analytics engine')
@@ -81,7 +81,8 @@ describe('dappmesh init on a terminal (pseudo-terminal)', function () {
     assert.equal(existsSync(path.join(dir, 'storage/object.yaml')), false)
     for (const e of ['orders', 'line-items']) {
       assert.ok(existsSync(path.join(dir, 'model', e, 'schema.yaml')), `model/${e}/schema.yaml`)
-      assert.ok(existsSync(path.join(dir, 'services', e, 'Containerfile')), `services/${e}/Containerfile`)
+      assert.ok(existsSync(path.join(dir, 'tests', e, 'inputs', `${e}-events.csv`)), `tests/${e}/inputs/${e}-events.csv`)
+      assert.equal(existsSync(path.join(dir, 'services', e, 'Containerfile')), false, `no services/${e}/Containerfile`)
     }
     const result = await validateDirectory(dir)
     assert.deepEqual(result.findings, [])

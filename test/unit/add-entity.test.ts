@@ -48,7 +48,8 @@ describe('dappmesh add entity', () => {
 
   describe('adds an entity and the project still validates clean', () => {
     const cases: Array<[string, InitFlags, string[]]> = [
-      ['to a product with operational storage', {}, ['customers']],
+      ['to a product with the default storage (embedded duckdb)', {}, ['customers']],
+      ['to a product with operational storage', {storage: ['operational=postgresql']}, ['customers']],
       ['several times over', {}, ['customers', 'line-items', 'x1']],
       ['to a product with analytics storage only', {storage: ['analytics=doris']}, ['events']],
       ['to a product with object storage only', {storage: ['object=minio']}, ['files2']],
@@ -75,9 +76,11 @@ describe('dappmesh add entity', () => {
     const before = snapshot(dir)
     const result = await addEntity(dir, 'customers')
     assert.deepEqual([...result.files].sort(), [
+      'data/customers-events.csv',
       'model/customers/flow.yaml', 'model/customers/schema.yaml', 'model/customers/workflow.yaml',
-      'services/customers/Containerfile', 'services/customers/contracts.yaml', 'services/customers/customers-clean.odcs.yaml',
-      'services/customers/input.yaml', 'services/customers/output.yaml', 'services/customers/server.sh',
+      'services/customers/contracts.yaml', 'services/customers/customers-clean.odcs.yaml',
+      'services/customers/input.yaml', 'services/customers/output.yaml',
+      'tests/customers/expect/customers__clean.csv', 'tests/customers/inputs/customers-events.csv',
     ])
     const after = snapshot(dir)
     for (const [file, content] of Object.entries(before)) assert.equal(after[file], content, `${file} unchanged`)
@@ -111,6 +114,13 @@ describe('dappmesh add entity', () => {
   })
 
   describe('refuses, and writes nothing', () => {
+    it('a name whose data test directory exists', async () => {
+      const dir = await project()
+      mkdirSync(path.join(dir, 'tests', 'customers'), {recursive: true})
+      const before = snapshot(dir)
+      await assert.rejects(addEntity(dir, 'customers'), (e: unknown) => e instanceof UserError && /entity "customers" exists already .*tests\/customers\/ exists/.test(e.message))
+      assert.deepEqual(snapshot(dir), before)
+    })
     it('a name whose entity directory exists', async () => {
       const dir = await project()
       const before = snapshot(dir)
@@ -145,8 +155,8 @@ describe('dappmesh add entity', () => {
       const dir = await project()
       const r = cli(['add', 'entity', 'customers'], {cwd: path.join(dir, 'services')})
       assert.equal(r.code, 0, r.stderr)
-      assert.match(r.stdout, /^Added entity customers to .*shop \(9 files\):/)
-      assert.match(r.stdout, /outputPort: customers-api, access: read/)
+      assert.match(r.stdout, /^Added entity customers to .*shop \(10 files\):/)
+      assert.match(r.stdout, /outputPort: customers-table, access: read/)
       assert.equal(cli(['validate', dir]).code, 0)
     })
 
@@ -159,7 +169,7 @@ describe('dappmesh add entity', () => {
       assert.ok(check(JSON.parse(r.stdout)), JSON.stringify(check.errors))
       assert.equal(result.dir, dir)
       assert.equal(result.entity, 'invoices')
-      assert.equal(result.files.length, 9)
+      assert.equal(result.files.length, 10)
       for (const f of result.files) assert.ok(existsSync(path.join(dir, f)), f)
     })
 

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
+import {giveImage} from '../helpers/entity-image.js'
 
 /** dappmesh build's refusals, which come before any builder runs (no tools needed). */
 describe('dappmesh build: bad input', () => {
@@ -14,6 +15,7 @@ describe('dappmesh build: bad input', () => {
     dir = path.join(tmp, 'shop')
     const r = cli(['init', dir, '--name', 'shop', '--domain', 'sales', '--owner', 'team@example.com', '--entity', 'orders', '--entity', 'customers', '--yes'])
     assert.equal(r.code, 0, r.stderr)
+    for (const entity of ['orders', 'customers']) giveImage(dir, entity)
   })
   after(() => rmSync(tmp, {recursive: true, force: true}))
 
@@ -49,7 +51,7 @@ describe('dappmesh build: bad input', () => {
     const r = cli(['build', dir, '--json'], {env: {PATH: tmp}})
     assert.equal(r.code, 1, r.stderr)
     const {error} = JSON.parse(r.stdout)
-    assert.match(error.message, /no Containerfile for entity customers \(output port customers-api\): a port with a service needs an image/)
+    assert.match(error.message, /no Containerfile for entity customers \(output port customers-table\): a port with a service needs an image/)
     assert.ok(error.suggestions.some((s: string) => s.includes('services/customers/Containerfile')))
     const text = cli(['build', path.join(dir, 'model')], {env: {PATH: tmp}})
     assert.equal(text.code, 1)

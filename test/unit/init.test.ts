@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {parse, parseAllDocuments} from 'yaml'
@@ -29,9 +29,22 @@ function tree(dir: string): string[] {
 
 function entityFiles(e: string): string[] {
   return [
+    `data/${e}-events.csv`,
     `model/${e}/flow.yaml`, `model/${e}/schema.yaml`, `model/${e}/workflow.yaml`,
-    `services/${e}/Containerfile`, `services/${e}/contracts.yaml`, `services/${e}/${e}-clean.odcs.yaml`, `services/${e}/input.yaml`, `services/${e}/output.yaml`, `services/${e}/server.sh`,
+    `services/${e}/contracts.yaml`, `services/${e}/${e}-clean.odcs.yaml`, `services/${e}/input.yaml`, `services/${e}/output.yaml`,
+    `tests/${e}/expect/${e}__clean.csv`, `tests/${e}/inputs/${e}-events.csv`,
   ]
+}
+
+/** The field names of a state in a scaffolded schema file. */
+function stateFieldNames(dir: string, entity: string, state: string): string[] {
+  const schema = parse(readFileSync(path.join(dir, `model/${entity}/schema.yaml`), 'utf8'))
+  return schema.spec.versions[0].states.find((s: {name: string}) => s.name === state).fields.map((f: {name: string}) => f.name)
+}
+
+/** The header of a CSV file the scaffold wrote. */
+function csvHeader(file: string): string[] {
+  return readFileSync(file, 'utf8').split('\n')[0].split(',')
 }
 
 const isRoot = process.getuid?.() === 0
@@ -64,6 +77,7 @@ describe('dappmesh init', () => {
       ['with a description that looks like a template variable', {description: '${domain} ${owner}'}],
       ['with names at the longest allowed', {name: 'p'.repeat(MAX_PRODUCT_NAME), entity: ['e'.repeat(MAX_ENTITY_NAME)]}],
       ['with explicit mesh and contract specification', {mesh: 'acme', 'contract-spec': 'odcs'}],
+      ['with every known entity and names like them', {entity: ['orders', 'customers', 'products', 'payments', 'events', 'invoices', 'users', 'web-clicks', 'line-items', 'accounts']}],
     ]
     for (const engine of ['postgresql', 'surrealdb', 'tidb']) cases.push([`with operational storage on ${engine}`, {storage: [`operational=${engine}`]}])
     for (const engine of ['duckdb', 'doris', 'clickhouse']) cases.push([`with only analytics storage on ${engine}`, {storage: [`analytics=${engine}`]}])
@@ -86,8 +100,45 @@ describe('dappmesh init', () => {
       ...entityFiles('orders'), ...entityFiles('customers'),
     ].sort()
     assert.deepEqual(tree(dir), expected)
-    assert.equal(statSync(path.join(dir, 'services/orders/server.sh')).mode & 0o777, 0o755)
-    assert.match(readFileSync(path.join(dir, 'services/orders/Containerfile'), 'utf8'), /^FROM scratch\nCOPY server\.sh \/server\.sh$/m)
+  })
+
+  it('writes no placeholder Containerfile: its output ports are data only, with no service to build', async () => {
+    const dir = await initWith({name: 'shop', domain: 'sales', owner: 'a@example.com', entity: ['orders'], storage: ['operational=postgresql']}, 'shop')
+    assert.equal(existsSync(path.join(dir, 'services/orders/Containerfile')), false)
+    const port = parse(readFileSync(path.join(dir, 'services/orders/output.yaml'), 'utf8'))
+    assert.equal('service' in port.spec, false)
+  })
+
+  it('keeps its flows in embedded DuckDB by default (storage analytics=duckdb), and the output port serves from there', async () => {
+    const dir = await initWith({name: 'shop', domain: 'sales', owner: 'a@example.com'}, 'shop')
+    const storage = parse(readFileSync(path.join(dir, 'storage/analytics.yaml'), 'utf8')).spec
+    assert.deepEqual([storage.class, storage.engine], ['analytics', 'duckdb'])
+    assert.equal(existsSync(path.join(dir, 'storage/operational.yaml')), false)
+    const port = parse(readFileSync(path.join(dir, 'services/shop/output.yaml'), 'utf8'))
+    assert.deepEqual([port.metadata.name, port.spec.type, port.spec.storage], ['shop-table', 'table', 'analytics'])
+  })
+
+  it('gives each entity fields that fit its name, and a generic record to a name it does not know', async () => {
+    const dir = await initWith({name: 'shop', domain: 'sales', owner: 'a@example.com', entity: ['orders', 'customers', 'products', 'widgets']}, 'shop')
+    assert.deepEqual(stateFieldNames(dir, 'orders', 'raw'), ['id', 'customer_id', 'customer_email', 'amount', 'currency', 'placed_at'])
+    assert.deepEqual(stateFieldNames(dir, 'customers', 'raw'), ['id', 'email', 'name', 'country', 'signed_up_at'])
+    assert.deepEqual(stateFieldNames(dir, 'products', 'clean'), ['sku', 'name', 'category', 'price', 'available'])
+    assert.deepEqual(stateFieldNames(dir, 'widgets', 'raw'), ['id', 'name', 'quantity', 'recorded_at'])
+    const flow = parse(readFileSync(path.join(dir, 'model/orders/flow.yaml'), 'utf8'))
+    assert.match(flow.spec.transitions.find((t: {name: string}) => t.name === 'clean').sql, /^SELECT id, customer_id, .* FROM raw WHERE amount >= 0$/)
+  })
+
+  it('writes sample rows of the input state and a data test whose expectation has the clean state\'s fields', async () => {
+    const dir = await initWith({name: 'shop', domain: 'sales', owner: 'a@example.com', entity: ['payments', 'notes']}, 'shop')
+    for (const e of ['payments', 'notes']) {
+      const raw = stateFieldNames(dir, e, 'raw')
+      assert.deepEqual(csvHeader(path.join(dir, `data/${e}-events.csv`)), raw)
+      assert.deepEqual(csvHeader(path.join(dir, `tests/${e}/inputs/${e}-events.csv`)), raw)
+      assert.deepEqual(csvHeader(path.join(dir, `tests/${e}/expect/${e}__clean.csv`)), stateFieldNames(dir, e, 'clean'))
+      assert.ok(readFileSync(path.join(dir, `data/${e}-events.csv`), 'utf8').trim().split('\n').length >= 3, 'a few rows')
+      const input = parse(readFileSync(path.join(dir, `services/${e}/input.yaml`), 'utf8'))
+      assert.equal(input.metadata.name, `${e}-events`)
+    }
   })
 
   it('keeps values with quotes, colons, newlines and ${…} exactly as given', async () => {
@@ -260,8 +311,8 @@ describe('dappmesh init', () => {
       const dir = path.join(tmp, 'orders')
       const r = cli(['init', dir, '--domain', 'sales', '--owner', 'sales@example.com', '--entity', 'orders', '--entity', 'customers', '--storage', 'operational=postgresql', '--storage', 'analytics=clickhouse'])
       assert.equal(r.code, 0, r.stderr)
-      assert.match(r.stdout, /^Created data product orders in .* \(24 files\):/)
-      for (const step of ['dappmesh validate', 'dappmesh cluster create', 'dappmesh apply', 'dappmesh status']) assert.ok(r.stdout.includes(step), step)
+      assert.match(r.stdout, /^Created data product orders in .* \(26 files\):/)
+      for (const step of ['dappmesh validate', 'dappmesh run', 'dappmesh test', 'dappmesh cluster create', 'dappmesh apply', 'dappmesh status']) assert.ok(r.stdout.includes(step), step)
       assert.ok(existsSync(path.join(dir, 'model/customers/schema.yaml')))
       const v = cli(['validate', dir])
       assert.equal(v.code, 0, v.stdout)

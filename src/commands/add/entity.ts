@@ -6,7 +6,7 @@ import {MAX_ENTITY_NAME} from '../../core/scaffold/names.js'
 
 export default class AddEntity extends BaseCommand {
   static override summary = 'Add an entity to a data product: its schema, flow, workflow, ports and contract.'
-  static override description = `Writes model/NAME/{schema,flow,workflow}.yaml and services/NAME/ (contracts, contract document, input and output ports, Containerfile) into the project found by walking up from the current directory (or --dir) to dappmesh.yaml. The output port uses the product's operational storage (else analytics, else object) and has a contract that agrees with the schema, so the project still validates clean.
+  static override description = `Writes model/NAME/{schema,flow,workflow}.yaml, services/NAME/ (contracts, contract document, input and output ports), sample rows in data/NAME-events.csv and a data test in tests/NAME/ into the project found by walking up from the current directory (or --dir) to dappmesh.yaml. The fields fit the name (orders, customers, products, payments, events, invoices, users; a generic record otherwise). The output port uses the storage the flow's states live in (analytics, else operational, else object) and has a contract that agrees with the schema, so the project still validates clean and dappmesh test passes.
 
 NAME is a DNS-1123 label that starts with a letter, at most ${MAX_ENTITY_NAME} characters. An entity that exists already (its directories, or resources of its names) is refused and nothing is written.
 
@@ -32,7 +32,7 @@ Exit codes: 0 added, 1 not written (the name exists, not writable), 2 usage erro
     for (const f of result.files) this.log(`  ${f}`)
     this.log('')
     this.log(`To let consumers read it, grant its output port in mesh/roles.yaml: {outputPort: ${result.outputPort}, access: read}`)
-    this.log('Then run `dappmesh validate`.')
+    this.log('Then run `dappmesh validate`, and `dappmesh test` to see its flow make the rows tests/' + result.entity + '/expect/ holds.')
     return result
   }
 }

@@ -1,10 +1,10 @@
 import {existsSync, readFileSync} from 'node:fs'
-import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {execa} from 'execa'
 
+import {cacheDir} from '../cache-dir.js'
 import {UserError} from '../errors.js'
 import {findOnPath} from './tools.js'
 
@@ -37,9 +37,7 @@ export function pinnedVersions(scriptsDir = clusterScriptsDir): Versions {
   return {kube: read('KUBE_VERSION'), etcd: read('ETCD_VERSION'), kwok: read('KWOK_VERSION')}
 }
 
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DAPPMESH_CACHE || join(homedir(), '.cache', 'dappmesh')
-}
+export {cacheDir} from '../cache-dir.js'
 
 export function binDir(env: NodeJS.ProcessEnv = process.env, versions = pinnedVersions()): string {
   return join(cacheDir(env), 'bin', `kube-${versions.kube}_etcd-${versions.etcd}_kwok-${versions.kwok}`)

@@ -39,7 +39,7 @@ async function exists(file: string): Promise<boolean> {
  * is pulled). Sources a local run cannot read are refused with exit 2, saying what to do.
  * A port with none of these contributes no rows: its state keeps what it accumulated.
  */
-export async function resolveInputs(ctx: ValidationContext, root: string, inputs: readonly PlannedInput[], overrides: ReadonlyMap<string, string>, cwd = process.cwd()): Promise<InputSource[]> {
+export async function resolveInputs(ctx: ValidationContext, root: string, inputs: readonly PlannedInput[], overrides: ReadonlyMap<string, string>, cwd = process.cwd(), options: {only?: boolean} = {}): Promise<InputSource[]> {
   const ports = new Set(inputs.map((i) => i.port))
   for (const port of overrides.keys()) {
     if (!ports.has(port)) {
@@ -53,6 +53,7 @@ export async function resolveInputs(ctx: ValidationContext, root: string, inputs
       out.push(await fromLocation(input, override, cwd))
       continue
     }
+    if (options.only) continue
     const sample = await sampleFile(root, input.port)
     if (sample) {
       out.push({port: input.port, state: input.state, type: 'file', file: sample, format: formatOfPath(sample)!, label: relative(root, sample)})

@@ -28,6 +28,11 @@ export interface RunOptions {
   dir: string
   /** `port=FILE|URL` values (as `--input` takes them), or a map of them. */
   inputs?: readonly string[] | ReadonlyMap<string, string>
+  /**
+   * Read only `inputs`: the other input ports contribute no rows (no sample file, no source).
+   * A data test's fixtures are all its run reads.
+   */
+  inputsOnly?: boolean
   /** Where the embedded storage keeps its files (default `<dir>/.dappmesh/data`); a throw-away directory for tests. */
   dataDir?: string
   /** Only these DataFlows (by metadata.name). */
@@ -72,7 +77,7 @@ export async function runProduct(options: RunOptions): Promise<RunResult> {
   const plan = selectPlan(planRun(context, root), options)
   const overrides = options.inputs instanceof Map ? options.inputs : parseInputFlags((options.inputs ?? []) as readonly string[])
   const ingesting = options.transitions ? plan.inputs.filter((i) => isIngestionSelected(plan, i.state)) : plan.inputs
-  const sources = await resolveInputs(context, root, ingesting, overrides, options.cwd)
+  const sources = await resolveInputs(context, root, ingesting, overrides, options.cwd, {only: options.inputsOnly})
   const storages = storagesOf(plan)
   for (const s of storages.values()) requireDriver(s)
 

@@ -40,7 +40,7 @@ export async function addEntity(start: string, name: string): Promise<AddEntityR
     ['OutputPort', outputPortName(name, storage)], ['DataContract', names.contract],
   ]
   const clashes: string[] = []
-  for (const dir of [`model/${name}`, `services/${name}`]) {
+  for (const dir of [`model/${name}`, `services/${name}`, `tests/${name}`]) {
     if (await stat(path.join(root, dir)).catch(() => undefined)) clashes.push(`${dir}/ exists`)
   }
   for (const [kind, n] of wanted) {

@@ -29,8 +29,14 @@ export interface InitAnswers {
 
 export const DEFAULTS = {
   mesh: 'default',
-  storage: {operational: 'postgresql'} as StorageChoice,
+  // Embedded DuckDB: a fresh project runs and tests its flows with nothing else installed (DESIGN §7).
+  storage: {analytics: 'duckdb'} as StorageChoice,
   contractSpecification: 'odcs' as ContractSpecification,
+}
+
+/** A storage choice as the flags write it: `analytics=duckdb operational=postgresql`. */
+export function storageChoiceText(choice: StorageChoice, separator = ' '): string {
+  return STORAGE_CLASSES.filter((c) => choice[c] !== undefined).map((c) => `${c}=${choice[c]}`).join(separator)
 }
 
 /** `undefined` when fine, else what is wrong and the rule to follow. */

@@ -2,13 +2,11 @@
  * What `init` and `add entity` write: each file of the tree, rendered from templates/ with the
  * answers. Nothing here touches the target directory; write-tree.ts does, atomically.
  */
-import {parse} from 'yaml'
-
-import type {DataSchema} from '../model/types.js'
 import {type InitAnswers, STORAGE_CLASSES, type StorageClass} from './answers.js'
+import {entityModel, toCsv} from './entity-model.js'
 import {entityNames, productNames} from './names.js'
-import {odcsProperties, stateFields} from './odcs.js'
-import {type TemplateValue, type Variables, readTemplate, renderText, renderYaml} from './template.js'
+import {odcsProperties} from './odcs.js'
+import {type TemplateValue, type Variables, readTemplate, renderYaml} from './template.js'
 
 export interface PlannedFile {
   /** Relative to the project root, with forward slashes. */
@@ -32,17 +30,17 @@ export interface EntityContext {
   storage?: StorageRef
 }
 
-/** The version and state the scaffolded contract is bound to (as in the schema template). */
-const CONTRACT_VERSION = '0.1.0'
-const CONTRACT_STATE = 'clean'
-
 /** Which kind of output port fits the storage it serves from. */
 const OUTPUT_TYPE: Record<StorageClass | 'none', 'api' | 'table' | 'files'> = {operational: 'api', analytics: 'table', object: 'files', none: 'api'}
-const SERVICE_PORT = 8080
 
-/** The storage an entity's output port uses: operational first, then analytics, then object. */
+/**
+ * The storage an entity's output port uses: where its flow's states live (DESIGN §7: the
+ * analytics storage, else the operational one), else the object storage.
+ */
+const PORT_STORAGE_ORDER: StorageClass[] = ['analytics', 'operational', 'object']
+
 export function primaryStorage(storages: StorageRef[]): StorageRef | undefined {
-  for (const c of STORAGE_CLASSES) {
+  for (const c of PORT_STORAGE_ORDER) {
     const found = storages.find((s) => s.class === c)
     if (found) return found
   }
@@ -57,13 +55,13 @@ async function yamlFile(template: string, path: string, vars: Variables): Promis
   return {path, content: renderYaml(await readTemplate(template), vars, template)}
 }
 
-async function textFile(template: string, path: string, vars: Variables, mode?: number): Promise<PlannedFile> {
-  return {path, content: renderText(await readTemplate(template), vars, template), mode}
-}
-
-/** model/<entity>/* and services/<entity>/* for one entity. */
+/**
+ * model/<entity>/* and services/<entity>/* for one entity, its sample data data/<input>.csv and
+ * one data test tests/<entity>/ (the sample rows in, the clean state they make expected).
+ */
 export async function planEntity(entity: string, ctx: EntityContext): Promise<PlannedFile[]> {
   const names = entityNames(entity)
+  const model = entityModel(entity)
   const outputType = OUTPUT_TYPE[ctx.storage?.class ?? 'none']
   const vars: Variables = {
     entity,
@@ -78,25 +76,27 @@ export async function planEntity(entity: string, ctx: EntityContext): Promise<Pl
     contract: names.contract,
     contractDocument: names.contractDocument,
     storage: ctx.storage?.name,
-    // A port that serves an API runs the entity's image (its Containerfile); the others are data only.
-    service: outputType === 'api' ? {port: SERVICE_PORT} : undefined,
+    description: `${model.noun[0].toUpperCase()}${model.noun.slice(1)} (${entity}).`,
+    rawFields: model.raw as unknown as TemplateValue,
+    cleanFields: model.clean as unknown as TemplateValue,
+    sql: model.sql,
   }
-  const model = `model/${entity}`
+  const modelDir = `model/${entity}`
   const services = `services/${entity}`
-  const schema = await yamlFile('entity/model/schema.yaml', `${model}/schema.yaml`, vars)
-  const fields = stateFields(parse(schema.content) as DataSchema, CONTRACT_VERSION, CONTRACT_STATE)
-  if (!fields) throw new Error(`templates/entity/model/schema.yaml has no state ${CONTRACT_VERSION}/${CONTRACT_STATE} for the contract`)
-  const contractVars = {...vars, properties: odcsProperties(fields) as unknown as TemplateValue}
+  // The contract is bound to the clean state, so its properties are that state's fields.
+  const contractVars = {...vars, properties: odcsProperties(model.clean) as unknown as TemplateValue}
   return [
-    schema,
-    await yamlFile('entity/model/flow.yaml', `${model}/flow.yaml`, vars),
-    await yamlFile('entity/model/workflow.yaml', `${model}/workflow.yaml`, vars),
+    await yamlFile('entity/model/schema.yaml', `${modelDir}/schema.yaml`, vars),
+    await yamlFile('entity/model/flow.yaml', `${modelDir}/flow.yaml`, vars),
+    await yamlFile('entity/model/workflow.yaml', `${modelDir}/workflow.yaml`, vars),
     await yamlFile('entity/services/contracts.yaml', `${services}/contracts.yaml`, vars),
     await yamlFile('entity/services/contract.odcs.yaml', `${services}/${names.contractDocument}`, contractVars),
     await yamlFile('entity/services/input.yaml', `${services}/input.yaml`, vars),
     await yamlFile('entity/services/output.yaml', `${services}/output.yaml`, vars),
-    await textFile('entity/services/Containerfile', `${services}/Containerfile`, vars),
-    await textFile('entity/services/server.sh', `${services}/server.sh`, vars, 0o755),
+    {path: `data/${names.input}.csv`, content: toCsv(model.raw, model.rows)},
+    {path: `tests/${entity}/inputs/${names.input}.csv`, content: toCsv(model.raw, model.rows)},
+    // The storage name of the state (<schema>__<state>): it stays unambiguous when entities are added.
+    {path: `tests/${entity}/expect/${names.schema}__clean.csv`, content: toCsv(model.clean, model.expected)},
   ]
 }
 

@@ -39,8 +39,3 @@ export function odcsProperties(fields: readonly Field[]): OdcsProperty[] {
     return p
   })
 }
-
-/** The fields of `version`/`state` in a DataSchema object, or undefined. */
-export function stateFields(schema: DataSchema, version: string, state: string): Field[] | undefined {
-  return schema.spec.versions.find((v) => v.version === version)?.states.find((s) => s.name === state)?.fields as Field[] | undefined
-}

@@ -81,6 +81,8 @@ function fill(doc: Document, vars: Variables, template: string): void {
         }
         const created = doc.createNode(value)
         if (isMap(created) || isSeq(created) || isScalar(created)) created.comment = node.comment
+        // A list of flat mappings (fields, grants, contract properties) reads best one per line.
+        if (isSeq(created)) for (const item of created.items) if (isMap(item) && item.items.every((p) => isScalar(p.value))) item.flow = true
         return created
       }
       if (node.value.includes('${')) {
@@ -106,18 +108,6 @@ function interpolateComment(text: string, vars: Variables, template: string): st
   return text.replace(INSIDE, (_, name: string) => {
     const value = lookup(vars, name, template)
     if (typeof value !== 'string' || /[\r\n]/.test(value)) throw new TemplateError(`template ${template} puts \${${name}} in a comment, but it is not a one-line string`)
-    return value
-  })
-}
-
-/** Values a text (non-YAML) template may take: names that need no quoting in any file format. */
-const SAFE_TEXT = /^[a-z0-9][-a-z0-9.]*$/
-
-/** Renders a non-YAML template (a Containerfile, a script): only DNS-like names may be inserted. */
-export function renderText(text: string, vars: Variables, template = 'template'): string {
-  return text.replace(INSIDE, (_, name: string) => {
-    const value = lookup(vars, name, template)
-    if (typeof value !== 'string' || !SAFE_TEXT.test(value)) throw new TemplateError(`template ${template} inserts \${${name}} into a text file, but ${JSON.stringify(value)} is not a plain name`)
     return value
   })
 }

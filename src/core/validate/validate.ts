@@ -11,6 +11,7 @@ import {checkGovernance} from './rules/governance.js'
 import {checkNaming} from './rules/naming.js'
 import {checkRefs} from './rules/ref.js'
 import {checkSchema} from './rules/schema.js'
+import {checkSql} from './rules/sql.js'
 import {checkStorageDrivers} from './rules/storage.js'
 
 export interface ValidationResult {
@@ -40,13 +41,25 @@ export function validateProject(project: Project, previous?: Project): {result: 
     const before = validateProject(previous).context
     findings.push(...checkBreakingAgainst(context, before))
   }
+  return {context, result: summarize(project, findings)}
+}
+
+function summarize(project: Project, findings: Finding[]): ValidationResult {
   findings.sort(compareFindings)
   const errors = findings.filter((f) => f.severity === 'error').length
   const files = new Set([...project.resources.map((r) => r.source.file), ...findings.map((f) => f.file)]).size
-  return {
-    context,
-    result: {valid: errors === 0, root: project.root, files, resources: project.resources.length, errors, warnings: findings.length - errors, findings},
-  }
+  return {valid: errors === 0, root: project.root, files, resources: project.resources.length, errors, warnings: findings.length - errors, findings}
+}
+
+/**
+ * Every rule, the `sql` rule included: it binds each transition's SQL in DuckDB, which is
+ * asynchronous and loaded only for a project with SQL (see rules/sql.ts).
+ */
+export async function validateProjectWithSql(project: Project, previous?: Project): Promise<{result: ValidationResult; context: ValidationContext}> {
+  const validated = validateProject(project, previous)
+  const {findings} = await checkSql(validated.context)
+  if (findings.length === 0) return validated
+  return {context: validated.context, result: summarize(project, [...validated.result.findings, ...findings])}
 }
 
 export interface ValidateOptions {
@@ -70,7 +83,7 @@ export async function validateDirectory(dir: string, options: ValidateOptions = 
     const fast = await validateWithoutPositions(dir, options.against).catch(() => undefined)
     if (fast) return fast
   }
-  return validateProject(await loadProject(dir), options.against).result
+  return (await validateProjectWithSql(await loadProject(dir), options.against)).result
 }
 
 /**
@@ -80,7 +93,7 @@ export async function validateDirectory(dir: string, options: ValidateOptions = 
  */
 export async function validateWithoutPositions(dir: string, against?: Project): Promise<ValidationResult | undefined> {
   try {
-    const {result} = validateProject(await loadProject(dir, {positions: false}), against)
+    const {result} = await validateProjectWithSql(await loadProject(dir, {positions: false}), against)
     // Every finding asks its document for a position, which throws; this is the belt to those braces.
     return result.findings.length === 0 ? result : undefined
   } catch (error) {

@@ -24,7 +24,7 @@ export function formatJunit(result: ValidationResult): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="dappmesh validate" tests="${tests}" failures="${result.errors}">\n${suites.join('\n')}\n</testsuites>`
 }
 
-function xml(s: string): string {
+export function xml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => ({'<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;'})[c]!)
     // Control characters other than tab and newline are not allowed in XML 1.0.
     // eslint-disable-next-line no-control-regex

@@ -12,6 +12,7 @@ const DESCRIPTIONS: Record<(typeof RULES)[number], string> = {
   contract: 'A contract document is invalid, or disagrees with its bound schema state.',
   breaking: 'A schema version is incompatible with the previous one without a major version bump.',
   governance: 'A policy of the mesh is broken.',
+  sql: 'A transition\'s SQL does not parse or bind in DuckDB against its input states, or its result columns are not the target state\'s fields.',
   storage: 'A flow\'s states would live in a storage engine that has no driver yet.',
 }
 
