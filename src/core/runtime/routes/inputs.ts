@@ -145,7 +145,7 @@ async function land(ctx: RequestContext, port: IngestPort, storage: string, file
   const {runtime} = ctx
   const pushes = `${quoteIdent(storage)}.main.${quoteIdent(PUSHES_TABLE)}`
   return runtime.store.with(async (c) => {
-    await c.run(`CREATE TABLE IF NOT EXISTS ${pushes} (key VARCHAR PRIMARY KEY, port VARCHAR, status INTEGER, body VARCHAR, at TIMESTAMP)`)
+    await c.run(`CREATE TABLE IF NOT EXISTS ${pushes} (key VARCHAR PRIMARY KEY, port VARCHAR, status INTEGER, body VARCHAR, pushed_at TIMESTAMP)`)
     if (key !== undefined) {
       const seen = (await c.runAndReadAll(`SELECT port, status, body FROM ${pushes} WHERE key = ${quoteLiteral(key)}`)).getRowObjectsJS() as Array<{port: string; status: number; body: string}>
       if (seen.length > 0) {
