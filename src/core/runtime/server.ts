@@ -205,6 +205,8 @@ export class Runtime {
       res.destroy(e)
       return
     }
+    // Headers meant for the success answer (a Trailer promise, an ETag) do not belong on an error.
+    for (const name of res.getHeaderNames()) res.removeHeader(name)
     const text = JSON.stringify(e.body())
     res.writeHead(e.status, {...e.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text)})
     res.end(text)

@@ -72,8 +72,7 @@ export async function pushRows(ctx: RequestContext, name: string): Promise<void>
   const max = runtime.options.maxBody
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > max) {
-    res.setHeader('Connection', 'close')
-    throw new HttpError(413, `the push is ${declared} bytes, more than this runtime accepts (${max}); send it in smaller batches, or start serve with a larger --max-body`, {limit: max})
+    throw new HttpError(413, `the push is ${declared} bytes, more than this runtime accepts (${max}); send it in smaller batches, or start serve with a larger --max-body`, {limit: max}, {Connection: 'close'})
   }
   const key = header(req.headers['idempotency-key'])
   if (key !== undefined && (key.length === 0 || key.length > 200)) throw new HttpError(400, 'Idempotency-Key must be 1 to 200 characters')
@@ -114,8 +113,8 @@ async function spool(ctx: RequestContext, file: string, max: number): Promise<vo
     for await (const chunk of ctx.req) {
       size += (chunk as Buffer).length
       if (size > max) {
-        ctx.res.setHeader('Connection', 'close')
-        throw new HttpError(413, `the push is more than ${max} bytes, the most this runtime accepts; send it in smaller batches, or start serve with a larger --max-body`, {limit: max})
+        // The rest of the body is not read: the connection closes after the answer.
+        throw new HttpError(413, `the push is more than ${max} bytes, the most this runtime accepts; send it in smaller batches, or start serve with a larger --max-body`, {limit: max}, {Connection: 'close'})
       }
       await writeChunk(out, chunk as Buffer)
     }

@@ -94,9 +94,13 @@ export async function portRows(ctx: RequestContext, name: string): Promise<void>
   let count = 0
   let lastKey: string[] | undefined
   await runtime.store.with(async (c) => {
+    // The first chunk is fetched before the status goes out: DuckDB reports a bad cast (a filter
+    // value of the wrong type) only when rows are fetched, and that must still be a 400.
     let result
+    let chunk
     try {
       result = await c.stream(select.sql)
+      chunk = await result.fetchChunk()
     } catch (error) {
       throw queryError(error)
     }
@@ -104,10 +108,8 @@ export async function portRows(ctx: RequestContext, name: string): Promise<void>
     if (query.format === 'json') await writeChunk(res, '{"rows":[')
     if (query.format === 'csv') await writeChunk(res, `${csvHeader(query.columns)}\n`)
     const separator = query.format === 'json' ? ',' : '\n'
-    for (;;) {
+    for (; chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
       if (res.destroyed) return
-      const chunk = await result.fetchChunk()
-      if (!chunk || chunk.rowCount === 0) break
       const lines = chunk.getColumnValues(0) as string[]
       const text = lines.join(separator)
       await writeChunk(res, count > 0 && query.format === 'json' ? `,${text}` : query.format === 'json' ? text : `${text}\n`)
