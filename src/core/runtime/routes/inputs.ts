@@ -1,5 +1,5 @@
 import {createWriteStream} from 'node:fs'
-import {mkdtemp, rm} from 'node:fs/promises'
+import {mkdtemp, open, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -124,7 +124,27 @@ async function spool(ctx: RequestContext, file: string, max: number): Promise<vo
   if (size === 0) throw new HttpError(422, 'the push has no body: send at least one row')
 }
 
-function reader(format: PushFormat, file: string): string {
+/**
+ * The column names of a CSV's header line. DuckDB is then told them, with the dialect fixed
+ * (comma, double quotes) rather than sniffed: a sniffer may take an unbalanced quote for data,
+ * or drop ragged rows, where a push must fail and say which line is wrong.
+ */
+async function csvHeaderNames(file: string): Promise<string[]> {
+  const handle = await open(file)
+  try {
+    const {buffer, bytesRead} = await handle.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, 0)
+    const text = buffer.subarray(0, bytesRead).toString('utf8')
+    const end = text.search(/\r?\n/)
+    const line = end < 0 ? text : text.slice(0, end)
+    const names: string[] = []
+    for (const m of line.matchAll(/(?:^|,)(?:"((?:[^"]|"")*)"|([^,]*))/g)) names.push(m[1] === undefined ? m[2] : m[1].replaceAll('""', '"'))
+    return names
+  } finally {
+    await handle.close()
+  }
+}
+
+async function reader(format: PushFormat, file: string): Promise<string> {
   const f = quoteLiteral(file)
   switch (format) {
     case 'ndjson':
@@ -132,9 +152,12 @@ function reader(format: PushFormat, file: string): string {
     case 'json':
       // A JSON array of objects, or a single object: DuckDB tells them apart.
       return `read_json(${f}, format = 'auto')`
-    case 'csv':
+    case 'csv': {
       // Every value as text: the checks below cast it, so a bad value is a rejected row, not a failed read.
-      return `read_csv(${f}, header = true, all_varchar = true, strict_mode = true)`
+      const names = await csvHeaderNames(file)
+      const columns = names.map((n) => `${quoteLiteral(n)}: 'VARCHAR'`).join(', ')
+      return `read_csv(${f}, header = true, auto_detect = false, columns = {${columns}}, delim = ',', quote = '"', escape = '"', strict_mode = true)`
+    }
     case 'parquet':
       return `read_parquet(${f})`
   }
@@ -156,9 +179,11 @@ async function land(ctx: RequestContext, port: IngestPort, storage: string, file
     const staged = `__push_${id.replaceAll('-', '_')}`
     try {
       try {
-        await c.run(`CREATE TEMP TABLE ${staged} AS SELECT row_number() OVER () AS __row, * FROM ${reader(format, file)}`)
+        await c.run(`CREATE TEMP TABLE ${staged} AS SELECT row_number() OVER () AS __row, * FROM ${await reader(format, file)}`)
       } catch (error) {
-        throw new HttpError(400, `the ${format} body cannot be read: ${(error as Error).message.split('\n')[0]}`)
+        // DuckDB's first lines say what and where (CSV: the line number and the line itself).
+        const detail = (error as Error).message.split('\n').filter((l) => l.trim()).slice(0, 3).join('; ').replaceAll(file, 'the body')
+        throw new HttpError(400, `the ${format} body cannot be read: ${detail}`)
       }
       const result = await check(c, port, staged, id)
       const status = result.accepted === 0 ? 422 : 200
