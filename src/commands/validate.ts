@@ -7,7 +7,7 @@ import {type ValidationResult, validateDirectory} from '../core/validate/validat
 
 export default class Validate extends BaseCommand {
   static override summary = 'Validate a data product offline: schemas, references, cycles, contracts, compatibility, governance.'
-  static override description = `Reads every *.yaml/*.yml document under DIR and checks it against the kinds' JSON Schemas (the same ones the CRDs use), then across resources. Every finding names its file, line, column, JSON pointer and rule id: yaml, unknown-kind, schema, naming, duplicate, ref, cycle, contract, breaking, governance.
+  static override description = `Reads every *.yaml/*.yml document under DIR and checks it against the kinds' JSON Schemas (the same ones the CRDs use), then across resources. Every finding names its file, line, column, JSON pointer and rule id: yaml, unknown-kind, schema, naming, duplicate, ref, cycle, contract, breaking, governance, storage.
 
 Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error.`
 

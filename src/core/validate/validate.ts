@@ -11,6 +11,7 @@ import {checkGovernance} from './rules/governance.js'
 import {checkNaming} from './rules/naming.js'
 import {checkRefs} from './rules/ref.js'
 import {checkSchema} from './rules/schema.js'
+import {checkStorageDrivers} from './rules/storage.js'
 
 export interface ValidationResult {
   valid: boolean
@@ -34,7 +35,7 @@ export function validateProject(project: Project, previous?: Project): {result: 
   }
   findings.push(...checkDuplicates(project))
   const context = new ValidationContext(project, valid)
-  findings.push(...checkRefs(context), ...checkCycles(context), ...checkContracts(context), ...checkBreaking(context), ...checkGovernance(context))
+  findings.push(...checkRefs(context), ...checkCycles(context), ...checkContracts(context), ...checkBreaking(context), ...checkGovernance(context), ...checkStorageDrivers(context))
   if (previous) {
     const before = validateProject(previous).context
     findings.push(...checkBreakingAgainst(context, before))

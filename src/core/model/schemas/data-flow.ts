@@ -12,6 +12,10 @@ export const dataFlowSchema = resourceSchema(
     properties: {
       schema: dnsName,
       version: semver,
+      storage: {
+        ...dnsName,
+        description: 'The DataStorage that holds the states of this flow (default: the analytics storage, else the operational one, else an embedded DuckDB file).',
+      },
       inputs: {
         type: 'array',
         items: {type: 'object', additionalProperties: false, required: ['port', 'state'], properties: {port: dnsName, state: flowState}},

@@ -108,3 +108,8 @@ function documentOf(ctx: ValidationContext, r: Resource<'DataContract'>, out: Fi
   }
   return {document: file.documents[0].object, source: file.documents[0], base: []}
 }
+
+/** The ODCS document of a DataContract (inline or from its documentRef file), or undefined if it cannot be read. */
+export function contractDocument(ctx: ValidationContext, r: Resource<'DataContract'>): unknown {
+  return documentOf(ctx, r, [])?.document
+}

@@ -55,6 +55,7 @@ export function checkRefs(ctx: ValidationContext): Finding[] {
   for (const r of ctx.all('DataFlow')) {
     const spec = r.object.spec
     named(r, ['spec', 'schema'], 'DataSchema', spec.schema)
+    named(r, ['spec', 'storage'], 'DataStorage', spec.storage)
     const schema = ctx.object('DataSchema', spec.schema)
     if (schema && !schema.spec.versions.some((v) => v.version === spec.version)) {
       report(r, ['spec', 'version'], `spec.version: DataSchema "${spec.schema}" has no version ${spec.version} (it has ${schema.spec.versions.map((v) => v.version).join(', ')})`)

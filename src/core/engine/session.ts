@@ -1,0 +1,72 @@
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import type {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+
+import type {EngineSession} from '../storage/driver.js'
+
+export interface EngineOptions {
+  /** Where DuckDB may spill when a state does not fit in memory (default: the scratch dir). */
+  tempDir?: string
+  /** DuckDB's memory_limit, e.g. `2GB` (default: DuckDB's own, 80% of RAM). */
+  memoryLimit?: string
+  /** DuckDB threads (default: DuckDB's own, one per core). */
+  threads?: number
+}
+
+/** The run's embedded DuckDB: an in-memory database that spills to disk, and its scratch dir. */
+export class Engine implements EngineSession {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    readonly scratchDir: string,
+  ) {}
+
+  static async open(options: EngineOptions = {}): Promise<Engine> {
+    // Loaded here, not at the top of a module: the native library costs ~100 ms to load and
+    // only commands that touch data should pay it.
+    const {DuckDBInstance} = await import('@duckdb/node-api')
+    const scratchDir = await mkdtemp(join(tmpdir(), 'dappmesh-run-'))
+    const config: Record<string, string> = {
+      // Only built-in extensions (parquet, json, icu): nothing is downloaded at run time (§7).
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      temp_directory: options.tempDir ?? join(scratchDir, 'spill'),
+      // Insertion order is what users expect from a state, but it costs memory on big inputs.
+      preserve_insertion_order: 'false',
+    }
+    if (options.memoryLimit) config.memory_limit = options.memoryLimit
+    if (options.threads) config.threads = String(options.threads)
+    const instance = await DuckDBInstance.create(':memory:', config)
+    const connection = await instance.connect()
+    return new Engine(instance, connection, scratchDir)
+  }
+
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql)
+  }
+
+  async rows<T extends Record<string, unknown> = Record<string, unknown>>(sql: string): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql)
+    return reader.getRowObjectsJson() as T[]
+  }
+
+  /** A single number from a query such as `SELECT count(*) …`. */
+  async count(sql: string): Promise<number> {
+    const reader = await this.connection.runAndReadAll(sql)
+    const value = reader.getRows()[0]?.[0]
+    return Number(value ?? 0)
+  }
+
+  /** Stops a running query (SIGINT): the statement fails with an interruption error. */
+  interrupt(): void {
+    this.connection.interrupt()
+  }
+
+  async close(): Promise<void> {
+    this.connection.closeSync()
+    this.instance.closeSync()
+    await rm(this.scratchDir, {recursive: true, force: true})
+  }
+}
