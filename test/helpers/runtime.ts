@@ -58,7 +58,7 @@ export function ndjson(rows: Array<Record<string, unknown>>): string {
 }
 
 export function push(base: string, port: string, body: string | Uint8Array, type = 'application/x-ndjson', headers: Record<string, string> = {}): Promise<Answer> {
-  return call(`${base}/v1/inputs/${port}`, {method: 'POST', headers: {'content-type': type, ...headers}, body})
+  return call(`${base}/v1/inputs/${port}`, {method: 'POST', headers: {'content-type': type, ...headers}, body: body as BodyInit})
 }
 
 /** Orders with ids `from`..`to`, one per hour from 2024-01-01, amount = id. */

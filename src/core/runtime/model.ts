@@ -1,3 +1,4 @@
+import {type StateTable, stateTable} from '../engine/types.js'
 import type {DataFlow, DataRole, DataWorkflow, InputPort, OutputPort} from '../model/types.js'
 import {resolveRelative} from '../project/load.js'
 import {type SchemaField, type ValidationContext, parseStateRef} from '../validate/context.js'
@@ -18,6 +19,8 @@ export interface RuntimeState {
   table: string
   columns: RuntimeColumn[]
   primaryKey: string[]
+  /** The same state as the engine's schema checks take it. */
+  engine: StateTable
 }
 
 export interface ServedContract {
@@ -142,7 +145,8 @@ function resolveState(ctx: ValidationContext, text: string): RuntimeState | unde
   const resolved = ctx.resolveState(ref)
   if (resolved === 'unknown' || 'missing' in resolved) return undefined
   const columns = resolved.state.fields.map((f) => ({name: f.name, type: f.type, required: f.required === true || f.primaryKey === true, primaryKey: f.primaryKey === true}))
-  return {ref: text, table: `${ref.schema}__${ref.state}`, columns, primaryKey: columns.filter((c) => c.primaryKey).map((c) => c.name)}
+  const engine = stateTable(ref, resolved.state, ref.schema)
+  return {ref: text, table: engine.table, columns, primaryKey: columns.filter((c) => c.primaryKey).map((c) => c.name), engine}
 }
 
 function contractOf(ctx: ValidationContext, name: string | undefined): ServedContract | null {

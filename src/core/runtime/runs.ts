@@ -148,6 +148,8 @@ export class RunRegistry {
       await session?.abort().catch(() => {})
       record.status = signal.aborted ? 'abandoned' : error instanceof RunTimeout ? 'timed-out' : 'failed'
       record.error = (signal.aborted ? (signal.reason as Error)?.message : undefined) ?? (error as Error).message ?? String(error)
+      // A run that failed its contract checks still reports what it computed and which rules failed.
+      record.result = (error as {result?: unknown}).result ?? null
       for (const a of record.activities) if (a.status === 'pending') a.status = 'skipped'
     }
     record.ms = Math.round(performance.now() - started)

@@ -65,7 +65,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const store = await RuntimeStore.open(dataDir, [...model.storages.keys()])
   // Runs read the model current when they start: the cluster runtime swaps it as the product changes.
   let current: Runtime | undefined
-  const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => current?.model ?? model, store, dataDir})
+  const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => current?.model ?? model, store})
   const auth = options.auth && client ? new TokenAuthenticator(client) : undefined
   const runtime: Runtime = new Runtime(model, store, {host: options.host, port: options.port, maxBody: options.maxBody, auth, runs})
   current = runtime

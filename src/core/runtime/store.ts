@@ -4,17 +4,10 @@ import path from 'node:path'
 
 import type {DuckDBConnection, DuckDBInstance, DuckDBValue} from '@duckdb/node-api'
 
+import {quoteIdent, quoteLiteral} from '../engine/types.js'
 import {UserError} from '../errors.js'
 
-/** A SQL identifier, always quoted: state and field names may be SQL keywords (`day`, `order`). */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
-}
-
-/** A SQL string literal. */
-export function quoteLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`
-}
+export {quoteIdent, quoteLiteral} from '../engine/types.js'
 
 /** A query the store could not run because of what the caller asked (a value that does not cast…). */
 export class QueryInputError extends Error {}
