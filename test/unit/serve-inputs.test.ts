@@ -28,8 +28,8 @@ describe('serve: pushes into input ports', function () {
     assert.equal(res.json.accepted, 2)
     assert.equal(res.json.rejected, 2)
     assert.deepEqual(res.json.rejections, [
-      {row: 3, reason: 'field amount: "lots" is not a decimal'},
-      {row: 4, reason: 'field amount is required'},
+      {row: 3, reason: 'amount: ""lots"" is not a valid DECIMAL(38,9)'},
+      {row: 4, reason: 'amount: required, but empty'},
     ])
     assert.deepEqual(await rawIds(shop), [1, 2])
     const quarantined = await shop.handle.runtime.store.rows<{id: string; _reason: string}>('SELECT id, _reason FROM analytics.main.orders__raw__rejected ORDER BY id')
@@ -51,6 +51,12 @@ describe('serve: pushes into input ports', function () {
     assert.equal(parquet.status, 200, parquet.text)
     assert.equal(parquet.json.accepted, 1)
     assert.deepEqual(await rawIds(shop), [1, 2, 3, 4])
+  })
+
+  it('keeps the first row of a primary key repeated within one push and rejects the others', async () => {
+    const res = await push(base, 'orders-in', ndjson([...orders(1, 2), {id: 1, customer: 'again', amount: 5, placed_at: '2024-01-01 00:00:00'}]))
+    assert.equal(res.json.accepted, 2)
+    assert.deepEqual(res.json.rejections, [{row: 3, reason: 'duplicate primary key (id=1)'}])
   })
 
   it('replaces a row whose primary key already exists, so pushes accumulate without duplicates', async () => {

@@ -3,11 +3,10 @@ import {mkdtemp, open, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import type {DuckDBConnection} from '@duckdb/node-api'
-
+import {ROW_COLUMN, compareColumns, enforceSchema} from '../../engine/enforce.js'
+import {Engine} from '../../engine/session.js'
 import {HttpError} from '../errors.js'
 import type {IngestPort} from '../model.js'
-import {castType} from '../port-query.js'
 import {newRunId} from '../runs.js'
 import type {RequestContext} from '../server.js'
 import {quoteIdent, quoteLiteral} from '../store.js'
@@ -36,7 +35,8 @@ export interface PushResult {
   push: string
   accepted: number
   rejected: number
-  rejections: Array<{row: number; reason: string}>
+  /** The first rejected rows (1-based row of the push; null when the reason is the push's columns). */
+  rejections: Array<{row: number | null; reason: string}>
 }
 
 /** One push at a time per storage: DuckDB has one writer, and a replayed key must see the first push's record. */
@@ -176,25 +176,28 @@ async function land(ctx: RequestContext, port: IngestPort, storage: string, file
       }
     }
     const id = newRunId()
-    const staged = `__push_${id.replaceAll('-', '_')}`
+    const name = `push_${id.replaceAll('-', '_')}`
+    const engine = Engine.borrow(c, path.dirname(file))
+    const made: string[] = []
     try {
       try {
-        await c.run(`CREATE TEMP TABLE ${staged} AS SELECT row_number() OVER () AS __row, * FROM ${await reader(format, file)}`)
+        await engine.run(`CREATE TEMP TABLE ${name} AS SELECT row_number() OVER () AS ${ROW_COLUMN}, * FROM ${await reader(format, file)}`)
+        made.push(`TABLE ${name}`)
       } catch (error) {
         // DuckDB's first lines say what and where (CSV: the line number and the line itself).
         const detail = (error as Error).message.split('\n').filter((l) => l.trim()).slice(0, 3).join('; ').replaceAll(file, 'the body')
         throw new HttpError(400, `the ${format} body cannot be read: ${detail}`)
       }
-      const result = await check(c, port, staged, id)
+      const result = await check(engine, port, name, id, made)
       const status = result.accepted === 0 ? 422 : 200
       const body = status === 200 ? result : {error: {message: `no row of the push was accepted (${result.rejected} rejected); the first reasons are listed in rejections`, status, ...result}}
-      await c.run('BEGIN TRANSACTION')
+      await engine.run('BEGIN TRANSACTION')
       try {
-        await publish(c, runtime.relationOf(port.state), port, staged, id)
-        if (key !== undefined) await c.run(`INSERT INTO ${pushes} VALUES (${quoteLiteral(key)}, ${quoteLiteral(port.name)}, ${status}, ${quoteLiteral(JSON.stringify(body))}, now())`)
-        await c.run('COMMIT')
+        if (result.staged) await publish(engine, runtime.relationOf(port.state), port, result.staged)
+        if (key !== undefined) await engine.run(`INSERT INTO ${pushes} VALUES (${quoteLiteral(key)}, ${quoteLiteral(port.name)}, ${status}, ${quoteLiteral(JSON.stringify(body))}, now())`)
+        await engine.run('COMMIT')
       } catch (error) {
-        await c.run('ROLLBACK').catch(() => {})
+        await engine.run('ROLLBACK').catch(() => {})
         throw error
       }
       runtime.dataChanged(storage)
@@ -202,55 +205,58 @@ async function land(ctx: RequestContext, port: IngestPort, storage: string, file
       if (result.rejected > 0) runtime.metrics.rowsRejected.inc({port: port.name}, result.rejected)
       return {status, body, replayed: false}
     } finally {
-      await c.run(`DROP TABLE IF EXISTS ${staged}`).catch(() => {})
-      await c.run(`DROP TABLE IF EXISTS ${staged}_checked`).catch(() => {})
+      for (const m of made.reverse()) await engine.run(`DROP ${m.replace(' ', ' IF EXISTS ')}`).catch(() => {})
     }
   })
 }
 
-/**
- * Casts the staged rows to the state's columns and gives each row the first reason it breaks the
- * schema (an unknown or missing column, a value that does not cast, a missing required value),
- * into `<staged>_checked`.
- */
-async function check(c: DuckDBConnection, port: IngestPort, staged: string, id: string): Promise<PushResult> {
-  const described = (await c.runAndReadAll(`DESCRIBE ${staged}`)).getRowObjectsJS() as Array<{column_name: string; column_type: string}>
-  const present = new Map(described.filter((d) => d.column_name !== '__row').map((d) => [d.column_name, d.column_type]))
-  const known = new Set(port.state.columns.map((c) => c.name))
-  const unknown = [...present.keys()].filter((n) => !known.has(n))
-  const reasons: string[] = []
-  if (unknown.length > 0) reasons.push(`WHEN true THEN ${quoteLiteral(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: input port ${port.name} takes ${[...known].join(', ')}`)}`)
-  const casts: string[] = []
-  const raws: string[] = []
-  for (const col of port.state.columns) {
-    const sourceType = present.get(col.name)
-    const raw = sourceType === undefined ? 'CAST(NULL AS VARCHAR)' : quoteIdent(col.name)
-    const target = castType(col.type)
-    const isJson = col.type === 'object' || col.type === 'json' || col.type === 'array'
-    const cast = sourceType === undefined ? `CAST(NULL AS ${isJson ? 'JSON' : target})` : isJson ? (sourceType === 'VARCHAR' ? `TRY_CAST(${raw} AS JSON)` : `to_json(${raw})`) : `TRY_CAST(${raw} AS ${target})`
-    casts.push(`${cast} AS ${quoteIdent(col.name)}`)
-    raws.push(`CAST(${raw} AS VARCHAR) AS ${quoteIdent(`__raw_${col.name}`)}`)
-    if (sourceType !== undefined) reasons.push(`WHEN ${raw} IS NOT NULL AND ${cast} IS NULL THEN ${quoteLiteral(`field ${col.name}: `)} || CAST(${raw} AS VARCHAR) || ${quoteLiteral(` is not a ${col.type}`)}`)
-    if (col.required) reasons.push(`WHEN ${cast} IS NULL THEN ${quoteLiteral(sourceType === undefined ? `field ${col.name} is required and the push has no such column` : `field ${col.name} is required`)}`)
-  }
-  const reason = reasons.length > 0 ? `CASE ${reasons.join(' ')} END` : 'CAST(NULL AS VARCHAR)'
-  await c.run(`CREATE TEMP TABLE ${staged}_checked AS SELECT __row, ${casts.join(', ')}, ${raws.join(', ')}, ${reason} AS __reason FROM ${staged}`)
-  const [counts] = (await c.runAndReadAll(`SELECT count(*) FILTER (WHERE __reason IS NULL) AS ok, count(*) FILTER (WHERE __reason IS NOT NULL) AS bad FROM ${staged}_checked`)).getRowObjectsJS() as Array<{ok: bigint; bad: bigint}>
-  const rejections = (await c.runAndReadAll(`SELECT __row AS row, __reason AS reason FROM ${staged}_checked WHERE __reason IS NOT NULL ORDER BY __row LIMIT ${LISTED}`)).getRowObjectsJS() as Array<{row: bigint; reason: string}>
-  return {port: port.name, push: id, accepted: Number(counts.ok), rejected: Number(counts.bad), rejections: rejections.map((r) => ({row: Number(r.row), reason: r.reason}))}
+interface Checked extends PushResult {
+  /** The engine's views of the accepted and the rejected rows (undefined when the columns are wrong). */
+  staged?: {ok: string; rejected: string; rowsRejected: number}
 }
 
-/** Upserts the accepted rows (the last row of a key in the push wins) and appends the rejected ones to `<state>__rejected`. */
-async function publish(c: DuckDBConnection, relation: string, port: IngestPort, staged: string, id: string): Promise<void> {
-  const cols = port.state.columns
-  const names = cols.map((col) => quoteIdent(col.name)).join(', ')
-  const types = cols.map((col) => `${quoteIdent(col.name)} ${col.type === 'object' || col.type === 'json' || col.type === 'array' ? 'JSON' : castType(col.type)}`).join(', ')
-  const rejectedRelation = relation.replace(/"$/, '__rejected"')
-  await c.run(`CREATE TABLE IF NOT EXISTS ${relation} (${types})`)
-  const pk = port.state.primaryKey.map(quoteIdent)
-  const accepted = `SELECT ${names} FROM ${staged}_checked WHERE __reason IS NULL${pk.length > 0 ? ` QUALIFY row_number() OVER (PARTITION BY ${pk.join(', ')} ORDER BY __row DESC) = 1` : ''}`
-  if (pk.length > 0) await c.run(`DELETE FROM ${relation} WHERE (${pk.join(', ')}) IN (SELECT (${pk.join(', ')}) FROM ${staged}_checked WHERE __reason IS NULL)`)
-  await c.run(`INSERT INTO ${relation} (${names}) ${accepted}`)
-  await c.run(`CREATE TABLE IF NOT EXISTS ${rejectedRelation} (${cols.map((col) => `${quoteIdent(col.name)} VARCHAR`).join(', ')}, _reason VARCHAR, _transition VARCHAR, _run VARCHAR)`)
-  await c.run(`INSERT INTO ${rejectedRelation} SELECT ${cols.map((col) => quoteIdent(`__raw_${col.name}`)).join(', ')}, __reason, 'push:${port.name.replaceAll("'", "''")}', ${quoteLiteral(id)} FROM ${staged}_checked WHERE __reason IS NOT NULL`)
+/**
+ * Checks the pushed rows against the input's state with the engine's schema enforcement (casts,
+ * required, primary key and unique: a key repeated within the push keeps its first row). A field
+ * the state has and the push omits is empty (NULL), so optional fields may be left out; a field
+ * the state does not have rejects every row.
+ */
+async function check(engine: Engine, port: IngestPort, staged: string, id: string, made: string[]): Promise<Checked> {
+  const present = new Set((await engine.rows<{column_name: string}>(`DESCRIBE ${staged}`)).map((d) => d.column_name))
+  const total = await engine.count(`SELECT count(*) FROM ${staged}`)
+  const extra = compareColumns([...present], port.state.engine)?.extra ?? []
+  if (extra.length > 0) {
+    const reason = `unknown field${extra.length > 1 ? 's' : ''} ${extra.join(', ')}: input port ${port.name} takes ${port.state.columns.map((c) => c.name).join(', ')}`
+    return {port: port.name, push: id, accepted: 0, rejected: total, rejections: [{row: null, reason}]}
+  }
+  const shaped = `${staged}_shaped`
+  const columns = port.state.engine.columns.map((c) => (present.has(c.name) ? quoteIdent(c.name) : `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`))
+  await engine.run(`CREATE TEMP VIEW ${shaped} AS SELECT ${ROW_COLUMN}, ${columns.join(', ')} FROM ${staged}`)
+  made.push(`VIEW ${shaped}`)
+  const enforced = await enforceSchema(engine, shaped, port.state.engine, staged, {rowLabel: `'row ' || CAST(${ROW_COLUMN} AS VARCHAR)`, transition: `push:${port.name}`, run: id})
+  made.push(`TABLE _dm_chk_${staged}`, `VIEW ${enforced.staged}`, `VIEW ${enforced.rejected}`)
+  const reasons = enforced.rowsRejected === 0 ? [] : await engine.rows<{r: string}>(`SELECT _reason AS r FROM ${enforced.rejected} LIMIT ${LISTED}`)
+  const rejections = reasons.map(({r}) => {
+    const m = /^row (\d+): (.*)$/s.exec(r)
+    return m ? {row: Number(m[1]), reason: m[2]} : {row: null, reason: r}
+  })
+  rejections.sort((a, b) => (a.row ?? 0) - (b.row ?? 0))
+  return {port: port.name, push: id, accepted: enforced.rowsOut, rejected: enforced.rowsRejected, rejections, staged: {ok: enforced.staged, rejected: enforced.rejected, rowsRejected: enforced.rowsRejected}}
+}
+
+/**
+ * Ingested rows accumulate (§7): the accepted rows replace the published rows of their primary
+ * key and are added; the rejected ones go to `<state>__rejected`.
+ */
+async function publish(engine: Engine, relation: string, port: IngestPort, staged: NonNullable<Checked['staged']>): Promise<void> {
+  const table = port.state.engine
+  const names = table.columns.map((col) => quoteIdent(col.name)).join(', ')
+  await engine.run(`CREATE TABLE IF NOT EXISTS ${relation} (${table.columns.map((col) => `${quoteIdent(col.name)} ${col.type}`).join(', ')})`)
+  const pk = table.primaryKey.map(quoteIdent).join(', ')
+  if (pk) await engine.run(`DELETE FROM ${relation} WHERE (${pk}) IN (SELECT (${pk}) FROM ${staged.ok})`)
+  await engine.run(`INSERT INTO ${relation} (${names}) SELECT ${names} FROM ${staged.ok}`)
+  if (staged.rowsRejected === 0) return
+  const rejected = relation.replace(/"$/, '__rejected"')
+  await engine.run(`CREATE TABLE IF NOT EXISTS ${rejected} AS SELECT * FROM ${staged.rejected} LIMIT 0`)
+  await engine.run(`INSERT INTO ${rejected} BY NAME SELECT * FROM ${staged.rejected}`)
 }
