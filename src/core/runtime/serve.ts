@@ -64,11 +64,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const dataDir = options.dataDir ?? path.join(options.dir ?? '.', '.dappmesh', 'data')
   const store = await RuntimeStore.open(dataDir, [...model.storages.keys()])
   // Runs read the model current when they start: the cluster runtime swaps it as the product changes.
-  let current: Runtime | undefined
-  const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => current?.model ?? model, store})
+  const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => runtime.model, store})
   const auth = options.auth && client ? new TokenAuthenticator(client) : undefined
   const runtime: Runtime = new Runtime(model, store, {host: options.host, port: options.port, maxBody: options.maxBody, auth, runs})
-  current = runtime
   let url: string
   try {
     url = await runtime.listen()
