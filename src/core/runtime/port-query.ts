@@ -154,14 +154,16 @@ export function portSelect(port: ServedPort, query: PortQuery, relation: string)
   const order = (pk.length > 0 ? pk : port.state.columns).map((c) => `${quoteIdent(c.name)} ASC NULLS FIRST`).join(', ')
   if (query.cursor && 'key' in query.cursor) where.push(keyAfter(pk, query.cursor.key))
   const offset = query.cursor && 'offset' in query.cursor ? ` OFFSET ${query.cursor.offset}` : ''
-  const projected = query.columns.map((c) => quoteIdent(c.name))
   const keys = pk.map((c) => `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(`__key_${c.name}`)}`)
   let rendered: string
-  if (query.format === 'parquet') rendered = projected.join(', ')
+  if (query.format === 'parquet') rendered = query.columns.map((c) => quoteIdent(c.name)).join(', ')
   else if (query.format === 'csv') rendered = `concat_ws(',', ${query.columns.map(csvCell).join(', ')}) AS line`
   else rendered = `CAST(to_json(struct_pack(${query.columns.map((c) => `${quoteIdent(c.name)} := ${quoteIdent(c.name)}`).join(', ')})) AS VARCHAR) AS line`
   const select = query.format === 'parquet' ? [rendered] : [rendered, ...keys]
-  const sql = `SELECT ${select.join(', ')} FROM ${relation}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${query.limit}${offset}`
+  // The page is cut first and rendered after: rendering (to_json, CSV quoting) then costs one
+  // page of rows, not the whole state the top-N reads.
+  const page = `SELECT * FROM ${relation}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${query.limit}${offset}`
+  const sql = `SELECT ${select.join(', ')} FROM (${page}) AS __page ORDER BY ${order}`
   return {sql, keyColumns: query.format === 'parquet' ? 0 : keys.length}
 }
 
