@@ -43,8 +43,9 @@ export class Engine implements EngineSession {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       temp_directory: options.tempDir ?? join(scratchDir, 'spill'),
-      // Insertion order is what users expect from a state, but it costs memory on big inputs.
-      preserve_insertion_order: 'false',
+      // Division by zero gives NULL, not Infinity: a required field then rejects the row, and
+      // no state holds a value other engines (Postgres DECIMAL, Parquet readers) cannot take.
+      ieee_floating_point_ops: 'false',
     }
     if (options.memoryLimit) config.memory_limit = options.memoryLimit
     if (options.threads) config.threads = String(options.threads)

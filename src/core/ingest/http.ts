@@ -15,7 +15,7 @@ export interface Pulled {
  * Downloads a URL into the run's scratch directory, streaming (a large body never sits in
  * memory), and tells its format by content type, else by the URL's extension.
  */
-export async function pullUrl(url: string, scratchDir: string, name: string, signal?: AbortSignal): Promise<Pulled> {
+export async function pullUrl(url: string, scratchDir: string, name: string, fileName: string, signal?: AbortSignal): Promise<Pulled> {
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -48,7 +48,7 @@ export async function pullUrl(url: string, scratchDir: string, name: string, sig
       suggestions: ['Serve it as text/csv, application/x-ndjson, application/json or application/vnd.apache.parquet, or end the URL with the format\'s extension.'],
     })
   }
-  const file = join(scratchDir, `${name}.${format}`)
+  const file = join(scratchDir, `${fileName}.${format}`)
   await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(file), {signal})
   return {file, format}
 }

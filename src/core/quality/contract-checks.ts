@@ -88,7 +88,7 @@ async function checkRule(engine: Engine, table: string, object: string, property
   const title = typeof rule.name === 'string' ? rule.name : typeof rule.description === 'string' ? rule.description : undefined
   const name = (what: string, e?: Expectation) => `${where} ${what}${e ? ` ${describeExpectation(e)}` : ''}${title ? ` (${title})` : ''}`
   if (type === 'text') return undefined
-  if (type === 'custom') return {rule: name(`custom${rule.engine ? ` (${String(rule.engine)})` : ''}`), passed: null, value: null, message: 'not checked: custom rules run in their own engine'}
+  if (type === 'custom') return {rule: name(`custom${rule.engine ? ` (${String(rule.engine)})` : ''}`), passed: null, value: null, message: 'custom rules run in their own engine'}
 
   const stated = expectationOf(rule)
   if (stated && 'error' in stated) return {rule: name(type), passed: false, value: null, message: stated.error}

@@ -246,7 +246,7 @@ class RunState {
     }
     try {
       const pulled =
-        source.type === 'url' ? await pullUrl(source.url, this.engine.scratchDir, slug(source.port), this.options.signal)
+        source.type === 'url' ? await pullUrl(source.url, this.engine.scratchDir, source.port, slug(source.port), this.options.signal)
         : source.type === 'product' ? await pullProductPort(source.source, this.engine.scratchDir, this.options.signal)
         : source
       const relation = await relationOfFile(this.engine, slug(source.port), pulled.file, pulled.format, source.label)
@@ -280,6 +280,8 @@ class RunState {
   /** Ingested rows accumulate (§7): a new row replaces a published one with the same primary key. */
   private async accumulate(s: PlannedState, fresh: string): Promise<string> {
     const previous = await this.rowsOf(s.ref)
+    // Nothing published yet (the first run): the fresh rows are the state, no copy needed.
+    if ((await this.engine.count(`SELECT count(*) FROM (SELECT 1 FROM ${previous} LIMIT 1)`)) === 0) return fresh
     const target = `_dm_acc_${slug(s.table.table)}`
     const columns = s.table.columns.map((c) => quoteIdent(c.name)).join(', ')
     const kept = s.table.primaryKey.length > 0
