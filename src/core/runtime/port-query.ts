@@ -1,3 +1,4 @@
+import {duckdbType} from '../engine/types.js'
 import {HttpError} from './errors.js'
 import type {RuntimeColumn, ServedPort} from './model.js'
 import {quoteIdent, quoteLiteral} from './store.js'
@@ -107,26 +108,14 @@ function decodeCursor(text: string, port: ServedPort): Cursor {
   return {offset: c.offset, version: c.version}
 }
 
-/** SQL type a text value is cast to, to compare it with a column (DESIGN §7's type table). */
-const CAST: Record<RuntimeColumn['type'], string> = {
-  string: 'VARCHAR',
-  text: 'VARCHAR',
-  integer: 'INTEGER',
-  long: 'BIGINT',
-  number: 'DOUBLE',
-  decimal: 'DECIMAL(38,9)',
-  boolean: 'BOOLEAN',
-  date: 'DATE',
-  time: 'TIME',
-  timestamp: 'TIMESTAMP',
-  bytes: 'BLOB',
-  object: 'VARCHAR',
-  json: 'VARCHAR',
-  array: 'VARCHAR',
-}
+const JSON_TYPES = new Set<RuntimeColumn['type']>(['object', 'json', 'array'])
 
+/**
+ * SQL type a text value from a URL is cast to, to compare it with a column: the column's own
+ * type (the engine's table), except JSON, which is compared as its text.
+ */
 export function castType(type: RuntimeColumn['type']): string {
-  return CAST[type]
+  return JSON_TYPES.has(type) ? 'VARCHAR' : duckdbType(type)
 }
 
 const NUMERIC = new Set(['integer', 'long', 'number', 'decimal', 'boolean'])
@@ -147,7 +136,7 @@ export interface PortSelect {
 export function portSelect(port: ServedPort, query: PortQuery, relation: string): PortSelect {
   const where: string[] = []
   for (const f of query.filters) {
-    const column = f.column.type === 'object' || f.column.type === 'json' || f.column.type === 'array' ? `CAST(${quoteIdent(f.column.name)} AS VARCHAR)` : quoteIdent(f.column.name)
+    const column = JSON_TYPES.has(f.column.type) ? `CAST(${quoteIdent(f.column.name)} AS VARCHAR)` : quoteIdent(f.column.name)
     where.push(`${column} = CAST(${quoteLiteral(f.value)} AS ${castType(f.column.type)})`)
   }
   const pk = port.state.primaryKey.map((name) => port.state.columns.find((c) => c.name === name)!)
