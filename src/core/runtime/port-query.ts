@@ -114,7 +114,7 @@ const JSON_TYPES = new Set<RuntimeColumn['type']>(['object', 'json', 'array'])
  * SQL type a text value from a URL is cast to, to compare it with a column: the column's own
  * type (the engine's table), except JSON, which is compared as its text.
  */
-export function castType(type: RuntimeColumn['type']): string {
+function castType(type: RuntimeColumn['type']): string {
   return JSON_TYPES.has(type) ? 'VARCHAR' : duckdbType(type)
 }
 
