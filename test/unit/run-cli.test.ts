@@ -47,7 +47,7 @@ describe('dappmesh run (command)', () => {
     renameSync(p.path('data/sales-in.csv'), p.path('data/sales-in.csv.bak'))
     const r = cli(['run', p.dir])
     assert.equal(r.code, 2)
-    assert.match(flat(r.stderr), /input port sales-in reads product billing port invoices: reading another product's port comes with the runtime/)
+    assert.match(flat(r.stderr), /input port sales-in reads product billing port invoices: a local run needs the producer runtime's URL/)
     assert.doesNotMatch(r.stderr, STACK_TRACE)
   })
 

@@ -19,10 +19,20 @@ export interface EngineOptions {
 /** The run's embedded DuckDB: an in-memory database that spills to disk, and its scratch dir. */
 export class Engine implements EngineSession {
   private constructor(
-    private readonly instance: DuckDBInstance,
+    /** Undefined for a borrowed engine: the database belongs to someone else. */
+    private readonly instance: DuckDBInstance | undefined,
     readonly connection: DuckDBConnection,
     readonly scratchDir: string,
   ) {}
+
+  /**
+   * An engine over a connection of a database someone else owns (the runtime's, which holds the
+   * storage files attached: a second database on the same file in one process would corrupt it).
+   * close() then leaves the connection and the database open and the scratch dir in place.
+   */
+  static borrow(connection: DuckDBConnection, scratchDir: string): Engine {
+    return new Engine(undefined, connection, scratchDir)
+  }
 
   static async open(options: EngineOptions = {}): Promise<Engine> {
     // Loaded here, not at the top of a module: the native library costs ~100 ms to load and
@@ -70,6 +80,7 @@ export class Engine implements EngineSession {
   }
 
   async close(): Promise<void> {
+    if (!this.instance) return
     this.connection.closeSync()
     this.instance.closeSync()
     await rm(this.scratchDir, {recursive: true, force: true})

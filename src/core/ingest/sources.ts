@@ -3,13 +3,17 @@ import {join, relative, resolve} from 'node:path'
 
 import type {PlannedInput} from '../engine/plan.js'
 import {ExitCode, UsageError, UserError} from '../errors.js'
+import type {InputPort} from '../model/types.js'
 import type {ValidationContext} from '../validate/context.js'
+import {contractDocument} from '../validate/rules/contract.js'
 import {type InputFormat, INPUT_FORMATS, SAMPLE_EXTENSIONS, formatOfPath} from './format.js'
+import type {ProductSource} from './product.js'
 
 /** Where the rows of one input port come from in this run. */
 export type InputSource =
   | {port: string; state: string; type: 'file'; file: string; format: InputFormat; label: string}
   | {port: string; state: string; type: 'url'; url: string; label: string}
+  | {port: string; state: string; type: 'product'; source: ProductSource; label: string}
 
 /** `--input port=location` values, by port. A location with a scheme (`http://…`) is a URL. */
 export function parseInputFlags(values: readonly string[]): Map<string, string> {
@@ -49,6 +53,12 @@ export async function resolveInputs(ctx: ValidationContext, root: string, inputs
   const out: InputSource[] = []
   for (const input of inputs) {
     const override = overrides.get(input.port)
+    const declared = ctx.object('InputPort', input.port)?.spec.source
+    // A product source's --input URL is the producer's runtime: its port is read page by page, under its contract.
+    if (override !== undefined && declared?.type === 'product' && isUrl(override)) {
+      out.push(productInput(ctx, input, declared, override))
+      continue
+    }
     if (override !== undefined) {
       out.push(await fromLocation(input, override, cwd))
       continue
@@ -71,9 +81,9 @@ export async function resolveInputs(ctx: ValidationContext, root: string, inputs
         throw new UserError(`input port ${input.port} reads kafka (${source.uri ?? 'no uri'}), which dappmesh run does not support yet`, {exit: ExitCode.usage, suggestions: [hint]})
       }
       case 'product': {
-        throw new UserError(`input port ${input.port} reads product ${source.product ?? '?'} port ${source.port ?? '?'}: reading another product's port comes with the runtime (part 2 of the data plane)`, {
+        throw new UserError(`input port ${input.port} reads product ${source.product ?? '?'} port ${source.port ?? '?'}: a local run needs the producer runtime's URL`, {
           exit: ExitCode.usage,
-          suggestions: [hint],
+          suggestions: [`Start the producer with dappmesh serve and pass --input ${input.port}=http://127.0.0.1:8080, or give its rows with --input ${input.port}=FILE.`],
         })
       }
       default: {
@@ -82,6 +92,21 @@ export async function resolveInputs(ctx: ValidationContext, root: string, inputs
     }
   }
   return out
+}
+
+function productInput(ctx: ValidationContext, input: PlannedInput, source: InputPort['spec']['source'], baseUrl: string): InputSource {
+  if (!source.port) throw new UsageError(`input port ${input.port} reads a product but names no source.port`, ['Set source.port to the producer\'s output port.'])
+  // The consumer's own copy of the contract (same name), when it has one, pins id and major version.
+  const copy = source.contract ? ctx.get('DataContract', source.contract) : undefined
+  const doc = copy ? (contractDocument(ctx, copy) as {id?: unknown; version?: unknown} | undefined) : undefined
+  const expected = doc ? {id: doc.id === undefined ? null : String(doc.id), version: doc.version === undefined ? null : String(doc.version)} : undefined
+  return {
+    port: input.port,
+    state: input.state,
+    type: 'product',
+    source: {input: input.port, baseUrl, product: source.product, port: source.port, contract: source.contract, expected, token: process.env.DAPPMESH_TOKEN},
+    label: `${baseUrl}/v1/ports/${source.port}`,
+  }
 }
 
 async function fromLocation(input: PlannedInput, location: string, cwd: string): Promise<InputSource> {

@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// `npm run bench:serve` (part of `npm run bench`, after `npm run build`): the product runtime
+// (`dappmesh serve`) against the limits a bare implementation sets, measured in the same run:
+//   1. serving: GET /v1/ports/<port>?limit=1000 with 16 concurrent clients (autocannon) on a 1M-row
+//      state, against a bare node:http handler that runs the same DuckDB query and writes its rows;
+//   2. ingestion: rows/s of POST /v1/inputs with NDJSON batches of 10,000 rows, against DuckDB's own
+//      read_json of the same file into a table;
+//   3. footprint: the runtime's RSS when idle with the 1M-row product, and its CPU over an idle window.
+// Each server runs in its own process, one at a time (a DuckDB file has one writer).
+// Knobs: BENCH_SERVE_SECONDS (default 20; the issue's goal is stated for 60), BENCH_SERVE_ROWS
+// (1000000), BENCH_IDLE_SECONDS (60), BENCH_INGEST_BATCHES (20). Writes bench/serve-results.json.
+import {spawn} from 'node:child_process'
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import autocannon from 'autocannon'
+import {DuckDBInstance} from '@duckdb/node-api'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const cli = path.join(root, 'bin/run.js')
+const intEnv = (name, fallback) => (process.env[name] ? Math.max(1, Number.parseInt(process.env[name], 10)) : fallback)
+const SECONDS = intEnv('BENCH_SERVE_SECONDS', 20)
+const ROWS = intEnv('BENCH_SERVE_ROWS', 1_000_000)
+const IDLE_SECONDS = intEnv('BENCH_IDLE_SECONDS', 60)
+const BATCHES = intEnv('BENCH_INGEST_BATCHES', 20)
+const BATCH = 10_000
+const GOALS = {throughput: 0.8, p99: 2, idleRssMiB: 80, idleCpuPercent: 0.3}
+const log = (line) => process.stderr.write(`${line}\n`)
+const ratio = (a, b) => Math.round((a / b) * 100) / 100
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-bench-serve-'))
+const dir = path.join(work, 'shop')
+cpSync(path.join(root, 'test/fixtures/serve/shop'), dir, {recursive: true})
+const dataDir = path.join(dir, '.dappmesh', 'data')
+const file = path.join(dataDir, 'analytics.duckdb')
+const children = new Set()
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL')
+  rmSync(work, {recursive: true, force: true})
+})
+
+async function makeData() {
+  const {mkdirSync} = await import('node:fs')
+  mkdirSync(dataDir, {recursive: true})
+  const db = await DuckDBInstance.create(file)
+  const c = await db.connect()
+  await c.run(`CREATE TABLE orders__clean AS SELECT range::BIGINT AS id, 'customer-' || (range % 997) AS customer, CAST((range % 10000) / 100.0 AS DECIMAL(38,9)) AS amount, TIMESTAMP '2024-01-01' + INTERVAL (range) SECOND AS placed_at FROM range(${ROWS})`)
+  c.closeSync()
+  db.closeSync()
+}
+
+function startProcess(args, ready) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {stdio: ['ignore', 'pipe', 'pipe']})
+    children.add(child)
+    let out = ''
+    const onData = (d) => {
+      out += d
+      const m = ready.exec(out)
+      if (m) resolve({child, url: m[1]})
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
+  })
+}
+
+async function stop(child) {
+  const exited = new Promise((resolve) => child.on('exit', resolve))
+  child.kill('SIGTERM')
+  await exited
+  children.delete(child)
+}
+
+function load(url) {
+  return new Promise((resolve, reject) => {
+    autocannon({url, connections: 16, duration: SECONDS}, (error, result) => (error ? reject(error) : resolve(result)))
+  })
+}
+
+const bare = `
+import http from 'node:http'
+import {DuckDBInstance} from '@duckdb/node-api'
+const db = await DuckDBInstance.create(':memory:', {threads: '2'})
+const setup = await db.connect()
+await setup.run(\`ATTACH '${file}' AS analytics\`)
+const pool = await Promise.all([1, 2, 3, 4].map(() => db.connect()))
+const waiting = []
+const sql = "SELECT CAST(to_json(struct_pack(id := id, customer := customer, amount := amount, placed_at := placed_at)) AS VARCHAR) AS line FROM (SELECT * FROM analytics.main.orders__clean ORDER BY id LIMIT 1000) ORDER BY id"
+const server = http.createServer(async (req, res) => {
+  const c = pool.pop() ?? (await new Promise((r) => waiting.push(r)))
+  try {
+    const result = await c.stream(sql)
+    res.writeHead(200, {'content-type': 'application/json'})
+    res.write('[')
+    let first = true
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      res.write((first ? '' : ',') + chunk.getColumnValues(0).join(','))
+      first = false
+    }
+    res.end(']')
+  } finally {
+    const next = waiting.shift()
+    if (next) next(c)
+    else pool.push(c)
+  }
+})
+server.listen(0, '127.0.0.1', () => process.stderr.write('bare on http://127.0.0.1:' + server.address().port + '\\n'))
+`
+
+function procStats(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)[1])
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  return {rssMiB: rssKiB / 1024, cpuSeconds: ticks / 100}
+}
+
+function post(url, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {method: 'POST', headers: {'content-type': 'application/x-ndjson', 'content-length': Buffer.byteLength(body)}}, (res) => {
+      let text = ''
+      res.on('data', (d) => (text += d))
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${res.statusCode} ${text}`))))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+log(`making a ${ROWS}-row product…`)
+await makeData()
+
+// 1. Footprint first, on a fresh runtime: idle RSS with the 1M-row product, idle CPU.
+log('runtime: footprint…')
+let {child, url} = await startProcess([cli, 'serve', dir, '--port', '0'], /on (http:\/\/\S+)/)
+await fetch(`${url}/v1/ports/orders-api?limit=1000`).then((r) => r.text())
+await new Promise((r) => setTimeout(r, 2000))
+const idleStart = procStats(child.pid)
+log(`  idle ${IDLE_SECONDS} s…`)
+await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000))
+const idleEnd = procStats(child.pid)
+const footprint = {rssMiB: Math.round(idleEnd.rssMiB * 10) / 10, cpuPercent: Math.round(((idleEnd.cpuSeconds - idleStart.cpuSeconds) / IDLE_SECONDS) * 100 * 1000) / 1000, idleSeconds: IDLE_SECONDS}
+
+// 2. Serving.
+log(`runtime: ${SECONDS} s of GET ?limit=1000, 16 clients…`)
+const runtimeServe = await load(`${url}/v1/ports/orders-api?limit=1000`)
+await stop(child)
+log(`bare node:http + DuckDB: ${SECONDS} s…`)
+;({child, url} = await startProcess(['--input-type=module', '-e', bare.replace("import {DuckDBInstance} from '@duckdb/node-api'", `import {DuckDBInstance} from '${path.join(root, 'node_modules/@duckdb/node-api/lib/index.js')}'`)], /bare on (http:\/\/\S+)/))
+const bareServe = await load(url)
+await stop(child)
+
+// 3. Ingestion: NDJSON batches of 10,000 rows through the runtime, against read_json of the same file.
+log(`ingestion: ${BATCHES} batches of ${BATCH} rows…`)
+const batches = []
+for (let b = 0; b < BATCHES; b++) {
+  const lines = []
+  for (let i = 0; i < BATCH; i++) {
+    const id = b * BATCH + i
+    lines.push(JSON.stringify({id, customer: `c${id % 97}`, amount: (id % 1000) / 10, placed_at: '2024-01-01 00:00:00'}))
+  }
+  batches.push(`${lines.join('\n')}\n`)
+}
+;({child, url} = await startProcess([cli, 'serve', dir, '--port', '0'], /on (http:\/\/\S+)/))
+let started = performance.now()
+for (const body of batches) {
+  const r = await post(`${url}/v1/inputs/orders-in`, body)
+  if (r.accepted !== BATCH) throw new Error(`batch: ${JSON.stringify(r).slice(0, 200)}`)
+}
+const ingestSeconds = (performance.now() - started) / 1000
+await stop(child)
+const ndjsonFile = path.join(work, 'batch.ndjson')
+const reference = await DuckDBInstance.create(':memory:')
+const rc = await reference.connect()
+await rc.run('CREATE TABLE t (id BIGINT, customer VARCHAR, amount DECIMAL(38,9), placed_at TIMESTAMP)')
+started = performance.now()
+for (const body of batches) {
+  writeFileSync(ndjsonFile, body)
+  await rc.run(`INSERT INTO t SELECT * FROM read_json('${ndjsonFile}', format = 'newline_delimited')`)
+}
+const readJsonSeconds = (performance.now() - started) / 1000
+rc.closeSync()
+reference.closeSync()
+
+const serving = (r) => ({requestsPerSecond: r.requests.average, rowsPerSecond: r.requests.average * 1000, p50ms: r.latency.p50, p99ms: r.latency.p99, errors: r.errors + r.non2xx})
+const results = {
+  seconds: SECONDS,
+  rows: ROWS,
+  serving: {runtime: serving(runtimeServe), bare: serving(bareServe)},
+  ingestion: {rows: BATCH * BATCHES, runtimeRowsPerSecond: Math.round((BATCH * BATCHES) / ingestSeconds), readJsonRowsPerSecond: Math.round((BATCH * BATCHES) / readJsonSeconds)},
+  footprint,
+}
+results.ratios = {
+  throughput: ratio(results.serving.runtime.requestsPerSecond, results.serving.bare.requestsPerSecond),
+  p99: ratio(results.serving.runtime.p99ms, Math.max(1, results.serving.bare.p99ms)),
+  ingestion: ratio(results.ingestion.runtimeRowsPerSecond, results.ingestion.readJsonRowsPerSecond),
+}
+results.goals = {
+  throughput: `${results.ratios.throughput} (goal ≥ ${GOALS.throughput})`,
+  p99: `${results.ratios.p99} (goal ≤ ${GOALS.p99})`,
+  idleRss: `${footprint.rssMiB} MiB (goal ≤ ${GOALS.idleRssMiB})`,
+  idleCpu: `${footprint.cpuPercent}% (goal ≤ ${GOALS.idleCpuPercent})`,
+}
+writeFileSync(path.join(root, 'bench/serve-results.json'), `${JSON.stringify(results, null, 2)}\n`)
+process.stdout.write(`${JSON.stringify(results, null, 2)}\n`)
+process.exit(0)

@@ -1,0 +1,106 @@
+import path from 'node:path'
+
+import {ExitCode, UsageError, UserError} from '../errors.js'
+import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
+import {KubeRest} from '../kube/rest.js'
+import {TokenAuthenticator} from './auth.js'
+import type {RuntimeModel} from './model.js'
+import {clusterModel, followCluster, localModel} from './model-source.js'
+import type {RunSessionFactory} from './runs.js'
+import {Runtime} from './server.js'
+import {RuntimeStore} from './store.js'
+
+export interface ServeOptions extends KubeTarget {
+  /** A project directory (local runtime)… */
+  dir?: string
+  /** …or a product installed in the cluster, with its namespace. */
+  product?: string
+  namespace?: string
+  host: string
+  port: number
+  /** Where the duckdb files live; default `<dir>/.dappmesh/data` locally. */
+  dataDir?: string
+  auth: boolean
+  maxBody: number
+  /** How runs execute (the engine's runs by default). */
+  runs?: RunSessionFactory
+}
+
+export interface ServeHandle {
+  runtime: Runtime
+  url: string
+  /** Stops serving: abandons a run in progress, closes connections and the storage. */
+  stop(): Promise<void>
+}
+
+/** Sizes such as `64MiB`, `10MB`, `512k` or plain bytes, for --max-body. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i.exec(text.trim())
+  if (!m) throw new UsageError(`"${text}" is not a size`, ['write bytes or a number with a unit, e.g. 64MiB, 10MB, 512KiB'])
+  const unit = (m[2] ?? 'b').toLowerCase()
+  const scale: Record<string, number> = {b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3}
+  return Math.floor(Number(m[1]) * scale[unit])
+}
+
+/**
+ * Starts the product runtime: loads the model (from DIR, or from the API server with --product,
+ * then follows it), opens the storage, and listens. Storage engines other than duckdb are refused
+ * (exit 2) rather than served wrong.
+ */
+export async function startServe(options: ServeOptions): Promise<ServeHandle> {
+  let client: KubeRest | undefined
+  let model: RuntimeModel
+  let since: Map<string, string> | undefined
+  const follow = new AbortController()
+  if (options.product) {
+    if (!options.namespace) throw new UsageError('--product needs -n NAMESPACE: the namespace the product is installed in')
+    client = await KubeRest.create(await loadKubeConfig(options))
+    ;({model, resourceVersions: since} = await clusterModel(client, options.product, options.namespace))
+  } else {
+    model = await localModel(options.dir ?? '.')
+    if (options.auth) client = await KubeRest.create(await loadKubeConfig(options))
+  }
+  refuseUnservedStorages(model)
+  const dataDir = options.dataDir ?? path.join(options.dir ?? '.', '.dappmesh', 'data')
+  const store = await RuntimeStore.open(dataDir, [...model.storages.keys()])
+  // Runs read the model current when they start: the cluster runtime swaps it as the product changes.
+  const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => runtime.model, store})
+  const auth = options.auth && client ? new TokenAuthenticator(client) : undefined
+  const runtime: Runtime = new Runtime(model, store, {host: options.host, port: options.port, maxBody: options.maxBody, auth, runs})
+  let url: string
+  try {
+    url = await runtime.listen()
+  } catch (error) {
+    store.close()
+    client?.close()
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') throw new UserError(`port ${options.port} on ${options.host} is in use`, {exit: ExitCode.usage, suggestions: ['Stop what listens there, or pick another --port.']})
+    throw error
+  }
+  let following: Promise<void> = Promise.resolve()
+  if (client && options.product && since) {
+    following = followCluster(client, options.product, options.namespace!, since, (next) => {
+      runtime.model = next
+    }, follow.signal, (error) => process.stderr.write(`dappmesh serve: following product ${options.product}: ${error.message}\n`))
+  }
+  return {
+    runtime,
+    url,
+    async stop() {
+      follow.abort()
+      await runtime.close()
+      await following
+      client?.close()
+    },
+  }
+}
+
+function refuseUnservedStorages(model: RuntimeModel): void {
+  const other = [...model.storages].filter(([, engine]) => engine !== 'duckdb')
+  if (other.length > 0) {
+    throw new UserError(`serve reads states from duckdb storage only so far; ${other.map(([name, engine]) => `storage ${name} is ${engine}`).join(', ')}`, {
+      exit: ExitCode.usage,
+      suggestions: ['Point the flow at a duckdb DataStorage (DataFlow.spec.storage), or serve it with dappmesh run for now.'],
+    })
+  }
+}
