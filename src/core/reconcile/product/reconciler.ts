@@ -63,11 +63,22 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const live = (product.metadata.finalizers ?? []).includes(FINALIZER) ? product : await addFinalizer(rest, product)
   const namespace = live.metadata.namespace
   const name = live.metadata.name
+  const inventory = parseInventory(live.metadata.annotations)
+  /** resources labelled for this product that its inventory does not list: not its own */
+  const disowned: string[] = []
+  // The label says which product a resource is for, and anyone who may write the resource may set
+  // it. The inventory apply records on the DataProduct can only be written by whoever may write the
+  // product: when there is one, a resource belongs to the product only if it lists it.
   const ofProduct = (kind: string) =>
     ctx
       .informer(kind)
       .values()
       .filter((o) => o.metadata.namespace === namespace && o.metadata.labels?.[PRODUCT_LABEL] === name)
+      .filter((o) => {
+        const listed = inventory.size === 0 || inventory.has(`${kind}/${o.metadata.name}`)
+        if (!listed && !disowned.includes(`${kind} ${o.metadata.name}`)) disowned.push(`${kind} ${o.metadata.name}`)
+        return listed
+      })
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
   const state: ProductState = {
     product: live,
@@ -85,7 +96,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   // apply records what the product consists of: until all of it is here (apply writes the
   // DataProduct first, its resources after), the product is not complete, let alone Ready.
   const present = new Set(PRODUCT_KINDS.flatMap((kind) => ofProduct(kind).map((o) => `${kind}/${o.metadata.name}`)))
-  for (const entry of parseInventory(live.metadata.annotations)) {
+  for (const entry of inventory) {
     const kind = entry.split('/')[0]
     if ((PRODUCT_KINDS as readonly string[]).includes(kind) && !present.has(entry)) missing.push(`${entry.replace('/', ' ')} (in the product's inventory)`)
   }
@@ -199,6 +210,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if (unresolved.length > 0) await events.record(subject, 'Warning', 'ReferencesUnresolved', `missing: ${unresolved.join(', ')}`)
     if (failures.length > 0) await events.record(subject, 'Warning', 'ReconcileFailed', failures.join('; '))
     if (taken.length > 0) await events.record(subject, 'Warning', 'NameTaken', taken.join('; '))
+    if (disowned.length > 0) await events.record(subject, 'Warning', 'NotInInventory', `ignored, labelled for this product but not in its inventory: ${disowned.join(', ')}`)
   }
   // Retried with backoff: the other object may go away (its own product deleted, say).
   if (failures.length > 0 || taken.length > 0) throw new Error(`DataProduct ${key}: ${[...taken, ...failures].join('; ')}`)
