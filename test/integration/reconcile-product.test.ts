@@ -13,7 +13,8 @@ const CHILD_KINDS = 'statefulsets,deployments,services,secrets,configmaps,networ
  * What the reconciler makes of examples/orders: the runtime (StatefulSet, ServiceAccount, Role and
  * binding, Service, NetworkPolicy) holding the duckdb storage `analytics`; the two server storages
  * (postgresql, minio); the two ports with their own image (from services/orders/Containerfile); a
- * Service for the port the runtime serves (orders-daily); 2 contracts, 1 scheduled workflow, 2 roles.
+ * Service for the port the runtime serves (orders-daily); the product's own tokenless account their
+ * pods run as; 2 contracts, 1 scheduled workflow, 2 roles.
  */
 const ORDERS_CHILDREN = [
   'ConfigMap/orders-orders-api-contract',
@@ -38,6 +39,7 @@ const ORDERS_CHILDREN = [
   'Service/orders-orders-daily',
   'Service/orders-orders-events',
   'Service/orders-runtime',
+  'ServiceAccount/orders',
   'ServiceAccount/orders-runtime',
   'StatefulSet/orders-object',
   'StatefulSet/orders-operational',
