@@ -122,7 +122,7 @@ function runtimeRules(name: string): any[] {
   return [
     {apiGroups: ['dappmesh.io'], resources: kinds, verbs: ['get', 'list', 'watch']},
     // The runtime records its last run per workflow and contract results under status.runtime.
-    {apiGroups: ['dappmesh.io'], resources: ['dataproducts/status'], resourceNames: [name], verbs: ['get', 'patch']},
+    {apiGroups: ['dappmesh.io'], resources: ['dataproducts/status'], resourceNames: [name], verbs: ['patch']},
   ]
 }
 
