@@ -99,7 +99,8 @@ describe('DataRole grants: no escalation through the operator (real control plan
   it('gives a subject granted admin no way to patch the storage\'s StatefulSet or read its credentials Secret', async () => {
     // Made by the cluster admin, who holds every right: admission lets it through.
     const objects = [
-      {apiVersion: API, kind: 'DataProduct', metadata: {name: 'orders', namespace: ns}, spec: {domain: 'sales', owner: 'team@example.com', version: '1.0.0'}},
+      // The inventory apply records: what belongs to the product.
+      {apiVersion: API, kind: 'DataProduct', metadata: {name: 'orders', namespace: ns, annotations: {'dappmesh.io/inventory': '["DataRole/admins","DataStorage/operational"]'}}, spec: {domain: 'sales', owner: 'team@example.com', version: '1.0.0'}},
       {apiVersion: API, kind: 'DataStorage', metadata: {name: 'operational', namespace: ns, labels}, spec: {class: 'operational', engine: 'postgresql'}},
       role('admins', [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'admin'}]),
     ]
@@ -117,5 +118,17 @@ describe('DataRole grants: no escalation through the operator (real control plan
     const secret = run(consumer, ['get', 'secret', 'orders-operational-credentials', '-n', ns])
     assert.notEqual(secret.code, 0, secret.output)
     assert.match(secret.output, /forbidden/i)
+  })
+
+  it('makes nothing of a resource someone labels for the product when the product\'s inventory does not list it', async () => {
+    // The author may write DataStorages, not the product: her storage with its own image claims the product by label.
+    const evil = {apiVersion: API, kind: 'DataStorage', metadata: {name: 'evil', namespace: ns, labels}, spec: {class: 'operational', engine: 'postgresql', image: 'evil.example.com/miner:1'}}
+    const made = run(author, ['create', '-f', '-'], evil)
+    assert.equal(made.code, 0, made.output)
+    await eventually(
+      () => kubectl('get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=orders,reason=NotInInventory', '-o', 'jsonpath={.items[*].message}').includes('DataStorage evil'),
+      'the operator to say it ignored the storage',
+    )
+    assert.equal(run(undefined, ['get', 'statefulset', 'orders-evil', '-n', ns]).code, 1, 'no StatefulSet for the unlisted storage')
   })
 })

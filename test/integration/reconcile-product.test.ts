@@ -13,7 +13,8 @@ const CHILD_KINDS = 'statefulsets,deployments,services,secrets,configmaps,networ
  * What the reconciler makes of examples/orders: the runtime (StatefulSet, ServiceAccount, Role and
  * binding, Service, NetworkPolicy) holding the duckdb storage `analytics`; the two server storages
  * (postgresql, minio); the two ports with their own image (from services/orders/Containerfile); a
- * Service for the port the runtime serves (orders-daily); 2 contracts, 1 scheduled workflow, 2 roles.
+ * Service for the port the runtime serves (orders-daily); the product's own tokenless account their
+ * pods run as; 2 contracts, 1 scheduled workflow, 2 roles.
  */
 const ORDERS_CHILDREN = [
   'ConfigMap/orders-orders-api-contract',
@@ -38,6 +39,7 @@ const ORDERS_CHILDREN = [
   'Service/orders-orders-daily',
   'Service/orders-orders-events',
   'Service/orders-runtime',
+  'ServiceAccount/orders',
   'ServiceAccount/orders-runtime',
   'StatefulSet/orders-object',
   'StatefulSet/orders-operational',
@@ -358,6 +360,36 @@ describe('operator run: the product reconciler (real control plane)', function (
       })
       assert.equal(kubectl('get', 'statefulset', 'orders-runtime', '-n', p.namespace, '-o', 'jsonpath={.spec.volumeClaimTemplates[0].spec.resources.requests.storage}'), '10Gi')
       assert.doesNotMatch(JSON.stringify(json('get', 'dataproduct', 'orders', '-n', p.namespace).status.conditions), /ApplyFailed/)
+    })
+
+    it('replaces the runtime StatefulSet when it stops keeping data (its duckdb storage becomes a server) and again when it keeps data once more', async () => {
+      const runtimeUid = () => kubectl('get', 'statefulset', 'orders-runtime', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}')
+      const first = runtimeUid()
+      p.edit('storage/analytics.yaml', (t) => t.replace('engine: duckdb', 'engine: clickhouse'))
+      assert.equal(apply(p.dir).code, 0)
+      kubectl('wait', 'statefulset/orders-analytics', '-n', p.namespace, '--for=create', '--timeout=60s')
+      await eventually(() => {
+        const sts = json('get', 'statefulset', 'orders-runtime', '-n', p.namespace)
+        assert.notEqual(sts.metadata.uid, first, 'volume claims cannot change in place')
+        assert.equal(sts.spec.volumeClaimTemplates, undefined)
+        assert.deepEqual(sts.spec.template.spec.volumes.find((v: any) => v.name === 'data'), {name: 'data', emptyDir: {}})
+        const env = sts.spec.template.spec.containers[0].env.map((e: any) => e.name)
+        assert.ok(env.includes('DAPPMESH_STORAGE_ANALYTICS_HOST'), env.join(' '))
+      })
+      waitReady(p.namespace)
+      const second = runtimeUid()
+      p.edit('storage/analytics.yaml', (t) => t.replace('engine: clickhouse', 'engine: duckdb'))
+      assert.equal(apply(p.dir).code, 0)
+      kubectl('wait', 'statefulset/orders-analytics', '-n', p.namespace, '--for=delete', '--timeout=60s')
+      await eventually(() => {
+        const sts = json('get', 'statefulset', 'orders-runtime', '-n', p.namespace)
+        assert.notEqual(sts.metadata.uid, second)
+        assert.equal(sts.spec.volumeClaimTemplates[0].metadata.name, 'data')
+      })
+      waitReady(p.namespace)
+      // The claim of the first runtime was kept, and the new one mounts it again.
+      assert.equal(json('get', 'pvc', 'data-orders-runtime-0', '-n', p.namespace).status.phase, 'Bound')
+      assert.match(operatorLog, /deleted StatefulSet \S+\/orders-runtime: its volume claims changed/)
     })
 
     it('hands the ports that lost their image to the runtime: their Deployments go, the output port\'s Service selects the runtime', () => {

@@ -91,8 +91,19 @@ describe('product reconciler: the runtime', () => {
     assert.deepEqual(byName.get('DAPPMESH_STORAGE_OBJECT_USERNAME').valueFrom, {secretKeyRef: {name: 'orders-object-credentials', key: 'username'}})
     assert.equal(byName.has('DAPPMESH_STORAGE_ANALYTICS_HOST'), false, 'duckdb is a file on the volume')
     for (const e of env) {
-      if (/_(USERNAME|PASSWORD)$/.test(e.name)) assert.equal(e.value, undefined, `${e.name} is never a value`)
+      if (/_(USERNAME|PASSWORD|ACCESS_KEY_ID|SECRET_ACCESS_KEY)$/.test(e.name)) assert.equal(e.value, undefined, `${e.name} is never a value`)
     }
+  })
+
+  it('gives the drivers what they read: a Postgres URL built by Kubernetes from the Secret\'s variables, an S3 endpoint and key pair', () => {
+    const env = runtimePod().containers[0].env
+    const names = env.map((e: any) => e.name)
+    const byName = new Map<string, any>(env.map((e: any) => [e.name, e]))
+    assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_URL').value, 'postgres://$(DAPPMESH_STORAGE_OPERATIONAL_USERNAME):$(DAPPMESH_STORAGE_OPERATIONAL_PASSWORD)@orders-operational.sales.svc:5432/$(DAPPMESH_STORAGE_OPERATIONAL_USERNAME)')
+    // $(VAR) expands only from variables defined earlier in the list
+    assert.ok(names.indexOf('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD') < names.indexOf('DAPPMESH_STORAGE_OPERATIONAL_URL'))
+    assert.equal(byName.get('DAPPMESH_STORAGE_OBJECT_ENDPOINT').value, 'http://orders-object.sales.svc:9000')
+    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OBJECT_SECRET_ACCESS_KEY').valueFrom, {secretKeyRef: {name: 'orders-object-credentials', key: 'password'}})
   })
 
   it('runs hardened: non-root, no privilege escalation, no capability, seccomp RuntimeDefault, requests and limits', () => {

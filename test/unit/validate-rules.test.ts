@@ -29,6 +29,7 @@ const INVALID: Record<string, Expected> = {
   'schema-system-namespace-subject': {rule: 'schema', file: 'mesh/roles.yaml', line: 9, path: '/spec/subjects/0/namespace', message: /must not be a Kubernetes system namespace \(kube-\*\)/},
   'schema-reserved-namespace': {rule: 'schema', file: 'mesh/domain.yaml', line: 8, path: '/spec/namespace', message: /must not be a reserved namespace \(kube-\*, default, dappmesh-system\)/},
   'naming-reserved-domain': {rule: 'naming', file: 'mesh/domain.yaml', line: 4, path: '/metadata/name', message: /DataDomain "default" would use the namespace of its name.*set spec\.namespace/},
+  'naming-derived-too-long': {rule: 'naming', file: 'storage/operational.yaml', line: 4, path: '/metadata/name', message: /StatefulSet and Service made for DataStorage .* are named "items-operational-store-with-a-very-long-name-of-48-ch", which is 54 characters, over the 52 Kubernetes allows/},
   naming: {rule: 'naming', file: 'mesh/roles.yaml', line: 4, column: 9, path: '/metadata/name', message: /not a DNS-1123 label.*"readers-team"/},
   duplicate: {rule: 'duplicate', file: 'storage/operational.yaml', line: 4, path: '/metadata/name', message: /already defined at storage\/copy\.yaml:4/},
   'ref-domain': {rule: 'ref', file: 'dappmesh.yaml', line: 6, column: 11, path: '/spec/domain', message: /no DataDomain named "shops".*one of: shop/},

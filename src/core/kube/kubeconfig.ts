@@ -1,6 +1,8 @@
 import {existsSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
+import os from 'node:os'
+import path from 'node:path'
 
 import type {KubeConfig} from '@kubernetes/client-node'
 
@@ -24,11 +26,27 @@ export async function kubeClient(): Promise<typeof import('@kubernetes/client-no
   return import('@kubernetes/client-node')
 }
 
+/**
+ * Whether the default lookup can find anything: a file named by $KUBECONFIG, ~/.kube/config, or
+ * the ServiceAccount of a pod. Without any, the Kubernetes client quietly invents a cluster on
+ * localhost:8080 and fails later with an error that says nothing useful.
+ */
+function defaultKubeconfigExists(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.KUBECONFIG) return env.KUBECONFIG.split(path.delimiter).some((file) => file !== '' && existsSync(file))
+  if (existsSync(path.join(os.homedir(), '.kube', 'config'))) return true
+  return Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')
+}
+
+export const NO_KUBECONFIG = 'no kubeconfig: run `dappmesh cluster create` or pass --kubeconfig'
+
 /** Loads a kubeconfig and selects a context, with errors that say what to fix (exit 3). */
 export async function loadKubeConfig(target: KubeTarget = {}): Promise<LoadedKubeConfig> {
   const k8s = await kubeClient()
   const kc = new k8s.KubeConfig()
   const where = target.kubeconfig ?? (process.env.KUBECONFIG ? `$KUBECONFIG (${process.env.KUBECONFIG})` : '~/.kube/config')
+  if (!target.kubeconfig && !defaultKubeconfigExists()) {
+    throw new ClusterUnreachableError(NO_KUBECONFIG, [`looked for ${where}; create a local cluster with dappmesh cluster create, or pass --kubeconfig FILE`])
+  }
   try {
     if (target.kubeconfig) {
       if (!existsSync(target.kubeconfig)) {

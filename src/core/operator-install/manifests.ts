@@ -71,7 +71,8 @@ const MANAGE = ['get', 'list', 'watch', 'create', 'patch', 'delete']
 export function operatorClusterRoleRules(): any[] {
   const dappmesh = (resources: string[], verbs: string[]) => ({apiGroups: [GROUP], resources, verbs})
   return [
-    dappmesh(['DataMesh', 'DataDomain', 'DataStorage', 'OutputPort', 'InputPort', 'DataWorkflow', 'DataContract', 'DataFlow', 'DataRole'].map(plural), READ),
+    // DataSchemas only for the runtimes' Roles (RBAC lets the operator grant only what it holds): the runtime checks data against them.
+    dappmesh(['DataMesh', 'DataDomain', 'DataStorage', 'OutputPort', 'InputPort', 'DataWorkflow', 'DataContract', 'DataFlow', 'DataRole', 'DataSchema'].map(plural), READ),
     dappmesh([plural('DataProduct')], [...READ, 'patch']),
     dappmesh(['DataMesh', 'DataDomain', 'DataProduct'].map((k) => `${plural(k)}/status`), ['patch']),
     dappmesh(['DataDomain', 'DataProduct'].map((k) => `${plural(k)}/finalizers`), ['update']),

@@ -6,6 +6,7 @@ import {type Finding, compareFindings} from './finding.js'
 import {checkBreaking, checkBreakingAgainst} from './rules/breaking.js'
 import {checkContracts} from './rules/contract.js'
 import {checkCycles} from './rules/cycle.js'
+import {checkDerivedNames} from './rules/derived-names.js'
 import {checkDuplicates} from './rules/duplicate.js'
 import {checkGovernance} from './rules/governance.js'
 import {checkNaming} from './rules/naming.js'
@@ -36,7 +37,7 @@ export function validateProject(project: Project, previous?: Project): {result: 
   }
   findings.push(...checkDuplicates(project))
   const context = new ValidationContext(project, valid)
-  findings.push(...checkRefs(context), ...checkCycles(context), ...checkContracts(context), ...checkBreaking(context), ...checkGovernance(context), ...checkStorageDrivers(context))
+  findings.push(...checkRefs(context), ...checkDerivedNames(context), ...checkCycles(context), ...checkContracts(context), ...checkBreaking(context), ...checkGovernance(context), ...checkStorageDrivers(context))
   if (previous) {
     const before = validateProject(previous).context
     findings.push(...checkBreakingAgainst(context, before))

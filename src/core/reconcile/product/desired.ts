@@ -1,4 +1,5 @@
 import {type Access, type GrantChild, type GrantTarget, GRANT_PERMISSIONS, STORAGE_GRANT_NOTE, type Subject, refusedSubject} from '../../model/grants.js'
+import {childName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
@@ -65,9 +66,7 @@ export const ENGINE_IMAGES: Record<string, Engine> = {
 
 export const DEFAULT_PORT = 8080
 
-export function childName(product: string, name: string): string {
-  return `${product}-${name}`
-}
+export {childName} from '../../model/child-names.js'
 
 /** The product's ServiceAccount, which its workloads run as: no token, no rights unless a DataRole names it. */
 export function serviceAccountName(product: string): string {

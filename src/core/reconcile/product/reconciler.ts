@@ -10,10 +10,12 @@ import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
 import {containsAll} from '../matches.js'
 import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
-import {NAMESPACE_LABEL, type RuntimeOptions} from './runtime.js'
+import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
 export const FINALIZER = 'dappmesh.io/finalizer'
+/** How a resource the inventory lists but the cluster does not (yet) have is said among the missing references. */
+const INVENTORY_MISSING = "(in the product's inventory)"
 
 /** The kinds of the product's children, each watched by an informer of the same name. */
 export const CHILD_KINDS = [
@@ -63,11 +65,22 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const live = (product.metadata.finalizers ?? []).includes(FINALIZER) ? product : await addFinalizer(rest, product)
   const namespace = live.metadata.namespace
   const name = live.metadata.name
+  const inventory = parseInventory(live.metadata.annotations)
+  /** resources labelled for this product that its inventory does not list: not its own */
+  const disowned: string[] = []
+  // The label says which product a resource is for, and anyone who may write the resource may set
+  // it. The inventory apply records on the DataProduct can only be written by whoever may write the
+  // product: when there is one, a resource belongs to the product only if it lists it.
   const ofProduct = (kind: string) =>
     ctx
       .informer(kind)
       .values()
       .filter((o) => o.metadata.namespace === namespace && o.metadata.labels?.[PRODUCT_LABEL] === name)
+      .filter((o) => {
+        const listed = inventory.size === 0 || inventory.has(`${kind}/${o.metadata.name}`)
+        if (!listed && !disowned.includes(`${kind} ${o.metadata.name}`)) disowned.push(`${kind} ${o.metadata.name}`)
+        return listed
+      })
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
   const state: ProductState = {
     product: live,
@@ -85,9 +98,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   // apply records what the product consists of: until all of it is here (apply writes the
   // DataProduct first, its resources after), the product is not complete, let alone Ready.
   const present = new Set(PRODUCT_KINDS.flatMap((kind) => ofProduct(kind).map((o) => `${kind}/${o.metadata.name}`)))
-  for (const entry of parseInventory(live.metadata.annotations)) {
+  for (const entry of inventory) {
     const kind = entry.split('/')[0]
-    if ((PRODUCT_KINDS as readonly string[]).includes(kind) && !present.has(entry)) missing.push(`${entry.replace('/', ' ')} (in the product's inventory)`)
+    if ((PRODUCT_KINDS as readonly string[]).includes(kind) && !present.has(entry)) missing.push(`${entry.replace('/', ' ')} ${INVENTORY_MISSING}`)
   }
   const failures: string[] = []
   /** children whose names an object of someone else's holds: never adopted */
@@ -128,6 +141,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   }
 
   const desired = desiredChildren(state, runtime)
+  const incomplete = missing.some((m) => m.endsWith(INVENTORY_MISSING))
   const notes = new Map<string, string>()
   for (const child of desired) {
     const k = childKey(child.kind, child.metadata.name)
@@ -137,6 +151,12 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if (held) notes.set(k, held)
     // Being deleted (by hand, or by a foreground deletion): its DELETED event brings us back to recreate it.
     if (cached?.metadata?.deletionTimestamp) continue
+    // Whether the runtime claims a volume depends on the product's storages and flows: while apply
+    // is still writing them, making it now would mean replacing it a moment later.
+    if (!cached && incomplete && child.kind === 'StatefulSet' && child.metadata.name === runtimeName(name)) {
+      notes.set(k, "waiting for the rest of the product's resources")
+      continue
+    }
     try {
       // The cache holds only what carries our labels: a child missing from it may still exist,
       // made by someone else, and a forced apply would take it over. Look before creating.
@@ -158,7 +178,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       }
       const applied = await rest.apply(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
       current.set(k, applied)
-      ctx.log('info', `applied ${child.kind} ${namespace}/${child.metadata.name}`)
+      ctx.log('info', `applied ${child.kind} ${cacheKey(child)}`)
       done.push(`applied ${child.kind}/${child.metadata.name}`)
     } catch (error) {
       failures.push(`${child.kind} ${child.metadata.name}: ${describeError(error)}`)
@@ -195,10 +215,11 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     const subject = withKind(live)
     if (done.length > 0) await events.record(subject, 'Normal', 'Reconciled', done.join(', '))
     // Inventory entries are missing for a moment during every apply (the DataProduct is written first): no warning for those alone.
-    const unresolved = missing.filter((m) => !m.endsWith("(in the product's inventory)"))
+    const unresolved = missing.filter((m) => !m.endsWith(INVENTORY_MISSING))
     if (unresolved.length > 0) await events.record(subject, 'Warning', 'ReferencesUnresolved', `missing: ${unresolved.join(', ')}`)
     if (failures.length > 0) await events.record(subject, 'Warning', 'ReconcileFailed', failures.join('; '))
     if (taken.length > 0) await events.record(subject, 'Warning', 'NameTaken', taken.join('; '))
+    if (disowned.length > 0) await events.record(subject, 'Warning', 'NotInInventory', `ignored, labelled for this product but not in its inventory: ${disowned.join(', ')}`)
   }
   // Retried with backoff: the other object may go away (its own product deleted, say).
   if (failures.length > 0 || taken.length > 0) throw new Error(`DataProduct ${key}: ${[...taken, ...failures].join('; ')}`)

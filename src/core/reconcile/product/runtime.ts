@@ -36,9 +36,13 @@ export function runtimeClusterBindingName(namespace: string, product: string): s
   return `dappmesh-runtime:${namespace}:${product}`
 }
 
-/** The prefix of a storage's environment variables in the runtime: DAPPMESH_STORAGE_<NAME>_. */
+/**
+ * The prefix of a storage's environment variables in the runtime, DAPPMESH_STORAGE_<NAME>_ (NAME
+ * upper-cased, anything else than letters and digits as `_`): the names the storage drivers read,
+ * locally from the shell and in the cluster from what the runtime's pod spec sets.
+ */
 export function storageEnvPrefix(storage: string): string {
-  return `DAPPMESH_STORAGE_${storage.toUpperCase().replaceAll('-', '_')}_`
+  return `DAPPMESH_STORAGE_${storage.toUpperCase().replaceAll(/[^A-Z0-9]/g, '_')}_`
 }
 
 /** Pod Security `restricted` as the image's own user; the root filesystem read-only besides (HOME and temp files go to /tmp). */
@@ -122,25 +126,41 @@ function runtimeRules(name: string): any[] {
   return [
     {apiGroups: ['dappmesh.io'], resources: kinds, verbs: ['get', 'list', 'watch']},
     // The runtime records its last run per workflow and contract results under status.runtime.
-    {apiGroups: ['dappmesh.io'], resources: ['dataproducts/status'], resourceNames: [name], verbs: ['get', 'patch']},
+    {apiGroups: ['dappmesh.io'], resources: ['dataproducts/status'], resourceNames: [name], verbs: ['patch']},
   ]
 }
 
-/** The storage connection environment of the runtime: addresses as values, credentials only as Secret references. */
+/**
+ * The storage connection environment of the runtime: addresses as values, credentials only as
+ * Secret references. Besides HOST, PORT, USERNAME and PASSWORD for every server engine, what the
+ * drivers read: postgresql a URL (Kubernetes expands `$(VAR)` from the variables before it, so
+ * the password never appears in the pod spec; the engine's image names its database after the
+ * user), s3/minio an ENDPOINT and an access key pair.
+ */
 function storageEnv(state: ProductState, ctx: RuntimeContext): any[] {
   const env: any[] = []
   for (const storage of state.storages) {
     if (storage.spec?.engine === 'duckdb') continue
     const prefix = storageEnvPrefix(storage.metadata.name)
     const service = ctx.storageService(storage)
-    const secret = ctx.secretName(storage.metadata.name)
+    const host = `${service.name}.${ctx.namespace}.svc`
+    const secretRef = (key: string) => ({valueFrom: {secretKeyRef: {name: ctx.secretName(storage.metadata.name), key}}})
     env.push(
       {name: `${prefix}ENGINE`, value: storage.spec.engine},
-      {name: `${prefix}HOST`, value: `${service.name}.${ctx.namespace}.svc`},
+      {name: `${prefix}HOST`, value: host},
       {name: `${prefix}PORT`, value: String(service.port)},
-      {name: `${prefix}USERNAME`, valueFrom: {secretKeyRef: {name: secret, key: 'username'}}},
-      {name: `${prefix}PASSWORD`, valueFrom: {secretKeyRef: {name: secret, key: 'password'}}},
+      {name: `${prefix}USERNAME`, ...secretRef('username')},
+      {name: `${prefix}PASSWORD`, ...secretRef('password')},
     )
+    if (storage.spec.engine === 'postgresql') {
+      env.push({name: `${prefix}URL`, value: `postgres://$(${prefix}USERNAME):$(${prefix}PASSWORD)@${host}:${service.port}/$(${prefix}USERNAME)`})
+    } else if (storage.spec.engine === 's3' || storage.spec.engine === 'minio') {
+      env.push(
+        {name: `${prefix}ENDPOINT`, value: `http://${host}:${service.port}`},
+        {name: `${prefix}ACCESS_KEY_ID`, ...secretRef('username')},
+        {name: `${prefix}SECRET_ACCESS_KEY`, ...secretRef('password')},
+      )
+    }
   }
   return env
 }
