@@ -6,6 +6,7 @@ import {parseAllDocuments} from 'yaml'
 
 import {KINDS, kindInfo} from '../../src/core/model/kinds.js'
 import {type PrecompiledModule, newAjv, precompiledFor} from '../../src/core/validate/ajv.js'
+import {ODCS_VERSIONS} from '../../src/core/validate/odcs/versions.js'
 import {precompiledModule, precompiledSchemas} from '../../src/core/validate/precompile.js'
 import {ROOT} from '../helpers/cli.js'
 
@@ -41,9 +42,9 @@ function broken(resource: any): Array<[string, any]> {
 describe('precompiled validators', () => {
   const generated = load(precompiledModule())
 
-  it('cover every kind and both ODCS schemas, each with the fingerprint of its schema', () => {
+  it('cover every kind and every ODCS version, each with the fingerprint of its schema', () => {
     const ids = precompiledSchemas().map((s) => s.$id as string)
-    assert.equal(ids.length, KINDS.length + 2)
+    assert.equal(ids.length, KINDS.length + ODCS_VERSIONS.length)
     assert.deepEqual(Object.keys(generated.validators).sort(), [...ids].sort())
     for (const schema of precompiledSchemas()) assert.equal(typeof precompiledFor(schema, generated.validators), 'function', String(schema.$id))
   })

@@ -2,13 +2,14 @@ import {createRequire} from 'node:module'
 
 import {KINDS} from '../model/kinds.js'
 import {fingerprint, newAjv} from './ajv.js'
-import {odcsSchema} from './odcs-schema.js'
+import {odcsSchema} from './odcs/schema.js'
+import {ODCS_VERSIONS} from './odcs/versions.js'
 
 const require = createRequire(import.meta.url)
 
-/** Every schema `validate` compiles: one per kind, and the ODCS document for 3.0 and later minors. */
+/** Every schema `validate` compiles: one per kind, and one per ODCS version for contract documents. */
 export function precompiledSchemas(): Array<Record<string, unknown>> {
-  return [...KINDS.map((k) => k.schema), odcsSchema('3.0'), odcsSchema('later')]
+  return [...KINDS.map((k) => k.schema), ...ODCS_VERSIONS.map((v) => odcsSchema(v))]
 }
 
 /**
