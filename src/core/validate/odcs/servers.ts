@@ -86,8 +86,8 @@ export function server(version: OdcsVersion): JsonSchema {
     roles: {type: 'array', items: {$ref: '#/definitions/role'}},
     customProperties,
   }
-  // An unknown or missing type: only the common keys (the enum or `required` says what is wrong).
-  let chain: JsonSchema = branch(common, {}, {closed})
+  // An unknown or missing type is the one thing to report: which other keys belong depends on it.
+  let chain: JsonSchema = {}
   for (const name of [...names].reverse()) {
     const t = types[name]
     chain = {

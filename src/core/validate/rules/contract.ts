@@ -2,20 +2,10 @@ import type {DataContract} from '../../model/types.js'
 import {resolveRelative} from '../../project/load.js'
 import type {Resource} from '../../project/resource.js'
 import type {SourceDocument} from '../../project/source.js'
-import {compile} from '../ajv.js'
 import {type SchemaField, type ValidationContext, parseStateRef} from '../context.js'
-import {describeErrors} from '../describe-error.js'
 import type {Finding, Severity} from '../finding.js'
-import {odcsSchema} from '../odcs/schema.js'
+import {checkOdcsDocument, isObject} from '../odcs/check.js'
 import {ODCS_VERSIONS, type OdcsVersion, logicalTypes, odcsVersion} from '../odcs/versions.js'
-
-/** Built on first use: most projects bind one or two ODCS versions, if any. */
-const schemas = new Map<OdcsVersion, Record<string, unknown>>()
-function schemaOf(version: OdcsVersion): Record<string, unknown> {
-  let schema = schemas.get(version)
-  if (!schema) schemas.set(version, (schema = odcsSchema(version)))
-  return schema
-}
 
 /** The ODCS logical types a dappmesh field type agrees with. */
 const AGREES: Record<SchemaField['type'], readonly string[]> = {
@@ -60,19 +50,15 @@ export function checkContracts(ctx: ValidationContext): Finding[] {
   return out
 }
 
-/** The document against its version's schema, and its apiVersion against the DataContract's. */
+/** The document by the rules of its version, and its apiVersion against the DataContract's. */
 function checkDocument(version: OdcsVersion, declared: string, document: unknown, report: Report): void {
-  const validate = compile(schemaOf(version))
-  const described = validate(document) ? [] : describeErrors(validate.errors ?? [])
-  for (const d of described) report(d.segments, `contract document (ODCS ${version}): ${d.message}`, {key: d.key})
+  const problems = checkOdcsDocument(version, document)
+  for (const p of problems) report(p.segments, p.message, p)
   if (!isObject(document)) return
   const {apiVersion} = document
-  const apiVersionRefused = described.some((d) => d.segments.length === 1 && d.segments[0] === 'apiVersion')
-  if (typeof apiVersion === 'string' && !apiVersionRefused && apiVersion !== `v${version}`) {
+  const refused = problems.some((p) => p.segments.length === 1 && p.segments[0] === 'apiVersion')
+  if (typeof apiVersion === 'string' && !refused && apiVersion !== `v${version}`) {
     report(['apiVersion'], `contract document says apiVersion ${apiVersion} but the DataContract says specificationVersion ${declared}; make them agree`)
-  }
-  if (version === '3.1.0' && Array.isArray(document.team)) {
-    report(['team'], 'team as a list is deprecated since ODCS 3.1.0; write team: {members: [...]} instead', {severity: 'warning'})
   }
 }
 
@@ -120,10 +106,6 @@ function checkBinding(ctx: ValidationContext, r: Resource<'DataContract'>, docum
       report(['schema', index, 'properties'], `required field "${field.name}" of ${bound} is missing from the contract; add a property for it`)
     }
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
 interface LocatedDocument {
