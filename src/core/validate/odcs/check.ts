@@ -29,11 +29,19 @@ export function checkOdcsDocument(version: OdcsVersion, document: unknown): Docu
   const validate = compile(schemaOf(version))
   const problems: DocumentProblem[] = validate(document)
     ? []
-    : describeErrors(validate.errors ?? []).map((d) => ({...d, severity: 'error', message: `contract document (ODCS ${version}): ${d.message}`}))
+    : describeErrors(validate.errors ?? []).map((d) => ({...d, severity: 'error', message: `contract document (ODCS ${version}): ${reworded(d.segments, d.message)}`}))
   if (version === '3.1.0' && isObject(document) && Array.isArray(document.team)) {
     problems.push({segments: ['team'], key: false, severity: 'warning', message: 'team as a list is deprecated since ODCS 3.1.0; write team: {members: [...]} instead'})
   }
   return problems
+}
+
+/** Messages that say more in the words of ODCS than the generic ones can. */
+function reworded(segments: string[], message: string): string {
+  if (segments.at(-1) === 'logicalTypeOptions' && message.endsWith('must be empty here')) {
+    return `${segments.join('.')} applies to a logicalType, and this property has none; set its logicalType`
+  }
+  return message
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

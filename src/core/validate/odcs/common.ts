@@ -11,6 +11,11 @@ export const DATE_TIME = '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]
 export const DATE = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
 /** A URI: a scheme, a colon, and no white space (s3://bucket/path/*.parquet is one). */
 export const URI = '^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]*$'
+/** A reference to a property: `object.property`, or a path such as `schema/orders/properties/id`. */
+export const RELATIONSHIP_REF =
+  '^(?:[A-Za-z_][A-Za-z0-9_]*\\.[A-Za-z_][A-Za-z0-9_]*|(?:(?:https?://)?[A-Za-z0-9._/-]+\\.yaml#)?/?[A-Za-z_][A-Za-z0-9_]*/[A-Za-z0-9_-]+(?:/[A-Za-z_][A-Za-z0-9_]*/[A-Za-z0-9_-]+)*)$'
+/** An SFTP location. */
+export const SFTP_URI = '^sftp://[^\\s]*$'
 /** The `id` 3.1.0 gives to most elements. */
 export const STABLE_ID = '^[A-Za-z0-9_-]+$'
 

@@ -1,4 +1,4 @@
-import {type JsonSchema, anyValue, authoritativeDefinitions, boolean, branch, customProperties, idOf, integer, number, object, qualityChecks, string, tags} from './common.js'
+import {type JsonSchema, RELATIONSHIP_REF, anyValue, authoritativeDefinitions, boolean, branch, customProperties, idOf, integer, number, object, qualityChecks, string, tags} from './common.js'
 import {type OdcsVersion, atLeast, logicalTypes} from './versions.js'
 
 /*
@@ -8,9 +8,6 @@ import {type OdcsVersion, atLeast, logicalTypes} from './versions.js'
  */
 
 const count = {type: 'integer', minimum: 0} as const
-/** A reference to a property: `object.property`, or a path such as `schema/orders/properties/id`. */
-export const RELATIONSHIP_REF =
-  '^(?:[A-Za-z_][A-Za-z0-9_]*\\.[A-Za-z_][A-Za-z0-9_]*|(?:(?:https?://)?[A-Za-z0-9._/-]+\\.yaml#)?/?[A-Za-z_][A-Za-z0-9_]*/[A-Za-z0-9_-]+(?:/[A-Za-z_][A-Za-z0-9_]*/[A-Za-z0-9_-]+)*)$'
 const ref = {type: 'string', pattern: RELATIONSHIP_REF}
 const refs = {type: 'array', minItems: 1, items: ref}
 

@@ -1,4 +1,4 @@
-import {type JsonSchema, branch, customProperties, idOf, integer, string, uri} from './common.js'
+import {type JsonSchema, SFTP_URI, branch, customProperties, idOf, integer, string, uri} from './common.js'
 import {type OdcsVersion, atLeast, closedEverywhere} from './versions.js'
 
 interface ServerType {
@@ -47,7 +47,7 @@ function serverTypes(version: OdcsVersion): Record<string, ServerType> {
     pubsub: {properties: {project: string}, required: ['project']},
     redshift: {properties: {host: string, database: string, schema: string, region: string, account: string}, required: ['database', 'schema']},
     s3: {properties: {location: uri, endpointUrl: uri, format, delimiter}, required: ['location']},
-    sftp: {properties: {location: {type: 'string', pattern: '^sftp://[^\\s]*$'}, format, delimiter}, required: ['location']},
+    sftp: {properties: {location: {type: 'string', pattern: SFTP_URI}, format, delimiter}, required: ['location']},
     snowflake: {properties: {host: string, port: integer, account: string, database: string, schema: string, warehouse: string}, required: ['account', 'database', 'schema']},
     sqlserver: {properties: hostPortDatabaseSchema, required: ['host', 'database', 'schema']},
     synapse: {properties: hostPortDatabase, required: ['host', 'port', 'database']},
