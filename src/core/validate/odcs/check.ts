@@ -1,4 +1,4 @@
-import {compile} from '../ajv.js'
+import {compile, odcsModule} from '../ajv.js'
 import {describeErrors} from '../describe-error.js'
 import type {Severity} from '../finding.js'
 import {odcsSchema} from './schema.js'
@@ -26,7 +26,7 @@ function schemaOf(version: OdcsVersion): Record<string, unknown> {
  * refuses it, and warnings for what that version deprecates.
  */
 export function checkOdcsDocument(version: OdcsVersion, document: unknown): DocumentProblem[] {
-  const validate = compile(schemaOf(version))
+  const validate = compile(schemaOf(version), odcsModule(version))
   const problems: DocumentProblem[] = validate(document)
     ? []
     : describeErrors(validate.errors ?? []).map((d) => ({...d, severity: 'error', message: `contract document (ODCS ${version}): ${reworded(d.segments, d.message)}`}))

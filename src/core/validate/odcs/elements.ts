@@ -71,7 +71,7 @@ function relationship(level: 'schema' | 'property'): JsonSchema {
 }
 
 /**
- * A property (`item` for the `items` of an array property, which needs no name). One if/else
+ * A property (`item` for the `items` of an array property, which needs no name). One if/then
  * branch per logical type, listing exactly the keys that type allows: its own
  * `logicalTypeOptions`, `properties` for an object, `items` for an array. Without a logical type
  * every type's rules apply at once (as the official if/then chain reads), so `properties` and
@@ -110,18 +110,22 @@ function property(version: OdcsVersion, item: boolean): JsonSchema {
   const typed = {...base, ...nested}
   const of = (own: Record<string, unknown>) => branch(typed, own, {closed: true})
 
-  let chain: JsonSchema = of({}) // boolean, or a logical type the enum refuses
-  for (const type of Object.keys(options).reverse()) {
+  const withOptions = Object.keys(options)
+  const perType = withOptions.map((type) => {
     const extra: Record<string, unknown> = {logicalTypeOptions: options[type]}
     if (type === 'object') extra.properties = properties
     if (type === 'array') extra.items = items
-    chain = {if: {type: 'object', required: ['logicalType'], properties: {logicalType: {const: type}}}, then: of(extra), else: chain}
-  }
+    return {if: {type: 'object', required: ['logicalType'], properties: {logicalType: {const: type}}}, then: of(extra)}
+  })
   return {
     ...object(typed, {required, closed: false}),
-    if: {type: 'object', not: {required: ['logicalType']}},
-    then: of({logicalTypeOptions: {type: 'object', maxProperties: 0}, properties, items}),
-    else: chain,
+    // Exactly one of these applies (flat, not nested else-chains: the compiled code stays small).
+    allOf: [
+      {if: {type: 'object', not: {required: ['logicalType']}}, then: of({logicalTypeOptions: {type: 'object', maxProperties: 0}, properties, items})},
+      ...perType,
+      // boolean, or a logical type the enum refuses
+      {if: {type: 'object', required: ['logicalType'], properties: {logicalType: {not: {enum: withOptions}}}}, then: of({})},
+    ],
   }
 }
 

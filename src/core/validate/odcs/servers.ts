@@ -71,7 +71,7 @@ function serverTypes(version: OdcsVersion): Record<string, ServerType> {
 }
 
 /**
- * A server: what every server has, plus what its `type` adds (one if/else branch per type).
+ * A server: what every server has, plus what its `type` adds.
  */
 export function server(version: OdcsVersion): JsonSchema {
   const closed = closedEverywhere(version)
@@ -86,15 +86,11 @@ export function server(version: OdcsVersion): JsonSchema {
     roles: {type: 'array', items: {$ref: '#/definitions/role'}},
     customProperties,
   }
-  // An unknown or missing type is the one thing to report: which other keys belong depends on it.
-  let chain: JsonSchema = {}
-  for (const name of [...names].reverse()) {
-    const t = types[name]
-    chain = {
-      if: {type: 'object', required: ['type'], properties: {type: {const: name}}},
-      then: branch(common, t.properties, {required: t.required, closed}),
-      else: chain,
-    }
-  }
-  return {type: 'object', required: ['server', 'type'], properties: common, ...chain}
+  // One if/then per type (at most one applies). An unknown or missing type is the one thing to
+  // report then: which other keys belong depends on it.
+  const perType = names.map((name) => ({
+    if: {type: 'object', required: ['type'], properties: {type: {const: name}}},
+    then: branch(common, types[name].properties, {required: types[name].required, closed}),
+  }))
+  return {type: 'object', required: ['server', 'type'], properties: common, allOf: perType}
 }
