@@ -109,6 +109,16 @@ describe('validate: ODCS contract documents', () => {
     assert.match(findings[0].message, /team: \{members: \[\.\.\.\]\}/)
   })
 
+  it('warns, without failing, of a misspelt key where ODCS 3.0.x leaves the object open', async () => {
+    const result = await (async () => {
+      writeFileSync(path.join(dir, DOCUMENT), document('v3.0.0', 'support:\n  - channel: "#shop"\n    url: https://chat.example.com/shop\n    scopes: issues\n'))
+      return validateDirectory(dir)
+    })()
+    assert.equal(result.valid, true)
+    assert.deepEqual(result.findings.map((f) => [f.severity, f.path, f.line, f.column]), [['warning', '/support/0/scopes', 9, 5]])
+    assert.match(result.findings[0].message, /"support\.0\.scopes" is not an ODCS field \(known here: channel, url, description, tool, scope, invitationUrl\)/)
+  })
+
   it('asks for a logicalType where a property has logicalTypeOptions without one', async () => {
     const findings = await validate({
       [DOCUMENT]: document('v3.0.0', '', '      - {name: id, logicalTypeOptions: {maxLength: 3}, required: true}\n      - {name: price, logicalType: number, required: true}\n'),

@@ -1,6 +1,7 @@
 import {compile, odcsModule} from '../ajv.js'
 import {describeErrors} from '../describe-error.js'
 import type {Severity} from '../finding.js'
+import {unknownKeysInOpenObjects} from './open-keys.js'
 import {odcsSchema} from './schema.js'
 import type {OdcsVersion} from './versions.js'
 
@@ -23,13 +24,26 @@ function schemaOf(version: OdcsVersion): Record<string, unknown> {
 
 /**
  * What is wrong with an ODCS document by the rules of `version`: errors where its official schema
- * refuses it, and warnings for what that version deprecates.
+ * refuses it; warnings for unknown keys where the version leaves the object open, and for what it
+ * deprecates.
  */
 export function checkOdcsDocument(version: OdcsVersion, document: unknown): DocumentProblem[] {
   const validate = compile(schemaOf(version), odcsModule(version))
   const problems: DocumentProblem[] = validate(document)
     ? []
     : describeErrors(validate.errors ?? []).map((d) => ({...d, severity: 'error', message: `contract document (ODCS ${version}): ${reworded(d.segments, d.message)}`}))
+  const errors = new Set(problems.map((p) => p.segments.join('/')))
+  for (const open of unknownKeysInOpenObjects(schemaOf(version), document)) {
+    // Which keys an object takes depends on its type: while that is wrong, say nothing of them.
+    const parent = open.segments.slice(0, -1).join('/')
+    if (errors.has(parent) || errors.has(`${parent}/type`) || errors.has(`${parent}/logicalType`)) continue
+    problems.push({
+      segments: open.segments,
+      key: true,
+      severity: 'warning',
+      message: `contract document (ODCS ${version}): "${open.segments.join('.')}" is not an ODCS field (known here: ${open.known.join(', ')}); ODCS ${version} lets it pass, but fix its spelling or move it under customProperties`,
+    })
+  }
   if (version === '3.1.0' && isObject(document) && Array.isArray(document.team)) {
     problems.push({segments: ['team'], key: false, severity: 'warning', message: 'team as a list is deprecated since ODCS 3.1.0; write team: {members: [...]} instead'})
   }

@@ -48,7 +48,8 @@ export function qualityCheck(version: OdcsVersion): JsonSchema {
     : branch(common, {rule: string, ...OPERATORS}, {required: ['rule'], closed})
   const sql = since31
     ? {...branch(common, {query: string, ...OPERATORS}, {required: ['query'], closed}), ...exactlyOneOperator}
-    : branch(common, {query: string}, {required: ['query'], closed})
+    : // 3.0.x names no comparison for sql checks, yet its examples use them: known (no warning), not typed.
+      branch(common, {query: string, ...Object.fromEntries(Object.keys(OPERATORS).map((k) => [k, {}]))}, {required: ['query'], closed})
   const custom = branch(common, {engine: string, implementation: {type: ['string', 'object']}}, {required: ['engine', 'implementation'], closed})
   const isType = (name: string) => ({type: 'object', required: ['type'], properties: {type: {const: name}}})
   const isLibrary = since31
