@@ -43,24 +43,34 @@ export function qualityCheck(version: OdcsVersion): JsonSchema {
     type: {type: 'string', enum: ['text', 'library', 'sql', 'custom']},
     unit: string,
   }
-  const library = since31
-    ? {...branch(common, {metric: {type: 'string', enum: QUALITY_METRICS}, rule: string, arguments: {type: 'object'}, ...OPERATORS}, {required: ['metric'], closed}), ...exactlyOneOperator}
-    : branch(common, {rule: string, ...OPERATORS}, {required: ['rule'], closed})
-  const sql = since31
-    ? {...branch(common, {query: string, ...OPERATORS}, {required: ['query'], closed}), ...exactlyOneOperator}
-    : // 3.0.x names no comparison for sql checks, yet its examples use them: known (no warning), not typed.
-      branch(common, {query: string, ...Object.fromEntries(Object.keys(OPERATORS).map((k) => [k, {}]))}, {required: ['query'], closed})
-  const custom = branch(common, {engine: string, implementation: {type: ['string', 'object']}}, {required: ['engine', 'implementation'], closed})
+  const libraryKeys = since31 ? {metric: {type: 'string', enum: QUALITY_METRICS}, rule: string, arguments: {type: 'object'}, ...OPERATORS} : {rule: string, ...OPERATORS}
+  const libraryRequired = since31 ? ['metric'] : ['rule']
+  // 3.0.x names no comparison for sql checks, yet its examples use them: known (no warning), not typed.
+  const sqlKeys = since31 ? {query: string, ...OPERATORS} : {query: string, ...Object.fromEntries(Object.keys(OPERATORS).map((k) => [k, {}]))}
+  const customKeys = {engine: string, implementation: {type: ['string', 'object']}}
+  const checkOf = (own: Record<string, unknown>, required: string[], operators: boolean) => ({
+    ...branch(common, own, {required, closed}),
+    ...(since31 && operators ? exactlyOneOperator : {}),
+  })
   const isType = (name: string) => ({type: 'object', required: ['type'], properties: {type: {const: name}}})
-  const isLibrary = since31
-    ? {type: 'object', anyOf: [isType('library'), {required: ['metric']}]}
-    : // Up to 3.0.2 a check without a type is a library check, as the official schema reads.
-      {type: 'object', properties: {type: {const: 'library'}}}
+  const sql = checkOf(sqlKeys, ['query'], true)
+  const custom = checkOf(customKeys, ['engine', 'implementation'], false)
+  const other = {if: isType('sql'), then: sql, else: {if: isType('custom'), then: custom, else: branch(common, {}, {closed})}}
+  if (!since31) {
+    // Up to 3.0.2 a check without a type is a library check, as the official schema reads.
+    return {type: 'object', properties: common, if: {type: 'object', properties: {type: {const: 'library'}}}, then: checkOf(libraryKeys, libraryRequired, false), else: other}
+  }
+  // 3.1.0: a `metric` makes any check a library check too, so a sql or custom check with a metric
+  // is both at once and takes the keys of both.
   return {
     type: 'object',
     properties: common,
-    if: isLibrary,
-    then: library,
-    else: {if: isType('sql'), then: sql, else: {if: isType('custom'), then: custom, else: branch(common, {}, {closed})}},
+    if: {type: 'object', anyOf: [isType('library'), {required: ['metric']}]},
+    then: {
+      if: isType('sql'),
+      then: checkOf({...libraryKeys, ...sqlKeys}, [...libraryRequired, 'query'], true),
+      else: {if: isType('custom'), then: checkOf({...libraryKeys, ...customKeys}, [...libraryRequired, 'engine', 'implementation'], true), else: checkOf(libraryKeys, libraryRequired, true)},
+    },
+    else: other,
   }
 }
