@@ -3,7 +3,7 @@ import path from 'node:path'
 import {type Document, parseAllDocuments, visit} from 'yaml'
 
 import {kindInfo} from '../../src/core/model/kinds.js'
-import {odcsSchema} from '../../src/core/validate/odcs-schema.js'
+import {odcsSchema} from '../../src/core/validate/odcs/schema.js'
 import {ROOT} from './cli.js'
 
 /*
@@ -245,7 +245,7 @@ const removeRequired: Mutator = (rng) => {
   const docs = parse(base(file))
   const d = rng.int(docs.length)
   const object = docs[d].toJS() as any
-  const schema = ODCS_FILES.includes(file) ? odcsSchema('3.0') : kindInfo(object.kind)!.schema
+  const schema = ODCS_FILES.includes(file) ? odcsSchema('3.0.0') : kindInfo(object.kind)!.schema
   const at = rng.pick(requiredPaths(schema, object))
   docs[d].deleteIn(at)
   return {description: `remove required ${at.join('.')} from document ${d + 1} of ${file}`, files: withFile(BASE, file, serialize(docs)), invalid: true}

@@ -6,7 +6,8 @@ import {parseAllDocuments} from 'yaml'
 
 import {KINDS, kindInfo} from '../../src/core/model/kinds.js'
 import {type PrecompiledModule, newAjv, precompiledFor} from '../../src/core/validate/ajv.js'
-import {precompiledModule, precompiledSchemas} from '../../src/core/validate/precompile.js'
+import {ODCS_VERSIONS} from '../../src/core/validate/odcs/versions.js'
+import {precompiledModule, precompiledModules, precompiledSchemas} from '../../src/core/validate/precompile.js'
 import {ROOT} from '../helpers/cli.js'
 
 /** Evaluates the generated CommonJS source the way Node would load it from dist/. */
@@ -41,11 +42,17 @@ function broken(resource: any): Array<[string, any]> {
 describe('precompiled validators', () => {
   const generated = load(precompiledModule())
 
-  it('cover every kind and both ODCS schemas, each with the fingerprint of its schema', () => {
+  it('cover every kind and every ODCS version, each with the fingerprint of its schema', () => {
     const ids = precompiledSchemas().map((s) => s.$id as string)
-    assert.equal(ids.length, KINDS.length + 2)
+    assert.equal(ids.length, KINDS.length + ODCS_VERSIONS.length)
     assert.deepEqual(Object.keys(generated.validators).sort(), [...ids].sort())
     for (const schema of precompiledSchemas()) assert.equal(typeof precompiledFor(schema, generated.validators), 'function', String(schema.$id))
+  })
+
+  it('put each ODCS version in a module of its own, so that a run reads only the versions it checks', () => {
+    const modules = precompiledModules()
+    assert.deepEqual(modules[0].schemas.map((s) => s.$id), KINDS.map((k) => k.schema.$id))
+    assert.deepEqual(modules.slice(1).map((m) => [m.module, m.schemas.map((s) => s.$id)]), ODCS_VERSIONS.map((v) => [`odcs-${v}`, [`https://dappmesh.io/schemas/odcs-${v}.json`]]))
   })
 
   it('give the same verdict and the same errors as validators compiled at run time', () => {

@@ -3,6 +3,7 @@ import {createRequire} from 'node:module'
 import type {Document, LineCounter, Node} from 'yaml'
 
 import {type Finding, toPointer} from '../validate/finding.js'
+import {explainMissingQuote, firstCauses, isMissingQuote} from './yaml-error.js'
 
 export interface Position {
   line: number
@@ -141,8 +142,9 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
   for (const [index, doc] of docs.entries()) {
     if (doc.errors.length > 0) {
       broken.push(doc)
-      for (const error of doc.errors) {
-        const pos = lines.linePos(error.pos[0])
+      for (const error of firstCauses(doc.errors)) {
+        const quote = isMissingQuote(error) ? explainMissingQuote(text, error) : undefined
+        const pos = lines.linePos(quote?.offset ?? error.pos[0])
         const duplicate = error.code === 'DUPLICATE_KEY'
         findings.push({
           file,
@@ -153,7 +155,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
           severity: 'error',
           message: duplicate
             ? `duplicate key "${keyAt(text, error.pos[0])}"; keep one of the two entries`
-            : invalidYaml(firstLine(error.message)),
+            : invalidYaml(quote?.message ?? firstLine(error.message)),
         })
       }
       continue

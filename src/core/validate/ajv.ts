@@ -36,17 +36,24 @@ export interface PrecompiledModule {
   validators: Record<string, {fingerprint: string; validate: ValidateFunction}>
 }
 
+/** A module of precompiled validators beside this one: `<name>.generated.cjs`. */
+export type PrecompiledModuleName = 'validators' | `odcs-${string}`
+export const KINDS_MODULE: PrecompiledModuleName = 'validators'
+export function odcsModule(version: string): PrecompiledModuleName {
+  return `odcs-${version}`
+}
+
 /** Precompiled validators by schema $id; none when running from source or before a build made them. */
-function loadPrecompiled(): PrecompiledModule['validators'] {
+function loadPrecompiled(module: PrecompiledModuleName): PrecompiledModule['validators'] {
   try {
-    return (require('./validators.generated.cjs') as PrecompiledModule).validators
+    return (require(`./${module}.generated.cjs`) as PrecompiledModule).validators
   } catch {
     return {}
   }
 }
 
 let instance: Ajv | undefined
-let precompiled: PrecompiledModule['validators'] | undefined
+const precompiled = new Map<PrecompiledModuleName, PrecompiledModule['validators']>()
 const compiled = new Map<object, ValidateFunction>()
 
 /** One ajv instance for the process. */
@@ -55,11 +62,13 @@ export function ajv(): Ajv {
   return instance
 }
 
-export function compile(schema: object): ValidateFunction {
+/** The validator of `schema`: precompiled in `module` when the build made it from this very schema. */
+export function compile(schema: object, module: PrecompiledModuleName = KINDS_MODULE): ValidateFunction {
   let fn = compiled.get(schema)
   if (!fn) {
-    precompiled ??= loadPrecompiled()
-    fn = precompiledFor(schema, precompiled) ?? ajv().compile(schema)
+    let validators = precompiled.get(module)
+    if (!validators) precompiled.set(module, (validators = loadPrecompiled(module)))
+    fn = precompiledFor(schema, validators) ?? ajv().compile(schema)
     compiled.set(schema, fn)
   }
   return fn

@@ -1,5 +1,6 @@
 import {CRON, DNS_LABEL, DURATION, FLOW_STATE, IDENTIFIER, QUANTITY, SEMVER, STATE_REF, SYSTEM_NAME, SYSTEM_NAMESPACE, RESERVED_NAMESPACE} from '../model/schemas/common.js'
 import type {ErrorObject} from './ajv.js'
+import {DATE, DATE_TIME, RELATIONSHIP_REF, SFTP_URI, STABLE_ID, URI} from './odcs/common.js'
 import {fromPointer} from './finding.js'
 
 const PATTERNS: Record<string, string> = {
@@ -11,6 +12,12 @@ const PATTERNS: Record<string, string> = {
   [STATE_REF]: 'a state reference schema@version/state, such as orders@1.0.0/raw',
   [FLOW_STATE]: 'a state name, or a state reference schema@version/state',
   [CRON]: 'a 5-field cron expression such as "0 * * * *", or @hourly/@daily/...',
+  [DATE_TIME]: 'an RFC 3339 date-time with a time zone, such as 2024-09-17T11:58:08Z',
+  [DATE]: 'a date such as 2024-09-17',
+  [URI]: 'a URI with a scheme and no spaces, such as s3://bucket/path/ or https://example.com/api',
+  [SFTP_URI]: 'an sftp:// URI without spaces, such as sftp://host/path/*.csv',
+  [STABLE_ID]: 'an id of letters, digits, "_" and "-"',
+  [RELATIONSHIP_REF]: 'a reference such as orders.customer_id, or a path such as schema/orders/properties/customer_id',
 }
 
 export const RESERVED_NAMESPACE_FIX = 'must not be a reserved namespace (kube-*, default, dappmesh-system): a domain\'s products would share it with the cluster\'s own workloads; name a namespace of the domain\'s own'
@@ -76,6 +83,11 @@ export function describeErrors(errors: ErrorObject[]): DescribedError[] {
       case 'not': {
         const pattern = (e.schema as {pattern?: string})?.pattern
         out.push({segments, key: false, message: `${where} ${(pattern && REFUSED_PATTERNS[pattern]) ?? 'is not allowed here'}`})
+        break
+      }
+      case 'maxProperties': {
+        const limit = (e.params as {limit: number}).limit
+        out.push({segments, key: false, message: limit === 0 ? `${where} must be empty here` : `${where} must have at most ${limit} field(s)`})
         break
       }
       case 'minItems':

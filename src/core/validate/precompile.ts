@@ -1,14 +1,27 @@
 import {createRequire} from 'node:module'
 
 import {KINDS} from '../model/kinds.js'
-import {fingerprint, newAjv} from './ajv.js'
-import {odcsSchema} from './odcs-schema.js'
+import {KINDS_MODULE, type PrecompiledModuleName, fingerprint, newAjv, odcsModule} from './ajv.js'
+import {odcsSchema} from './odcs/schema.js'
+import {ODCS_VERSIONS} from './odcs/versions.js'
 
 const require = createRequire(import.meta.url)
 
-/** Every schema `validate` compiles: one per kind, and the ODCS document for 3.0 and later minors. */
+/** Every schema `validate` compiles: one per kind, and one per ODCS version for contract documents. */
 export function precompiledSchemas(): Array<Record<string, unknown>> {
-  return [...KINDS.map((k) => k.schema), odcsSchema('3.0'), odcsSchema('later')]
+  return precompiledModules().flatMap((m) => m.schemas)
+}
+
+/**
+ * The generated modules and what each holds: the kinds in one, read by every run; each ODCS
+ * version in its own, read only by a run that checks a contract of that version (each is larger
+ * than all the kinds together).
+ */
+export function precompiledModules(): Array<{module: PrecompiledModuleName; schemas: Array<Record<string, unknown>>}> {
+  return [
+    {module: KINDS_MODULE, schemas: KINDS.map((k) => k.schema)},
+    ...ODCS_VERSIONS.map((v) => ({module: odcsModule(v), schemas: [odcsSchema(v)]})),
+  ]
 }
 
 /**

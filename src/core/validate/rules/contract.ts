@@ -2,13 +2,10 @@ import type {DataContract} from '../../model/types.js'
 import {resolveRelative} from '../../project/load.js'
 import type {Resource} from '../../project/resource.js'
 import type {SourceDocument} from '../../project/source.js'
-import {compile} from '../ajv.js'
 import {type SchemaField, type ValidationContext, parseStateRef} from '../context.js'
-import {describeErrors} from '../describe-error.js'
-import type {Finding} from '../finding.js'
-import {ODCS_LOGICAL_TYPES, odcsSchema} from '../odcs-schema.js'
-
-const schemas = {'3.0': odcsSchema('3.0'), later: odcsSchema('later')}
+import type {Finding, Severity} from '../finding.js'
+import {checkOdcsDocument, isObject} from '../odcs/check.js'
+import {ODCS_VERSIONS, type OdcsVersion, logicalTypes, odcsVersion} from '../odcs/versions.js'
 
 /** The ODCS logical types a dappmesh field type agrees with. */
 const AGREES: Record<SchemaField['type'], readonly string[]> = {
@@ -21,70 +18,94 @@ const AGREES: Record<SchemaField['type'], readonly string[]> = {
   array: ['array'],
 }
 
-/** `contract`: the ODCS document is valid, and agrees with the schema state it is bound to. */
+const SUPPORTED = `${ODCS_VERSIONS.slice(0, -1).join(', ')} and ${ODCS_VERSIONS.at(-1)}`
+
+type Report = (at: Array<string | number>, message: string, options?: {key?: boolean; severity?: Severity}) => void
+
+/**
+ * `contract`: the ODCS document is valid by the rules of its version, and agrees with the schema
+ * state it is bound to. Both are checked whatever the other finds, so one run shows every problem.
+ */
 export function checkContracts(ctx: ValidationContext): Finding[] {
   const out: Finding[] = []
   for (const r of ctx.all('DataContract')) {
     const located = documentOf(ctx, r, out)
     if (!located) continue // a missing documentRef file is a `ref` finding
     const {document, source, base} = located
-    const report = (at: Array<string | number>, message: string, key = false) =>
-      out.push(source.finding([...base, ...at], {rule: 'contract', severity: 'error', kind: r.kind, name: r.name, message}, {key}))
+    const report: Report = (at, message, options = {}) =>
+      out.push(source.finding([...base, ...at], {rule: 'contract', severity: options.severity ?? 'error', kind: r.kind, name: r.name, message}, {key: options.key}))
 
-    const minor = /^v?3\.0\./.test(r.object.spec.specificationVersion) ? '3.0' : 'later'
-    if (!/^v?3\./.test(r.object.spec.specificationVersion)) {
-      out.push(r.source.finding(['spec', 'specificationVersion'], {rule: 'contract', severity: 'error', kind: r.kind, name: r.name, message: `ODCS ${r.object.spec.specificationVersion} is not supported; use a 3.x version such as 3.0.0`}))
-      continue
+    const declared = r.object.spec.specificationVersion
+    const version = odcsVersion(declared)
+    if (version) {
+      checkDocument(version, declared, document, report)
+    } else {
+      out.push(r.source.finding(['spec', 'specificationVersion'], {
+        rule: 'contract', severity: 'error', kind: r.kind, name: r.name,
+        message: `ODCS ${declared} is not a version dappmesh knows; use one of ${SUPPORTED}`,
+      }))
     }
-    const validate = compile(schemas[minor])
-    if (!validate(document)) {
-      for (const d of describeErrors(validate.errors ?? [])) report(d.segments, `contract document: ${d.message}`, d.key)
-      continue
-    }
-    const doc = document as any
-    const wanted = r.object.spec.specificationVersion.replace(/^v?/, 'v')
-    if (doc.apiVersion !== wanted) report(['apiVersion'], `contract document says apiVersion ${doc.apiVersion} but the DataContract says specificationVersion ${r.object.spec.specificationVersion}; make them agree`)
-
-    const ref = parseStateRef(r.object.spec.schema)
-    const resolved = ref ? ctx.resolveState(ref) : 'unknown'
-    if (resolved === 'unknown' || 'missing' in resolved) continue // reported by `ref`
-    const objects: any[] = doc.schema ?? []
-    if (objects.length === 0) {
-      report([], `contract document has no schema; add schema[0] with the properties of ${r.object.spec.schema}`)
-      continue
-    }
-    let index = objects.findIndex((o) => o.name === ref!.state || o.name === ref!.schema)
-    if (index < 0 && objects.length === 1) index = 0
-    if (index < 0) {
-      report(['schema'], `no object in the contract's schema is named "${ref!.state}" or "${ref!.schema}"; name the object for the bound state`)
-      continue
-    }
-    const fields = new Map(resolved.state.fields.map((f) => [f.name, f]))
-    const properties: any[] = objects[index].properties ?? []
-    const seen = new Set<string>()
-    for (const [i, p] of properties.entries()) {
-      seen.add(p.name)
-      const field = fields.get(p.name)
-      const at = ['schema', index, 'properties', i]
-      if (!field) {
-        report([...at, 'name'], `property "${p.name}" is not a field of ${r.object.spec.schema}; remove it from the contract or add the field to the schema`)
-        continue
-      }
-      if (p.logicalType !== undefined && !AGREES[field.type].includes(p.logicalType)) {
-        const allowed = AGREES[field.type].filter((t) => ODCS_LOGICAL_TYPES[minor].includes(t))
-        report([...at, 'logicalType'], `property "${p.name}" is ${p.logicalType} in the contract but ${field.type} in ${r.object.spec.schema}; use logicalType ${allowed.join(' or ')}`)
-      }
-      if (field.required && p.required === false) {
-        report([...at, 'required'], `property "${p.name}" is required in ${r.object.spec.schema} but not in the contract; set required: true`)
-      }
-    }
-    for (const field of resolved.state.fields) {
-      if (field.required && !seen.has(field.name)) {
-        report(['schema', index, 'properties'], `required field "${field.name}" of ${r.object.spec.schema} is missing from the contract; add a property for it`)
-      }
-    }
+    checkBinding(ctx, r, document, version ?? ODCS_VERSIONS.at(-1)!, report)
   }
   return out
+}
+
+/** The document by the rules of its version, and its apiVersion against the DataContract's. */
+function checkDocument(version: OdcsVersion, declared: string, document: unknown, report: Report): void {
+  const problems = checkOdcsDocument(version, document)
+  for (const p of problems) report(p.segments, p.message, p)
+  if (!isObject(document)) return
+  const {apiVersion} = document
+  const refused = problems.some((p) => p.segments.length === 1 && p.segments[0] === 'apiVersion')
+  if (typeof apiVersion === 'string' && !refused && apiVersion !== `v${version}`) {
+    report(['apiVersion'], `contract document says apiVersion ${apiVersion} but the DataContract says specificationVersion ${declared}; make them agree`)
+  }
+}
+
+/** The contract's properties against the fields of the bound schema state. */
+function checkBinding(ctx: ValidationContext, r: Resource<'DataContract'>, document: unknown, version: OdcsVersion, report: Report): void {
+  const bound = r.object.spec.schema
+  const ref = parseStateRef(bound)
+  const resolved = ref ? ctx.resolveState(ref) : 'unknown'
+  if (!ref || resolved === 'unknown' || 'missing' in resolved) return // reported by `ref`
+  if (!isObject(document)) return // reported by the document's schema
+  const objects = Array.isArray(document.schema) ? document.schema : []
+  if (objects.length === 0) {
+    if (document.schema === undefined || Array.isArray(document.schema)) report([], `contract document has no schema; add schema[0] with the properties of ${bound}`)
+    return
+  }
+  let index = objects.findIndex((o) => isObject(o) && (o.name === ref.state || o.name === ref.schema))
+  if (index < 0 && objects.length === 1) index = 0
+  if (index < 0) {
+    report(['schema'], `no object in the contract's schema is named "${ref.state}" or "${ref.schema}"; name the object for the bound state`)
+    return
+  }
+  const object: unknown = objects[index]
+  const properties = isObject(object) && Array.isArray(object.properties) ? object.properties : []
+  const fields = new Map(resolved.state.fields.map((f) => [f.name, f]))
+  const seen = new Set<string>()
+  for (const [i, p] of properties.entries()) {
+    if (!isObject(p) || typeof p.name !== 'string') continue // the document's schema says what is wrong
+    seen.add(p.name)
+    const field = fields.get(p.name)
+    const at = ['schema', index, 'properties', i]
+    if (!field) {
+      report([...at, 'name'], `property "${p.name}" is not a field of ${bound}; remove it from the contract or add the field to the schema`)
+      continue
+    }
+    if (typeof p.logicalType === 'string' && !AGREES[field.type].includes(p.logicalType)) {
+      const allowed = AGREES[field.type].filter((t) => logicalTypes(version).includes(t))
+      report([...at, 'logicalType'], `property "${p.name}" is ${p.logicalType} in the contract but ${field.type} in ${bound}; use logicalType ${allowed.join(' or ')}`)
+    }
+    if (field.required && p.required === false) {
+      report([...at, 'required'], `property "${p.name}" is required in ${bound} but not in the contract; set required: true`)
+    }
+  }
+  for (const field of resolved.state.fields) {
+    if (field.required && !seen.has(field.name)) {
+      report(['schema', index, 'properties'], `required field "${field.name}" of ${bound} is missing from the contract; add a property for it`)
+    }
+  }
 }
 
 interface LocatedDocument {
