@@ -1,9 +1,11 @@
-import chalk from 'chalk'
+import type {ChalkInstance} from 'chalk'
+
+import {colourFor} from '../../cli/colour.js'
 
 import type {ValidationResult} from '../validate.js'
 
 /** Findings grouped by file, one line each: `line:column  severity  message  rule`. */
-export function formatText(result: ValidationResult): string {
+export function formatText(result: ValidationResult, chalk: ChalkInstance = colourFor(process.stdout)): string {
   const lines: string[] = []
   const byFile = new Map<string, ValidationResult['findings']>()
   for (const f of result.findings) byFile.set(f.file, [...(byFile.get(f.file) ?? []), f])
