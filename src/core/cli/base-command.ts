@@ -25,8 +25,14 @@ export abstract class BaseCommand extends Command {
       exit: ExitCode.failed,
       suggestions: [],
     }
-    writeFailure(shown, this.jsonEnabled())
-    this.exit(shown.exit)
+    const exit = this.failureExit(shown.exit)
+    writeFailure({...shown, exit}, this.jsonEnabled())
+    this.exit(exit)
+  }
+
+  /** The exit code for a failure; a command whose exit 1 means something else (diff) maps it. */
+  protected failureExit(exit: ExitCode): ExitCode {
+    return exit
   }
 }
 
