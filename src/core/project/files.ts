@@ -4,6 +4,13 @@ import path from 'node:path'
 const YAML_FILE = /\.ya?ml$/i
 const SKIP_DIRS = new Set(['.dappmesh', 'node_modules', '.git'])
 
+/**
+ * `render --output-dir` leaves this file in the directory it writes, and a directory holding it is
+ * never read as part of a project: the rendered manifests are copies of the project's resources,
+ * and reading them back would make every resource a duplicate of itself.
+ */
+export const RENDERED_MARKER = '.dappmesh-rendered'
+
 /** Every `*.yaml`/`*.yml` file under `root`, as sorted paths relative to it with forward slashes. */
 export async function listYamlFiles(root: string): Promise<string[]> {
   const out: string[] = []
