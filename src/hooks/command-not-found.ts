@@ -2,7 +2,7 @@ import {type Hook, toConfiguredId} from '@oclif/core'
 
 import {ExitCode} from '../core/errors.js'
 import {writeFailure} from '../core/cli/error-output.js'
-import {closest} from '../core/cli/closest.js'
+import {closest} from '../core/closest.js'
 
 /**
  * A mistyped command is a usage error (exit 2) that names the closest command, with or without a

@@ -9,6 +9,7 @@ import {checkCycles} from './rules/cycle.js'
 import {checkDuplicates} from './rules/duplicate.js'
 import {checkGovernance} from './rules/governance.js'
 import {checkNaming} from './rules/naming.js'
+import {checkOneProduct} from './rules/product.js'
 import {checkRefs} from './rules/ref.js'
 import {checkSchema} from './rules/schema.js'
 
@@ -19,6 +20,8 @@ export interface ValidationResult {
   resources: number
   errors: number
   warnings: number
+  /** YAML documents left out because they are not dappmesh's (a CI workflow, a compose file, ...). */
+  skipped: number
   findings: Finding[]
 }
 
@@ -32,7 +35,7 @@ export function validateProject(project: Project, previous?: Project): {result: 
     findings.push(...problems, ...checkNaming(r))
     if (problems.length === 0) valid.add(r)
   }
-  findings.push(...checkDuplicates(project))
+  findings.push(...checkDuplicates(project), ...checkOneProduct(project))
   const context = new ValidationContext(project, valid)
   findings.push(...checkRefs(context), ...checkCycles(context), ...checkContracts(context), ...checkBreaking(context), ...checkGovernance(context))
   if (previous) {
@@ -44,7 +47,7 @@ export function validateProject(project: Project, previous?: Project): {result: 
   const files = new Set([...project.resources.map((r) => r.source.file), ...findings.map((f) => f.file)]).size
   return {
     context,
-    result: {valid: errors === 0, root: project.root, files, resources: project.resources.length, errors, warnings: findings.length - errors, findings},
+    result: {valid: errors === 0, root: project.root, files, resources: project.resources.length, errors, warnings: findings.length - errors, skipped: project.skipped, findings},
   }
 }
 

@@ -12,6 +12,7 @@ const DESCRIPTIONS: Record<(typeof RULES)[number], string> = {
   contract: 'A contract document is invalid, or disagrees with its bound schema state.',
   breaking: 'A schema version is incompatible with the previous one without a major version bump.',
   governance: 'A policy of the mesh is broken.',
+  project: 'The directory does not hold exactly one DataProduct.',
 }
 
 /** SARIF 2.1.0, as code-scanning services read it. */

@@ -20,7 +20,8 @@ export function formatText(result: ValidationResult, chalk: ChalkInstance = colo
     }
     lines.push('')
   }
-  const summary = `${result.resources} resource${result.resources === 1 ? '' : 's'} in ${result.files} file${result.files === 1 ? '' : 's'}`
+  const others = result.skipped > 0 ? `; ${plural(result.skipped, 'YAML document')} of other tools skipped` : ''
+  const summary = `${result.resources} resource${result.resources === 1 ? '' : 's'} in ${result.files} file${result.files === 1 ? '' : 's'}${others}`
   if (result.errors > 0) {
     lines.push(chalk.red.bold(`✖ ${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')} (${summary})`))
   } else if (result.warnings > 0) {
