@@ -38,8 +38,8 @@ const dappmesh = (dirs) => run(process.execPath, [cli, 'apply', ...dirs, '--kube
 const kubectl = (dir) => run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--field-manager', 'kubectl-bench', '-R', '-f', dir])
 
 try {
-  log('starting a kwok cluster (test/cluster/up.sh)')
-  run('bash', [path.join(root, 'test/cluster/up.sh'), cluster, kubeconfig], {stdio: ['ignore', 'ignore', 'inherit']})
+  log('starting a kwok cluster (cluster/up.sh)')
+  run('bash', [path.join(root, 'cluster/up.sh'), cluster, kubeconfig], {stdio: ['ignore', 'ignore', 'inherit']})
   // Both sides need the CRDs; install them once, outside the timings.
   const crds = path.join(work, 'crds.yaml')
   writeFileSync(crds, run(process.execPath, [cli, 'crds']).stdout)
@@ -82,6 +82,6 @@ try {
   console.log(`  ratio dappmesh/kubectl             ${result.ratioDappmeshToKubectl} (goal <= 0.5)`)
   console.log(`  second apply, unchanged: dappmesh ${result.unchangedMs.dappmesh} ms (all unchanged: ${unchanged}), kubectl ${result.unchangedMs.kubectl} ms`)
 } finally {
-  spawnSync('bash', [path.join(root, 'test/cluster/down.sh'), cluster], {stdio: ['ignore', 'ignore', 'inherit']})
+  spawnSync('bash', [path.join(root, 'cluster/down.sh'), cluster], {stdio: ['ignore', 'ignore', 'inherit']})
   rmSync(work, {recursive: true, force: true})
 }

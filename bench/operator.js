@@ -80,8 +80,8 @@ let lastWaiting = ''
 
 let operator
 try {
-  log('starting a kwok cluster (test/cluster/up.sh)')
-  run('bash', [path.join(root, 'test/cluster/up.sh'), cluster, kubeconfig], {stdio: ['ignore', 'ignore', 'inherit'], env: {...process.env, DAPPMESH_KWOK_NODES: String(NODES)}})
+  log('starting a kwok cluster (cluster/up.sh)')
+  run('bash', [path.join(root, 'cluster/up.sh'), cluster, kubeconfig], {stdio: ['ignore', 'ignore', 'inherit'], env: {...process.env, DAPPMESH_KWOK_NODES: String(NODES)}})
   const crds = path.join(work, 'crds.yaml')
   writeFileSync(crds, run(process.execPath, [cli, 'crds']).stdout)
   run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--field-manager', 'dappmesh', '-f', crds])
@@ -197,6 +197,6 @@ try {
       })
     })
   }
-  spawnSync('bash', [path.join(root, 'test/cluster/down.sh'), cluster], {stdio: ['ignore', 'ignore', 'inherit']})
+  spawnSync('bash', [path.join(root, 'cluster/down.sh'), cluster], {stdio: ['ignore', 'ignore', 'inherit']})
   rmSync(work, {recursive: true, force: true})
 }

@@ -2,6 +2,12 @@
 // `--version` is answered before oclif loads: it is asked by scripts and shells many times a
 // second, and the answer needs nothing but package.json.
 const argv = process.argv.slice(2)
+// Ctrl-C exits 130, the code a shell gives a process SIGINT ended, so scripts can tell an interrupt
+// from a failure. Commands that stop gracefully on SIGINT (operator run, status --watch) add their
+// own listener, and then this one leaves the exit to them.
+process.on('SIGINT', () => {
+  if (process.listenerCount('SIGINT') === 1) process.exit(130)
+})
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version')) {
   const {readFileSync} = await import('node:fs')
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
-import {stringify} from 'yaml'
 
 import {BaseCommand} from '../core/cli/base-command.js'
 import {generateAdmissionPolicies} from '../core/crds/admission.js'
 import {generateCrds} from '../core/crds/generate.js'
+import {type KubeList, kubeList, toYamlStream} from '../core/render/yaml.js'
 
 export default class Crds extends BaseCommand {
   static override summary = 'Print the CustomResourceDefinitions of every dappmesh kind, and the admission policy that goes with them.'
@@ -18,13 +18,14 @@ export default class Crds extends BaseCommand {
     output: Flags.string({char: 'o', description: 'output format', options: ['yaml', 'json'], default: 'yaml'}),
   }
 
-  async run(): Promise<{items: Array<Record<string, any>>}> {
+  /** `--json` and `-o json` print the same List. */
+  async run(): Promise<KubeList<Record<string, any>>> {
     const {flags} = await this.parse(Crds)
     // The admission policy that checks DataRole authors goes with the CRDs (after them: it names their kind).
-    const items = [...generateCrds(), ...generateAdmissionPolicies()]
-    if (this.jsonEnabled()) return {items}
-    if (flags.output === 'json') this.log(JSON.stringify({apiVersion: 'v1', kind: 'List', items}, null, 2))
-    else this.log(items.map((crd) => stringify(crd, {lineWidth: 0, aliasDuplicateObjects: false})).join('---\n').trimEnd())
-    return {items}
+    const list = kubeList([...generateCrds(), ...generateAdmissionPolicies()])
+    if (this.jsonEnabled()) return list
+    if (flags.output === 'json') this.log(JSON.stringify(list, null, 2))
+    else this.log(toYamlStream(list.items))
+    return list
   }
 }

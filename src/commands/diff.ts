@@ -13,7 +13,7 @@ export default class Diff extends BaseCommand {
 
 The dappmesh CRDs must be installed (dappmesh apply installs them).
 
-Exit codes: 0 no changes, 1 changes (or a failure such as an invalid project, missing CRDs or a conflict, said on stderr), 2 usage, 3 cluster unreachable.`
+Exit codes, as kubectl diff: 0 no changes, 1 changes, above 1 when the diff could not be made: 2 a failure (a usage error, an invalid project, missing CRDs, a conflict: said on stderr), 3 cluster unreachable, 4 timeout.`
 
   static override examples = [
     {description: 'What would apply change for the product in the current directory?', command: '<%= config.bin %> <%= command.id %>'},
@@ -28,6 +28,11 @@ Exit codes: 0 no changes, 1 changes (or a failure such as an invalid project, mi
   static override flags = {
     ...kubeFlags,
     'force-conflicts': Flags.boolean({description: 'diff as if apply took over fields another field manager owns'}),
+  }
+
+  /** Exit 1 means "there are changes", as for kubectl diff and diff(1): a failure must not look like one. */
+  protected override failureExit(exit: ExitCode): ExitCode {
+    return exit === ExitCode.failed ? ExitCode.usage : exit
   }
 
   async run(): Promise<DiffResult> {

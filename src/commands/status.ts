@@ -1,11 +1,11 @@
 import {Args, Flags} from '@oclif/core'
-import {stringify} from 'yaml'
 
 import {BaseCommand} from '../core/cli/base-command.js'
 import {colourFor} from '../core/cli/colour.js'
 import {kubeFlags} from '../core/cli/kube-flags.js'
 import {UsageError} from '../core/errors.js'
 import {type ProductRef, resolveProductRef} from '../core/project/product-ref.js'
+import {toYaml} from '../core/render/yaml.js'
 import {formatStatus} from '../core/status/format.js'
 import type {ProductStatus} from '../core/status/report.js'
 import {type StatusResult, getStatus, watchStatus} from '../core/status/status.js'
@@ -59,7 +59,7 @@ Exit codes: 0 shown, 1 product not found, 2 usage, 3 cluster unreachable.`
 
   private render(result: StatusResult, ref: ProductRef | undefined, output: string, watching = false): string {
     if (output === 'json') return JSON.stringify(shape(result, ref), null, watching ? 0 : 2)
-    if (output === 'yaml') return `${watching ? '---\n' : ''}${stringify(shape(result, ref), {lineWidth: 0, aliasDuplicateObjects: false})}`.replace(/\n$/, '')
+    if (output === 'yaml') return `${watching ? '---\n' : ''}${toYaml(shape(result, ref))}`.replace(/\n$/, '')
     if (ref && result.products.length === 0) return `DataProduct ${ref.name}${ref.namespace ? ` in ${ref.namespace}` : ''} not found (deleted?)`
     return formatStatus(result.products, colourFor(process.stdout), {detail: ref !== undefined})
   }

@@ -7,7 +7,9 @@ import {type ValidationResult, validateDirectory} from '../core/validate/validat
 
 export default class Validate extends BaseCommand {
   static override summary = 'Validate a data product offline: schemas, references, cycles, contracts, compatibility, governance.'
-  static override description = `Reads every *.yaml/*.yml document under DIR and checks it against the kinds' JSON Schemas (the same ones the CRDs use), then across resources. Every finding names its file, line, column, JSON pointer and rule id: yaml, unknown-kind, schema, naming, duplicate, ref, cycle, contract, breaking, governance, sql, storage.
+  static override description = `Reads every *.yaml/*.yml document under DIR and checks it against the kinds' JSON Schemas (the same ones the CRDs use), then across resources. Every finding names its file, line, column, JSON pointer and rule id: yaml, unknown-kind, schema, naming, duplicate, ref, cycle, contract, breaking, governance, sql, storage, project (not exactly one DataProduct).
+
+YAML files of other tools (no dappmesh apiVersion or kind: CI workflows, compose files, Kubernetes manifests) are skipped and counted; .dappmeshignore (gitignore syntax) leaves out paths; directories render --output-dir wrote are never read.
 
 Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error.`
 

@@ -8,6 +8,8 @@ export const ExitCode = {
   usage: 2,
   unreachable: 3,
   timeout: 4,
+  /** Stopped by Ctrl-C (SIGINT): 128 + 2, what a shell reports for a process the signal ended. */
+  interrupted: 130,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
@@ -41,6 +43,13 @@ export class TimeoutError extends UserError {
   constructor(message: string, suggestions: string[] = []) {
     super(message, {exit: ExitCode.timeout, suggestions})
     this.name = 'TimeoutError'
+  }
+}
+
+export class InterruptedError extends UserError {
+  constructor(message: string) {
+    super(message, {exit: ExitCode.interrupted})
+    this.name = 'InterruptedError'
   }
 }
 

@@ -19,7 +19,7 @@ import path from 'node:path'
 import {kwokWorkdir, missingBinaries} from '../../src/core/cluster/binaries.js'
 import {ROOT} from './cli.js'
 
-export const SCRIPTS = path.join(ROOT, 'test/cluster')
+export const SCRIPTS = path.join(ROOT, 'cluster')
 const NAME_PREFIX = 'dappmesh-test-'
 
 interface TestCluster {
@@ -35,14 +35,14 @@ export function clusterDisabled(): boolean {
   return process.env.DAPPMESH_TEST_NO_CLUSTER === '1'
 }
 
-/** Runs a script of test/cluster with its output on our stderr; rejects on a non-zero exit. */
+/** Runs a script of cluster/ with its output on our stderr; rejects on a non-zero exit. */
 export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [path.join(SCRIPTS, script), ...args], {stdio: ['ignore', 'ignore', 'inherit'], env})
     child.on('error', reject)
     child.on('exit', (code, signal) => {
       if (code === 0) resolve()
-      else reject(new Error(`test/cluster/${script} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`))
+      else reject(new Error(`cluster/${script} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`))
     })
   })
 }

@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
 import {productsOnCluster} from '../helpers/product.js'
+import {assertResult} from '../helpers/result-schemas.js'
 
 describe('dappmesh apply (real control plane)', function () {
   const cluster = productsOnCluster('t')
@@ -19,6 +20,7 @@ describe('dappmesh apply (real control plane)', function () {
     const first = apply(p.dir, '--json')
     assert.equal(first.code, 0, first.stderr)
     const result = JSON.parse(first.stdout)
+    assertResult('apply', result)
     assert.equal(result.namespace, p.namespace)
     assert.ok(result.objects.every((o: any) => o.action === 'created'), first.stdout)
     const storages = JSON.parse(kubectl('get', 'datastorages', '-n', p.namespace, '-o', 'json', '--show-managed-fields')).items

@@ -119,7 +119,7 @@ describe('dappmesh diff (real control plane)', function () {
     assert.doesNotMatch(r.stderr, STACK_TRACE)
   })
 
-  it('exits 1 saying how to install the CRDs on a cluster without them', async function () {
+  it('exits 2 (a failure, not changes) saying how to install the CRDs on a cluster without them', async function () {
     this.timeout(180_000)
     const p = fresh()
     // A second, empty control plane: the shared one has the CRDs, and other suites need them.
@@ -128,7 +128,7 @@ describe('dappmesh diff (real control plane)', function () {
     try {
       await runScript('up.sh', [name, bare])
       const r = cli(['diff', p.dir, '--kubeconfig', bare])
-      assert.equal(r.code, 1, r.stderr)
+      assert.equal(r.code, 2, r.stderr)
       assert.match(flat(r.stderr), /the dappmesh CRDs are not installed in context kwok-dappmesh-test-\d+-nocrd \(missing: datameshes\.dappmesh\.io, /)
       assert.match(flat(r.stderr), /dappmesh crds \| kubectl apply --server-side -f -/)
       assert.doesNotMatch(r.stderr, STACK_TRACE)
@@ -137,11 +137,11 @@ describe('dappmesh diff (real control plane)', function () {
     }
   })
 
-  it('exits 1 without contacting the cluster for an invalid project', () => {
+  it('exits 2 (a failure, not changes) without contacting the cluster for an invalid project', () => {
     const p = fresh()
     p.edit('dappmesh.yaml', (t) => t.replace('version: 1.0.0', 'version: one'))
     const r = diff(p.dir)
-    assert.equal(r.code, 1)
+    assert.equal(r.code, 2)
     assert.match(flat(r.stderr), /not valid/)
   })
 })

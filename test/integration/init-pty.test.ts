@@ -110,13 +110,13 @@ describe('dappmesh init on a terminal (pseudo-terminal)', function () {
     assert.equal((await validateDirectory(dir)).valid, true)
   })
 
-  it('writes nothing when the user presses Ctrl-C', async () => {
+  it('writes nothing and exits 130 when the user presses Ctrl-C', async () => {
     const dir = path.join(tmp, 'cancelled')
     session = new PtySession(`${process.execPath} ${BIN} init ${dir}`)
     await session.expect('? Product name')
     await session.type(KEY.ctrlC)
     await session.expect('init cancelled; nothing was written')
-    assert.equal(await session.wait(), 1)
+    assert.equal(await session.wait(), 130)
     assert.equal(existsSync(dir), false)
   })
 })

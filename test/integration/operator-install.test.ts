@@ -10,6 +10,7 @@ import {cli, flat} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type OperatorChild, eventually, startOperator} from '../helpers/operator-child.js'
 import {orderProduct} from '../helpers/product.js'
+import {assertResult} from '../helpers/result-schemas.js'
 
 const NS = 'dappmesh-system'
 const NAME = 'dappmesh-operator'
@@ -65,6 +66,7 @@ describe('operator install (real control plane)', function () {
     const r = install('--json')
     assert.equal(r.code, 0, r.stderr)
     const result = JSON.parse(r.stdout)
+    assertResult('operator:install', result)
     assert.equal(result.objects.length, 9)
     assert.ok(result.objects.filter((o: any) => o.kind !== 'Namespace').every((o: any) => o.action === 'created'), r.stdout)
     const version = JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("./package.json"))'], {encoding: 'utf8'})).version

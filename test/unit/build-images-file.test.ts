@@ -5,6 +5,7 @@ import path from 'node:path'
 
 import {type ImageRecord, imageFor, readImages, writeImages} from '../../src/core/build/images-file.js'
 import {pinnedImage} from '../../src/core/render/images.js'
+import {UserError} from '../../src/core/errors.js'
 
 const digest = `sha256:${'c'.repeat(64)}`
 const pushed: ImageRecord = {repository: '127.0.0.1:5000/sales/shop-orders', tag: 'abcdef012345', digest, builder: 'buildah', contextDigest: `sha256:${'a'.repeat(64)}`, builtAt: '2026-01-01T00:00:00.000Z'}
@@ -32,13 +33,24 @@ describe('build: .dappmesh/images.json', () => {
     assert.equal(imageFor(root, 'nope'), undefined)
   })
 
-  it('a missing or damaged file reads as no records (the next build rewrites it)', () => {
+  it('a missing file reads as no records', () => {
     assert.deepEqual(readImages(root).images, {})
+  })
+
+  it('a damaged file is an error that says how to fix it (render and apply would silently lose the pins)', () => {
     mkdirSync(path.join(root, '.dappmesh'))
     writeFileSync(path.join(root, '.dappmesh/images.json'), '{"images": {"orders": ')
-    assert.deepEqual(readImages(root).images, {})
+    assert.throws(() => readImages(root), (e: any) => e instanceof UserError && /images\.json is damaged: .*JSON/.test(e.message) && /dappmesh build/.test(e.suggestions[0]))
     writeFileSync(path.join(root, '.dappmesh/images.json'), '{"images": {"orders": {"repository": 1}}}')
-    assert.deepEqual(readImages(root).images, {})
+    assert.throws(() => readImages(root), /the record of entity "orders" lacks a repository/)
+    writeFileSync(path.join(root, '.dappmesh/images.json'), '[]')
+    assert.throws(() => readImages(root), /not an object with an "images" object/)
+  })
+
+  it('a damaged file reads as no records for build, which writes it whole again', () => {
+    mkdirSync(path.join(root, '.dappmesh'))
+    writeFileSync(path.join(root, '.dappmesh/images.json'), '{"images": {"orders": ')
+    assert.deepEqual(readImages(root, {damaged: 'empty'}).images, {})
   })
 
   it('is what render reads: a pushed image pinned by digest, a local one by tag', async () => {

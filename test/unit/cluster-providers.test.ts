@@ -114,7 +114,7 @@ while [ $# -gt 0 ]; do if [ "$1" = --kubeconfig ]; then printf '%s' '${kubeconfi
       })
     })
 
-    it('reads the pinned versions from test/cluster/versions.sh', () => {
+    it('reads the pinned versions from cluster/versions.sh', () => {
       assert.deepEqual(pinnedVersions(), {kube: 'v1.36.3', etcd: 'v3.6.8', kwok: 'v0.8.0'})
     })
 

@@ -51,7 +51,7 @@ describe('dappmesh validate (CLI)', () => {
     const [result] = sarif.runs[0].results
     assert.equal(result.ruleId, 'naming')
     assert.deepEqual(result.locations[0].physicalLocation, {artifactLocation: {uri: 'mesh/roles.yaml'}, region: {startLine: 4, startColumn: 9}})
-    assert.equal(sarif.runs[0].tool.driver.rules.length, 12)
+    assert.equal(sarif.runs[0].tool.driver.rules.length, 13)
   })
 
   it('exits 2 with a clear message for a directory that does not exist', () => {

@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
-import {stringify} from 'yaml'
 
 import {BaseCommand} from '../../core/cli/base-command.js'
 import {kubeFlags, parseDuration} from '../../core/cli/kube-flags.js'
 import {UsageError} from '../../core/errors.js'
 import {type InstallResult, installOperator} from '../../core/operator-install/install.js'
 import {defaultImage, operatorManifests} from '../../core/operator-install/manifests.js'
+import {toYamlStream} from '../../core/render/yaml.js'
 
 export default class OperatorInstall extends BaseCommand {
   static override summary = 'Deploy the dappmesh operator into the cluster.'
@@ -40,7 +40,7 @@ Exit codes: 0 installed, 1 refused (installing needs cluster-admin rights), 2 us
     const image = flags.image ?? defaultImage(this.config.version)
     if (flags['dry-run']) {
       const manifests = operatorManifests({image, runtimeImage: flags['runtime-image'], version: this.config.version})
-      if (!this.jsonEnabled()) this.log(manifests.map((m) => stringify(m, {lineWidth: 0, aliasDuplicateObjects: false})).join('---\n').trimEnd())
+      if (!this.jsonEnabled()) this.log(toYamlStream(manifests))
       return {dryRun: true, image, manifests}
     }
     const result = await installOperator({

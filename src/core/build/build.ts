@@ -130,7 +130,8 @@ export async function buildDirectory(dir: string, options: BuildOptions = {}): P
   if (builder.name === 'docker' && options.push && options.insecureRegistry) {
     warnings.push(`docker takes registry TLS settings from its daemon, not the command line: if the push fails, add ${registryHost(registry!) ?? registry} to insecure-registries in the daemon's configuration`)
   }
-  const recorded = readImages(root)
+  // A damaged file only costs a rebuild: this build writes it whole again.
+  const recorded = readImages(root, {damaged: 'empty'})
   const temp = await mkdtemp(path.join(os.tmpdir(), 'dappmesh-build-'))
   try {
     const concurrency = Math.max(1, options.concurrency ?? 1)

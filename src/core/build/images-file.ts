@@ -3,6 +3,8 @@ import {existsSync, readFileSync} from 'node:fs'
 import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
+import {UserError} from '../errors.js'
+
 /** What `dappmesh build` records for one entity in `.dappmesh/images.json`. */
 export interface ImageRecord {
   /** Where the image lives, without tag: `127.0.0.1:5000/sales/orders-orders` or `orders-orders`. */
@@ -27,21 +29,33 @@ export interface ImagesFile {
 
 export const IMAGES_FILE = path.join('.dappmesh', 'images.json')
 
-/** The records of the last builds of the project at `root`; empty when none or unreadable. */
-export function readImages(root: string): ImagesFile {
+/**
+ * The records of the last builds of the project at `root`; empty when there are none. A damaged
+ * file is an error by default: render and apply would otherwise quietly fall back to unpinned
+ * `:dev` tags. `build` reads with `damaged: 'empty'`, since it rewrites the file whole anyway.
+ */
+export function readImages(root: string, options: {damaged?: 'error' | 'empty'} = {}): ImagesFile {
   const file = path.join(root, IMAGES_FILE)
   if (!existsSync(file)) return {version: 1, images: {}}
+  let problem: string | undefined
+  const images: Record<string, ImageRecord> = {}
   try {
     const data = JSON.parse(readFileSync(file, 'utf8'))
-    const images: Record<string, ImageRecord> = {}
-    for (const [entity, r] of Object.entries<any>(data?.images ?? {})) {
-      if (typeof r?.repository === 'string' && typeof r?.tag === 'string' && typeof r?.contextDigest === 'string') images[entity] = r
+    if (data === null || typeof data !== 'object' || Array.isArray(data) || (data.images !== undefined && (data.images === null || typeof data.images !== 'object' || Array.isArray(data.images)))) {
+      problem = 'it is not an object with an "images" object'
+    } else {
+      for (const [entity, r] of Object.entries<any>(data.images ?? {})) {
+        if (typeof r?.repository === 'string' && typeof r?.tag === 'string' && typeof r?.contextDigest === 'string') images[entity] = r
+        else problem ??= `the record of entity "${entity}" lacks a repository, tag or contextDigest`
+      }
     }
-    return {version: 1, images}
-  } catch {
-    // A damaged record only costs a rebuild: the next build rewrites it whole.
-    return {version: 1, images: {}}
+  } catch (error) {
+    problem = (error as Error).message
   }
+  if (problem === undefined || options.damaged === 'empty') return {version: 1, images: problem === undefined ? images : {}}
+  throw new UserError(`${file} is damaged: ${problem}`, {
+    suggestions: [`Run dappmesh build (with --push to pin by digest) to write it again, or restore it from version control; deleting it makes render and apply use the unpinned <product>-<entity>:dev tags.`],
+  })
 }
 
 /** The pinned reference `repository@sha256:…` of the entity's pushed image, if it was pushed. */

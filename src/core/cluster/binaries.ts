@@ -11,12 +11,12 @@ import {findOnPath} from './tools.js'
 /**
  * The kwok provider runs a real control plane (etcd, kube-apiserver, kube-controller-manager,
  * kube-scheduler, kwok) as local processes. The binaries are built from source by
- * test/cluster/build.sh, the same script the integration tests use, and cached per version under
+ * cluster/build.sh (shipped in the package), the same script the integration tests use, and cached per version under
  * ${DAPPMESH_CACHE:-~/.cache/dappmesh}/bin/.
  */
 
 // src/core/cluster/ and dist/core/cluster/ both sit three levels below the package root.
-export const clusterScriptsDir = fileURLToPath(new URL('../../../test/cluster/', import.meta.url))
+export const clusterScriptsDir = fileURLToPath(new URL('../../../cluster/', import.meta.url))
 
 export const BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'etcd', 'kwok', 'kwokctl'] as const
 

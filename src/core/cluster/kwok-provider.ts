@@ -13,7 +13,7 @@ import {findOnPath} from './tools.js'
 /**
  * kwok's binary runtime: a real etcd, kube-apiserver, kube-controller-manager and kube-scheduler
  * run as local processes, and kwok simulates nodes and pods. No Docker, no root. The work is done
- * by test/cluster/up.sh and down.sh, the scripts the integration tests use.
+ * by cluster/up.sh and down.sh (shipped in the package), the scripts the integration tests use.
  */
 export class KwokProvider implements ClusterProvider {
   readonly name = 'kwok' as const

@@ -3,10 +3,11 @@ import {stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {UsageError} from '../errors.js'
+import {editDistance} from '../closest.js'
 import {API_VERSION, kindInfo} from '../model/kinds.js'
 import type {KindName} from '../model/types.js'
 import type {Finding} from '../validate/finding.js'
-import {listYamlFiles} from './files.js'
+import {IGNORE_FILE, listYamlFiles} from './files.js'
 import {parseYamlFileFast} from './fast-source.js'
 import {readFilesFast} from './parallel-read.js'
 import type {Resource} from './resource.js'
@@ -20,6 +21,11 @@ export interface Project {
   contractDocuments: Map<string, ParsedFile>
   /** Problems found while reading: `yaml` and `unknown-kind`. */
   findings: Finding[]
+  /**
+   * YAML documents that are not dappmesh's (no dappmesh apiVersion, no dappmesh kind: a CI
+   * workflow, a compose file, Kubernetes manifests), left out of the project and only counted.
+   */
+  skipped: number
 }
 
 export interface LoadOptions {
@@ -42,7 +48,7 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
   // Read synchronously: a project is many small files, and one blocking read each is several
   // times faster than a thread-pool round trip per open, stat, read and close (see bench/).
   // Without positions a large project is read on every core (parallel-read.ts).
-  const parsed = options.positions === false ? await readFilesFast(root, files) : files.map((file) => parse(file, readFileSync(path.join(root, file), 'utf8')))
+  const parsed = options.positions === false ? await readFilesFast(root, files) : files.map((file) => readAndParse(root, file))
   // A contract document may be any YAML or JSON file (say `orders.odcs.json`), not only *.yaml.
   const known = new Set(files)
   for (const ref of contractDocumentPaths(parsed)) {
@@ -51,6 +57,19 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
     if (text !== undefined) parsed.push(parse(ref, text))
   }
   return fromParsedFiles(root, parsed)
+}
+
+/** A file read with positions; one that cannot be read is a finding that says why, not a crash. */
+function readAndParse(root: string, file: string): ParsedFile {
+  let text: string
+  try {
+    text = readFileSync(path.join(root, file), 'utf8')
+  } catch (error) {
+    const {code, message} = error as NodeJS.ErrnoException
+    const why = code === 'EACCES' ? 'permission denied (give the user running dappmesh read access)' : code === 'ENOENT' ? 'it is a symbolic link to nothing' : message
+    return {file, documents: [], broken: [], findings: [{file, line: 1, column: 1, path: '', rule: 'yaml', severity: 'error', message: `cannot read this file: ${why}; or list it in ${IGNORE_FILE} to leave it out`}]}
+  }
+  return parseYamlFile(file, text)
 }
 
 function readOptional(file: string): string | undefined {
@@ -67,6 +86,7 @@ export function fromParsedFiles(root: string, parsed: ParsedFile[]): Project {
   const contractDocuments = new Map<string, ParsedFile>()
   const resources: Resource[] = []
   const findings: Finding[] = []
+  let skipped = 0
 
   for (const file of parsed) {
     if (refs.has(file.file)) {
@@ -80,6 +100,10 @@ export function fromParsedFiles(root: string, parsed: ParsedFile[]): Project {
       const kind = c?.get?.('kind')
       const name = c?.getIn?.(['metadata', 'name'])
       if (typeof kind === 'string' && kindInfo(kind) && typeof name === 'string') resources.push({kind: kind as KindName, name, object: {} as any, source, broken: true})
+    }
+    if (isOtherToolsFile(file)) {
+      skipped += file.documents.length
+      continue
     }
     for (const source of file.documents) {
       const object = source.object
@@ -97,7 +121,38 @@ export function fromParsedFiles(root: string, parsed: ParsedFile[]): Project {
       resources.push({kind: kind as KindName, name, object: object as any, source})
     }
   }
-  return {root, resources, contractDocuments, findings}
+  return {root, resources, contractDocuments, findings, skipped}
+}
+
+const DAPPMESH_GROUP = API_VERSION.split('/')[0]
+
+/**
+ * A file of another tool (a CI workflow, a compose file, Kubernetes manifests): every document in
+ * it is a mapping that is not meant as a dappmesh resource. A file with one dappmesh document is
+ * dappmesh's, and a document in it without apiVersion or kind (say, after a stray `---`) is a
+ * finding; so is a document that is a bare string or a list, which no manifest format is.
+ */
+function isOtherToolsFile(file: ParsedFile): boolean {
+  if (file.documents.length === 0 || file.findings.length > 0 || file.broken.length > 0) return false
+  return file.documents.every((d) => d.object !== null && typeof d.object === 'object' && !Array.isArray(d.object) && !looksLikeDappmesh(d.object))
+}
+
+/**
+ * Whether a document is meant as a dappmesh resource, and so is checked (and a mistake in it
+ * reported) rather than skipped: its apiVersion is in the dappmesh.io group or a near miss of it
+ * (`dappmesh.io/v1alph1`, `dapmesh.io/v1alpha1`) or a beginning of ours, or its kind is a dappmesh kind whatever its
+ * apiVersion (an ODCS contract that no DataContract names included). Anything else, such as a
+ * GitHub workflow, a compose file or a Deployment, belongs to another tool.
+ */
+function looksLikeDappmesh(object: object): boolean {
+  const {apiVersion, kind} = object as Record<string, unknown>
+  if (typeof apiVersion === 'string') {
+    const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : ''
+    if (group === DAPPMESH_GROUP || (group !== '' && editDistance(group.toLowerCase(), DAPPMESH_GROUP) <= 2)) return true
+    // Cut short (`dappme`, `dappmesh.io/v1`): unfinished, not another tool's.
+    if (apiVersion.length >= 4 && API_VERSION.startsWith(apiVersion)) return true
+  }
+  return typeof kind === 'string' && kindInfo(kind) !== undefined
 }
 
 function unknownKind(source: ParsedFile['documents'][number], apiVersion: unknown, kind: unknown): Finding {

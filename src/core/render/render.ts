@@ -7,6 +7,7 @@ import type {ValidationContext} from '../validate/context.js'
 import {loadValidProject} from '../validate/require-valid.js'
 import {readImages} from '../build/images-file.js'
 import {hasContainerfile, pinnedImage} from './images.js'
+import {refuseOversizedObjects} from './size-limit.js'
 
 export const PRODUCT_LABEL = 'dappmesh.io/product'
 export const PART_OF_LABEL = 'app.kubernetes.io/part-of'
@@ -80,6 +81,7 @@ export function renderProduct(ctx: ValidationContext): RenderedProduct {
   objects.sort((a, b) => KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! || a.metadata.name.localeCompare(b.metadata.name))
   shared.sort((a, b) => KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! || a.metadata.name.localeCompare(b.metadata.name))
   const namespaceObject: Manifest = {apiVersion: 'v1', kind: 'Namespace', metadata: {name: namespace, labels: {'dappmesh.io/domain': domain.name, [MANAGED_BY_LABEL]: 'dappmesh', ...POD_SECURITY_LABELS}}}
+  refuseOversizedObjects([...shared, ...objects])
   return {product: product.name, namespace, shared, namespaceObject, objects, warnings}
 }
 

@@ -2,6 +2,7 @@
  * What `init` needs to know, and the rules every answer must follow. The same checks serve flags
  * (a wrong flag is a usage error naming it) and prompts (a wrong answer is asked again).
  */
+import {UsageError} from '../errors.js'
 import {ENGINES} from '../model/schemas/data-storage.js'
 import {MAX_ENTITY_NAME, MAX_NAME, MAX_PRODUCT_NAME} from './names.js'
 
@@ -93,9 +94,21 @@ export function checkEntities(values: string[]): string | undefined {
   return undefined
 }
 
-/** Splits `orders, customers` or `orders customers` into names. */
+/** Splits `orders, customers` or `orders customers` into names (what a prompt's answer holds). */
 export function splitList(value: string): string[] {
   return value.split(/[\s,]+/).filter((v) => v.length > 0)
+}
+
+/**
+ * Splits a flag's value at commas only (`orders,customers`, spaces around a comma allowed). A
+ * space inside a name (`--entity 'a,b c'`) is refused rather than guessed at: "b c" may be one
+ * name mistyped as well as two, and a wrong guess writes files the user did not ask for.
+ */
+export function splitFlagList(flag: string, value: string): string[] {
+  const names = value.split(',').map((v) => v.trim()).filter((v) => v.length > 0)
+  const spaced = names.find((v) => /\s/.test(v))
+  if (spaced) throw new UsageError(`${flag} '${value}': "${spaced}" holds a space; separate names with commas (${flag} ${names.join(',').replace(/\s+/g, ',')}) or repeat ${flag}`)
+  return names
 }
 
 /**

@@ -3,7 +3,7 @@
  * as the flags) and asked again when wrong. Inquirer is loaded here, lazily: only an interactive
  * init pays for it.
  */
-import {UserError} from '../errors.js'
+import {InterruptedError} from '../errors.js'
 import {
   CONTRACT_SPECIFICATIONS,
   type Check,
@@ -78,7 +78,7 @@ export async function promptAnswers(given: Partial<InitAnswers>, defaults: Parti
       default: defaults.contractSpecification,
     })
   } catch (error) {
-    if (error instanceof Error && error.name === 'ExitPromptError') throw new UserError('init cancelled; nothing was written')
+    if (error instanceof Error && error.name === 'ExitPromptError') throw new InterruptedError('init cancelled; nothing was written')
     throw error
   }
   return a as InitAnswers

@@ -21,7 +21,7 @@ import {
   checkProductName,
   nameFromDirectory,
   parseStorage,
-  splitList,
+  splitFlagList,
 } from './answers.js'
 
 export interface InitFlags {
@@ -54,13 +54,13 @@ export function answersFromFlags(flags: InitFlags): Partial<InitAnswers> {
   set('owner', checked('owner', flags.owner, checkOwner))
   set('description', checked('description', flags.description, checkDescription))
   if (flags.entity && flags.entity.length > 0) {
-    const entities = flags.entity.flatMap(splitList)
+    const entities = flags.entity.flatMap((v) => splitFlagList('--entity', v))
     const problem = checkEntities(entities)
     if (problem) throw new UsageError(`--entity: ${problem}`)
     given.entities = entities
   }
   if (flags.storage && flags.storage.length > 0) {
-    const storage = parseStorage(flags.storage.flatMap(splitList))
+    const storage = parseStorage(flags.storage.flatMap((v) => splitFlagList('--storage', v)))
     if (typeof storage === 'string') throw new UsageError(`--storage: ${storage}`)
     given.storage = storage
   }

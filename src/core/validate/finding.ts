@@ -1,4 +1,4 @@
-export const RULES = ['yaml', 'unknown-kind', 'schema', 'naming', 'duplicate', 'ref', 'cycle', 'contract', 'breaking', 'governance', 'sql', 'storage'] as const
+export const RULES = ['yaml', 'unknown-kind', 'schema', 'naming', 'duplicate', 'ref', 'cycle', 'contract', 'breaking', 'governance', 'sql', 'storage', 'project'] as const
 export type Rule = (typeof RULES)[number]
 export type Severity = 'error' | 'warning'
 

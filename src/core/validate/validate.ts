@@ -10,6 +10,7 @@ import {checkDerivedNames} from './rules/derived-names.js'
 import {checkDuplicates} from './rules/duplicate.js'
 import {checkGovernance} from './rules/governance.js'
 import {checkNaming} from './rules/naming.js'
+import {checkOneProduct} from './rules/product.js'
 import {checkRefs} from './rules/ref.js'
 import {checkSchema} from './rules/schema.js'
 import {checkSql} from './rules/sql.js'
@@ -22,6 +23,8 @@ export interface ValidationResult {
   resources: number
   errors: number
   warnings: number
+  /** YAML documents left out because they are not dappmesh's (a CI workflow, a compose file, ...). */
+  skipped: number
   findings: Finding[]
 }
 
@@ -35,7 +38,7 @@ export function validateProject(project: Project, previous?: Project): {result: 
     findings.push(...problems, ...checkNaming(r))
     if (problems.length === 0) valid.add(r)
   }
-  findings.push(...checkDuplicates(project))
+  findings.push(...checkDuplicates(project), ...checkOneProduct(project))
   const context = new ValidationContext(project, valid)
   findings.push(...checkRefs(context), ...checkDerivedNames(context), ...checkCycles(context), ...checkContracts(context), ...checkBreaking(context), ...checkGovernance(context), ...checkStorageDrivers(context))
   if (previous) {
@@ -49,7 +52,7 @@ function summarize(project: Project, findings: Finding[]): ValidationResult {
   findings.sort(compareFindings)
   const errors = findings.filter((f) => f.severity === 'error').length
   const files = new Set([...project.resources.map((r) => r.source.file), ...findings.map((f) => f.file)]).size
-  return {valid: errors === 0, root: project.root, files, resources: project.resources.length, errors, warnings: findings.length - errors, findings}
+  return {valid: errors === 0, root: project.root, files, resources: project.resources.length, errors, warnings: findings.length - errors, skipped: project.skipped, findings}
 }
 
 /**

@@ -14,6 +14,7 @@ const DESCRIPTIONS: Record<(typeof RULES)[number], string> = {
   governance: 'A policy of the mesh is broken.',
   sql: 'A transition\'s SQL does not parse or bind in DuckDB against its input states, or its result columns are not the target state\'s fields.',
   storage: 'A flow\'s states would live in a storage engine that has no driver yet.',
+  project: 'The directory does not hold exactly one DataProduct.',
 }
 
 /** SARIF 2.1.0, as code-scanning services read it. */

@@ -1,9 +1,11 @@
-import chalk from 'chalk'
+import type {ChalkInstance} from 'chalk'
+
+import {colourFor} from '../../cli/colour.js'
 
 import type {ValidationResult} from '../validate.js'
 
 /** Findings grouped by file, one line each: `line:column  severity  message  rule`. */
-export function formatText(result: ValidationResult): string {
+export function formatText(result: ValidationResult, chalk: ChalkInstance = colourFor(process.stdout)): string {
   const lines: string[] = []
   const byFile = new Map<string, ValidationResult['findings']>()
   for (const f of result.findings) byFile.set(f.file, [...(byFile.get(f.file) ?? []), f])
@@ -18,7 +20,8 @@ export function formatText(result: ValidationResult): string {
     }
     lines.push('')
   }
-  const summary = `${result.resources} resource${result.resources === 1 ? '' : 's'} in ${result.files} file${result.files === 1 ? '' : 's'}`
+  const others = result.skipped > 0 ? `; ${plural(result.skipped, 'YAML document')} of other tools skipped` : ''
+  const summary = `${result.resources} resource${result.resources === 1 ? '' : 's'} in ${result.files} file${result.files === 1 ? '' : 's'}${others}`
   if (result.errors > 0) {
     lines.push(chalk.red.bold(`✖ ${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')} (${summary})`))
   } else if (result.warnings > 0) {

@@ -84,7 +84,7 @@ export function checkBreaking(ctx: ValidationContext): Finding[] {
     const versions = ordered(r.object)
     for (let i = 1; i < versions.length; i++) {
       for (const problem of compareVersions(versions[i - 1], versions[i], mode)) {
-        out.push(finding(r, versions[i], problem, mode, `than ${versions[i - 1].version}`))
+        out.push(finding(r, versions[i], problem, mode, `since ${versions[i - 1].version}`))
       }
     }
   }
@@ -109,14 +109,14 @@ export function checkBreakingAgainst(ctx: ValidationContext, previous: Validatio
       continue
     }
     for (const problem of compareVersions(before, now, mode)) {
-      const where = now.version === before.version ? `in place (version ${now.version} was already published; bump the version)` : `than ${before.version} in the earlier project`
+      const where = now.version === before.version ? `in place (version ${now.version} was already published; bump the version)` : `since ${before.version} in the earlier project`
       out.push(finding(r, now, problem, mode, where))
     }
   }
   return out
 }
 
-function finding(r: Resource<'DataSchema'>, version: SchemaVersion, problem: Incompatibility, mode: Compatibility, than: string): Finding {
+function finding(r: Resource<'DataSchema'>, version: SchemaVersion, problem: Incompatibility, mode: Compatibility, since: string): Finding {
   const v = r.object.spec.versions.indexOf(version)
   const s = version.states.findIndex((x) => x.name === problem.state)
   const f = s >= 0 ? version.states[s].fields.findIndex((x) => x.name === problem.field) : -1
@@ -130,6 +130,6 @@ function finding(r: Resource<'DataSchema'>, version: SchemaVersion, problem: Inc
     severity: 'error',
     kind: r.kind,
     name: r.name,
-    message: `${r.name}@${version.version}/${problem.state}: ${problem.message} ${than}, which breaks ${mode} compatibility; undo the change or release it as ${next}`,
+    message: `${r.name}@${version.version}/${problem.state}: ${problem.message} ${since}, which breaks ${mode} compatibility; undo the change or release it as ${next}`,
   })
 }

@@ -1,6 +1,6 @@
 # Pinned versions of the kwok binary-runtime cluster. Sourced by build.sh,
 # up.sh and down.sh; src/core/cluster/binaries.ts reads the same values
-# (keep them in sync with test/cluster/go.mod).
+# (keep them in sync with cluster/go.mod).
 KUBE_VERSION="v1.36.3"
 ETCD_VERSION="v3.6.8"
 KWOK_VERSION="v0.8.0"

@@ -3,7 +3,7 @@
 # kube-controller-manager, kube-scheduler and the kwok controller run as local
 # processes (no Docker, no root), built by build.sh. Nodes are simulated by kwok.
 #
-# Usage: test/cluster/up.sh NAME KUBECONFIG_PATH
+# Usage: cluster/up.sh NAME KUBECONFIG_PATH
 #   Writes an admin kubeconfig (context kwok-NAME) to KUBECONFIG_PATH; ~/.kube/config is never touched.
 # Environment:
 #   DAPPMESH_CACHE         cache root (default ~/.cache/dappmesh)

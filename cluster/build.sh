@@ -4,8 +4,8 @@
 # Official release binaries cannot be downloaded on our machines; the Go module
 # proxy can be reached. A second run finds everything cached and takes seconds.
 #
-# Usage: test/cluster/build.sh            builds what is missing, prints the bin dir
-#        test/cluster/build.sh --print-dir prints the bin dir only (no build)
+# Usage: cluster/build.sh            builds what is missing, prints the bin dir
+#        cluster/build.sh --print-dir prints the bin dir only (no build)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

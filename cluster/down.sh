@@ -3,7 +3,7 @@
 # left: each component's PID (from kwokctl's pid files, read before deletion)
 # is checked and, if still alive, stopped.
 #
-# Usage: test/cluster/down.sh NAME
+# Usage: cluster/down.sh NAME
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

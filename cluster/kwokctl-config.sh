@@ -2,7 +2,7 @@
 # Writes the KwokctlConfiguration that points kwokctl at the binaries built by
 # build.sh (so it downloads nothing) and prints its path.
 #
-# Usage: test/cluster/kwokctl-config.sh BIN_DIR
+# Usage: cluster/kwokctl-config.sh BIN_DIR
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
