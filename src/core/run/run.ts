@@ -6,6 +6,7 @@ import {Engine, type EngineOptions} from '../engine/session.js'
 import {quoteIdent, quoteLiteral, rejectedStateTable} from '../engine/types.js'
 import {ExitCode, UsageError, isUserError} from '../errors.js'
 import {pullUrl} from '../ingest/http.js'
+import {pullRemote} from '../ingest/remote.js'
 import {inputError, relationOfFile} from '../ingest/read.js'
 import {type InputSource, parseInputFlags, resolveInputs} from '../ingest/sources.js'
 import {checkContract} from '../quality/contract-checks.js'
@@ -244,7 +245,12 @@ class RunState {
       throw new StepFailed(message, name)
     }
     try {
-      const pulled = source.type === 'url' ? await pullUrl(source.url, this.engine.scratchDir, source.port, slug(source.port), this.options.signal) : source
+      const pulled =
+        source.type === 'url'
+          ? await pullUrl(source.url, this.engine.scratchDir, source.port, slug(source.port), this.options.signal)
+          : source.type === 'remote'
+            ? await pullRemote(source, this.engine, slug(source.port), this.options.env ?? process.env)
+            : source
       const relation = await relationOfFile(this.engine, slug(source.port), pulled.file, pulled.format, source.label)
       const columns = (await this.engine.rows<{column_name: string}>(`DESCRIBE SELECT * FROM ${relation}`)).map((c) => c.column_name)
       const mismatch = compareColumns(columns, s.table)
