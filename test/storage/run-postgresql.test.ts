@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict'
 
-import {ExitCode, type UserError} from '../../src/core/errors.js'
+import {ExitCode} from '../../src/core/errors.js'
 import {runProduct} from '../../src/core/run/run.js'
 import {postgresBinDir, requireOrSkip, startPostgres, type TestPostgres} from '../helpers/postgres.js'
 import {RunProject} from '../helpers/run-project.js'
+import {rejection} from '../helpers/storage.js'
 
 const STORAGE = 'apiVersion: dappmesh.io/v1alpha1\nkind: DataStorage\nmetadata:\n  name: operational\nspec:\n  class: operational\n  engine: postgresql\n'
 
-async function rejection(promise: Promise<unknown>): Promise<UserError> {
-  try {
-    await promise
-  } catch (error) {
-    return error as UserError
-  }
-
-  throw new Error('expected a rejection')
-}
 
 describe('dappmesh run with states in Postgres (a real Postgres)', function () {
   this.timeout(120_000)

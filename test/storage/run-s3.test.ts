@@ -2,24 +2,16 @@ import assert from 'node:assert/strict'
 import {rmSync} from 'node:fs'
 
 import {Engine} from '../../src/core/engine/session.js'
-import {ExitCode, type UserError} from '../../src/core/errors.js'
+import {ExitCode} from '../../src/core/errors.js'
 import {readStateRows} from '../../src/core/run/read-state.js'
 import {runProduct} from '../../src/core/run/run.js'
 import {requireOrSkip} from '../helpers/postgres.js'
 import {RunProject} from '../helpers/run-project.js'
+import {rejection} from '../helpers/storage.js'
 import {s3Binary, startS3, type TestS3} from '../helpers/s3.js'
 
 const STORAGE = 'apiVersion: dappmesh.io/v1alpha1\nkind: DataStorage\nmetadata:\n  name: lake\nspec:\n  class: object\n  engine: s3\n'
 
-async function rejection(promise: Promise<unknown>): Promise<UserError> {
-  try {
-    await promise
-  } catch (error) {
-    return error as UserError
-  }
-
-  throw new Error('expected a rejection')
-}
 
 describe('dappmesh run with states in S3 (a real S3-compatible server)', function () {
   this.timeout(120_000)
