@@ -27,6 +27,10 @@ Exit codes: 0 ok, 1 a transition or contract check failed, 2 usage error or unsu
     transition: Flags.string({description: 'run only this transition (repeatable); other states are read as last published', multiple: true}),
     input: Flags.string({description: 'rows for an input port, from a file or URL (repeatable)', helpValue: 'PORT=FILE|URL', multiple: true}),
     'data-dir': Flags.directory({description: 'where duckdb storages keep their files (default: DIR/.dappmesh/data)'}),
+    'memory-limit': Flags.string({
+      description: 'memory the engine may use before it spills to disk, e.g. 1GB (default: DuckDB\'s, 80% of RAM)',
+      helpValue: 'SIZE',
+    }),
   }
 
   async run(): Promise<RunResult> {
@@ -45,6 +49,7 @@ Exit codes: 0 ok, 1 a transition or contract check failed, 2 usage error or unsu
         flows: flags.flow,
         transitions: flags.transition,
         dataDir: flags['data-dir'],
+        engine: {memoryLimit: flags['memory-limit']},
         signal: controller.signal,
         onProgress: shown ? (p) => shown.step(`${p.step} ${p.name}`) : undefined,
       })

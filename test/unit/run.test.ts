@@ -79,6 +79,11 @@ describe('dappmesh run (core)', () => {
       assert.equal((await rows('sales__raw')).length, 4)
     })
 
+    it('refuses a memory limit that is not a size with exit 2', async () => {
+      const error = await rejection(runProduct({dir: p.dir, engine: {memoryLimit: 'lots'}}))
+      assert.deepEqual([error.exit, error.message], [ExitCode.usage, 'memory limit "lots" is not a size; write it like 512MB or 2GB'])
+    })
+
     it('refuses an unknown flow or transition with exit 2, listing the known ones', async () => {
       const flow = await rejection(runProduct({dir: p.dir, flows: ['nope']}))
       assert.equal(flow.exit, ExitCode.usage)
@@ -99,6 +104,12 @@ describe('dappmesh run (core)', () => {
       assert.equal(rejected.length, 1)
       assert.deepEqual(pick(rejected[0], {id: 's1', amount: 'ten', _transition: 'ingest:sales-in', _run: result.run}), {id: 's1', amount: 'ten', _transition: 'ingest:sales-in', _run: result.run})
       assert.deepEqual((await rows('sales__raw')).map((r) => r.id), ['s2'])
+    })
+
+    it('keeps every digit of a decimal wider than 18 digits', async () => {
+      p.write('data/sales-in.csv', `${SALES_HEADER}s1,c1,12345678901234567890.123456789,1,2026-11-01 10:00:00\n`)
+      await runProduct({dir: p.dir})
+      assert.equal((await rows('sales__raw'))[0].amount, '12345678901234567890.123456789')
     })
 
     it('rejects a row with NULL in a required field', async () => {

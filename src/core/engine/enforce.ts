@@ -27,6 +27,18 @@ export function describeMismatch(m: ColumnMismatch): string {
   return parts.join(' and ')
 }
 
+/**
+ * TRY_CAST, with a fast path for text into DECIMAL(38,9): DuckDB parses text into a 38-digit
+ * decimal through 128-bit arithmetic, ~50× slower than into 18 digits, so the 18-digit cast is
+ * tried first and the wide one only where it fails (COALESCE evaluates it for those rows only).
+ */
+export function tryCast(expression: string, type: string, from: string): string {
+  if (type === 'DECIMAL(38,9)' && !from.startsWith('DECIMAL')) {
+    return `CAST(COALESCE(TRY_CAST(${expression} AS DECIMAL(18,9)), TRY_CAST(${expression} AS DECIMAL(38,9))) AS DECIMAL(38,9))`
+  }
+  return `TRY_CAST(${expression} AS ${type})`
+}
+
 export interface EnforceOptions {
   /** Names the rows in reasons: a SQL expression of the row (e.g. `'data/x.csv line ' || (_dm_row + 1)`); none for computed states. */
   rowLabel?: string
@@ -62,7 +74,7 @@ export async function enforceSchema(engine: Engine, source: string, state: State
   const label = options.rowLabel && hasRow ? `${options.rowLabel} || ': ' || ` : ''
   const needsCast = (c: StateColumn) => typeOf.get(c.name.toLowerCase()) !== c.type && !(c.type === 'JSON' && typeOf.get(c.name.toLowerCase()) === 'JSON')
   const col = (c: StateColumn) => quoteIdent(c.name)
-  const cast = (c: StateColumn) => (needsCast(c) ? `TRY_CAST(${col(c)} AS ${c.type})` : col(c))
+  const cast = (c: StateColumn) => (needsCast(c) ? tryCast(col(c), c.type, typeOf.get(c.name.toLowerCase()) ?? '') : col(c))
 
   const checks: string[] = []
   for (const c of state.columns) {

@@ -4,6 +4,7 @@ import {join} from 'node:path'
 
 import type {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
 
+import {UsageError} from '../errors.js'
 import type {EngineSession} from '../storage/driver.js'
 
 export interface EngineOptions {
@@ -37,7 +38,10 @@ export class Engine implements EngineSession {
       // no state holds a value other engines (Postgres DECIMAL, Parquet readers) cannot take.
       ieee_floating_point_ops: 'false',
     }
-    if (options.memoryLimit) config.memory_limit = options.memoryLimit
+    if (options.memoryLimit !== undefined) {
+      if (!/^\d+(\.\d+)?\s*(k|m|g|t)?i?b$/i.test(options.memoryLimit)) throw new UsageError(`memory limit "${options.memoryLimit}" is not a size; write it like 512MB or 2GB`)
+      config.memory_limit = options.memoryLimit
+    }
     if (options.threads) config.threads = String(options.threads)
     const instance = await DuckDBInstance.create(':memory:', config)
     const connection = await instance.connect()

@@ -4,7 +4,7 @@ import {type PlannedState, planRun} from '../engine/plan.js'
 import {Engine} from '../engine/session.js'
 import {type StateTable, quoteIdent, rejectedStateTable} from '../engine/types.js'
 import {UsageError} from '../errors.js'
-import {DRIVERS} from '../storage/registry.js'
+import {createDriver, requireDriver} from '../storage/registry.js'
 import {loadValidProject} from '../validate/require-valid.js'
 import {defaultDataDir} from './run.js'
 
@@ -42,9 +42,9 @@ export async function readStateRows(options: ReadStateOptions): Promise<StateRow
   }
   const state: PlannedState = matches[0]
   const table: StateTable = rejected ? rejectedStateTable(state.table) : state.table
-  if (!Object.hasOwn(DRIVERS, state.storage.engine)) throw new UsageError(`DataStorage "${state.storage.name}" (engine ${state.storage.engine}) has no driver yet`)
+  requireDriver(state.storage)
   const engine = await Engine.open()
-  const driver = (await DRIVERS[state.storage.engine]())({
+  const driver = await createDriver({
     storage: state.storage,
     product: plan.product,
     dataDir: options.dataDir ?? defaultDataDir(root),

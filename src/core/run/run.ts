@@ -11,7 +11,7 @@ import {inputError, relationOfFile} from '../ingest/read.js'
 import {type InputSource, parseInputFlags, resolveInputs} from '../ingest/sources.js'
 import {checkContract} from '../quality/contract-checks.js'
 import type {StateWrite, StorageDriver, StorageTarget} from '../storage/driver.js'
-import {DRIVERS} from '../storage/registry.js'
+import {createDriver, requireDriver} from '../storage/registry.js'
 import type {ValidationContext} from '../validate/context.js'
 import {loadValidProject} from '../validate/require-valid.js'
 import {contractDocument} from '../validate/rules/contract.js'
@@ -75,13 +75,7 @@ export async function runProduct(options: RunOptions): Promise<RunResult> {
   const ingesting = options.transitions ? plan.inputs.filter((i) => isIngestionSelected(plan, i.state)) : plan.inputs
   const sources = await resolveInputs(context, root, ingesting, overrides, options.cwd)
   const storages = storagesOf(plan)
-  for (const s of storages.values()) {
-    if (!Object.hasOwn(DRIVERS, s.engine)) {
-      throw new UsageError(`the states of this run live in DataStorage "${s.name}" (engine ${s.engine}), which has no driver yet`, [
-        `Set spec.storage of the DataFlow to a storage whose engine has a driver (${Object.keys(DRIVERS).join(', ')}), or run another flow with --flow.`,
-      ])
-    }
-  }
+  for (const s of storages.values()) requireDriver(s)
 
   const runId = newRunId()
   const engine = await Engine.open(options.engine)
@@ -91,7 +85,7 @@ export async function runProduct(options: RunOptions): Promise<RunResult> {
   try {
     const dataDir = options.dataDir ?? defaultDataDir(root)
     for (const s of storages.values()) {
-      const driver = (await DRIVERS[s.engine]())({storage: s, product: plan.product, dataDir, engine, env: options.env ?? process.env})
+      const driver = await createDriver({storage: s, product: plan.product, dataDir, engine, env: options.env ?? process.env})
       drivers.set(s.name, driver)
       await driver.open()
     }
@@ -282,6 +276,8 @@ class RunState {
   /** Ingested rows accumulate (§7): a new row replaces a published one with the same primary key. */
   private async accumulate(s: PlannedState, fresh: string): Promise<string> {
     const previous = await this.rowsOf(s.ref)
+    // Nothing published yet (the first run): the fresh rows are the state, no copy needed.
+    if ((await this.engine.count(`SELECT count(*) FROM (SELECT 1 FROM ${previous} LIMIT 1)`)) === 0) return fresh
     const target = `_dm_acc_${slug(s.table.table)}`
     const columns = s.table.columns.map((c) => quoteIdent(c.name)).join(', ')
     const kept = s.table.primaryKey.length > 0

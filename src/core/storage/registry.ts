@@ -1,4 +1,5 @@
-import type {DriverFactory} from './driver.js'
+import {UsageError} from '../errors.js'
+import type {DriverFactory, DriverOptions, StorageDriver} from './driver.js'
 
 /**
  * Storage engines that have a driver, each loaded only when a run needs it (a Postgres or S3
@@ -13,4 +14,18 @@ export const DRIVERS: Readonly<Record<string, () => Promise<DriverFactory>>> = {
 
 export function hasDriver(engine: string): boolean {
   return Object.hasOwn(DRIVERS, engine)
+}
+
+/** Refuses (exit 2) a storage whose engine has no driver, saying which engines have one. */
+export function requireDriver(storage: {name: string; engine: string}): void {
+  if (hasDriver(storage.engine)) return
+  throw new UsageError(`the states of this run live in DataStorage "${storage.name}" (engine ${storage.engine}), which has no driver yet`, [
+    `Set spec.storage of the DataFlow to a storage whose engine has a driver (${Object.keys(DRIVERS).join(', ')}), or run another flow with --flow.`,
+  ])
+}
+
+/** The driver for `options.storage` (not opened yet). */
+export async function createDriver(options: DriverOptions): Promise<StorageDriver> {
+  requireDriver(options.storage)
+  return (await DRIVERS[options.storage.engine]())(options)
 }
