@@ -10,10 +10,15 @@
 // take the states' names, primary keys are built. For psql: one `psql -1` process that \copy's the
 // same CSV files (already written, so it pays no export) into empty tables in one transaction.
 //
-// Knobs: BENCH_PG_ROWS (orders, default 1000000), BENCH_PG_RUNS (default 3).
+// Then the whole `dappmesh run` of that flow (test/fixtures/run-shop, inputs from Parquet) with its
+// states in Postgres, against the same run with the embedded DuckDB storage: rows written per
+// second of the whole run, and what Postgres adds to it.
+//
+// Knobs: BENCH_PG_ROWS (sales rows, default 1000000), BENCH_PG_RUNS (default 3).
 // Writes bench/storage-results.json.
 import {spawnSync} from 'node:child_process'
-import {writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -31,23 +36,70 @@ const {postgresqlDriver} = await import(path.join(root, 'dist/core/storage/postg
 const {postgresBinDir, startPostgres} = await import(path.join(root, 'test/helpers/postgres.ts'))
 
 const f = (name, type, extra = {}) => ({name, type, ...extra})
+// The states of test/fixtures/run-shop (the flow bench/flow.js times on DuckDB): sales raw → clean
+// (filter) → enriched (join with customers) → totals (aggregate), and the customers' raw state.
 const STATES = {
-  raw: [f('id', 'long', {primaryKey: true}), f('customer_id', 'integer'), f('amount', 'decimal'), f('status', 'string'), f('placed_at', 'timestamp')],
-  clean: [f('id', 'long', {primaryKey: true}), f('customer_id', 'integer'), f('amount', 'decimal'), f('placed_at', 'timestamp')],
-  enriched: [f('id', 'long', {primaryKey: true}), f('customer_id', 'integer'), f('region', 'string'), f('amount', 'decimal'), f('placed_at', 'timestamp')],
-  daily: [f('region', 'string', {primaryKey: true}), f('day', 'date', {primaryKey: true}), f('orders', 'long'), f('revenue', 'decimal')],
+  sales__raw: ['sales', 'raw', [f('id', 'string', {primaryKey: true}), f('customer', 'string'), f('amount', 'decimal'), f('qty', 'integer'), f('placed_at', 'timestamp')]],
+  sales__clean: ['sales', 'clean', [f('id', 'string', {primaryKey: true}), f('customer', 'string'), f('amount', 'decimal'), f('qty', 'integer'), f('placed_at', 'timestamp')]],
+  sales__enriched: ['sales', 'enriched', [f('id', 'string', {primaryKey: true}), f('region', 'string'), f('amount', 'decimal')]],
+  sales__totals: ['sales', 'totals', [f('region', 'string', {primaryKey: true}), f('orders', 'long'), f('revenue', 'decimal')]],
+  customers__raw: ['customers', 'raw', [f('id', 'string', {primaryKey: true}), f('region', 'string')]],
 }
-const tables = Object.fromEntries(Object.entries(STATES).map(([state, fields]) => [state, stateTable({schema: 'orders', version: 'v1', state}, {name: state, fields}, 'orders')]))
+const tables = Object.fromEntries(Object.entries(STATES).map(([table, [schema, state, fields]]) => [table, stateTable({schema, version: '1.0.0', state}, {name: state, fields}, schema)]))
+const CUSTOMERS = 100_000
 
-// The flow's SQL, as a project would write it, run by the engine into staged tables.
+// The flow's SQL (as in run-shop), on the same generated rows as bench/flow.js.
 const FLOW = [
-  `CREATE TABLE customers AS SELECT i::INTEGER AS customer_id, 'region-' || (i % 20) AS region FROM range(10000) t(i)`,
-  `CREATE TABLE raw AS SELECT i::BIGINT AS id, (i * 7919 % 10000)::INTEGER AS customer_id, ((i % 100000) / 100.0)::DECIMAL(38,9) AS amount,
-     CASE WHEN i % 10 = 0 THEN 'cancelled' ELSE 'placed' END AS status, TIMESTAMP '2026-01-01' + to_seconds(i * 3) AS placed_at FROM range(${ROWS}) t(i)`,
-  `CREATE TABLE clean AS SELECT id, customer_id, amount, placed_at FROM raw WHERE status <> 'cancelled'`,
-  `CREATE TABLE enriched AS SELECT c.id, c.customer_id, k.region, c.amount, c.placed_at FROM clean c JOIN customers k USING (customer_id)`,
-  `CREATE TABLE daily AS SELECT region, placed_at::DATE AS day, count(*)::BIGINT AS orders, sum(amount)::DECIMAL(38,9) AS revenue FROM enriched GROUP BY ALL`,
+  `CREATE TABLE sales__raw AS SELECT 's' || i AS id, 'c' || (i % ${CUSTOMERS}) AS customer, CAST(((i % 1000) - 50) / 10 AS DECIMAL(38,9)) AS amount,
+     CAST(i % 5 AS INTEGER) AS qty, TIMESTAMP '2026-01-01' + to_seconds(i % 1000000) AS placed_at FROM range(${ROWS}) t(i)`,
+  `CREATE TABLE customers__raw AS SELECT 'c' || i AS id, CASE WHEN i % 2 = 0 THEN 'eu' ELSE 'us' END AS region FROM range(${CUSTOMERS}) t(i)`,
+  'CREATE TABLE sales__clean AS SELECT * FROM sales__raw WHERE amount > 0',
+  'CREATE TABLE sales__enriched AS SELECT c.id, k.region, c.amount FROM sales__clean AS c JOIN customers__raw AS k ON c.customer = k.id',
+  'CREATE TABLE sales__totals AS SELECT region, count(*)::BIGINT AS orders, sum(amount)::DECIMAL(38,9) AS revenue FROM sales__enriched GROUP BY region',
 ]
+
+/** `dappmesh run` of run-shop with its states in Postgres, then in the embedded DuckDB, interleaved. */
+async function endToEnd(pg, engine) {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-bench-storage-'))
+  try {
+    const sales = path.join(work, 'sales.parquet')
+    const customers = path.join(work, 'customers.parquet')
+    await engine.run(`COPY sales__raw TO '${sales}' (FORMAT parquet)`)
+    await engine.run(`COPY customers__raw TO '${customers}' (FORMAT parquet)`)
+    const projects = {}
+    for (const storage of ['postgres', 'duckdb']) {
+      projects[storage] = path.join(work, storage, 'shop')
+      cpSync(path.join(root, 'test/fixtures/run-shop'), projects[storage], {recursive: true})
+      rmSync(path.join(projects[storage], 'data'), {recursive: true})
+    }
+
+    writeFileSync(path.join(projects.postgres, 'storage.yaml'),
+      'apiVersion: dappmesh.io/v1alpha1\nkind: DataStorage\nmetadata:\n  name: operational\nspec:\n  class: operational\n  engine: postgresql\n')
+    const args = (dir) => [path.join(root, 'bin/run.js'), 'run', dir, '--json', '--input', `sales-in=${sales}`, '--input', `customers-in=${customers}`,
+      '--data-dir', path.join(path.dirname(dir), 'data')]
+    const env = {...process.env, NO_COLOR: '1', DAPPMESH_STORAGE_OPERATIONAL_URL: pg.url}
+    const samples = {postgres: [], duckdb: []}
+    let rowsWritten = 0
+    for (let i = 0; i < RUNS; i++) {
+      for (const storage of i % 2 === 0 ? ['postgres', 'duckdb'] : ['duckdb', 'postgres']) {
+        const start = process.hrtime.bigint()
+        const r = spawnSync(process.execPath, args(projects[storage]), {encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024})
+        samples[storage].push(Number(process.hrtime.bigint() - start) / 1e6)
+        if (r.status !== 0) throw new Error(`dappmesh run (${storage}) exited ${r.status}: ${r.stdout.slice(0, 2000)} ${r.stderr.slice(-2000)}`)
+        const report = JSON.parse(r.stdout)
+        if (storage === 'postgres') rowsWritten = report.runs.flatMap((run) => run.transitions).reduce((sum, t) => sum + (t.stateRows ?? 0) + (t.rowsRejected ?? 0), 0)
+      }
+
+      log(`  run ${i + 1}: dappmesh run, states in Postgres ${samples.postgres.at(-1).toFixed(0)} ms, in DuckDB ${samples.duckdb.at(-1).toFixed(0)} ms`)
+    }
+
+    const postgresMs = Math.round(summarize(samples.postgres).median)
+    const duckdbMs = Math.round(summarize(samples.duckdb).median)
+    return {rowsWritten, postgresMs, duckdbMs, rowsPerSecond: Math.round(rowsWritten / (postgresMs / 1000))}
+  } finally {
+    rmSync(work, {recursive: true, force: true})
+  }
+}
 
 function psqlArgs(pg) {
   return ['-h', '127.0.0.1', '-p', String(pg.port), '-U', pg.user, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qAtX']
@@ -88,7 +140,7 @@ async function main() {
 
     const driver = postgresqlDriver({
       storage: {name: 'bench', engine: 'postgresql'},
-      product: 'orders',
+      product: 'shop',
       dataDir: engine.scratchDir,
       engine,
       env: {DAPPMESH_STORAGE_BENCH_URL: pg.url},
@@ -108,6 +160,7 @@ async function main() {
     }
 
     await driver.close()
+    const whole = endToEnd(pg, engine)
     const d = summarize(samples.dappmesh)
     const p = summarize(samples.psql)
     const result = {
@@ -117,6 +170,7 @@ async function main() {
       dappmesh: {medianMs: Math.round(d.median), rowsPerSecond: Math.round(total / (d.median / 1000))},
       psqlCopy: {medianMs: Math.round(p.median), rowsPerSecond: Math.round(total / (p.median / 1000))},
       ratio: Math.round((d.median / p.median) * 100) / 100,
+      run: await whole,
     }
     writeFileSync(path.join(root, 'bench/storage-results.json'), JSON.stringify(result, null, 2) + '\n')
     process.stdout.write([
@@ -124,6 +178,9 @@ async function main() {
       `  dappmesh writeStates  ${result.dappmesh.medianMs} ms  ${result.dappmesh.rowsPerSecond} rows/s`,
       `  psql \\copy            ${result.psqlCopy.medianMs} ms  ${result.psqlCopy.rowsPerSecond} rows/s`,
       `  ratio (time)          ${result.ratio}x`,
+      `dappmesh run of the flow, ${result.run.rowsWritten} rows written per run (medians)`,
+      `  states in Postgres    ${result.run.postgresMs} ms  ${result.run.rowsPerSecond} rows/s`,
+      `  states in DuckDB      ${result.run.duckdbMs} ms  (Postgres adds ${result.run.postgresMs - result.run.duckdbMs} ms)`,
       '',
     ].join('\n'))
   } finally {

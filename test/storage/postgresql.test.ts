@@ -4,6 +4,7 @@ import {Engine} from '../../src/core/engine/session.js'
 import {stateTable, type StateTable} from '../../src/core/engine/types.js'
 import type {StorageDriver} from '../../src/core/storage/driver.js'
 import {postgresqlDriver} from '../../src/core/storage/postgresql.js'
+import {rejection, runInfo, withDriver as withStorageDriver} from '../helpers/storage.js'
 import {postgresBinDir, requireOrSkip, startPostgres, type TestPostgres} from '../helpers/postgres.js'
 
 const PRODUCT = 'orders'
@@ -32,35 +33,9 @@ function env(pg: TestPostgres, overrides: Record<string, string> = {}): NodeJS.P
   return {DAPPMESH_STORAGE_OPERATIONAL_URL: pg.url, ...overrides}
 }
 
-async function withDriver<T>(engine: Engine, environment: NodeJS.ProcessEnv, body: (driver: StorageDriver) => Promise<T>): Promise<T> {
-  const driver = postgresqlDriver({
-    storage: {name: 'operational', engine: 'postgresql'},
-    product: PRODUCT,
-    dataDir: engine.scratchDir,
-    engine,
-    env: environment,
-  })
-  try {
-    await driver.open()
-    return await body(driver)
-  } finally {
-    await driver.close()
-  }
-}
+const withDriver = <T>(engine: Engine, environment: NodeJS.ProcessEnv, body: (driver: StorageDriver) => Promise<T>): Promise<T> =>
+  withStorageDriver(postgresqlDriver, {name: 'operational', engine: 'postgresql'}, engine, environment, body)
 
-function run(id: string) {
-  return {id, startedAt: new Date()}
-}
-
-async function caught(promise: Promise<unknown>): Promise<{exit?: number; message: string}> {
-  try {
-    await promise
-  } catch (error) {
-    return error as {exit?: number; message: string}
-  }
-
-  throw new Error('expected a rejection')
-}
 
 describe('postgresql storage driver (a real Postgres)', function () {
   this.timeout(60_000)
@@ -87,7 +62,7 @@ describe('postgresql storage driver (a real Postgres)', function () {
 
   it('publishes a state as a table in a schema named after the product, every value as written', async () => {
     await engine.run(`CREATE TABLE staged AS ${STAGED_CLEAN}`)
-    await withDriver(engine, env(pg), (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], run('r1')))
+    await withDriver(engine, env(pg), (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], runInfo('r1')))
     const rows = pg.psql(
       "SELECT id, coalesce(note, '<null>'), amount, paid, day, placed_at, encode(raw, 'hex'), meta FROM orders.orders__clean ORDER BY id",
     )
@@ -101,7 +76,7 @@ describe('postgresql storage driver (a real Postgres)', function () {
 
   it('gives a state with a primary key that key in Postgres', async () => {
     await engine.run(`CREATE TABLE staged AS ${STAGED_CLEAN}`)
-    await withDriver(engine, env(pg), (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], run('r1')))
+    await withDriver(engine, env(pg), (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], runInfo('r1')))
     const key = pg.psql(`SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
       WHERE i.indrelid = 'orders.orders__clean'::regclass AND i.indisprimary`)
     assert.equal(key.trim(), 'id')
@@ -111,7 +86,7 @@ describe('postgresql storage driver (a real Postgres)', function () {
     await engine.run(`CREATE TABLE staged AS ${STAGED_CLEAN}`)
     const before = await withDriver(engine, env(pg), (d) => d.readState(clean))
     assert.equal(before, undefined)
-    await withDriver(engine, env(pg), (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], run('r1')))
+    await withDriver(engine, env(pg), (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], runInfo('r1')))
     const name = await withDriver(engine, env(pg), (d) => d.readState(clean))
     assert.equal(typeof name, 'string')
     const diff = await engine.rows(`(SELECT * FROM staged EXCEPT ALL SELECT * FROM ${name}) UNION ALL (SELECT * FROM ${name} EXCEPT ALL SELECT * FROM staged)`)
@@ -125,22 +100,22 @@ describe('postgresql storage driver (a real Postgres)', function () {
     await engine.run(`CREATE TABLE staged AS ${STAGED_CLEAN}`)
     await engine.run("CREATE TABLE bad AS SELECT 'x' AS id, 'id does not cast' AS _reason, 'cleanse' AS _transition, 'r1' AS _run")
     await withDriver(engine, env(pg), (d) =>
-      d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}, {state: rejected, staged: 'bad', mode: 'append'}], run('r1')))
+      d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}, {state: rejected, staged: 'bad', mode: 'append'}], runInfo('r1')))
     await engine.run('CREATE TABLE staged2 AS SELECT * FROM staged WHERE id = 3')
     await engine.run("CREATE TABLE bad2 AS SELECT 'y' AS id, 'again' AS _reason, 'cleanse' AS _transition, 'r2' AS _run")
     await withDriver(engine, env(pg), (d) =>
-      d.writeStates([{state: clean, staged: 'staged2', mode: 'replace'}, {state: rejected, staged: 'bad2', mode: 'append'}], run('r2')))
+      d.writeStates([{state: clean, staged: 'staged2', mode: 'replace'}, {state: rejected, staged: 'bad2', mode: 'append'}], runInfo('r2')))
     assert.equal(pg.psql('SELECT id FROM orders.orders__clean').trim(), '3')
     assert.deepEqual(pg.psql('SELECT id, _run FROM orders.orders__clean__rejected ORDER BY _run').trim().split('\n'), ['x|r1', 'y|r2'])
   })
 
   it('leaves every state as it was when a write of the run fails', async () => {
     await engine.run(`CREATE TABLE staged AS ${STAGED_CLEAN}`)
-    await withDriver(engine, env(pg), (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], run('r1')))
+    await withDriver(engine, env(pg), (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], runInfo('r1')))
     const other = {...clean, table: 'orders__other'}
     await engine.run('CREATE TABLE staged2 AS SELECT * FROM staged WHERE id = 1')
-    const error = await caught(withDriver(engine, env(pg), (d) =>
-      d.writeStates([{state: clean, staged: 'staged2', mode: 'replace'}, {state: other, staged: 'no_such_table', mode: 'replace'}], run('r2'))))
+    const error = await rejection(withDriver(engine, env(pg), (d) =>
+      d.writeStates([{state: clean, staged: 'staged2', mode: 'replace'}, {state: other, staged: 'no_such_table', mode: 'replace'}], runInfo('r2'))))
     assert.match(error.message, /no_such_table/)
     assert.deepEqual(pg.psql('SELECT id FROM orders.orders__clean ORDER BY id').trim().split('\n'), ['1', '2', '3'])
     assert.equal(pg.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'orders'").trim(), '1')
@@ -148,7 +123,7 @@ describe('postgresql storage driver (a real Postgres)', function () {
 
   it('leaves every state as it was when the process dies in the middle of a run', async function () {
     await engine.run(`CREATE TABLE staged AS ${STAGED_CLEAN}`)
-    await withDriver(engine, env(pg), (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], run('r1')))
+    await withDriver(engine, env(pg), (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], runInfo('r1')))
     // A child process starts publishing a big state and is killed (SIGKILL) while COPY runs.
     const {spawn} = await import('node:child_process')
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
@@ -199,7 +174,7 @@ describe('postgresql storage driver (a real Postgres)', function () {
 
   it('refuses a wrong password with exit 3, naming the user and the server', async () => {
     const url = pg.url.replace(encodeURIComponent(pg.password), 'not-the-password')
-    const error = await caught(withDriver(engine, {DAPPMESH_STORAGE_OPERATIONAL_URL: url}, async () => {}))
+    const error = await rejection(withDriver(engine, {DAPPMESH_STORAGE_OPERATIONAL_URL: url}, async () => {}))
     assert.equal(error.exit, 3)
     assert.ok(error.message.includes(`refused user "${pg.user}"`) && error.message.includes(`127.0.0.1:${pg.port}`), error.message)
     assert.ok(!error.message.includes('not-the-password'), error.message)
@@ -207,7 +182,7 @@ describe('postgresql storage driver (a real Postgres)', function () {
 
   it('names a missing database with exit 3', async () => {
     const url = pg.url.replace(/\/postgres$/, '/nowhere')
-    const error = await caught(withDriver(engine, {DAPPMESH_STORAGE_OPERATIONAL_URL: url}, async () => {}))
+    const error = await rejection(withDriver(engine, {DAPPMESH_STORAGE_OPERATIONAL_URL: url}, async () => {}))
     assert.equal(error.exit, 3)
     assert.ok(error.message.includes('database "nowhere" does not exist'), error.message)
   })
@@ -215,12 +190,12 @@ describe('postgresql storage driver (a real Postgres)', function () {
   it('reads libpq variables when no URL is set', async () => {
     await engine.run(`CREATE TABLE staged AS ${STAGED_CLEAN}`)
     const libpq = {PGHOST: '127.0.0.1', PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password, PGDATABASE: 'postgres'}
-    await withDriver(engine, libpq, (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], run('r1')))
+    await withDriver(engine, libpq, (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], runInfo('r1')))
     assert.equal(pg.psql('SELECT count(*) FROM orders.orders__clean').trim(), '3')
   })
 
   it('refuses a URL that is not a Postgres URL with exit 2', async () => {
-    const error = await caught(withDriver(engine, {DAPPMESH_STORAGE_OPERATIONAL_URL: 'mysql://u:secret@h/db'}, async () => {}))
+    const error = await rejection(withDriver(engine, {DAPPMESH_STORAGE_OPERATIONAL_URL: 'mysql://u:secret@h/db'}, async () => {}))
     assert.equal(error.exit, 2)
     assert.ok(error.message.includes('not a Postgres URL') && !error.message.includes('secret'), error.message)
   })
@@ -228,7 +203,7 @@ describe('postgresql storage driver (a real Postgres)', function () {
   it('refuses a state name longer than Postgres allows with exit 2', async () => {
     await engine.run(`CREATE TABLE staged AS ${STAGED_CLEAN}`)
     const long = {...clean, table: `orders__${'x'.repeat(60)}`}
-    const error = await caught(withDriver(engine, env(pg), (d) => d.writeStates([{state: long, staged: 'staged', mode: 'replace'}], run('r1'))))
+    const error = await rejection(withDriver(engine, env(pg), (d) => d.writeStates([{state: long, staged: 'staged', mode: 'replace'}], runInfo('r1'))))
     assert.equal(error.exit, 2)
     assert.ok(error.message.includes('63-byte limit'), error.message)
   })
@@ -243,7 +218,7 @@ describe('postgresql storage driver (Postgres down)', function () {
     await pg.stop()
     const engine = await Engine.open({threads: 1})
     try {
-      const error = await caught(withDriver(engine, env(pg), async () => {}))
+      const error = await rejection(withDriver(engine, env(pg), async () => {}))
       assert.equal(error.exit, 3)
       assert.ok(error.message.includes('storage "operational" is unreachable') && error.message.includes(`127.0.0.1:${pg.port}`), error.message)
     } finally {

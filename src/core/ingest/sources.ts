@@ -8,12 +8,14 @@ import type {ValidationContext} from '../validate/context.js'
 import {contractDocument} from '../validate/rules/contract.js'
 import {type InputFormat, INPUT_FORMATS, SAMPLE_EXTENSIONS, formatOfPath} from './format.js'
 import type {ProductSource} from './product.js'
+import {type RemoteKind, remoteKind, remoteLabel} from './remote.js'
 
 /** Where the rows of one input port come from in this run. */
 export type InputSource =
   | {port: string; state: string; type: 'file'; file: string; format: InputFormat; label: string}
   | {port: string; state: string; type: 'url'; url: string; label: string}
   | {port: string; state: string; type: 'product'; source: ProductSource; label: string}
+  | {port: string; state: string; type: 'remote'; kind: RemoteKind; uri: string; label: string}
 
 /** `--input port=location` values, by port. A location with a scheme (`http://…`) is a URL. */
 export function parseInputFlags(values: readonly string[]): Map<string, string> {
@@ -77,6 +79,11 @@ export async function resolveInputs(ctx: ValidationContext, root: string, inputs
         if (source.uri) out.push({port: input.port, state: input.state, type: 'url', url: source.uri, label: source.uri})
         break
       }
+      case 's3':
+      case 'postgres': {
+        if (source.uri) out.push({port: input.port, state: input.state, type: 'remote', kind: source.type, uri: source.uri, label: remoteLabel(source.uri)})
+        break
+      }
       case 'kafka': {
         throw new UserError(`input port ${input.port} reads kafka (${source.uri ?? 'no uri'}), which dappmesh run does not support yet`, {exit: ExitCode.usage, suggestions: [hint]})
       }
@@ -110,6 +117,8 @@ function productInput(ctx: ValidationContext, input: PlannedInput, source: Input
 }
 
 async function fromLocation(input: PlannedInput, location: string, cwd: string): Promise<InputSource> {
+  const kind = remoteKind(location)
+  if (kind) return {port: input.port, state: input.state, type: 'remote', kind, uri: location, label: remoteLabel(location)}
   if (isUrl(location)) return {port: input.port, state: input.state, type: 'url', url: location, label: location}
   const file = resolve(cwd, location)
   if (!(await exists(file))) throw new UsageError(`--input ${input.port}: no file ${location}`, ['Give the path of a CSV, NDJSON, JSON or Parquet file, or a URL.'])

@@ -7,6 +7,7 @@ import {quoteIdent, quoteLiteral, rejectedStateTable} from '../engine/types.js'
 import {ExitCode, UsageError, isUserError} from '../errors.js'
 import {pullUrl} from '../ingest/http.js'
 import {pullProductPort} from '../ingest/product.js'
+import {pullRemote} from '../ingest/remote.js'
 import {inputError, relationOfFile} from '../ingest/read.js'
 import {type InputSource, parseInputFlags, resolveInputs} from '../ingest/sources.js'
 import {checkContract} from '../quality/contract-checks.js'
@@ -245,9 +246,13 @@ class RunState {
     }
     try {
       const pulled =
-        source.type === 'url' ? await pullUrl(source.url, this.engine.scratchDir, source.port, slug(source.port), this.options.signal)
-        : source.type === 'product' ? await pullProductPort(source.source, this.engine.scratchDir, this.options.signal)
-        : source
+        source.type === 'url'
+          ? await pullUrl(source.url, this.engine.scratchDir, source.port, slug(source.port), this.options.signal)
+          : source.type === 'product'
+            ? await pullProductPort(source.source, this.engine.scratchDir, this.options.signal)
+            : source.type === 'remote'
+              ? await pullRemote(source, this.engine, slug(source.port), this.options.env ?? process.env)
+              : source
       const relation = await relationOfFile(this.engine, slug(source.port), pulled.file, pulled.format, source.label)
       const columns = (await this.engine.rows<{column_name: string}>(`DESCRIBE SELECT * FROM ${relation}`)).map((c) => c.column_name)
       const mismatch = compareColumns(columns, s.table)

@@ -15,3 +15,17 @@ export function storageEnv(env: NodeJS.ProcessEnv, storage: string, key: string)
   const value = env[storageEnvName(storage, key)]
   return value === undefined || value === '' ? undefined : value
 }
+
+/**
+ * An input port's variables, for sources whose secrets do not belong in the model:
+ *
+ *   DAPPMESH_INPUT_<PORT>_<KEY>   PORT: the InputPort's name, upper-cased, `-` and `.` as `_`
+ */
+export function inputEnvName(port: string, key: string): string {
+  return `DAPPMESH_INPUT_${port.toUpperCase().replaceAll(/[^A-Z0-9]/g, '_')}_${key}`
+}
+
+export function inputEnv(env: NodeJS.ProcessEnv, port: string, key: string): string | undefined {
+  const value = env[inputEnvName(port, key)]
+  return value === undefined || value === '' ? undefined : value
+}
