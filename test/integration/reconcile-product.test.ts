@@ -363,33 +363,28 @@ describe('operator run: the product reconciler (real control plane)', function (
     })
 
     it('replaces the runtime StatefulSet when it stops keeping data (its duckdb storage becomes a server) and again when it keeps data once more', async () => {
-      const runtimeUid = () => kubectl('get', 'statefulset', 'orders-runtime', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}')
-      const first = runtimeUid()
-      p.edit('storage/analytics.yaml', (t) => t.replace('engine: duckdb', 'engine: clickhouse'))
-      assert.equal(apply(p.dir).code, 0)
-      kubectl('wait', 'statefulset/orders-analytics', '-n', p.namespace, '--for=create', '--timeout=60s')
-      await eventually(() => {
-        const sts = json('get', 'statefulset', 'orders-runtime', '-n', p.namespace)
-        assert.notEqual(sts.metadata.uid, first, 'volume claims cannot change in place')
-        assert.equal(sts.spec.volumeClaimTemplates, undefined)
-        assert.deepEqual(sts.spec.template.spec.volumes.find((v: any) => v.name === 'data'), {name: 'data', emptyDir: {}})
-        const env = sts.spec.template.spec.containers[0].env.map((e: any) => e.name)
-        assert.ok(env.includes('DAPPMESH_STORAGE_ANALYTICS_HOST'), env.join(' '))
-      })
-      waitReady(p.namespace)
-      const second = runtimeUid()
-      p.edit('storage/analytics.yaml', (t) => t.replace('engine: clickhouse', 'engine: duckdb'))
-      assert.equal(apply(p.dir).code, 0)
-      kubectl('wait', 'statefulset/orders-analytics', '-n', p.namespace, '--for=delete', '--timeout=60s')
-      await eventually(() => {
-        const sts = json('get', 'statefulset', 'orders-runtime', '-n', p.namespace)
-        assert.notEqual(sts.metadata.uid, second)
-        assert.equal(sts.spec.volumeClaimTemplates[0].metadata.name, 'data')
-      })
-      waitReady(p.namespace)
+      /** Switches the analytics storage's engine, and returns the runtime StatefulSet once it was made again. */
+      const switchEngine = async (from: string, to: string, wait: 'create' | 'delete'): Promise<any> => {
+        const before = kubectl('get', 'statefulset', 'orders-runtime', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}')
+        p.edit('storage/analytics.yaml', (t) => t.replace(`engine: ${from}`, `engine: ${to}`))
+        assert.equal(apply(p.dir).code, 0)
+        kubectl('wait', 'statefulset/orders-analytics', '-n', p.namespace, `--for=${wait}`, '--timeout=60s')
+        let sts: any
+        await eventually(() => {
+          sts = json('get', 'statefulset', 'orders-runtime', '-n', p.namespace)
+          assert.notEqual(sts.metadata.uid, before, 'volume claims cannot change in place')
+        })
+        waitReady(p.namespace)
+        return sts
+      }
+      const server = await switchEngine('duckdb', 'clickhouse', 'create')
+      assert.equal(server.spec.volumeClaimTemplates, undefined)
+      assert.deepEqual(server.spec.template.spec.volumes.find((v: any) => v.name === 'data'), {name: 'data', emptyDir: {}})
+      assert.ok(server.spec.template.spec.containers[0].env.some((e: any) => e.name === 'DAPPMESH_STORAGE_ANALYTICS_HOST'))
+      const embedded = await switchEngine('clickhouse', 'duckdb', 'delete')
+      assert.equal(embedded.spec.volumeClaimTemplates[0].metadata.name, 'data')
       // The claim of the first runtime was kept, and the new one mounts it again.
       assert.equal(json('get', 'pvc', 'data-orders-runtime-0', '-n', p.namespace).status.phase, 'Bound')
-      assert.match(operatorLog, /deleted StatefulSet \S+\/orders-runtime: its volume claims changed/)
     })
 
     it('hands the ports that lost their image to the runtime: their Deployments go, the output port\'s Service selects the runtime', () => {

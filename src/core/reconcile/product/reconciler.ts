@@ -237,7 +237,8 @@ function claimsChanged(child: Child, live: any): boolean {
  * whole update): apply the live ones, so replicas and image still roll out, and say what was held.
  */
 function keepImmutable(child: Child, live: any): string | undefined {
-  if (child.kind !== 'StatefulSet' || !live?.spec?.volumeClaimTemplates) return undefined
+  // No claims on one side: not a resize but a replacement (claimsChanged).
+  if (child.kind !== 'StatefulSet' || !live?.spec?.volumeClaimTemplates || !child.spec.volumeClaimTemplates) return undefined
   const want = child.spec.volumeClaimTemplates[0]?.spec?.resources?.requests?.storage
   const have = live.spec.volumeClaimTemplates.find((t: any) => t.metadata?.name === 'data')?.spec?.resources?.requests?.storage
   if (!have || want === have) return undefined
