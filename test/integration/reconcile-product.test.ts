@@ -199,7 +199,6 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.deepEqual(analysts.rules.map((r: any) => `${r.resources[0]}:${r.resourceNames.join(',')}:${r.verbs.join(',')}`), [
         'services:orders-orders-api:get',
         'configmaps:orders-orders-api-contract:get',
-        'secrets:orders-analytics-credentials:get',
         'services:orders-analytics:get',
       ])
       const ingest = items.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'orders-ingest')

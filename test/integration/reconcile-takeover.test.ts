@@ -86,7 +86,9 @@ describe('no takeover by name (real control plane)', function () {
     const storageBefore = json('get', 'datastorage', 'operational', '-n', first.namespace)
     const refused = cli(['apply', second.dir, '--kubeconfig', cluster.kubeconfig], {timeout: 180_000})
     assert.equal(refused.code, 1, refused.stderr)
-    assert.match(refused.stderr, new RegExp(`product returns would take over objects of other products in namespace ${first.namespace}: .*DataStorage operational \\(product orders\\)`))
+    // oclif wraps the message: read it as one line.
+    const said = refused.stderr.replaceAll(/\s*›\s*/g, ' ').replaceAll(/\s+/g, ' ')
+    assert.match(said, new RegExp(`product returns would take over objects of other products in namespace ${first.namespace}: .*DataStorage operational \\(product orders\\)`))
     const storageAfter = json('get', 'datastorage', 'operational', '-n', first.namespace)
     assert.equal(storageAfter.metadata.resourceVersion, storageBefore.metadata.resourceVersion)
     assert.equal(storageAfter.metadata.labels['dappmesh.io/product'], 'orders')
