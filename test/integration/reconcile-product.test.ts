@@ -8,8 +8,8 @@ import {BIN, cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
 
-const CHILD_KINDS = 'statefulsets,deployments,services,secrets,configmaps,networkpolicies,cronjobs,roles,rolebindings'
-/** What the reconciler makes of examples/orders (3 storages, 2 ports with images, 2 contracts, 1 scheduled workflow, 2 roles). */
+const CHILD_KINDS = 'statefulsets,deployments,services,serviceaccounts,secrets,configmaps,networkpolicies,cronjobs,roles,rolebindings'
+/** What the reconciler makes of examples/orders (3 storages, 2 ports with images, 2 contracts, 1 scheduled workflow, 2 roles, the pods' ServiceAccount). */
 const ORDERS_CHILDREN = [
   'ConfigMap/orders-orders-api-contract',
   'ConfigMap/orders-orders-daily-contract',
@@ -31,6 +31,7 @@ const ORDERS_CHILDREN = [
   'Service/orders-operational',
   'Service/orders-orders-api',
   'Service/orders-orders-events',
+  'ServiceAccount/orders',
   'StatefulSet/orders-analytics',
   'StatefulSet/orders-object',
   'StatefulSet/orders-operational',

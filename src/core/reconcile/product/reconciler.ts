@@ -8,7 +8,7 @@ import {API_VERSION} from '../../model/kinds.js'
 import {PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
-import {containsAll} from '../matches.js'
+import {containsAll, withAppliedHash} from '../matches.js'
 import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, missingReferences, refusedSubjects, secretName} from './desired.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
@@ -132,7 +132,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     }
   }
 
-  const desired = desiredChildren(state)
+  const desired = desiredChildren(state).map(withAppliedHash)
   const notes = new Map<string, string>()
   for (const child of desired) {
     const k = childKey(child.kind, child.metadata.name)
