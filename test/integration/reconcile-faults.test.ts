@@ -35,7 +35,7 @@ describe('operator run: faults (real control plane)', function () {
   }
   const allProducts = (): any[] => namespaces.flatMap((ns) => json('get', 'dataproducts', '-n', ns).items)
   const isReady = (p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === p.metadata.generation)
-  const childrenOf = (ns: string): any[] => json('get', 'statefulsets,deployments,services,secrets,configmaps,networkpolicies', '-n', ns, '-l', 'dappmesh.io/product').items
+  const childrenOf = (ns: string): any[] => json('get', 'statefulsets,deployments,services,serviceaccounts,secrets,configmaps,networkpolicies', '-n', ns, '-l', 'dappmesh.io/product').items
 
   /**
    * Every product's children are exactly the expected ones (none twice, none missing), and every
