@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The main job, end to end, on a fresh machine: install, build, scaffold a product, validate it,
-# draw its lineage, bring up a local cluster (kwok without Docker) with the CRDs installed, check
-# it with doctor, and take it down again.
-#
-# Then: build and push the images to a local registry, bring up a local cluster, apply the product
-# twice (the second apply must change nothing), run the operator until the product is Ready, and
-# show its status. Any failing step stops the script with its exit code.
+# run its flows on its sample data (schemas and contracts enforced) and its data tests, draw its
+# lineage, build and push the images of entities that bring their own, bring up a local cluster
+# (kwok without Docker: simulated nodes, so no pod really runs) with the CRDs installed, apply the
+# product twice (the second apply must change nothing), run the operator until the product is
+# Ready, serve the product's data with the runtime the cluster would run (`dappmesh serve`, here on
+# 127.0.0.1) and fetch rows through its output port, show the status, and take the cluster down.
+# Any failing step stops the script with its exit code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
@@ -27,6 +28,7 @@ repo=$(pwd)
 dm() { node "$repo/bin/run.js" "$@"; }
 registry_pid=""
 operator_pid=""
+serve_pid=""
 cleanup() {
   status=$?
   if [ "$status" -ne 0 ] && [ -s "$work/operator.log" ]; then
@@ -34,6 +36,7 @@ cleanup() {
     tail -n 30 "$work/operator.log" >&2
   fi
   [ -z "$operator_pid" ] || kill "$operator_pid" 2>/dev/null || true
+  [ -z "$serve_pid" ] || kill "$serve_pid" 2>/dev/null || true
   [ -z "$registry_pid" ] || kill "$registry_pid" 2>/dev/null || true
   dm cluster delete --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -47,6 +50,12 @@ dm init "$work/orders" --name orders --domain sales --mesh acme --owner sales-te
 step "dappmesh validate"
 dm validate "$work/orders"
 
+step "dappmesh run (the flows on the sample rows in data/, in embedded DuckDB)"
+dm run "$work/orders"
+
+step "dappmesh test (the data tests in tests/)"
+dm test "$work/orders"
+
 step "dappmesh lineage"
 dm lineage "$work/orders" -o mermaid
 
@@ -58,7 +67,7 @@ docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.2; done
 
-step "dappmesh build --push (buildah, tagged by content, pinned by digest)"
+step "dappmesh build --push (entities that bring their own image; buildah, tagged by content, pinned by digest)"
 export DAPPMESH_STORAGE_ROOT="$work/containers/root" DAPPMESH_STORAGE_RUNROOT="$work/containers/run" DAPPMESH_STORAGE_DRIVER=vfs
 dm build "$work/orders" --push --registry "127.0.0.1:$port/sales" --insecure-registry
 
@@ -88,6 +97,25 @@ if dm operator run --help >/dev/null 2>&1; then
   operator_pid=$!
   dm apply "$work/orders" --kubeconfig "$kubeconfig" --wait --timeout 3m
 fi
+
+step "data served: dappmesh serve (the product runtime) and rows fetched through an output port"
+serve_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+dm serve "$work/orders" --port "$serve_port" >"$work/serve.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$serve_port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS "http://127.0.0.1:$serve_port/v1/ports" > "$work/ports.json" || { cat "$work/serve.log" >&2; exit 1; }
+port_name=$(node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+  const ports = r.ports ?? r.items ?? r
+  const served = ports.find((p) => (p.rows ?? p.rowCount ?? 0) > 0) ?? ports[0]
+  if (!served) { console.error("the runtime serves no output port"); process.exit(1) }
+  console.log(served.name ?? served.port)' "$work/ports.json")
+echo "GET /v1/ports/$port_name?limit=5&format=ndjson" >&2
+curl -fsS "http://127.0.0.1:$serve_port/v1/ports/$port_name?limit=5&format=ndjson" | tee "$work/rows.ndjson"
+[ -s "$work/rows.ndjson" ] || { echo "no rows served through port $port_name" >&2; exit 1; }
+kill "$serve_pid" 2>/dev/null || true
+wait "$serve_pid" 2>/dev/null || true
+serve_pid=""
 
 step "dappmesh status"
 (cd "$work/orders" && dm status --kubeconfig "$kubeconfig")
