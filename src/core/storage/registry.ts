@@ -9,6 +9,12 @@ export const DRIVERS: Readonly<Record<string, () => Promise<DriverFactory>>> = {
   duckdb: async () => (await import('./duckdb.js')).duckdbDriver,
 }
 
+/**
+ * Engines DESIGN §7 gives a driver: `validate` warns about the others (surrealdb, tidb, doris,
+ * clickhouse). The postgresql and s3/minio drivers are registered in DRIVERS by their own modules.
+ */
+export const DRIVER_ENGINES: readonly string[] = ['duckdb', 'postgresql', 's3', 'minio']
+
 export function hasDriver(engine: string): boolean {
   return Object.hasOwn(DRIVERS, engine)
 }
