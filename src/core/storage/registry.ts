@@ -12,6 +12,12 @@ export const DRIVERS: Readonly<Record<string, () => Promise<DriverFactory>>> = {
   minio: async () => (await import('./s3.js')).s3Driver,
 }
 
+/**
+ * Engines DESIGN §7 gives a driver: `validate` warns about the others (surrealdb, tidb, doris,
+ * clickhouse). The postgresql and s3/minio drivers are registered in DRIVERS by their own modules.
+ */
+export const DRIVER_ENGINES: readonly string[] = ['duckdb', 'postgresql', 's3', 'minio']
+
 export function hasDriver(engine: string): boolean {
   return Object.hasOwn(DRIVERS, engine)
 }

@@ -1,5 +1,5 @@
 import {flowStorage} from '../../engine/plan.js'
-import {DRIVERS, hasDriver} from '../../storage/registry.js'
+import {DRIVER_ENGINES} from '../../storage/registry.js'
 import type {ValidationContext} from '../context.js'
 import type {Finding} from '../finding.js'
 
@@ -11,8 +11,8 @@ export function checkStorageDrivers(ctx: ValidationContext): Finding[] {
   const out: Finding[] = []
   for (const r of ctx.all('DataFlow')) {
     const storage = flowStorage(ctx, r.object)
-    if (hasDriver(storage.engine)) continue
-    const supported = Object.keys(DRIVERS).join(', ')
+    if (DRIVER_ENGINES.includes(storage.engine)) continue
+    const supported = DRIVER_ENGINES.join(', ')
     const at = r.object.spec.storage === undefined ? ['metadata', 'name'] : ['spec', 'storage']
     out.push(
       r.source.finding(at, {
