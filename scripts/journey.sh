@@ -47,6 +47,12 @@ dm init "$work/orders" --name orders --domain sales --mesh acme --owner sales-te
 step "dappmesh validate"
 dm validate "$work/orders"
 
+step "dappmesh run (the flows on the sample rows in data/, embedded DuckDB)"
+dm run "$work/orders"
+
+step "dappmesh test (the data tests in tests/)"
+dm test "$work/orders"
+
 step "dappmesh lineage"
 dm lineage "$work/orders" -o mermaid
 
