@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../core/cli/base-command.js'
-import {progress} from '../core/cli/progress.js'
+import {interruptible} from '../core/cli/interruptible.js'
 import {ExitCode} from '../core/errors.js'
 import {INTERRUPTED_EXIT} from '../core/run/interrupted.js'
 import type {RunResult} from '../core/run/result-schema.js'
@@ -36,34 +36,20 @@ Exit codes: 0 ok, 1 a transition or contract check failed, 2 usage error or unsu
   async run(): Promise<RunResult> {
     const {args, flags} = await this.parse(Run)
     const {runProduct} = await import('../core/run/run.js')
-    const controller = new AbortController()
-    const onSigint = () => controller.abort()
-    process.once('SIGINT', onSigint)
-    // Progress only where someone watches: pipes and CI logs get the report alone.
-    const shown = this.jsonEnabled() || !process.stderr.isTTY ? undefined : progress()
-    let result: RunResult
-    try {
-      result = await runProduct({
-        dir: args.dir,
-        inputs: flags.input ?? [],
-        flows: flags.flow,
-        transitions: flags.transition,
-        dataDir: flags['data-dir'],
-        engine: {memoryLimit: flags['memory-limit']},
-        signal: controller.signal,
-        onProgress: shown ? (p) => shown.step(`${p.step} ${p.name}`) : undefined,
-      })
-      shown?.done()
-    } catch (error) {
-      shown?.fail()
-      if (controller.signal.aborted) {
-        process.stderr.write('interrupted: nothing was published, every state is as it was\n')
-        this.exit(INTERRUPTED_EXIT)
-      }
-      throw error
-    } finally {
-      process.off('SIGINT', onSigint)
-    }
+    const result: RunResult = await interruptible(
+      (signal, shown) =>
+        runProduct({
+          dir: args.dir,
+          inputs: flags.input ?? [],
+          flows: flags.flow,
+          transitions: flags.transition,
+          dataDir: flags['data-dir'],
+          engine: {memoryLimit: flags['memory-limit']},
+          signal,
+          onProgress: shown ? (p) => shown.step(`${p.step} ${p.name}`) : undefined,
+        }),
+      {showProgress: !this.jsonEnabled(), interrupted: 'interrupted: nothing was published, every state is as it was', exit: () => this.exit(INTERRUPTED_EXIT)},
+    )
     if (this.jsonEnabled()) {
       if (!result.ok) {
         this.logJson(result)

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../core/cli/base-command.js'
-import {progress} from '../core/cli/progress.js'
+import {interruptible} from '../core/cli/interruptible.js'
 import type {DataTestsResult} from '../core/datatest/result-schema.js'
 import {ExitCode} from '../core/errors.js'
 import {INTERRUPTED_EXIT} from '../core/run/interrupted.js'
@@ -31,24 +31,10 @@ Exit codes: 0 every test passed, 1 a test failed (a difference, a failed run or 
   async run(): Promise<DataTestsResult> {
     const {args, flags} = await this.parse(Test)
     const {runDataTests} = await import('../core/datatest/datatest.js')
-    const controller = new AbortController()
-    const onSigint = () => controller.abort()
-    process.once('SIGINT', onSigint)
-    const shown = this.jsonEnabled() || !process.stderr.isTTY ? undefined : progress()
-    let result: DataTestsResult
-    try {
-      result = await runDataTests({dir: args.dir, tests: flags.test, signal: controller.signal, onTest: shown ? (name) => shown.step(`test ${name}`) : undefined})
-      shown?.done()
-    } catch (error) {
-      shown?.fail()
-      if (controller.signal.aborted) {
-        process.stderr.write('interrupted: the remaining data tests were not run\n')
-        this.exit(INTERRUPTED_EXIT)
-      }
-      throw error
-    } finally {
-      process.off('SIGINT', onSigint)
-    }
+    const result: DataTestsResult = await interruptible(
+      (signal, shown) => runDataTests({dir: args.dir, tests: flags.test, signal, onTest: shown ? (name) => shown.step(`test ${name}`) : undefined}),
+      {showProgress: !this.jsonEnabled(), interrupted: 'interrupted: the remaining data tests were not run', exit: () => this.exit(INTERRUPTED_EXIT)},
+    )
     if (this.jsonEnabled()) {
       if (!result.ok) {
         this.logJson(result)

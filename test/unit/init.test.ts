@@ -87,7 +87,8 @@ describe('dappmesh init', () => {
       it(title, async () => {
         const dir = await initWith({...base, ...flags})
         const result = await validateDirectory(dir)
-        assert.deepEqual(result.findings, [], JSON.stringify(result.findings, null, 2))
+        // An engine with no data-plane driver yet (tidb, doris, …) is the storage rule's warning, rightly.
+        assert.deepEqual(result.findings.filter((f) => !(f.rule === 'storage' && f.severity === 'warning')), [], JSON.stringify(result.findings, null, 2))
         assert.equal(result.valid, true)
       })
     }

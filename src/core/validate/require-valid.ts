@@ -1,7 +1,7 @@
 import {UserError} from '../errors.js'
 import {loadProject} from '../project/load.js'
 import type {ValidationContext} from './context.js'
-import {type ValidationResult, validateProjectWithSql} from './validate.js'
+import {type ValidationResult, validateProject} from './validate.js'
 
 /** How many findings a refusal shows; `dappmesh validate` shows them all. */
 const SHOWN = 5
@@ -11,7 +11,7 @@ const SHOWN = 5
  * invalid: commands that act on a product never act on a broken one.
  */
 export async function loadValidProject(dir: string, refusal: string): Promise<{result: ValidationResult; context: ValidationContext}> {
-  const validated = await validateProjectWithSql(await loadProject(dir))
+  const validated = validateProject(await loadProject(dir))
   const {result} = validated
   if (!result.valid) {
     const errors = result.findings.filter((f) => f.severity === 'error')
