@@ -3,7 +3,9 @@
  * module by test/services/build-s3.sh and cached under ~/.cache/dappmesh/bin/seaweedfs-<version>/),
  * every port on 127.0.0.1 and free, one identity with known keys, buckets created only on request
  * (auto-creation off, so a missing bucket is a real error), stopped by PID. Telemetry is off:
- * nothing leaves the machine.
+ * nothing leaves the machine. SeaweedFS gives each bucket volumes of its own, so the volume count
+ * is set high (volumes are small and sparse): a test that makes many buckets would otherwise run
+ * out and get InternalError on upload.
  */
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {existsSync, writeFileSync} from 'node:fs'
@@ -46,6 +48,7 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 async function s3Client(endpoint: string, accessKeyId: string, secretAccessKey: string) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const s3 = await import('@aws-sdk/client-s3')
   const client = new s3.S3Client({
     endpoint,
@@ -79,7 +82,7 @@ export async function startS3(): Promise<TestS3> {
     'server', '-filer', '-s3',
     '-ip=127.0.0.1', '-ip.bind=127.0.0.1', `-dir=${dir}`,
     `-master.port=${master}`, `-master.port.grpc=${masterGrpc}`, '-master.telemetry=false',
-    '-master.volumeSizeLimitMB=64', '-volume.max=16',
+    '-master.volumeSizeLimitMB=32', '-volume.max=500',
     `-volume.port=${volume}`, `-volume.port.grpc=${volumeGrpc}`,
     `-filer.port=${filer}`, `-filer.port.grpc=${filerGrpc}`, `-filer.localSocket=${path.join(dir, 'filer.sock')}`,
     `-s3.port=${s3Port}`, `-s3.port.grpc=${s3Grpc}`, `-s3.localSocket=${path.join(dir, 's3.sock')}`,
