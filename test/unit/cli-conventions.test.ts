@@ -5,7 +5,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 
-import {BIN, STACK_TRACE, cli, fixture} from '../helpers/cli.js'
+import {BIN, ROOT, STACK_TRACE, cli, fixture} from '../helpers/cli.js'
 import {PtySession} from '../helpers/pty.js'
 
 /** An ANSI colour (SGR) sequence such as `\x1b[31m`. */
@@ -87,6 +87,12 @@ describe('command-line conventions', () => {
     const r = cli(['validate', long], {env: {COLUMNS: '80'}})
     assert.equal(r.code, 2)
     assert.ok(r.stderr.split('\n').some((line) => line.includes(`${long}: no such directory`)), r.stderr)
+  })
+
+  it('keeps a warning on one line too', () => {
+    const r = cli(['render', path.join(ROOT, 'examples/orders')], {env: {COLUMNS: '80'}})
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, /^ › {3}Warning: no pushed build recorded for entity orders: using \S+ \(run dappmesh build --push to pin it by digest\)$/m)
   })
 
   describe('colour on a terminal', () => {

@@ -1,7 +1,7 @@
 import {Command, Errors, ux} from '@oclif/core'
 
 import {ExitCode, isUserError} from '../errors.js'
-import {type Failure, writeFailure} from './error-output.js'
+import {type Failure, warningText, writeFailure} from './error-output.js'
 
 /**
  * Every dappmesh command extends this: `--json` comes from oclif, user errors become one clear
@@ -28,6 +28,12 @@ export abstract class BaseCommand extends Command {
     const exit = this.failureExit(shown.exit)
     writeFailure({...shown, exit}, this.jsonEnabled())
     this.exit(exit)
+  }
+
+  /** A warning on stderr, like oclif's but never wrapped (see error-output.ts); silent with --json. */
+  override warn(input: string | Error): string | Error {
+    if (!this.jsonEnabled()) process.stderr.write(warningText(input instanceof Error ? input.message : input))
+    return input
   }
 
   /** The exit code for a failure; a command whose exit 1 means something else (diff) maps it. */

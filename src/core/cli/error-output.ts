@@ -25,6 +25,11 @@ export function failureText(failure: Failure): string {
   return lines.map((line) => ` ›   ${line}`).join('\n') + '\n'
 }
 
+/** The text form of a warning, one ` › `-prefixed line per line. */
+export function warningText(message: string): string {
+  return `Warning: ${message}`.split('\n').map((line) => ` ›   ${line}`).join('\n') + '\n'
+}
+
 /** Writes a failure where it belongs: JSON on stdout with `--json`, else text on stderr. */
 export function writeFailure(failure: Failure, json: boolean): void {
   if (json) process.stdout.write(`${JSON.stringify(failureJson(failure), null, 2)}\n`)
