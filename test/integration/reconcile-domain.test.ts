@@ -103,10 +103,18 @@ describe('operator run: the domain and mesh reconcilers (real control plane)', f
     assert.ok(JSON.parse(r.stdout).objects.every((o: any) => o.action === 'unchanged'), r.stdout)
   })
 
-  it('takes a quota change to the ResourceQuota, and removes it and the LimitRange when the quota goes', () => {
+  it('takes a quota change to the ResourceQuota, and removes it and the LimitRange when the quota goes', async () => {
     p.edit('mesh/domain.yaml', (t) => t.replace('cpu: "8"', 'cpu: "4"'))
     assert.equal(apply(p.dir).code, 0)
     kubectl('wait', 'resourcequota/dappmesh-quota', '-n', p.namespace, '--for=jsonpath={.spec.hard.requests\\.cpu}=4', '--timeout=60s')
+    // A field removed (the rest unchanged) reaches the cluster too: the storage limit goes.
+    p.edit('mesh/domain.yaml', (t) => t.replace(/ {4}storage: 100Gi\n/, ''))
+    assert.equal(apply(p.dir).code, 0)
+    for (const deadline = Date.now() + 60_000; json('get', 'resourcequota', 'dappmesh-quota', '-n', p.namespace).spec.hard['requests.storage'] !== undefined; ) {
+      if (Date.now() > deadline) assert.fail('the quota still limits storage 60s after the limit was removed from the domain')
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    assert.deepEqual(json('get', 'resourcequota', 'dappmesh-quota', '-n', p.namespace).spec.hard, {'requests.cpu': '4', 'requests.memory': '16Gi'})
     p.edit('mesh/domain.yaml', (t) => t.replace(/ {2}quota:\n(?: {4}.*\n)+/, ''))
     assert.equal(apply(p.dir).code, 0)
     kubectl('wait', 'resourcequota/dappmesh-quota', 'limitrange/dappmesh-defaults', '-n', p.namespace, '--for=delete', '--timeout=60s')

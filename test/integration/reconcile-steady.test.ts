@@ -31,7 +31,7 @@ describe('operator run: a steady state of 100 products makes no writes (real con
   function versions(): Map<string, {rv: string; managers: string}> {
     const out = new Map<string, {rv: string; managers: string}>()
     for (const ns of namespaces) {
-      for (const o of json('get', 'dataproducts,deployments,services,configmaps', '-n', ns, '--show-managed-fields').items) {
+      for (const o of json('get', 'dataproducts,deployments,services,serviceaccounts,configmaps', '-n', ns, '--show-managed-fields').items) {
         if (o.kind !== 'DataProduct' && !o.metadata.labels?.['dappmesh.io/product']) continue
         const managers = (o.metadata.managedFields ?? []).map((f: any) => `${f.manager}:${f.operation}${f.subresource ? `/${f.subresource}` : ''}@${f.time}`).join(' ')
         out.set(`${o.kind}/${ns}/${o.metadata.name}`, {rv: o.metadata.resourceVersion, managers})

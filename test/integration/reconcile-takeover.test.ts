@@ -40,6 +40,7 @@ describe('no takeover by name (real control plane)', function () {
       // gone already
     }
     try {
+      kubectl('delete', 'datamesh', `take-${id}`, '--ignore-not-found')
       kubectl('delete', 'namespace', ns, '--wait=false', '--ignore-not-found')
     } catch {
       // the cluster goes away at the end of the run anyway
@@ -75,18 +76,25 @@ describe('no takeover by name (real control plane)', function () {
   })
 
   it('apply refuses to take over another product\'s resources of the same name, naming both products (exit 1)', function () {
+    // A mesh of this suite's own: other suites count on creating the example's.
+    const mesh = `take-${id}`
     const first = cluster.fresh()
+    first.edit('mesh/cluster.yaml', (t) => t.replace('name: acme', `name: ${mesh}`))
+    first.edit('mesh/domain.yaml', (t) => t.replace('mesh: acme', `mesh: ${mesh}`))
     const applied = cli(['apply', first.dir, '--kubeconfig', cluster.kubeconfig], {timeout: 180_000})
     assert.equal(applied.code, 0, applied.stderr)
     // A second product in the same domain (and namespace) with the example's resource names.
     const second = cluster.fresh()
-    second.edit('mesh/domain.yaml', (t) => t.replaceAll(second.domain, first.domain))
+    second.edit('mesh/cluster.yaml', (t) => t.replace('name: acme', `name: ${mesh}`))
+    second.edit('mesh/domain.yaml', (t) => t.replaceAll(second.domain, first.domain).replace('mesh: acme', `mesh: ${mesh}`))
     second.edit('dappmesh.yaml', (t) => t.replace('name: orders', 'name: returns').replace(`domain: ${second.domain}`, `domain: ${first.domain}`))
     second.edit('mesh/roles.yaml', (t) => t.replaceAll(second.namespace, first.namespace))
     const storageBefore = json('get', 'datastorage', 'operational', '-n', first.namespace)
     const refused = cli(['apply', second.dir, '--kubeconfig', cluster.kubeconfig], {timeout: 180_000})
     assert.equal(refused.code, 1, refused.stderr)
-    assert.match(refused.stderr, new RegExp(`product returns would take over objects of other products in namespace ${first.namespace}: .*DataStorage operational \\(product orders\\)`))
+    // oclif wraps the message: read it as one line.
+    const said = refused.stderr.replaceAll(/\s*›\s*/g, ' ').replaceAll(/\s+/g, ' ')
+    assert.match(said, new RegExp(`product returns would take over objects of other products in namespace ${first.namespace}: .*DataStorage operational \\(product orders\\)`))
     const storageAfter = json('get', 'datastorage', 'operational', '-n', first.namespace)
     assert.equal(storageAfter.metadata.resourceVersion, storageBefore.metadata.resourceVersion)
     assert.equal(storageAfter.metadata.labels['dappmesh.io/product'], 'orders')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
 import {mergeConditions} from '../../src/core/reconcile/conditions.js'
-import {containsAll} from '../../src/core/reconcile/matches.js'
+import {containsAll, withAppliedHash} from '../../src/core/reconcile/matches.js'
 import {parseLoops} from '../../src/core/reconcile/operator.js'
 import {type ProductState, credentialsSecret, desiredChildren, missingReferences, refusedSubjects} from '../../src/core/reconcile/product/desired.js'
 import {componentOf, productStatus} from '../../src/core/reconcile/product/status.js'
@@ -267,6 +267,15 @@ describe('product reconciler: comparing with the live object', () => {
     assert.equal(containsAll({spec: {replicas: 1}}, {spec: {replicas: 2}}), false)
     assert.equal(containsAll({spec: {}}, {spec: {replicas: 2}}), false)
     assert.equal(containsAll({spec: {ports: [{port: 80}, {port: 81}]}}, {spec: {ports: [{port: 80}]}}), false)
+  })
+
+  it('needs an apply when a field the reconciler set is no longer desired (a quota\'s storage removed)', () => {
+    const before = withAppliedHash({metadata: {name: 'q'}, spec: {hard: {'requests.cpu': '8', 'requests.storage': '100Gi'}}})
+    // What the API server holds after applying `before` (plus its own additions).
+    const live = {...before, metadata: {...before.metadata, uid: 'u'}, status: {}}
+    assert.ok(containsAll(live, withAppliedHash({metadata: {name: 'q'}, spec: {hard: {'requests.cpu': '8', 'requests.storage': '100Gi'}}})), 'unchanged: no apply')
+    const removed = withAppliedHash({metadata: {name: 'q'}, spec: {hard: {'requests.cpu': '8'}}})
+    assert.equal(containsAll(live, removed), false)
   })
 })
 

@@ -142,7 +142,7 @@ function describeNetworkError(error: unknown): string {
     if (typeof current.code === 'string' && /^E[A-Z]+/.test(current.code)) {
       if (current.code === 'ECONNREFUSED') return 'connection refused'
       if (current.code === 'ENOTFOUND') return 'host not found'
-      if (current.code === 'ETIMEDOUT') return 'connection timed out'
+      if (current.code === 'ETIMEDOUT') return current.message && /^no answer/.test(current.message) ? current.message : 'connection timed out'
       return current.code
     }
     current = current.cause

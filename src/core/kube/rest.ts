@@ -20,6 +20,18 @@ export interface RequestOptions {
   contentType?: string
   query?: Record<string, string | number | boolean | undefined>
   signal?: AbortSignal
+  /** how long the connection may stay silent before the request fails (exit 3); none for watches */
+  timeoutMs?: number
+}
+
+/**
+ * How long one request may wait for the API server: a server that accepts connections and never
+ * answers (overloaded, half-dead, a wrong port) must not hang a command for ever.
+ * $DAPPMESH_REQUEST_TIMEOUT (seconds) overrides the default.
+ */
+export function requestTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.DAPPMESH_REQUEST_TIMEOUT)
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 30_000
 }
 
 export interface WatchEvent {
@@ -72,6 +84,10 @@ export class KubeRest {
     return new Promise((resolve, reject) => {
       const req = transport.request(url, {method, headers, agent: this.agent, signal: options.signal, ...(url.protocol === 'https:' ? {ca: this.options.ca, cert: this.options.cert, key: this.options.key, rejectUnauthorized: this.options.rejectUnauthorized} : {})}, resolve)
       req.on('error', (error) => reject(options.signal?.aborted ? error : unreachable(this.loaded, error)))
+      if (options.timeoutMs) {
+        const seconds = Math.round(options.timeoutMs / 1000)
+        req.setTimeout(options.timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${seconds}s (set DAPPMESH_REQUEST_TIMEOUT to wait longer)`), {code: 'ETIMEDOUT'})))
+      }
       if (body !== undefined) req.write(body)
       req.end()
     })
@@ -98,9 +114,14 @@ export class KubeRest {
   }
 
   private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
-    const res = await this.send(method, path, options)
+    const res = await this.send(method, path, {timeoutMs: requestTimeoutMs(), ...options})
     const chunks: Buffer[] = []
-    for await (const chunk of res) chunks.push(chunk as Buffer)
+    try {
+      for await (const chunk of res) chunks.push(chunk as Buffer)
+    } catch (error) {
+      // The server fell silent (or the connection broke) halfway through its answer.
+      throw options.signal?.aborted ? error : unreachable(this.loaded, (error as Error).cause ?? error)
+    }
     const text = Buffer.concat(chunks).toString('utf8')
     let parsed: any = text
     try {

@@ -5,7 +5,7 @@ import type {KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import type {ReconcileContext} from '../controller.js'
 import {keyOf} from '../informer.js'
-import {containsAll} from '../matches.js'
+import {containsAll, withAppliedHash} from '../matches.js'
 import {FIELD_MANAGER} from '../product/desired.js'
 import {type Component, componentOf, productStatus} from '../product/status.js'
 import {DOMAIN_LABEL, desiredDomainChildren, desiredNamespace} from './desired.js'
@@ -30,7 +30,9 @@ export async function reconcileDomain(rest: KubeRest, key: string, ctx: Reconcil
   if (!domain || domain.metadata.deletionTimestamp) return
   const failures: string[] = []
   const components: Component[] = []
-  const apply = async (desired: any, cached: any) => {
+  const apply = async (unstamped: any, cached: any) => {
+    // The Namespace is shared with apply's field manager, which writes it without the digest.
+    const desired = unstamped.kind === 'Namespace' ? unstamped : withAppliedHash(unstamped)
     let live = cached
     if (!cached || !containsAll(cached, desired)) {
       try {

@@ -5,7 +5,7 @@ import {KubeApiError, type KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {mergeConditions} from '../conditions.js'
 import {Controller, type Log, type ReconcileContext} from '../controller.js'
-import {containsAll} from '../matches.js'
+import {containsAll, withAppliedHash} from '../matches.js'
 import type {Metrics} from '../metrics.js'
 import {FIELD_MANAGER} from '../product/desired.js'
 import {CATALOG_LABEL, CATALOG_NAME, CATALOG_NAMESPACE, desiredCatalogConfigMap} from './catalog.js'
@@ -44,14 +44,14 @@ async function reconcileMesh(rest: KubeRest, key: string, ctx: ReconcileContext)
 async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext): Promise<void> {
   const meshes = ctx.informer('DataMesh').values().filter((m) => !m.metadata.deletionTimestamp)
   if (meshes.length === 0) return
-  const desired = desiredCatalogConfigMap({
+  const desired = withAppliedHash(desiredCatalogConfigMap({
     meshes,
     domains: ctx.informer('DataDomain').values(),
     products: ctx.informer('DataProduct').values(),
     outputPorts: ctx.informer('OutputPort').values(),
     inputPorts: ctx.informer('InputPort').values(),
     contracts: ctx.informer('DataContract').values(),
-  })
+  }))
   const live = ctx.informer('CatalogConfigMap').get(`${CATALOG_NAMESPACE}/${CATALOG_NAME}`)
   if (live && containsAll(live, desired)) return
   const path = objectPath(desired)

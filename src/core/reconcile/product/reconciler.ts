@@ -8,7 +8,7 @@ import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
-import {containsAll} from '../matches.js'
+import {containsAll, withAppliedHash} from '../matches.js'
 import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
@@ -140,7 +140,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     }
   }
 
-  const desired = desiredChildren(state, runtime)
+  const desired = desiredChildren(state, runtime).map(withAppliedHash)
   const incomplete = missing.some((m) => m.endsWith(INVENTORY_MISSING))
   const notes = new Map<string, string>()
   for (const child of desired) {
