@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 
 import {type ProductState, desiredChildren} from '../../src/core/reconcile/product/desired.js'
+import {validateDirectory} from '../../src/core/validate/validate.js'
+import {ROOT} from '../helpers/cli.js'
 import {bytesQuantity, quantityBytes, runtimeKeepsData, runtimeVolumeSize} from '../../src/core/reconcile/product/runtime.js'
 
 const meta = (name: string) => ({name, namespace: 'sales', labels: {'dappmesh.io/product': 'orders'}})
@@ -164,5 +169,28 @@ describe('product reconciler: the runtime', () => {
     assert.deepEqual(job.podFailurePolicy.rules, [{action: 'FailJob', onExitCodes: {containerName: 'trigger', operator: 'In', values: [1, 2]}}])
     assert.equal(job.template.spec.serviceAccountName, 'orders-runtime')
     assert.equal(job.template.spec.securityContext.runAsNonRoot, true)
+  })
+})
+
+describe('validate: the runtime\'s name', () => {
+  const withProductName = (name: string): string => {
+    const base = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-runtime-name-'))
+    const dir = path.join(base, 'orders')
+    cpSync(path.join(ROOT, 'examples/orders'), dir, {recursive: true})
+    // Only the product's own name changes: its storages' names are short enough either way.
+    writeFileSync(path.join(dir, 'dappmesh.yaml'), readFileSync(path.join(dir, 'dappmesh.yaml'), 'utf8').replace('name: orders', `name: ${name}`))
+    return dir
+  }
+
+  it('refuses a product name whose runtime StatefulSet <product>-runtime would exceed 52 characters, and takes one of 44', async () => {
+    const long = withProductName('p'.repeat(45))
+    const findings = (await validateDirectory(long)).findings.filter((f) => f.kind === 'DataProduct' && f.rule === 'naming')
+    assert.equal(findings.length, 1, JSON.stringify(findings))
+    assert.match(findings[0].message, /runtime StatefulSet made for DataProduct p{45} is named "p{45}-runtime", which is 53 characters, over the 52 Kubernetes allows; shorten the product's name to 44 characters or fewer/)
+    assert.equal(findings[0].file, 'dappmesh.yaml')
+    const fits = withProductName('p'.repeat(44))
+    assert.deepEqual((await validateDirectory(fits)).findings.filter((f) => f.kind === 'DataProduct'), [])
+    rmSync(path.dirname(long), {recursive: true, force: true})
+    rmSync(path.dirname(fits), {recursive: true, force: true})
   })
 })

@@ -6,6 +6,11 @@ export function childName(product: string, name: string): string {
   return `${product}-${name}`
 }
 
+/** The product's runtime StatefulSet, ServiceAccount and Service (DESIGN §7). */
+export function runtimeName(product: string): string {
+  return childName(product, 'runtime')
+}
+
 /** Services (DNS-1035 labels), Deployments' pods and most names in a pod's labels. */
 export const NAME_MAX = 63
 /**

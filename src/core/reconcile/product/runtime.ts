@@ -1,3 +1,4 @@
+import {runtimeName} from '../../model/child-names.js'
 import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {PRODUCT_LABEL} from '../../render/render.js'
 // Labels only, read when rendering (after both modules loaded): the import cycle with desired.ts is harmless.
@@ -19,9 +20,7 @@ export const AUTH_DELEGATOR_ROLE = 'system:auth-delegator'
 /** The non-root user of the dappmesh image (the Node image's `node`), by number so runAsNonRoot can verify it. */
 export const IMAGE_USER = 1000
 
-export function runtimeName(product: string): string {
-  return `${product}-runtime`
-}
+export {runtimeName} from '../../model/child-names.js'
 
 /** The runtime's address inside the cluster, as a workflow trigger calls it. */
 export function runtimeUrl(product: string, namespace: string): string {

@@ -1,4 +1,4 @@
-import {NAME_MAX, SUFFIXED_NAME_MAX, childName} from '../../model/child-names.js'
+import {NAME_MAX, SUFFIXED_NAME_MAX, childName, runtimeName} from '../../model/child-names.js'
 import type {KindName} from '../../model/types.js'
 import type {ValidationContext} from '../context.js'
 import type {Finding} from '../finding.js'
@@ -21,6 +21,19 @@ export function checkDerivedNames(ctx: ValidationContext): Finding[] {
   if (products.length !== 1) return []
   const product = products[0].name
   const out: Finding[] = []
+  // Every product has a runtime StatefulSet of its own name.
+  const runtime = runtimeName(product)
+  if (runtime.length > SUFFIXED_NAME_MAX) {
+    out.push(
+      products[0].source.finding(['metadata', 'name'], {
+        rule: 'naming',
+        severity: 'error',
+        kind: 'DataProduct',
+        name: product,
+        message: `the runtime StatefulSet made for DataProduct ${product} is named "${runtime}", which is ${runtime.length} characters, over the ${SUFFIXED_NAME_MAX} Kubernetes allows; shorten the product's name to ${SUFFIXED_NAME_MAX - runtime.length + product.length} characters or fewer`,
+      }),
+    )
+  }
   for (const [kind, {what, max}] of Object.entries(DERIVED) as Array<[KindName, {what: string; max: number}]>) {
     for (const r of ctx.all(kind)) {
       const derived = childName(product, r.name)
