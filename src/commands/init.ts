@@ -14,7 +14,7 @@ export default class Init extends BaseCommand {
 
 On a terminal, init asks for what the flags do not give. Without a terminal (or with --yes or --json) it asks nothing: --domain and --owner are then required, and so is --name when DIR's base name is not a valid name. Defaults: --name DIR's base name, --mesh ${DEFAULTS.mesh}, --entity the product's name, --storage ${storageChoiceText(DEFAULTS.storage)}, --contract-spec ${DEFAULTS.contractSpecification}.
 
-Names are DNS-1123 labels: lower-case letters, digits and '-' (products at most ${MAX_PRODUCT_NAME} characters, entities at most ${MAX_ENTITY_NAME} and starting with a letter, so that the names derived from them fit in 63).
+Names are DNS-1123 labels: lower-case letters, digits and '-' (products at most ${MAX_PRODUCT_NAME} characters, entities at most ${MAX_ENTITY_NAME} and starting with a letter, so that the names derived from them, in the project and in the cluster, fit Kubernetes' limits).
 
 DIR must be new or empty (a .git directory is fine) unless --force. Nothing is left behind when writing fails.
 

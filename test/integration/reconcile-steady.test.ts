@@ -94,11 +94,12 @@ describe('operator run: a steady state of 100 products makes no writes (real con
     }, 'the writes to settle', 120_000)
 
     const before = await counterTotal(url, 'dappmesh_api_writes_total')
-    // The counter counts: making 300 children, 100 finalizers and 100 statuses took at least that many writes.
+    // The counter counts: making 400 children, 100 finalizers and 100 statuses took at least that many writes.
     assert.ok(before.total >= 500, `dappmesh_api_writes_total is only ${before.total}:\n${before.series.join('\n')}`)
     const reconcilesBefore = (await counterTotal(url, 'dappmesh_reconciles_total')).total
     const versionsBefore = versions()
-    assert.equal(versionsBefore.size, NAMESPACES * PER_NAMESPACE * 4)
+    // per product: the DataProduct and its Deployment, Service, contract ConfigMap and ServiceAccount
+    assert.equal(versionsBefore.size, NAMESPACES * PER_NAMESPACE * 5)
 
     await new Promise((resolve) => setTimeout(resolve, QUIET_MS))
 

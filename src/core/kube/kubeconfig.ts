@@ -142,7 +142,8 @@ function describeNetworkError(error: unknown): string {
     if (typeof current.code === 'string' && /^E[A-Z]+/.test(current.code)) {
       if (current.code === 'ECONNREFUSED') return 'connection refused'
       if (current.code === 'ENOTFOUND') return 'host not found'
-      if (current.code === 'ETIMEDOUT') return current.message && /^no answer/.test(current.message) ? current.message : 'connection timed out'
+      // The request timeout says itself how to wait longer; other timeouts are the network's.
+      if (current.code === 'ETIMEDOUT') return /DAPPMESH_REQUEST_TIMEOUT/.test(current.message ?? '') ? current.message : 'connection timed out'
       return current.code
     }
     current = current.cause

@@ -3,6 +3,8 @@
  * so that the longest suffix bounds how long a name may be: every derived name must still be a
  * DNS-1123 label of at most 63 characters.
  */
+import {SUFFIXED_NAME_MAX} from '../model/child-names.js'
+
 export const MAX_NAME = 63
 
 /** Resources of the product named after it. */
@@ -28,5 +30,10 @@ const longestEntitySuffix = Math.max(
   ...Object.values(entityNames('')).map((n) => (typeof n === 'string' ? n.replace(/\.odcs\.yaml$/, '').length : n('table').length)),
 )
 
-export const MAX_PRODUCT_NAME = MAX_NAME - longestProductSuffix
-export const MAX_ENTITY_NAME = MAX_NAME - longestEntitySuffix
+/**
+ * The operator names each workload `<product>-<resource>` in the cluster (a CronJob's name may have
+ * 52 characters: src/core/model/child-names.ts), so product and entity names share that budget:
+ * the product gets 20 characters, an entity what is left after the longest entity suffix.
+ */
+export const MAX_PRODUCT_NAME = Math.min(20, MAX_NAME - longestProductSuffix)
+export const MAX_ENTITY_NAME = Math.min(MAX_NAME - longestEntitySuffix, SUFFIXED_NAME_MAX - MAX_PRODUCT_NAME - 1 - longestEntitySuffix)
