@@ -2,6 +2,7 @@ import {applyResultSchema} from '../../src/core/apply/result-schema.js'
 import {buildResultSchema} from '../../src/core/build/result-schema.js'
 import {errorResultSchema} from '../../src/core/cli/error-schema.js'
 import {clusterCreateResultSchema, clusterDeleteResultSchema, clusterListResultSchema} from '../../src/core/cluster/result-schema.js'
+import {dataTestsResultSchema} from '../../src/core/datatest/result-schema.js'
 import {deleteResultSchema} from '../../src/core/delete/result-schema.js'
 import {diffResultSchema} from '../../src/core/diff/result-schema.js'
 import {doctorReportSchema} from '../../src/core/doctor/result-schema.js'
@@ -9,6 +10,8 @@ import {lineageGraphSchema} from '../../src/core/lineage/schema.js'
 import {operatorInstallResultSchema, operatorUninstallResultSchema} from '../../src/core/operator-install/result-schema.js'
 import {operatorRunResultSchema} from '../../src/core/reconcile/result-schema.js'
 import {crdsResultSchema, renderResultSchema} from '../../src/core/render/result-schema.js'
+import {runResultSchema} from '../../src/core/run/result-schema.js'
+import {runRecordSchema, serveResultSchema} from '../../src/core/runtime/result-schema.js'
 import {addEntityResultSchema, initResultSchema} from '../../src/core/scaffold/result-schema.js'
 import {statusAllSchema, statusSchema} from '../../src/core/status/result-schema.js'
 import {compile} from '../../src/core/validate/ajv.js'
@@ -32,8 +35,12 @@ export const RESULT_SCHEMAS: Record<string, object> = {
   'operator:run': operatorRunResultSchema,
   'operator:uninstall': operatorUninstallResultSchema,
   render: renderResultSchema,
+  run: runResultSchema,
+  serve: serveResultSchema,
   status: {$id: 'https://dappmesh.io/schemas/status-any.json', title: 'dappmesh status', oneOf: [statusSchema, statusAllSchema]},
+  test: dataTestsResultSchema,
   validate: validationResultSchema,
+  'workflow:trigger': runRecordSchema,
 }
 
 export {errorResultSchema}

@@ -59,6 +59,13 @@ describe('--json results match their JSON Schemas', () => {
       assertResult('add:entity', run('add:entity', ['customers', '--dir', dir]))
     })
 
+    it('run and test on a scaffolded product', () => {
+      const dir = path.join(tmp, 'shop')
+      run('init', [dir, '--domain', 'sales', '--owner', 'a@example.com'])
+      assertResult('run', run('run', [dir]))
+      assertResult('test', run('test', [dir]))
+    })
+
     it('apply --dry-run=client', () => {
       const dir = path.join(tmp, 'p')
       cpSync(fixture('validate', 'valid-minimal'), dir, {recursive: true})

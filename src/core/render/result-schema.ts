@@ -40,5 +40,5 @@ export const crdsResultSchema = {
   $id: 'https://dappmesh.io/schemas/crds.json',
   title: 'dappmesh crds',
   ...listSchema,
-  properties: {...listSchema.properties, items: {type: 'array', items: {...manifestSchema, properties: {...manifestSchema.properties, kind: {const: 'CustomResourceDefinition'}}}}},
+  properties: {...listSchema.properties, items: {type: 'array', items: {...manifestSchema, properties: {...manifestSchema.properties, kind: {enum: ['CustomResourceDefinition', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']}}}, description: 'the CRDs, then the admission policy (and its binding) that checks DataRole authors'}},
 } as const
