@@ -38,4 +38,15 @@ describe('serve access: which DataRole grants a caller what', () => {
     const reader = [role([{kind: 'User', name: 'alice'}], [{storage: 'analytics', access: 'read'}])]
     assert.equal(granted(reader, alice, {storage: 'analytics', access: 'write'}, null), false)
   })
+
+  it("lets the product's own runtime account start its workflows (its CronJobs), and nothing else", () => {
+    const own = {username: 'system:serviceaccount:sales:orders-runtime', groups: ['system:serviceaccounts']}
+    const other = {username: 'system:serviceaccount:sales:shop-runtime', groups: ['system:serviceaccounts']}
+    const trigger = {storage: 'analytics', access: 'write', ownRuntime: true} as const
+    assert.equal(granted([], own, trigger, 'sales', 'orders'), true)
+    assert.equal(granted([], other, trigger, 'sales', 'orders'), false)
+    assert.equal(granted([], own, trigger, 'billing', 'orders'), false)
+    assert.equal(granted([], own, {storage: 'analytics', access: 'write'}, 'sales', 'orders'), false)
+    assert.equal(granted([], own, {outputPort: 'orders-api', access: 'read'}, 'sales', 'orders'), false)
+  })
 })

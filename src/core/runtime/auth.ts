@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 
 import type {KubeRest} from '../kube/rest.js'
+import {runtimeName} from '../model/child-names.js'
 import type {DataRole} from '../model/types.js'
 import {HttpError} from './errors.js'
 
@@ -17,6 +18,11 @@ export interface Need {
   outputPort?: string
   storage?: string
   access: Access
+  /**
+   * The product's own runtime account may do this too: its scheduled workflows' CronJobs run as
+   * that account (no DataRole names it), and they may only start the product's own workflows.
+   */
+  ownRuntime?: boolean
 }
 
 const RANK: Record<Access, number> = {read: 1, write: 2, admin: 3}
@@ -80,7 +86,8 @@ function isSubject(s: DataRole['spec']['subjects'][number], who: Subject, roleNa
  * Whether some DataRole grants `who` the access: a grant on the output port itself, or on the
  * storage that holds it; a higher access includes the lower ones (admin ⊃ write ⊃ read).
  */
-export function granted(roles: DataRole[], who: Subject, need: Need, namespace: string | null): boolean {
+export function granted(roles: DataRole[], who: Subject, need: Need, namespace: string | null, product?: string): boolean {
+  if (need.ownRuntime && product && namespace && who.username === `system:serviceaccount:${namespace}:${runtimeName(product)}`) return true
   for (const role of roles) {
     if (!role.spec.subjects.some((s) => isSubject(s, who, role.metadata.namespace ?? namespace ?? undefined))) continue
     for (const g of role.spec.grants) {

@@ -169,13 +169,13 @@ export class Runtime {
       require: async (need) => {
         if (!this.options.auth) return
         const s = await who()
-        if (!granted(this.model.roles, s, need, this.model.namespace)) {
+        if (!granted(this.model.roles, s, need, this.model.namespace, this.model.product)) {
           throw new HttpError(403, `${s.username} may not do this: it needs ${describeNeed(need)}, and no DataRole of product ${this.model.product} grants it`, {subject: s.username})
         }
       },
       allowed: async (need) => {
         if (!this.options.auth) return true
-        return granted(this.model.roles, await who(), need, this.model.namespace)
+        return granted(this.model.roles, await who(), need, this.model.namespace, this.model.product)
       },
       json: (status, body) => {
         const text = JSON.stringify(body)

@@ -11,9 +11,10 @@ export async function startRun(ctx: RequestContext, name: string): Promise<void>
   if (!workflow) {
     throw new HttpError(404, `no workflow "${name}" in product ${runtime.model.product}; its workflows are ${[...runtime.model.workflows.keys()].join(', ') || '(none)'}`, {workflow: name})
   }
-  // Running a workflow rewrites its flow's states: it needs write on their storage.
+  // Running a workflow rewrites its flow's states: it needs write on their storage (or to be the
+  // product's own runtime account, which its scheduled CronJobs present).
   const states = runtime.model.flowStates.get(workflow.spec.flow) ?? []
-  for (const storage of new Set(states.map((s) => runtime.storageOf(s)))) await ctx.require({storage, access: 'write'})
+  for (const storage of new Set(states.map((s) => runtime.storageOf(s)))) await ctx.require({storage, access: 'write', ownRuntime: true})
   const busy = runtime.runs.busy
   if (busy) throw new HttpError(409, `run ${busy} is still going; wait for it (GET /v1/runs/${busy}) and try again`, {run: busy})
   const record = runtime.runs.start(name, workflow)
