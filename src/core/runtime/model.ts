@@ -61,6 +61,8 @@ export interface RuntimeModel {
   stateStorage: Map<string, string>
   /** Every storage a state lives in, with its engine (`embedded` is the default duckdb file). */
   storages: Map<string, string>
+  /** The DataStorage spec of each storage (undefined for the embedded default): what its driver connects with. */
+  storageSpecs: Map<string, Record<string, unknown> | undefined>
   /** The state refs each DataFlow writes or reads, by flow name. */
   flowStates: Map<string, string[]>
   flows: Map<string, RuntimeFlow>
@@ -106,7 +108,8 @@ export function runtimeModel(ctx: ValidationContext, namespace: string | null = 
     }
     flows.set(flow.name, {transitions: flow.object.spec.transitions, states})
   }
-  return {product, namespace, ports, inputs, workflows, roles: ctx.all('DataRole').map((r) => r.object), stateStorage, storages, flowStates, flows}
+  const storageSpecs = new Map([...storages.keys()].map((name) => [name, ctx.object('DataStorage', name)?.spec as Record<string, unknown> | undefined]))
+  return {product, namespace, ports, inputs, workflows, roles: ctx.all('DataRole').map((r) => r.object), stateStorage, storages, storageSpecs, flowStates, flows}
 }
 
 /**

@@ -115,6 +115,16 @@ export class Runtime {
     return this.model.stateStorage.get(stateRef) ?? [...this.model.storages.keys()][0]
   }
 
+  /**
+   * Refuses (501) writing into a storage served from a copy (Postgres, S3): the copy is replaced
+   * from the storage at each refresh, so a write landed only there would vanish.
+   */
+  refuseMirrored(storage: string, what: string): void {
+    const engine = this.model.storages.get(storage)
+    if (engine === undefined || engine === 'duckdb') return
+    throw new HttpError(501, `${what} into storage "${storage}" (${engine}) is not supported by the runtime yet: it serves that storage's states read-only; run the product's workflows with dappmesh run, or store the flow in a duckdb DataStorage`, {storage, engine})
+  }
+
   relationOf(state: RuntimeState): string {
     return `${quoteIdent(this.storageOf(state.ref))}.main.${quoteIdent(state.table)}`
   }

@@ -68,6 +68,7 @@ export async function pushRows(ctx: RequestContext, name: string): Promise<void>
   }
   const storage = runtime.storageOf(port.state.ref)
   await ctx.require({storage, access: 'write'})
+  runtime.refuseMirrored(storage, 'pushing rows')
   const format = pushFormat(ctx.url.searchParams.get('format'), req.headers['content-type'])
   const max = runtime.options.maxBody
   const declared = Number(req.headers['content-length'])
