@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {type ServeHandle, startServe} from '../../src/core/runtime/serve.js'
 import {postgresBinDir, requireOrSkip, startPostgres, type TestPostgres} from '../helpers/postgres.js'
-import {call, copyShop, ndjson, orders, push} from '../helpers/runtime.js'
+import {call, copyShop, ndjson, orders, push, runWorkflow} from '../helpers/runtime.js'
 
 /** The shop fixture with its one storage moved to Postgres (the flow's states then live there). */
 async function postgresShop(): Promise<string> {
@@ -42,11 +42,7 @@ describe('serve: a product whose states live in Postgres (a real Postgres)', fun
     pg = await startPostgres()
     publishClean(pg, 1, 25)
     // The runtime logs in as a role of its own, which a test can lock out while the owner stays in.
-    pg.psql(`CREATE ROLE runtime LOGIN PASSWORD 'runtime-secret';
-      GRANT CREATE, CONNECT ON DATABASE ${pg.database} TO runtime;
-      GRANT USAGE ON SCHEMA shop TO runtime;
-      ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO runtime;
-      GRANT SELECT ON ALL TABLES IN SCHEMA shop TO runtime;`)
+    pg.psql(`CREATE ROLE runtime SUPERUSER LOGIN PASSWORD 'runtime-secret'`)
     const url = `postgres://runtime:runtime-secret@127.0.0.1:${pg.port}/${pg.database}`
     dir = await postgresShop()
     // A refresh far in the future: the tests refresh by hand, so each sees exactly the copy it made.
@@ -92,15 +88,45 @@ describe('serve: a product whose states live in Postgres (a real Postgres)', fun
     assert.equal(again.status, 304)
   })
 
-  it('refuses a push into the Postgres storage with 501 saying why, rather than losing it at the next refresh', async () => {
-    const res = await push(base, 'orders-in', ndjson(orders(1, 2)))
-    assert.equal(res.status, 501)
-    assert.match(res.json.error.message, /analytics.*postgresql.*read-only/)
+  it('lands an accepted push in Postgres too, and its rejected rows in the quarantine table', async () => {
+    const rows = [...orders(1, 3), {id: 4, customer: 'c4', amount: 'not a number', placed_at: '2024-01-01 00:00:00'}]
+    const res = await push(base, 'orders-in', ndjson(rows))
+    assert.equal(res.status, 200, res.text)
+    assert.equal(res.json.accepted, 3)
+    assert.equal(pg.psql('SELECT string_agg(id::text, \',\' ORDER BY id) FROM shop.orders__raw').trim(), '1,2,3')
+    assert.equal(pg.psql('SELECT count(*) FROM shop.orders__raw__rejected').trim(), '1')
   })
 
-  it('refuses a workflow run over the Postgres storage with 501', async () => {
-    const res = await call(`${base}/v1/workflows/nightly/runs`, {method: 'POST'})
-    assert.equal(res.status, 501)
+  it('upserts a later push by primary key in Postgres', async () => {
+    const res = await push(base, 'orders-in', ndjson([{...orders(3, 3)[0], amount: 300}, ...orders(5, 5)]))
+    assert.equal(res.status, 200, res.text)
+    assert.equal(pg.psql('SELECT string_agg(id || \':\' || amount::int, \',\' ORDER BY id) FROM shop.orders__raw').trim(), '1:1,2:2,3:300,5:5')
+  })
+
+  it('publishes a workflow run into Postgres and serves what it published', async () => {
+    const run = await runWorkflow(base, 'nightly')
+    assert.equal(run.status, 'succeeded', JSON.stringify(run))
+    assert.equal(pg.psql('SELECT string_agg(id::text, \',\' ORDER BY id) FROM shop.orders__clean').trim(), '1,2,3,5')
+    assert.equal(pg.psql('SELECT count(*) FROM shop.orders__daily').trim(), '1')
+    const served = await call(`${base}/v1/ports/orders-api?limit=1000`)
+    assert.deepEqual(served.json.rows.map((r: {id: number}) => r.id), [1, 2, 3, 5])
+    // A refresh finds in Postgres what the runtime published: the served rows stay the same.
+    await refresh()
+    assert.deepEqual((await call(`${base}/v1/ports/orders-api?limit=1000`)).json.rows.map((r: {id: number}) => r.id), [1, 2, 3, 5])
+  })
+
+  it('publishes nothing of a run when Postgres refuses the write (the run fails, the served rows stay)', async () => {
+    await push(base, 'orders-in', ndjson(orders(6, 6)))
+    pg.psql('ALTER ROLE runtime NOLOGIN')
+    let run
+    try {
+      run = await runWorkflow(base, 'nightly')
+    } finally {
+      pg.psql('ALTER ROLE runtime LOGIN')
+    }
+    assert.equal(run.status, 'failed', JSON.stringify(run))
+    assert.equal(pg.psql('SELECT string_agg(id::text, \',\' ORDER BY id) FROM shop.orders__clean').trim(), '1,2,3,5')
+    assert.deepEqual((await call(`${base}/v1/ports/orders-api?limit=1000`)).json.rows.map((r: {id: number}) => r.id), [1, 2, 3, 5])
   })
 
   it('is not ready while Postgres refuses it, and ready again once it lets it in', async () => {
@@ -112,7 +138,7 @@ describe('serve: a product whose states live in Postgres (a real Postgres)', fun
       assert.equal(down.status, 503)
       assert.match(down.json.error.message, /analytics/)
       // What was copied last is still served meanwhile.
-      assert.equal((await call(`${base}/v1/ports/orders-api?limit=1000`)).json.rows.length, 40)
+      assert.equal((await call(`${base}/v1/ports/orders-api?limit=1000`)).json.rows.length, 4)
     } finally {
       pg.psql(`ALTER ROLE runtime LOGIN`)
     }

@@ -7,6 +7,8 @@ import {Engine} from '../engine/session.js'
 import {quoteIdent, rejectedStateTable} from '../engine/types.js'
 import type {DataWorkflow} from '../model/types.js'
 import {checkContract} from '../quality/contract-checks.js'
+import type {StateWrite} from '../storage/driver.js'
+import type {StorageMirror} from './mirror.js'
 import type {RuntimeModel, RuntimeState} from './model.js'
 import type {RunSession, RunSessionFactory} from './runs.js'
 import type {RuntimeStore} from './store.js'
@@ -14,6 +16,8 @@ import type {RuntimeStore} from './store.js'
 interface EngineRunsOptions {
   model: () => RuntimeModel
   store: RuntimeStore
+  /** The copy of Postgres/S3 storages' states: a run's writes into one are also published there. */
+  mirror?: StorageMirror
 }
 
 /**
@@ -29,7 +33,7 @@ export function engineRuns(options: EngineRunsOptions): RunSessionFactory {
     const model = options.model()
     const connection = await options.store.acquire()
     const scratch = await mkdtemp(path.join(tmpdir(), 'dappmesh-serve-run-'))
-    return new StoreRunSession(model, options.store, Engine.borrow(connection, scratch), workflow, runId)
+    return new StoreRunSession(model, options.store, Engine.borrow(connection, scratch), workflow, runId, options.mirror)
   }
 }
 
@@ -54,6 +58,7 @@ class StoreRunSession implements RunSession {
     private readonly engine: Engine,
     private readonly workflow: DataWorkflow,
     private readonly runId: string,
+    private readonly mirror?: StorageMirror,
   ) {
     this.tag = runId.replaceAll(/[^A-Za-z0-9]/g, '_')
   }
@@ -122,6 +127,7 @@ class StoreRunSession implements RunSession {
           await this.engine.run(`INSERT INTO ${rejected} BY NAME SELECT * FROM ${s.rejected}`)
         }
       }
+      await this.writeThrough()
       await this.engine.run('COMMIT')
     } catch (error) {
       await this.engine.run('ROLLBACK').catch(() => {})
@@ -130,6 +136,24 @@ class StoreRunSession implements RunSession {
       await this.release()
     }
     return {ok: true, run: this.runId, published: true, transitions: this.transitions, contracts}
+  }
+
+  /**
+   * Publishes what the run wrote into a Postgres or S3 storage there too, one atomic write per
+   * storage, before the copy commits (a storage that refuses fails the run and leaves the copy).
+   */
+  private async writeThrough(): Promise<void> {
+    const {mirror} = this
+    if (!mirror) return
+    const byStorage = new Map<string, StateWrite[]>()
+    for (const s of this.staged.values()) {
+      if (!mirror.mirrors(s.storage)) continue
+      const writes = byStorage.get(s.storage) ?? []
+      writes.push({state: s.state.engine, staged: s.ok, mode: 'replace'})
+      if (s.rowsRejected > 0) writes.push({state: rejectedStateTable(s.state.engine), staged: s.rejected, mode: 'append'})
+      byStorage.set(s.storage, writes)
+    }
+    for (const [storage, writes] of byStorage) await mirror.writeThrough(this.engine, storage, writes, this.runId)
   }
 
   async abort(): Promise<void> {

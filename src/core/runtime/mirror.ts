@@ -5,7 +5,7 @@ import path from 'node:path'
 import {Engine} from '../engine/session.js'
 import {quoteIdent} from '../engine/types.js'
 import {UserError} from '../errors.js'
-import type {StorageDriver} from '../storage/driver.js'
+import type {EngineSession, StateWrite, StorageDriver} from '../storage/driver.js'
 import {createDriver} from '../storage/registry.js'
 import type {RuntimeModel, RuntimeState} from './model.js'
 import type {RuntimeStore} from './store.js'
@@ -59,6 +59,37 @@ export class StorageMirror {
       this.running = undefined
     })
     return this.running
+  }
+
+  /** Whether `storage` is served from a copy (its writes must also reach the storage itself). */
+  mirrors(storage: string): boolean {
+    const engine = this.options.model().storages.get(storage)
+    return engine !== undefined && engine !== 'duckdb'
+  }
+
+  /**
+   * Publishes a runtime's own write (a push, a run) to the storage itself through its driver, from
+   * the tables of `engine` (the caller's connection, inside its transaction on the copy: the
+   * caller commits the copy only once this returned, and rolls it back if this threw, so copy and
+   * storage never disagree about a write the runtime answered for). The runtime is its product's
+   * one writer (DESIGN §7): a `replace` carries the whole state as this runtime holds it.
+   */
+  async writeThrough(engine: EngineSession, storage: string, writes: StateWrite[], runId: string): Promise<void> {
+    if (writes.length === 0) return
+    const model = this.options.model()
+    const driver = await createDriver({
+      storage: {name: storage, engine: model.storages.get(storage)!, spec: model.storageSpecs.get(storage)},
+      product: model.product,
+      dataDir: this.options.dataDir,
+      engine,
+      env: this.options.env,
+    })
+    try {
+      await driver.open()
+      await driver.writeStates(writes, {id: runId, startedAt: new Date()})
+    } finally {
+      await driver.close().catch(() => {})
+    }
   }
 
   async stop(): Promise<void> {

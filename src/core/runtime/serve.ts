@@ -74,11 +74,11 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const store = await RuntimeStore.open(dataDir, [...model.storages.keys()], {mirrored})
 
   // Runs read the model current when they start: the cluster runtime swaps it as the product changes.
-  const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => runtime.model, store})
-  const auth = options.auth && client ? new TokenAuthenticator(client) : undefined
-  const runtime: Runtime = new Runtime(model, store, {host: options.host, port: options.port, maxBody: options.maxBody, auth, runs})
-  // Copied before listening: a runtime answers only once it has its product's rows.
   const mirror = mirrored.size > 0 ? new StorageMirror({model: () => runtime.model, store, dataDir, env: options.env ?? process.env, refreshMs: options.refreshMs}) : undefined
+  const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => runtime.model, store, mirror})
+  const auth = options.auth && client ? new TokenAuthenticator(client) : undefined
+  const runtime: Runtime = new Runtime(model, store, {host: options.host, port: options.port, maxBody: options.maxBody, auth, runs, mirror})
+  // Copied before listening: a runtime answers only once it has its product's rows.
   try {
     await mirror?.start()
   } catch (error) {

@@ -4,6 +4,7 @@ import type {AddressInfo} from 'node:net'
 import {type Need, type Subject, type TokenAuthenticator, describeNeed, granted} from './auth.js'
 import {HttpError} from './errors.js'
 import {RuntimeMetrics} from './metrics.js'
+import type {StorageMirror} from './mirror.js'
 import type {RuntimeModel, RuntimeState} from './model.js'
 import {openApiDocument} from './openapi.js'
 import {pushRows} from './routes/inputs.js'
@@ -20,6 +21,8 @@ export interface RuntimeOptions {
   /** Set: every /v1 request needs a token a DataRole grants; unset: no checks (a local runtime). */
   auth?: TokenAuthenticator
   runs: RunSessionFactory
+  /** The copy of Postgres/S3 storages' states: a push into one is also published there. */
+  mirror?: StorageMirror
 }
 
 /** One request as a handler sees it. */
@@ -113,16 +116,6 @@ export class Runtime {
 
   storageOf(stateRef: string): string {
     return this.model.stateStorage.get(stateRef) ?? [...this.model.storages.keys()][0]
-  }
-
-  /**
-   * Refuses (501) writing into a storage served from a copy (Postgres, S3): the copy is replaced
-   * from the storage at each refresh, so a write landed only there would vanish.
-   */
-  refuseMirrored(storage: string, what: string): void {
-    const engine = this.model.storages.get(storage)
-    if (engine === undefined || engine === 'duckdb') return
-    throw new HttpError(501, `${what} into storage "${storage}" (${engine}) is not supported by the runtime yet: it serves that storage's states read-only; run the product's workflows with dappmesh run, or store the flow in a duckdb DataStorage`, {storage, engine})
   }
 
   relationOf(state: RuntimeState): string {

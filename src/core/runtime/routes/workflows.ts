@@ -14,7 +14,6 @@ export async function startRun(ctx: RequestContext, name: string): Promise<void>
   // Running a workflow rewrites its flow's states: it needs write on their storage.
   const states = runtime.model.flowStates.get(workflow.spec.flow) ?? []
   for (const storage of new Set(states.map((s) => runtime.storageOf(s)))) await ctx.require({storage, access: 'write'})
-  for (const storage of new Set(states.map((s) => runtime.storageOf(s)))) runtime.refuseMirrored(storage, `running workflow ${name}`)
   const busy = runtime.runs.busy
   if (busy) throw new HttpError(409, `run ${busy} is still going; wait for it (GET /v1/runs/${busy}) and try again`, {run: busy})
   const record = runtime.runs.start(name, workflow)
