@@ -28,7 +28,8 @@ export interface ProductSource {
 const PAGE = 100_000
 const TRAILER = 'dappmesh-next-cursor'
 
-function major(version: string | null | undefined): string | undefined {
+/** The major version of a contract version (`2.1.0` → `2`, `v3` → `3`). */
+export function major(version: string | null | undefined): string | undefined {
   return version ? /^v?(\d+)/.exec(version)?.[1] : undefined
 }
 

@@ -44,6 +44,8 @@ export interface IngestPort {
   schema: string
   state: RuntimeState
   source: InputPort['spec']['source']
+  /** For a `product` source: id and version of the consumer's own copy of `source.contract`, when it has one. */
+  expected?: {id: string | null; version: string | null}
 }
 
 /**
@@ -90,7 +92,9 @@ export function runtimeModel(ctx: ValidationContext, namespace: string | null = 
   const inputs = new Map<string, IngestPort>()
   for (const r of ctx.all('InputPort')) {
     const state = resolveState(ctx, r.object.spec.schema)
-    if (state) inputs.set(r.name, {name: r.name, schema: r.object.spec.schema, state, source: r.object.spec.source})
+    if (!state) continue
+    const copy = r.object.spec.source.type === 'product' ? contractOf(ctx, r.object.spec.source.contract) : null
+    inputs.set(r.name, {name: r.name, schema: r.object.spec.schema, state, source: r.object.spec.source, ...(copy && {expected: {id: copy.id, version: copy.version}})})
   }
   const workflows = new Map(ctx.all('DataWorkflow').map((r) => [r.name, r.object]))
   const {stateStorage, storages, flowStates} = placeStates(ctx)

@@ -7,6 +7,7 @@ import {requireDriver} from '../storage/registry.js'
 import {TokenAuthenticator} from './auth.js'
 import type {RuntimeModel} from './model.js'
 import {clusterModel, followCluster, localModel} from './model-source.js'
+import type {ProducerLocator} from './engine-runs.js'
 import type {RunSessionFactory} from './runs.js'
 import {mirroredStorages, StorageMirror} from './mirror.js'
 import {Runtime} from './server.js'
@@ -28,6 +29,8 @@ export interface ServeOptions extends KubeTarget {
   runs?: RunSessionFactory
   /** Where storage credentials come from (`DAPPMESH_STORAGE_<NAME>_URL`…): process.env unless a test passes its own. */
   env?: NodeJS.ProcessEnv
+  /** Where a `product` input's producer runtime is; default: the mesh catalog, in the cluster (none locally). */
+  locate?: ProducerLocator
   /** How often states of a Postgres or S3 storage are copied again (default 30 s). */
   refreshMs?: number
 }
@@ -74,8 +77,10 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const store = await RuntimeStore.open(dataDir, [...model.storages.keys()], {mirrored})
 
   // Runs read the model current when they start: the cluster runtime swaps it as the product changes.
+  // In the cluster, a `product` input's producer is found through the mesh catalog; locally it is pushed.
+  const locate = options.locate ?? (client && options.product ? (await import('./producers.js')).catalogLocator(client, options.namespace!, options.env) : undefined)
   const mirror = mirrored.size > 0 ? new StorageMirror({model: () => runtime.model, store, dataDir, env: options.env ?? process.env, refreshMs: options.refreshMs}) : undefined
-  const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => runtime.model, store, mirror})
+  const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => runtime.model, store, mirror, locate})
   const auth = options.auth && client ? new TokenAuthenticator(client) : undefined
   const runtime: Runtime = new Runtime(model, store, {host: options.host, port: options.port, maxBody: options.maxBody, auth, runs, mirror})
   // Copied before listening: a runtime answers only once it has its product's rows.
