@@ -76,14 +76,7 @@ export class StorageMirror {
    */
   async writeThrough(engine: EngineSession, storage: string, writes: StateWrite[], runId: string): Promise<void> {
     if (writes.length === 0) return
-    const model = this.options.model()
-    const driver = await createDriver({
-      storage: {name: storage, engine: model.storages.get(storage)!, spec: model.storageSpecs.get(storage)},
-      product: model.product,
-      dataDir: this.options.dataDir,
-      engine,
-      env: this.options.env,
-    })
+    const driver = await this.driverFor(this.options.model(), storage, engine)
     try {
       await driver.open()
       await driver.writeStates(writes, {id: runId, startedAt: new Date()})
@@ -96,6 +89,16 @@ export class StorageMirror {
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
     await this.running?.catch(() => {})
+  }
+
+  private driverFor(model: RuntimeModel, storage: string, engine: EngineSession): Promise<StorageDriver> {
+    return createDriver({
+      storage: {name: storage, engine: model.storages.get(storage)!, spec: model.storageSpecs.get(storage)},
+      product: model.product,
+      dataDir: this.options.dataDir,
+      engine,
+      env: this.options.env,
+    })
   }
 
   private async refreshAll(options: {throwUserErrors?: boolean}): Promise<void> {
@@ -122,13 +125,7 @@ export class StorageMirror {
     let driver: StorageDriver | undefined
     let changed = false
     try {
-      driver = await createDriver({
-        storage: {name: storage, engine: model.storages.get(storage)!, spec: model.storageSpecs.get(storage)},
-        product: model.product,
-        dataDir: this.options.dataDir,
-        engine,
-        env: this.options.env,
-      })
+      driver = await this.driverFor(model, storage, engine)
       await driver.open()
       for (const state of states) {
         const relation = await driver.readState(state.engine)

@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
 
 import {UserError} from '../errors.js'
-import {major, type ProductSource} from '../ingest/product.js'
+import {checkProducerContract, type ProductSource} from '../ingest/product.js'
 import type {KubeRest} from '../kube/rest.js'
 import {type Catalog, CATALOG_KEY_NAME, CATALOG_NAME, CATALOG_NAMESPACE} from '../reconcile/mesh/catalog.js'
 import {runtimeUrl} from '../reconcile/product/runtime.js'
@@ -33,19 +33,8 @@ export function producerFromCatalog(catalog: Catalog, input: IngestPort, namespa
       {suggestions: ['Check source.product and source.port, and that the producer is applied in the cluster (dappmesh status).']},
     )
   }
-  const want = input.expected
-  const got = entry.contract
-  if (source.contract !== undefined && (!got || got.name !== source.contract)) {
-    throw new UserError(`${label}: the catalog says the port serves contract ${got ? `${got.name} (${got.id}@${got.version})` : 'none'}, not ${source.contract}`, {
-      suggestions: [`Set source.contract of InputPort ${input.name} to the producer's contract.`],
-    })
-  }
-  if (want && got && ((want.id !== null && want.id !== got.id) || (major(want.version) !== undefined && major(want.version) !== major(got.version)))) {
-    throw new UserError(`${label}: the producer's contract ${got.name} is ${got.id}@${got.version}, the consumer expects ${want.id}@${want.version} (same id and major version)`, {
-      suggestions: ['Update the consumer to the producer\'s contract version (a new major version breaks consumers).'],
-    })
-  }
-  return {input: input.name, baseUrl: runtimeUrl(entry.product!, entry.namespace), product: source.product, port: source.port, contract: source.contract, expected: want, token}
+  checkProducerContract(`${label} per the mesh catalog`, entry.contract, {input: input.name, contract: source.contract, expected: input.expected})
+  return {input: input.name, baseUrl: runtimeUrl(entry.product!, entry.namespace), product: source.product, port: source.port, contract: source.contract, expected: input.expected, token}
 }
 
 /**
