@@ -46,18 +46,7 @@ export async function pullProductPort(source: ProductSource, scratchDir: string,
   if (!port) {
     throw new UserError(`${label}: the producer serves no port ${source.port}`, {suggestions: [`Its ports: ${(listed.ports ?? []).map((p: {name: string}) => p.name).join(', ') || 'none'}. Fix source.port of InputPort ${source.input}.`]})
   }
-  if (source.contract !== undefined) {
-    const got = port.contract
-    if (!got || got.name !== source.contract) {
-      throw new UserError(`${label}: the port serves contract ${got ? `${got.name} (${got.id}@${got.version})` : 'none'}, not ${source.contract}`, {suggestions: [`Set source.contract of InputPort ${source.input} to the producer's contract, or ask the producer to serve ${source.contract}.`]})
-    }
-    const want = source.expected
-    if (want && ((want.id !== null && want.id !== got.id) || (major(want.version) !== undefined && major(want.version) !== major(got.version)))) {
-      throw new UserError(`${label}: the producer's contract ${got.name} is ${got.id}@${got.version}, the consumer expects ${want.id}@${want.version} (same id and major version)`, {
-        suggestions: ['Update the consumer to the producer\'s contract version (a new major version breaks consumers), or read an older port.'],
-      })
-    }
-  }
+  checkProducerContract(label, port.contract, source)
   const file = join(scratchDir, `${source.input}.ndjson`)
   const out = createWriteStream(file)
   try {
@@ -70,6 +59,24 @@ export async function pullProductPort(source: ProductSource, scratchDir: string,
     await new Promise<void>((resolve) => out.end(() => resolve()))
   }
   return {file, format: 'ndjson'}
+}
+
+/**
+ * Refuses a producer port that does not serve `source.contract` or, when the consumer keeps its
+ * own copy of it, serves another contract id or major version (what the port lists, or what the
+ * mesh catalog says of it).
+ */
+export function checkProducerContract(label: string, got: {name: string; id: string | null; version: string | null} | null, source: Pick<ProductSource, 'contract' | 'expected' | 'input'>): void {
+  if (source.contract === undefined) return
+  if (!got || got.name !== source.contract) {
+    throw new UserError(`${label}: the port serves contract ${got ? `${got.name} (${got.id}@${got.version})` : 'none'}, not ${source.contract}`, {suggestions: [`Set source.contract of InputPort ${source.input} to the producer's contract, or ask the producer to serve ${source.contract}.`]})
+  }
+  const want = source.expected
+  if (want && ((want.id !== null && want.id !== got.id) || (major(want.version) !== undefined && major(want.version) !== major(got.version)))) {
+    throw new UserError(`${label}: the producer's contract ${got.name} is ${got.id}@${got.version}, the consumer expects ${want.id}@${want.version} (same id and major version)`, {
+      suggestions: ['Update the consumer to the producer\'s contract version (a new major version breaks consumers), or read an older port.'],
+    })
+  }
 }
 
 function request(url: string, source: ProductSource, label: string, signal: AbortSignal | undefined): Promise<http.IncomingMessage> {

@@ -2,19 +2,33 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {compareColumns, describeMismatch, enforceSchema} from '../engine/enforce.js'
+import {ROW_COLUMN, compareColumns, describeMismatch, enforceSchema} from '../engine/enforce.js'
 import {Engine} from '../engine/session.js'
-import {quoteIdent, rejectedStateTable} from '../engine/types.js'
+import {quoteIdent, quoteLiteral, rejectedStateTable} from '../engine/types.js'
+import {type Pulled, pullUrl} from '../ingest/http.js'
+import {type ProductSource, pullProductPort} from '../ingest/product.js'
+import {relationOfFile} from '../ingest/read.js'
 import type {DataWorkflow} from '../model/types.js'
 import {checkContract} from '../quality/contract-checks.js'
-import type {RuntimeModel, RuntimeState} from './model.js'
+import type {StateWrite} from '../storage/driver.js'
+import type {StorageMirror} from './mirror.js'
+import type {IngestPort, RuntimeModel, RuntimeState} from './model.js'
 import type {RunSession, RunSessionFactory} from './runs.js'
 import type {RuntimeStore} from './store.js'
 
 interface EngineRunsOptions {
   model: () => RuntimeModel
   store: RuntimeStore
+  /** The copy of Postgres/S3 storages' states: a run's writes into one are also published there. */
+  mirror?: StorageMirror
+  /** Where a `product` input source's producer runtime is (the mesh catalog in the cluster); none locally. */
+  locate?: ProducerLocator
 }
+
+/** The producer runtime of a `product` input source, or undefined when it cannot be located. */
+export type ProducerLocator = (input: IngestPort) => Promise<ProductSource | undefined>
+
+const slug = (name: string) => name.replaceAll(/[^A-Za-z0-9_]/g, '_')
 
 /**
  * Runs a workflow inside the runtime's own DuckDB, which holds the storage files attached (a
@@ -29,7 +43,7 @@ export function engineRuns(options: EngineRunsOptions): RunSessionFactory {
     const model = options.model()
     const connection = await options.store.acquire()
     const scratch = await mkdtemp(path.join(tmpdir(), 'dappmesh-serve-run-'))
-    return new StoreRunSession(model, options.store, Engine.borrow(connection, scratch), workflow, runId)
+    return new StoreRunSession(model, options.store, Engine.borrow(connection, scratch), workflow, runId, options.mirror, options.locate)
   }
 }
 
@@ -43,7 +57,7 @@ interface Staged {
 
 class StoreRunSession implements RunSession {
   private readonly staged = new Map<string, Staged>()
-  private readonly transitions: Array<{name: string; state: string; rowsIn: number; rowsOut: number; rowsRejected: number; ms: number}> = []
+  private readonly transitions: Array<{name: string; state: string; rowsIn: number; rowsOut: number; rowsRejected: number; ms: number; note?: string; source?: string}> = []
   private readonly tag: string
   private readonly created: string[] = []
   private released = false
@@ -54,8 +68,65 @@ class StoreRunSession implements RunSession {
     private readonly engine: Engine,
     private readonly workflow: DataWorkflow,
     private readonly runId: string,
+    private readonly mirror?: StorageMirror,
+    private readonly locate?: ProducerLocator,
   ) {
     this.tag = runId.replaceAll(/[^A-Za-z0-9]/g, '_')
+  }
+
+  /**
+   * Pulls the sources of the flow's input ports that name one (as `dappmesh run` does: an `http`
+   * uri, a `product`'s port through its runtime), checks their rows against the input's state and
+   * stages them on top of the published rows (a pulled row replaces the one with its primary key).
+   * They are published with the rest of the run, or not at all. A source this runtime cannot pull
+   * (kafka, a product it cannot locate) is left to pushes, and said so in the run's report.
+   */
+  async ingest(signal: AbortSignal): Promise<void> {
+    const refs = new Set(this.model.flowStates.get(this.workflow.spec.flow) ?? [])
+    for (const input of this.model.inputs.values()) {
+      if (!refs.has(input.state.ref)) continue
+      const started = performance.now()
+      const name = `ingest:${input.name}`
+      const pulled = await this.pull(input, signal)
+      if ('skipped' in pulled) {
+        this.transitions.push({name, state: input.state.ref, rowsIn: 0, rowsOut: 0, rowsRejected: 0, ms: 0, note: pulled.skipped})
+        continue
+      }
+      const prefix = `${this.tag}_in_${slug(input.name)}`
+      const relation = await relationOfFile(this.engine, prefix, pulled.file, pulled.format, pulled.label)
+      this.created.push(`VIEW ${relation}`)
+      const columns = (await this.engine.rows<{column_name: string}>(`DESCRIBE SELECT * FROM ${relation}`)).map((c) => c.column_name)
+      const mismatch = compareColumns(columns, input.state.engine)
+      if (mismatch) throw new Error(`input ${input.name} (${pulled.label}) does not match state ${input.state.ref}: ${describeMismatch(mismatch)}`)
+      const enforced = await enforceSchema(this.engine, relation, input.state.engine, prefix, {rowLabel: `${quoteLiteral(`${pulled.label} row `)} || CAST(${ROW_COLUMN} AS VARCHAR)`, transition: name, run: this.runId})
+      this.created.push(`TABLE _dm_chk_${prefix}`, `VIEW ${enforced.staged}`, `VIEW ${enforced.rejected}`)
+      const previous = await this.relationOf(input.state)
+      const table = `_dm_serve_${prefix}_acc`
+      const names = input.state.engine.columns.map((c) => quoteIdent(c.name)).join(', ')
+      const key = input.state.engine.primaryKey.map((k) => quoteIdent(k)).join(', ')
+      const kept = key ? `SELECT ${names} FROM ${previous} ANTI JOIN ${enforced.staged} USING (${key})` : `SELECT ${names} FROM ${previous}`
+      await this.engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${kept} UNION ALL SELECT ${names} FROM ${enforced.staged}`)
+      this.created.push(`TABLE ${table}`)
+      this.staged.set(input.state.ref, {state: input.state, storage: this.storageOf(input.state), ok: table, rejected: enforced.rejected, rowsRejected: enforced.rowsRejected})
+      this.transitions.push({name, state: input.state.ref, rowsIn: enforced.rowsIn, rowsOut: enforced.rowsOut, rowsRejected: enforced.rowsRejected, ms: Math.round(performance.now() - started), source: pulled.label})
+    }
+  }
+
+  private async pull(input: IngestPort, signal: AbortSignal): Promise<(Pulled & {label: string}) | {skipped: string}> {
+    const {source} = input
+    switch (source.type) {
+      case 'http': {
+        if (!source.uri) return {skipped: 'http source without uri: its rows are pushed'}
+        return {...(await pullUrl(source.uri, this.engine.scratchDir, input.name, slug(input.name), signal)), label: source.uri}
+      }
+      case 'product': {
+        const producer = this.locate ? await this.locate(input) : undefined
+        if (!producer) return {skipped: `product source ${source.product ?? '?'}/${source.port ?? '?'}: no producer runtime located (a local runtime reads the mesh catalog only in the cluster); its rows are pushed`}
+        return {...(await pullProductPort(producer, this.engine.scratchDir, signal)), label: `${producer.baseUrl}/v1/ports/${producer.port}`}
+      }
+      default:
+        return {skipped: `${source.type} source: not pulled by the runtime yet; its rows are pushed`}
+    }
   }
 
   async runTransition(name: string, signal: AbortSignal): Promise<void> {
@@ -122,6 +193,7 @@ class StoreRunSession implements RunSession {
           await this.engine.run(`INSERT INTO ${rejected} BY NAME SELECT * FROM ${s.rejected}`)
         }
       }
+      await this.writeThrough()
       await this.engine.run('COMMIT')
     } catch (error) {
       await this.engine.run('ROLLBACK').catch(() => {})
@@ -130,6 +202,24 @@ class StoreRunSession implements RunSession {
       await this.release()
     }
     return {ok: true, run: this.runId, published: true, transitions: this.transitions, contracts}
+  }
+
+  /**
+   * Publishes what the run wrote into a Postgres or S3 storage there too, one atomic write per
+   * storage, before the copy commits (a storage that refuses fails the run and leaves the copy).
+   */
+  private async writeThrough(): Promise<void> {
+    const {mirror} = this
+    if (!mirror) return
+    const byStorage = new Map<string, StateWrite[]>()
+    for (const s of this.staged.values()) {
+      if (!mirror.mirrors(s.storage)) continue
+      const writes = byStorage.get(s.storage) ?? []
+      writes.push({state: s.state.engine, staged: s.ok, mode: 'replace'})
+      if (s.rowsRejected > 0) writes.push({state: rejectedStateTable(s.state.engine), staged: s.rejected, mode: 'append'})
+      byStorage.set(s.storage, writes)
+    }
+    for (const [storage, writes] of byStorage) await mirror.writeThrough(this.engine, storage, writes, this.runId)
   }
 
   async abort(): Promise<void> {

@@ -44,6 +44,8 @@ export interface IngestPort {
   schema: string
   state: RuntimeState
   source: InputPort['spec']['source']
+  /** For a `product` source: id and version of the consumer's own copy of `source.contract`, when it has one. */
+  expected?: {id: string | null; version: string | null}
 }
 
 /**
@@ -61,6 +63,8 @@ export interface RuntimeModel {
   stateStorage: Map<string, string>
   /** Every storage a state lives in, with its engine (`embedded` is the default duckdb file). */
   storages: Map<string, string>
+  /** The DataStorage spec of each storage (undefined for the embedded default): what its driver connects with. */
+  storageSpecs: Map<string, Record<string, unknown> | undefined>
   /** The state refs each DataFlow writes or reads, by flow name. */
   flowStates: Map<string, string[]>
   flows: Map<string, RuntimeFlow>
@@ -88,7 +92,9 @@ export function runtimeModel(ctx: ValidationContext, namespace: string | null = 
   const inputs = new Map<string, IngestPort>()
   for (const r of ctx.all('InputPort')) {
     const state = resolveState(ctx, r.object.spec.schema)
-    if (state) inputs.set(r.name, {name: r.name, schema: r.object.spec.schema, state, source: r.object.spec.source})
+    if (!state) continue
+    const copy = r.object.spec.source.type === 'product' ? contractOf(ctx, r.object.spec.source.contract) : null
+    inputs.set(r.name, {name: r.name, schema: r.object.spec.schema, state, source: r.object.spec.source, ...(copy && {expected: {id: copy.id, version: copy.version}})})
   }
   const workflows = new Map(ctx.all('DataWorkflow').map((r) => [r.name, r.object]))
   const {stateStorage, storages, flowStates} = placeStates(ctx)
@@ -106,7 +112,8 @@ export function runtimeModel(ctx: ValidationContext, namespace: string | null = 
     }
     flows.set(flow.name, {transitions: flow.object.spec.transitions, states})
   }
-  return {product, namespace, ports, inputs, workflows, roles: ctx.all('DataRole').map((r) => r.object), stateStorage, storages, flowStates, flows}
+  const storageSpecs = new Map([...storages.keys()].map((name) => [name, ctx.object('DataStorage', name)?.spec as Record<string, unknown> | undefined]))
+  return {product, namespace, ports, inputs, workflows, roles: ctx.all('DataRole').map((r) => r.object), stateStorage, storages, storageSpecs, flowStates, flows}
 }
 
 /**

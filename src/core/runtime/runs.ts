@@ -33,6 +33,8 @@ export interface RunRecord {
  * state at once, or to discard everything (a failure, a timeout, SIGTERM).
  */
 export interface RunSession {
+  /** Pulls the workflow's input sources into the run (first, before any activity), when the session has any. */
+  ingest?(signal: AbortSignal): Promise<void>
   runTransition(transition: string, signal: AbortSignal): Promise<void>
   /** Publishes all the run's writes atomically; returns the run's report. */
   commit(signal: AbortSignal): Promise<unknown>
@@ -138,6 +140,7 @@ export class RunRegistry {
     let session: RunSession | undefined
     try {
       session = await this.sessions(workflow, record.id)
+      if (session.ingest) await raceAbort(session.ingest(signal), signal)
       for (const a of activityOrder(workflow)) {
         const activity = record.activities.find((x) => x.name === a.name)!
         await this.runActivity(session, a, activity, signal)

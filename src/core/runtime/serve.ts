@@ -3,10 +3,13 @@ import path from 'node:path'
 import {ExitCode, UsageError, UserError} from '../errors.js'
 import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {KubeRest} from '../kube/rest.js'
+import {requireDriver} from '../storage/registry.js'
 import {TokenAuthenticator} from './auth.js'
 import type {RuntimeModel} from './model.js'
 import {clusterModel, followCluster, localModel} from './model-source.js'
+import type {ProducerLocator} from './engine-runs.js'
 import type {RunSessionFactory} from './runs.js'
+import {mirroredStorages, StorageMirror} from './mirror.js'
 import {Runtime} from './server.js'
 import {RuntimeStore} from './store.js'
 
@@ -24,11 +27,19 @@ export interface ServeOptions extends KubeTarget {
   maxBody: number
   /** How runs execute (the engine's runs by default). */
   runs?: RunSessionFactory
+  /** Where storage credentials come from (`DAPPMESH_STORAGE_<NAME>_URL`…): process.env unless a test passes its own. */
+  env?: NodeJS.ProcessEnv
+  /** Where a `product` input's producer runtime is; default: the mesh catalog, in the cluster (none locally). */
+  locate?: ProducerLocator
+  /** How often states of a Postgres or S3 storage are copied again (default 30 s). */
+  refreshMs?: number
 }
 
 export interface ServeHandle {
   runtime: Runtime
   url: string
+  /** The copy of Postgres/S3 storages' states, when the product has any (refresh() copies again now). */
+  mirror?: StorageMirror
   /** Stops serving: abandons a run in progress, closes connections and the storage. */
   stop(): Promise<void>
 }
@@ -44,8 +55,8 @@ export function parseSize(text: string): number {
 
 /**
  * Starts the product runtime: loads the model (from DIR, or from the API server with --product,
- * then follows it), opens the storage, and listens. Storage engines other than duckdb are refused
- * (exit 2) rather than served wrong.
+ * then follows it), opens the storage (states of a Postgres or S3 storage are served from a local
+ * copy: mirror.ts), and listens. A storage engine with no driver is refused (exit 2).
  */
 export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   let client: KubeRest | undefined
@@ -60,17 +71,31 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     model = await localModel(options.dir ?? '.')
     if (options.auth) client = await KubeRest.create(await loadKubeConfig(options))
   }
-  refuseUnservedStorages(model)
+  for (const [name, engine] of model.storages) requireDriver({name, engine})
   const dataDir = options.dataDir ?? path.join(options.dir ?? '.', '.dappmesh', 'data')
-  const store = await RuntimeStore.open(dataDir, [...model.storages.keys()])
+  const mirrored = mirroredStorages(model)
+  const store = await RuntimeStore.open(dataDir, [...model.storages.keys()], {mirrored})
+
   // Runs read the model current when they start: the cluster runtime swaps it as the product changes.
-  const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => runtime.model, store})
+  // In the cluster, a `product` input's producer is found through the mesh catalog; locally it is pushed.
+  const locate = options.locate ?? (client && options.product ? (await import('./producers.js')).catalogLocator(client, options.namespace!, options.env) : undefined)
+  const mirror = mirrored.size > 0 ? new StorageMirror({model: () => runtime.model, store, dataDir, env: options.env ?? process.env, refreshMs: options.refreshMs}) : undefined
+  const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => runtime.model, store, mirror, locate})
   const auth = options.auth && client ? new TokenAuthenticator(client) : undefined
-  const runtime: Runtime = new Runtime(model, store, {host: options.host, port: options.port, maxBody: options.maxBody, auth, runs})
+  const runtime: Runtime = new Runtime(model, store, {host: options.host, port: options.port, maxBody: options.maxBody, auth, runs, mirror})
+  // Copied before listening: a runtime answers only once it has its product's rows.
+  try {
+    await mirror?.start()
+  } catch (error) {
+    store.close()
+    client?.close()
+    throw error
+  }
   let url: string
   try {
     url = await runtime.listen()
   } catch (error) {
+    await mirror?.stop()
     store.close()
     client?.close()
     const code = (error as NodeJS.ErrnoException).code
@@ -86,21 +111,13 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   return {
     runtime,
     url,
+    mirror,
     async stop() {
       follow.abort()
+      await mirror?.stop()
       await runtime.close()
       await following
       client?.close()
     },
-  }
-}
-
-function refuseUnservedStorages(model: RuntimeModel): void {
-  const other = [...model.storages].filter(([, engine]) => engine !== 'duckdb')
-  if (other.length > 0) {
-    throw new UserError(`serve reads states from duckdb storage only so far; ${other.map(([name, engine]) => `storage ${name} is ${engine}`).join(', ')}`, {
-      exit: ExitCode.usage,
-      suggestions: ['Point the flow at a duckdb DataStorage (DataFlow.spec.storage), or serve it with dappmesh run for now.'],
-    })
   }
 }

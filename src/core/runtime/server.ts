@@ -4,6 +4,7 @@ import type {AddressInfo} from 'node:net'
 import {type Need, type Subject, type TokenAuthenticator, describeNeed, granted} from './auth.js'
 import {HttpError} from './errors.js'
 import {RuntimeMetrics} from './metrics.js'
+import type {StorageMirror} from './mirror.js'
 import type {RuntimeModel, RuntimeState} from './model.js'
 import {openApiDocument} from './openapi.js'
 import {pushRows} from './routes/inputs.js'
@@ -20,6 +21,8 @@ export interface RuntimeOptions {
   /** Set: every /v1 request needs a token a DataRole grants; unset: no checks (a local runtime). */
   auth?: TokenAuthenticator
   runs: RunSessionFactory
+  /** The copy of Postgres/S3 storages' states: a push into one is also published there. */
+  mirror?: StorageMirror
 }
 
 /** One request as a handler sees it. */

@@ -26,6 +26,8 @@ export class RuntimeStore {
   /** Distinguishes this process's versions from a previous one's (its counters restart at 0). */
   private readonly epoch = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
   private closed = false
+  /** Storages the mirror could not read last time it tried, with why: not ready until it can again. */
+  readonly unreachable = new Map<string, string>()
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -35,15 +37,17 @@ export class RuntimeStore {
 
   /**
    * Opens an in-memory DuckDB and attaches `<dataDir>/<storage>.duckdb` for each storage under
-   * the storage's name, creating the files that do not exist yet.
+   * the storage's name, creating the files that do not exist yet. A `mirrored` storage (one that
+   * lives elsewhere: Postgres, S3) gets `<dataDir>/<storage>.mirror.duckdb` instead: the local
+   * copy its states are served from (see mirror.ts), never mistaken for a duckdb storage's file.
    */
-  static async open(dataDir: string, storages: string[], options: {poolSize?: number} = {}): Promise<RuntimeStore> {
+  static async open(dataDir: string, storages: string[], options: {poolSize?: number; mirrored?: ReadonlySet<string>} = {}): Promise<RuntimeStore> {
     const {DuckDBInstance} = await import('@duckdb/node-api')
     mkdirSync(dataDir, {recursive: true})
     // Threads: DuckDB defaults to one per core; the runtime shares its node with others, and a
     // serving query of 1000 rows gains nothing from more than two.
     const instance = await DuckDBInstance.create(':memory:', {threads: '2'})
-    const files = new Map(storages.map((s) => [s, path.join(dataDir, `${s}.duckdb`)]))
+    const files = new Map(storages.map((s) => [s, path.join(dataDir, options.mirrored?.has(s) ? `${s}.mirror.duckdb` : `${s}.duckdb`)]))
     const store = new RuntimeStore(instance, files, options.poolSize ?? 4)
     for (const [name, file] of files) {
       try {
@@ -109,6 +113,7 @@ export class RuntimeStore {
    * A volume that went away (unmounted, deleted) fails here, and passes again once it is back.
    */
   async check(): Promise<{ok: boolean; reason?: string}> {
+    for (const [name, reason] of this.unreachable) return {ok: false, reason: `storage "${name}": ${reason}`}
     for (const [name, file] of this.files) {
       try {
         statSync(file)

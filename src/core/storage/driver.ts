@@ -86,6 +86,12 @@ export interface StorageDriver {
    * the state has never been published. Called before any write of the run.
    */
   readState(state: StateTable): Promise<string | undefined>
+  /**
+   * Optional: a cheap token that changes whenever the published rows of `state` may have changed
+   * ('absent' when never published), so a reader that keeps a copy (the runtime) can skip reading
+   * an unchanged state. Drivers without it are read in full each time.
+   */
+  stateVersion?(state: StateTable): Promise<string>
   /** Publishes every write of a run at once, or none of them (see the module comment). */
   writeStates(writes: StateWrite[], run: RunInfo): Promise<void>
   /** Releases connections; safe to call twice and after a failed open(). */

@@ -105,6 +105,21 @@ class PostgresqlDriver implements StorageDriver {
     return local
   }
 
+  /**
+   * The table's identity, storage file and row change counters: a replace makes a new table (new
+   * oid), a TRUNCATE a new file, an insert, update or delete moves a counter (counted when the
+   * writing session commits and flushes its statistics, which it does by the time it ends).
+   */
+  async stateVersion(state: StateTable): Promise<string> {
+    const found = await this.query(
+      `SELECT c.oid::text || ':' || c.relfilenode::text || ':' || coalesce(s.n_tup_ins, 0) || ':' || coalesce(s.n_tup_upd, 0) || ':' || coalesce(s.n_tup_del, 0) AS v
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+       WHERE n.nspname = $1 AND c.relname = $2`,
+      [this.options.product, state.table],
+    )
+    return found.rows.length === 0 ? 'absent' : String(found.rows[0].v)
+  }
+
   async writeStates(writes: StateWrite[], run: RunInfo): Promise<void> {
     for (const w of writes) checkIdentifier(w.state.table, 'state table')
     await this.query('BEGIN')

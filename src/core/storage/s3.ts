@@ -140,6 +140,12 @@ class S3Driver implements StorageDriver {
     return parsed as Manifest
   }
 
+  /** The run that last replaced the state and its objects, as the manifest read at open() says. */
+  async stateVersion(state: StateTable): Promise<string> {
+    const entry = this.manifest.states[state.table]
+    return entry ? `${entry.run}:${entry.objects.join(',')}` : 'absent'
+  }
+
   async readState(state: StateTable): Promise<string | undefined> {
     const entry = this.manifest.states[state.table]
     if (!entry) return undefined

@@ -5,6 +5,8 @@ import path from 'node:path'
 
 import {ROW_COLUMN, compareColumns, enforceSchema} from '../../engine/enforce.js'
 import {Engine} from '../../engine/session.js'
+import {rejectedStateTable} from '../../engine/types.js'
+import type {StateWrite} from '../../storage/driver.js'
 import {HttpError} from '../errors.js'
 import type {IngestPort} from '../model.js'
 import {newRunId} from '../runs.js'
@@ -193,7 +195,16 @@ async function land(ctx: RequestContext, port: IngestPort, storage: string, file
       const body = status === 200 ? result : {error: {message: `no row of the push was accepted (${result.rejected} rejected); the first reasons are listed in rejections`, status, ...result}}
       await engine.run('BEGIN TRANSACTION')
       try {
-        if (result.staged) await publish(engine, runtime.relationOf(port.state), port, result.staged)
+        if (result.staged) {
+          await publish(engine, runtime.relationOf(port.state), port, result.staged)
+          // A Postgres or S3 storage gets the state as upserted here, before the copy commits it.
+          const {mirror} = runtime.options
+          if (mirror?.mirrors(storage)) {
+            const writes: StateWrite[] = [{state: port.state.engine, staged: runtime.relationOf(port.state), mode: 'replace'}]
+            if (result.staged.rowsRejected > 0) writes.push({state: rejectedStateTable(port.state.engine), staged: result.staged.rejected, mode: 'append'})
+            await mirror.writeThrough(engine, storage, writes, id)
+          }
+        }
         if (key !== undefined) await engine.run(`INSERT INTO ${pushes} VALUES (${quoteLiteral(key)}, ${quoteLiteral(port.name)}, ${status}, ${quoteLiteral(JSON.stringify(body))}, now())`)
         await engine.run('COMMIT')
       } catch (error) {

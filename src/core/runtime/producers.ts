@@ -1,0 +1,58 @@
+import {readFile} from 'node:fs/promises'
+
+import {UserError} from '../errors.js'
+import {checkProducerContract, type ProductSource} from '../ingest/product.js'
+import type {KubeRest} from '../kube/rest.js'
+import {type Catalog, CATALOG_KEY_NAME, CATALOG_NAME, CATALOG_NAMESPACE} from '../reconcile/mesh/catalog.js'
+import {runtimeUrl} from '../reconcile/product/runtime.js'
+import type {ProducerLocator} from './engine-runs.js'
+import type {IngestPort} from './model.js'
+
+/** Where a pod finds its ServiceAccount's token: what a runtime presents to a producer's runtime. */
+export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+
+/**
+ * The producer of a `product` input source in the mesh catalog (DESIGN §7): the output port
+ * `source.port` of product `source.product`, in the consumer's namespace when it has one there,
+ * else the one namespace that has it. Its runtime is reached through its Service. The catalog's
+ * contract is checked before anything is pulled (the producer's runtime is checked again live).
+ */
+export function producerFromCatalog(catalog: Catalog, input: IngestPort, namespace: string, token?: string): ProductSource {
+  const {source} = input
+  const label = `input ${input.name} (product ${source.product ?? '?'} port ${source.port ?? '?'})`
+  if (!source.product || !source.port) {
+    throw new UserError(`${label}: a product source names source.product and source.port`, {suggestions: [`Set both in InputPort ${input.name}.`]})
+  }
+  const found = catalog.outputPorts.filter((e) => e.product === source.product && e.port === source.port)
+  const entry = found.find((e) => e.namespace === namespace) ?? (found.length === 1 ? found[0] : undefined)
+  if (!entry) {
+    throw new UserError(
+      found.length === 0
+        ? `${label}: the mesh catalog (${CATALOG_NAMESPACE}/${CATALOG_NAME}) lists no such output port`
+        : `${label}: the mesh catalog lists it in several namespaces (${found.map((e) => e.namespace).join(', ')}), none of them ${namespace}`,
+      {suggestions: ['Check source.product and source.port, and that the producer is applied in the cluster (dappmesh status).']},
+    )
+  }
+  checkProducerContract(`${label} per the mesh catalog`, entry.contract, {input: input.name, contract: source.contract, expected: input.expected})
+  return {input: input.name, baseUrl: runtimeUrl(entry.product!, entry.namespace), product: source.product, port: source.port, contract: source.contract, expected: input.expected, token}
+}
+
+/**
+ * Locates producers through the catalog ConfigMap, read from the API server at each run (a run is
+ * rare; the catalog changes as products come and go). The runtime presents its ServiceAccount's
+ * token (or DAPPMESH_TOKEN) to the producer, whose DataRoles decide.
+ */
+export function catalogLocator(client: KubeRest, namespace: string, env: NodeJS.ProcessEnv = process.env): ProducerLocator {
+  return async (input) => {
+    const map = await client.request<{data?: Record<string, string>}>('GET', `/api/v1/namespaces/${CATALOG_NAMESPACE}/configmaps/${CATALOG_NAME}`).catch((error: unknown) => {
+      throw new UserError(`input ${input.name}: cannot read the mesh catalog ${CATALOG_NAMESPACE}/${CATALOG_NAME}: ${(error as Error).message}`, {
+        suggestions: ['The operator publishes it once a DataMesh exists (dappmesh operator install, then apply the mesh).'],
+        cause: error,
+      })
+    })
+    const text = map.data?.[CATALOG_KEY_NAME]
+    if (!text) throw new UserError(`input ${input.name}: the mesh catalog ${CATALOG_NAMESPACE}/${CATALOG_NAME} has no ${CATALOG_KEY_NAME}`)
+    const token = env.DAPPMESH_TOKEN ?? (await readFile(SERVICE_ACCOUNT_TOKEN, 'utf8').then((t) => t.trim(), () => undefined))
+    return producerFromCatalog(JSON.parse(text) as Catalog, input, namespace, token)
+  }
+}
