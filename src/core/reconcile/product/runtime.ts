@@ -1,6 +1,7 @@
 import {runtimeName} from '../../model/child-names.js'
 import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {PRODUCT_LABEL} from '../../render/render.js'
+import {storageEnvName} from '../../storage/env.js'
 // Labels only, read when rendering (after both modules loaded): the import cycle with desired.ts is harmless.
 import {type Child, PORT_LABEL, type ProductState, WORKFLOW_LABEL} from './desired.js'
 
@@ -33,15 +34,6 @@ export function runtimeUrl(product: string, namespace: string): string {
  */
 export function runtimeClusterBindingName(namespace: string, product: string): string {
   return `dappmesh-runtime:${namespace}:${product}`
-}
-
-/**
- * The prefix of a storage's environment variables in the runtime, DAPPMESH_STORAGE_<NAME>_ (NAME
- * upper-cased, anything else than letters and digits as `_`): the names the storage drivers read,
- * locally from the shell and in the cluster from what the runtime's pod spec sets.
- */
-export function storageEnvPrefix(storage: string): string {
-  return `DAPPMESH_STORAGE_${storage.toUpperCase().replaceAll(/[^A-Z0-9]/g, '_')}_`
 }
 
 /** Pod Security `restricted` as the image's own user; the root filesystem read-only besides (HOME and temp files go to /tmp). */
@@ -140,24 +132,25 @@ function storageEnv(state: ProductState, ctx: RuntimeContext): any[] {
   const env: any[] = []
   for (const storage of state.storages) {
     if (storage.spec?.engine === 'duckdb') continue
-    const prefix = storageEnvPrefix(storage.metadata.name)
+    // The names the storage drivers read (storage/env.ts), here filled from the pod spec.
+    const v = (key: string) => storageEnvName(storage.metadata.name, key)
     const service = ctx.storageService(storage)
     const host = `${service.name}.${ctx.namespace}.svc`
     const secretRef = (key: string) => ({valueFrom: {secretKeyRef: {name: ctx.secretName(storage.metadata.name), key}}})
     env.push(
-      {name: `${prefix}ENGINE`, value: storage.spec.engine},
-      {name: `${prefix}HOST`, value: host},
-      {name: `${prefix}PORT`, value: String(service.port)},
-      {name: `${prefix}USERNAME`, ...secretRef('username')},
-      {name: `${prefix}PASSWORD`, ...secretRef('password')},
+      {name: v('ENGINE'), value: storage.spec.engine},
+      {name: v('HOST'), value: host},
+      {name: v('PORT'), value: String(service.port)},
+      {name: v('USERNAME'), ...secretRef('username')},
+      {name: v('PASSWORD'), ...secretRef('password')},
     )
     if (storage.spec.engine === 'postgresql') {
-      env.push({name: `${prefix}URL`, value: `postgres://$(${prefix}USERNAME):$(${prefix}PASSWORD)@${host}:${service.port}/$(${prefix}USERNAME)`})
+      env.push({name: v('URL'), value: `postgres://$(${v('USERNAME')}):$(${v('PASSWORD')})@${host}:${service.port}/$(${v('USERNAME')})`})
     } else if (storage.spec.engine === 's3' || storage.spec.engine === 'minio') {
       env.push(
-        {name: `${prefix}ENDPOINT`, value: `http://${host}:${service.port}`},
-        {name: `${prefix}ACCESS_KEY_ID`, ...secretRef('username')},
-        {name: `${prefix}SECRET_ACCESS_KEY`, ...secretRef('password')},
+        {name: v('ENDPOINT'), value: `http://${host}:${service.port}`},
+        {name: v('ACCESS_KEY_ID'), ...secretRef('username')},
+        {name: v('SECRET_ACCESS_KEY'), ...secretRef('password')},
       )
     }
   }
