@@ -1,5 +1,6 @@
-// Writes a large, valid mesh repository: one mesh, a few domains and many products, each with
-// every product-scoped kind. Contracts are inline so that every YAML file is a Kubernetes-style
+// Writes a large, valid project: one mesh, a few domains and one product made of many parts (the
+// parts of what would be many products, each under products/<p>/ with every product-scoped kind;
+// a project holds exactly one DataProduct, so only the first part declares it). Contracts are inline so that every YAML file is a Kubernetes-style
 // resource that kubeconform can check too (an ODCS file named by documentRef is not).
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -146,7 +147,7 @@ ${properties}`)
  * Returns the counts; the project is valid by construction, which the bench checks.
  */
 export function generateProject(root, minDocuments) {
-  const products = Math.ceil(Math.max(0, minDocuments - 4) / DOCUMENTS_PER_PRODUCT)
+  const products = Math.max(1, Math.ceil(Math.max(0, minDocuments - 5) / (DOCUMENTS_PER_PRODUCT - 1)))
   const domains = ['sales', 'finance', 'logistics']
   write(root, 'mesh/cluster.yaml', [
     doc('DataMesh', 'bench', `  description: A generated mesh for benchmarks.
@@ -162,7 +163,7 @@ export function generateProject(root, minDocuments) {
   for (let i = 0; i < products; i++) {
     const p = `p${String(i).padStart(4, '0')}`
     const dir = `products/${p}`
-    write(root, `${dir}/dappmesh.yaml`, [
+    if (i === 0) write(root, `${dir}/dappmesh.yaml`, [
       doc('DataProduct', p, `  domain: ${domains[i % domains.length]}\n  owner: team-${p}@example.com\n  version: 1.0.${i}\n  tags: [bench]\n`),
     ])
     write(root, `${dir}/mesh/roles.yaml`, [
@@ -183,11 +184,11 @@ export function generateProject(root, minDocuments) {
     ])
     write(root, `${dir}/storage/analytics.yaml`, [doc('DataStorage', `${p}-analytics`, `  class: analytics\n  engine: duckdb\n  size: 10Gi\n`)])
     write(root, `${dir}/storage/object.yaml`, [doc('DataStorage', `${p}-object`, `  class: object\n  engine: minio\n  size: 20Gi\n`)])
-    files += 5
+    files += i === 0 ? 5 : 4
     for (const entity of ENTITIES) {
       entityFiles(root, dir, p, entity)
       files += 6
     }
   }
-  return {products, files, documents: 1 + domains.length + products * DOCUMENTS_PER_PRODUCT}
+  return {products, files, documents: 1 + domains.length + 1 + products * (DOCUMENTS_PER_PRODUCT - 1)}
 }
