@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../core/cli/base-command.js'
 import {type WrittenManifests, writeManifestFiles} from '../core/render/output-dir.js'
 import {type Manifest, allManifests, renderDirectory} from '../core/render/render.js'
-import {type KubeList, kubeList, toYamlStream} from '../core/render/yaml.js'
+import {type KubeList, kubeList, yamlStreamParts} from '../core/render/yaml.js'
 
 export default class Render extends BaseCommand {
   static override summary = 'Print the product as cluster manifests, for kubectl and GitOps tools.'
@@ -38,7 +38,15 @@ YAML is written for YAML 1.1 readers such as kubectl: every string such a reader
       if (!this.jsonEnabled()) this.log(`wrote ${written.files.length} files to ${flags['output-dir']}`)
       return written
     }
-    if (!this.jsonEnabled()) this.log(flags.output === 'json' ? JSON.stringify(list, null, 2) : toYamlStream(list.items))
+    if (this.jsonEnabled()) return list
+    if (flags.output === 'json') this.log(JSON.stringify(list, null, 2))
+    else writeYamlStream(list.items)
     return list
   }
+}
+
+/** Each object as soon as it is converted (what `this.log(toYamlStream(items))` prints, in pieces). */
+function writeYamlStream(items: unknown[]): void {
+  for (const part of yamlStreamParts(items)) process.stdout.write(part)
+  process.stdout.write('\n')
 }

@@ -31,7 +31,8 @@ const KIND_ORDER = new Map(KINDS.map((k, i) => [k.kind, i]))
 
 /** Loads, validates and renders the product in `dir` as cluster manifests. */
 export async function renderDirectory(dir: string): Promise<RenderedProduct> {
-  const {context} = await loadValidProject(dir, 'it cannot be rendered')
+  // Rendering reads only the documents' data, never a position: a valid project is read without.
+  const {context} = await loadValidProject(dir, 'it cannot be rendered', {positions: false})
   return renderProduct(context)
 }
 
@@ -108,7 +109,10 @@ function inlineDocument(ctx: ValidationContext, r: Resource, object: Manifest): 
   if (ref === undefined) return
   const file = ctx.project.contractDocuments.get(resolveRelative(r.source.file, ref))
   if (!file || file.documents.length === 0) return
-  object.spec.document = file.documents[0].doc.toJS({maxAliasCount: 100})
+  const document = file.documents[0]
+  // The data converted at parse time (the only thing a document read without positions has); cloned,
+  // as every rendered object is, so that rendering never changes the project.
+  object.spec.document = document.object === undefined ? document.doc.toJS({maxAliasCount: 100}) : structuredClone(document.object)
   delete object.spec.documentRef
   object.metadata.annotations = {...object.metadata.annotations, 'dappmesh.io/document-path': ref}
 }

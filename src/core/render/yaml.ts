@@ -31,7 +31,18 @@ export function toYaml(value: unknown): string {
 
 /** Several objects as one multi-document YAML stream, as `kubectl apply -f -` reads it. */
 export function toYamlStream(items: unknown[]): string {
-  return items.map((item) => toYaml(item)).join('---\n').trimEnd()
+  return [...yamlStreamParts(items)].join('')
+}
+
+/**
+ * The stream of `toYamlStream` in pieces, one object each, so that a large product is written out
+ * as it is converted instead of held twice more in memory (the pieces, then their join).
+ */
+export function* yamlStreamParts(items: unknown[]): Generator<string> {
+  for (const [i, item] of items.entries()) {
+    const text = toYaml(item)
+    yield (i === 0 ? '' : '---\n') + (i === items.length - 1 ? text.trimEnd() : text)
+  }
 }
 
 /** The kubectl List that `-o json` and `--json` both print, so the two never disagree. */
