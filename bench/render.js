@@ -8,20 +8,20 @@ import {spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {generateLargeProject} from './lib/large-project.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cli = path.join(root, 'bin/run.js')
-const preload = path.join(root, 'bench/lib/max-rss.cjs')
+const preload = path.join(root, 'bench/lib/max-rss.js')
 const SIZES = (process.env.BENCH_RENDER_MB ?? '5,50').split(',').map(Number)
 const log = (line) => process.stderr.write(`${line}\n`)
 const work = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-bench-render-'))
 
 function render(dir, nodeFlags = []) {
   const started = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, [...nodeFlags, '--require', preload, cli, 'render', dir], {encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26})
+  const r = spawnSync(process.execPath, [...nodeFlags, '--import', pathToFileURL(preload).href, cli, 'render', dir], {encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26})
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6
   if (r.status !== 0) throw new Error(`render ${dir} failed (${r.status}):\n${r.stderr.slice(-2000)}`)
   const rss = Number(/bench-max-rss-kb=(\d+)/.exec(r.stderr)?.[1]) / 1024
