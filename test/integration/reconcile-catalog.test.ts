@@ -94,7 +94,17 @@ describe('operator run: the mesh catalog ConfigMap (real control plane)', functi
   })
 
   it('writes nothing when what changed is not in the catalog', async () => {
-    const before = json('get', 'configmap', 'dappmesh-catalog', '-n', 'dappmesh-system').metadata.resourceVersion
+    const version = () => json('get', 'configmap', 'dappmesh-catalog', '-n', 'dappmesh-system').metadata.resourceVersion as string
+    // The earlier tests' changes may still be arriving (the mesh loop coalesces events for a
+    // second): start from a catalog that has stood still for a few seconds.
+    let before = version()
+    await eventually(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+      const now = version()
+      const still = now === before
+      before = now
+      return still
+    }, 'the catalog to stand still')
     const series = 'dappmesh_reconciles_total{controller="mesh"}'
     const reconciles = await metricValue(operator!.url!, series)
     // A label on a product is an event for the catalog, but not a change to it.
