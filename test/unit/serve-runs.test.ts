@@ -75,6 +75,15 @@ describe('serve: workflow runs', function () {
     assert.match(unknown.json.error.message, /its workflows are nightly, slow, hurried/)
   })
 
+  it("confines the product's SQL to the runtime's own files: a transition cannot read the pod's token or environment", async () => {
+    await push(base, 'orders-in', ndjson(orders(1, 5)))
+    shop.handle.runtime.model.flows.get('orders')!.transitions.find((t) => t.name === 'clean')!.sql = "SELECT content AS id FROM read_text('/proc/self/environ')"
+    const run = await runWorkflow(base, 'nightly')
+    assert.equal(run.status, 'failed')
+    assert.match(run.activities[0].error, /Permission Error: Cannot access file "\/proc\/self\/environ"/)
+    assert.ok(!(await tables(shop)).includes('orders__clean'))
+  })
+
   it('publishes nothing when a contract rule fails', async () => {
     await push(base, 'orders-in', ndjson(orders(1, 5)))
     const contract = shop.handle.runtime.model.ports.get('orders-daily')!.contract!.document as any

@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import type {DuckDBConnection, DuckDBInstance, DuckDBValue} from '@duckdb/node-api'
@@ -59,6 +60,13 @@ export class RuntimeStore {
         })
       }
     }
+    // The product's SQL runs in this database, and in the cluster its author need not be someone
+    // who may read the pod's token or its storages' credentials (/var/run/secrets, /proc/self/environ).
+    // Confine DuckDB to the data directory and the temp files the runtime writes itself; DuckDB
+    // refuses to widen either setting again.
+    const allowed = [dataDir, tmpdir()].map((dir) => quoteLiteral(path.resolve(dir) + path.sep))
+    await store.run(`SET allowed_directories = [${allowed.join(', ')}]`)
+    await store.run('SET enable_external_access = false')
     return store
   }
 
