@@ -71,11 +71,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- the registry: the one that answers, else a temporary one on the same storage, stopped on exit
+# --- the registry: the one that answers, else a temporary one on the same storage, stopped on exit.
+# Checked before every use: the registry that answered may belong to a cluster that stops meanwhile.
 registry_answers() { curl -fsS -o /dev/null --max-time 2 "http://$registry_addr/v2/" 2>/dev/null; }
-if ! registry_answers; then
-  mkdir -p "$registry_dir"
-  cat >"$tmp/registry.yml" <<YAML
+registry_up() {
+  registry_answers && return 0
+  if [[ -z "$registry_pid" ]] || ! kill -0 "$registry_pid" 2>/dev/null; then
+    mkdir -p "$registry_dir"
+    cat >"$tmp/registry.yml" <<YAML
 version: 0.1
 log:
   level: warn
@@ -85,11 +88,13 @@ storage:
 http:
   addr: $registry_addr
 YAML
-  docker-registry serve "$tmp/registry.yml" </dev/null >>"$tmp/registry.log" 2>&1 &
-  registry_pid=$!
-  for _ in $(seq 1 100); do registry_answers && break; sleep 0.1; done
-  registry_answers || { cat "$tmp/registry.log" >&2; die "docker-registry did not answer on $registry_addr"; }
-fi
+    docker-registry serve "$tmp/registry.yml" </dev/null >>"$tmp/registry.log" 2>&1 &
+    registry_pid=$!
+  fi
+  for _ in $(seq 1 100); do registry_answers && return 0; sleep 0.1; done
+  cat "$tmp/registry.log" >&2
+  die "docker-registry did not answer on $registry_addr"
+}
 
 # --- keys: what each image is made of. `declare -f` hashes a recipe's own code, so editing one
 # recipe rebuilds that image only.
@@ -103,6 +108,7 @@ key_of() {
   node -e "let s='';process.stdin.on('data',(d)=>(s+=d)).on('end',()=>{try{const j=JSON.parse(s);process.stdout.write((j.OCIv1??j).config?.Labels?.['$KEY_LABEL']??'')}catch{}})"
 }
 registry_key() { # ref: the key of the image the registry serves
+  registry_up
   skopeo inspect --tls-verify=false --config "docker://$registry_addr/$1" 2>/dev/null | key_of
 }
 local_key() { # ref: the key of the image in the store
@@ -110,7 +116,9 @@ local_key() { # ref: the key of the image in the store
 }
 push() { # ref
   local started=$SECONDS
-  bah push --quiet --tls-verify=false "docker.io/$1" "docker://$registry_addr/$1" >/dev/null
+  registry_up
+  bah push --quiet --tls-verify=false "docker.io/$1" "docker://$registry_addr/$1" >/dev/null ||
+    { registry_up && bah push --quiet --tls-verify=false "docker.io/$1" "docker://$registry_addr/$1" >/dev/null; }
   log "pushed $registry_addr/$1 ($((SECONDS - started))s)"
 }
 
@@ -234,6 +242,7 @@ ensure() { # ref key recipe
 # back from the registry.
 ensure_local() { # ref key
   [[ "$(local_key "$1")" == "$2" ]] && return 0
+  registry_up
   bah pull --quiet --tls-verify=false "docker://$registry_addr/$1" >/dev/null
   bah tag "$registry_addr/$1" "docker.io/$1"
 }
