@@ -198,9 +198,10 @@ build_postgres() { # key
   [[ "$(chroot "$mnt" id -u postgres)" == 999 ]] || die "the postgres user is not uid 999 in the image"
   # Listen on every address by default, as the official image does.
   sed -ri "s!^#?(listen_addresses)\s*=\s*\S+.*!\1 = '*'!" "$mnt/usr/share/postgresql/$PG_MAJOR/postgresql.conf.sample"
-  install -d -o 999 -g 999 -m 3777 "$mnt/var/run/postgresql"
-  install -d -o 999 -g 999 -m 1777 "$mnt/var/lib/postgresql/data"
-  install -d -m 0755 "$mnt/docker-entrypoint-initdb.d"
+  # Inside the chroot: /var/run is an absolute symlink that, seen from here, leads to this machine's /run.
+  chroot "$mnt" install -d -o postgres -g postgres -m 3777 /run/postgresql
+  chroot "$mnt" install -d -o postgres -g postgres -m 1777 /var/lib/postgresql/data
+  chroot "$mnt" install -d -m 0755 /docker-entrypoint-initdb.d
   install -m 0755 "$here/postgres/docker-entrypoint.sh" "$mnt/usr/local/bin/docker-entrypoint.sh"
   commit "$PG_REF" "$1" --label "io.dappmesh.test.postgres-major=$PG_MAJOR" \
     --env PG_MAJOR="$PG_MAJOR" --env LANG=C.UTF-8 --env PGDATA=/var/lib/postgresql/data \

@@ -83,7 +83,7 @@ EOF
   printf '\nhost all all all %s\n' "$POSTGRES_HOST_AUTH_METHOD" >>"$PGDATA/pg_hba.conf"
 
   # A server on the socket only while the database is made and the init scripts run.
-  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w start >/dev/null
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w start
   export PGUSER="$POSTGRES_USER" PGPASSWORD="${POSTGRES_PASSWORD:-}"
   if [[ "$POSTGRES_DB" != postgres ]]; then
     psql -v ON_ERROR_STOP=1 --no-psqlrc --dbname postgres --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";' >/dev/null
