@@ -39,7 +39,7 @@ describe('product reconciler: desired children', () => {
     assert.equal(sts.spec.replicas, 2)
     assert.equal(sts.spec.template.spec.containers[0].image, 'postgres:15')
     assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '5Gi')
-    assert.deepEqual(sts.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.valueFrom.secretKeyRef.name]), [
+    assert.deepEqual(sts.spec.template.spec.containers[0].env.filter((e: any) => e.valueFrom).map((e: any) => [e.name, e.valueFrom.secretKeyRef.name]), [
       ['POSTGRES_USER', 'orders-operational-credentials'],
       ['POSTGRES_PASSWORD', 'orders-operational-credentials'],
     ])
@@ -47,6 +47,14 @@ describe('product reconciler: desired children', () => {
     const policy = children.get('NetworkPolicy/orders-operational')
     assert.deepEqual(policy.spec.podSelector.matchLabels, {'dappmesh.io/product': 'orders', 'dappmesh.io/storage': 'operational'})
     assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}}}], 'only the runtime reaches a storage')
+  })
+
+  it('puts Postgres\' data one directory below its volume, which initdb can own (a volume\'s root belongs to root)', () => {
+    const sts = byName(desiredChildren(state(), RUNTIME)).get('StatefulSet/orders-operational')
+    const container = sts.spec.template.spec.containers[0]
+    const pgdata = container.env.find((e: any) => e.name === 'PGDATA')?.value
+    assert.equal(container.volumeMounts[0].mountPath, '/var/lib/postgresql/data')
+    assert.equal(pgdata, '/var/lib/postgresql/data/pgdata')
   })
 
   it('prefers a storage\'s own image to the engine\'s', () => {

@@ -34,6 +34,8 @@ interface Engine {
   userEnv: string
   passwordEnv: string
   args?: string[]
+  /** plain environment the image needs besides its credentials */
+  env?: Record<string, string>
   /** the uid the image's data directory belongs to (DEFAULT_UID when the image has none of its own) */
   uid?: number
   /** requests and limits when the DataStorage sets none (`spec.resources` overrides them per field) */
@@ -54,7 +56,10 @@ export const WORKLOAD_RESOURCES: Resources = {requests: {cpu: '50m', memory: '64
 
 /** One image per engine that runs as a server; a DataStorage's own `image` wins. duckdb is embedded in the runtime: no server, no image. */
 export const ENGINE_IMAGES: Record<string, Engine> = {
-  postgresql: {image: (v) => `postgres:${v ?? '16'}`, port: 5432, dataPath: '/var/lib/postgresql/data', userEnv: 'POSTGRES_USER', passwordEnv: 'POSTGRES_PASSWORD', uid: 999},
+  // PGDATA one level below the volume: initdb must own the directory it initialises (it makes it
+  // 0700), and a volume's root belongs to root (a local-path directory, or a disk with fsGroup),
+  // which uid 999 cannot take over. The official image's documentation says the same.
+  postgresql: {image: (v) => `postgres:${v ?? '16'}`, port: 5432, dataPath: '/var/lib/postgresql/data', env: {PGDATA: '/var/lib/postgresql/data/pgdata'}, userEnv: 'POSTGRES_USER', passwordEnv: 'POSTGRES_PASSWORD', uid: 999},
   surrealdb: {image: (v) => `surrealdb/surrealdb:${v ?? 'v2'}`, port: 8000, dataPath: '/data', userEnv: 'SURREAL_USER', passwordEnv: 'SURREAL_PASS', args: ['start', 'rocksdb:/data']},
   tidb: {image: (v) => `pingcap/tidb:${v ?? 'v8.5.0'}`, port: 4000, dataPath: '/data', userEnv: 'TIDB_USER', passwordEnv: 'TIDB_PASSWORD', resources: LARGE_ENGINE_RESOURCES},
   doris: {image: (v) => `apache/doris:${v ?? '2.1.7'}`, port: 9030, dataPath: '/data', userEnv: 'DORIS_USER', passwordEnv: 'DORIS_PASSWORD', resources: LARGE_ENGINE_RESOURCES},
@@ -186,6 +191,7 @@ export function desiredChildren(state: ProductState, options: RuntimeOptions): C
                 env: [
                   {name: engine.userEnv, valueFrom: {secretKeyRef: {name: secret, key: 'username'}}},
                   {name: engine.passwordEnv, valueFrom: {secretKeyRef: {name: secret, key: 'password'}}},
+                  ...Object.entries(engine.env ?? {}).map(([envName, value]) => ({name: envName, value})),
                 ],
                 volumeMounts: [{name: 'data', mountPath: engine.dataPath}],
               },
