@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {chownSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {chmodSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {ENGINE_IMAGES} from '../../src/core/reconcile/product/desired.js'
+import {desiredChildren} from '../../src/core/reconcile/product/desired.js'
 import {IMAGE_USER} from '../../src/core/reconcile/product/runtime.js'
 import {ROOT} from '../helpers/cli.js'
 import {missingTools} from '../helpers/images.js'
@@ -13,7 +13,27 @@ import {postgresBinDir} from '../helpers/postgres.js'
 
 const BUILD = path.join(ROOT, 'test/images/build.sh')
 const VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version
-const POSTGRES = ENGINE_IMAGES.postgresql
+
+/**
+ * The Postgres container as the operator renders it for a product's operational storage: its
+ * user, its volume's mount path and its plain environment (the credentials come from a Secret).
+ */
+function operatorPostgres(): {user: {uid: number; gid: number}; mountPath: string; env: Record<string, string>; readOnlyRoot: boolean} {
+  const labels = {'dappmesh.io/product': 'shop'}
+  const product = {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: 'shop', namespace: 'sales', uid: 'u-1', labels}, spec: {domain: 'sales'}}
+  const storage = {kind: 'DataStorage', metadata: {name: 'operational', namespace: 'sales', labels}, spec: {class: 'operational', engine: 'postgresql'}}
+  const children = desiredChildren({product, storages: [storage], outputPorts: [], inputPorts: [], workflows: [], contracts: []}, {image: 'dappmesh:test'})
+  const pod = (children.find((c) => c.kind === 'StatefulSet') as any).spec.template.spec
+  const container = pod.containers[0]
+  assert.equal(container.image, 'postgres:16', 'the image this fixture stands in for')
+  assert.deepEqual(container.securityContext.capabilities.drop, ['ALL'])
+  return {
+    user: {uid: pod.securityContext.runAsUser, gid: pod.securityContext.runAsGroup},
+    mountPath: container.volumeMounts[0].mountPath,
+    env: Object.fromEntries(container.env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value])),
+    readOnlyRoot: container.securityContext.readOnlyRootFilesystem ?? false,
+  }
+}
 
 function build(): {refs: string[]; log: string} {
   const r = spawnSync('bash', [BUILD], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
@@ -111,19 +131,20 @@ describe('test images for the real node (test/images/build.sh, run by runc)', fu
   describe('postgres:16 (Debian PostgreSQL behind the official image\'s contract)', () => {
     let image: MountedImage
     let net: NetworkNamespace
-    const user = {uid: POSTGRES.uid!, gid: POSTGRES.uid!}
-    const env = {POSTGRES_USER: 'shop', POSTGRES_PASSWORD: 'pa55-w0rd', POSTGRES_DB: 'orders'}
+    const pod = operatorPostgres()
+    const {user} = pod
+    const env = {...pod.env, POSTGRES_USER: 'shop', POSTGRES_PASSWORD: 'pa55-w0rd', POSTGRES_DB: 'orders'}
 
-    /** An empty volume owned by the user the operator runs Postgres as, mounted where its data path is. */
+    /** An empty volume as the local node makes one: a directory of root's, mode 0777, at the mount path. */
     function volume(): {source: string; destination: string} {
       const source = mkdtempSync(path.join(tmp, 'pgdata-'))
-      chownSync(source, user.uid, user.gid)
-      return {source, destination: POSTGRES.dataPath}
+      chmodSync(source, 0o777)
+      return {source, destination: pod.mountPath}
     }
 
-    /** The operator's pod: uid 999, no capabilities, no privilege escalation, the volume at the data path. */
+    /** The operator's pod: its user, no capabilities, no privilege escalation, the volume at its path. */
     function start(data: {source: string; destination: string}, extra: Record<string, string> = env) {
-      return startContainer(bundle(image, {user, env: extra, binds: [data], netns: net.path}))
+      return startContainer(bundle(image, {user, env: extra, binds: [data], netns: net.path, readOnlyRoot: pod.readOnlyRoot}))
     }
 
     const ready = (c: ReturnType<typeof start>) =>
@@ -142,7 +163,7 @@ describe('test images for the real node (test/images/build.sh, run by runc)', fu
       net?.remove()
     })
 
-    it('initialises an empty PGDATA as uid 999 and takes a password login on 5432 from another address', async () => {
+    it('initialises an empty volume as the operator mounts it (uid 999) and takes a password login on 5432 from another address', async () => {
       const c = start(volume())
       try {
         await ready(c)
@@ -202,10 +223,16 @@ describe('test images for the real node (test/images/build.sh, run by runc)', fu
     })
 
     it('refuses to initialise without POSTGRES_PASSWORD and says what to set', async () => {
-      const r = await runToEnd(bundle(image, {user, env: {POSTGRES_USER: 'shop'}, binds: [volume()], netns: net.path}))
+      const r = await runToEnd(bundle(image, {user, env: {...pod.env, POSTGRES_USER: 'shop'}, binds: [volume()], netns: net.path}))
       assert.equal(r.code, 1, r.output)
       assert.match(r.output, /POSTGRES_PASSWORD is not set/)
       assert.match(r.output, /Set POSTGRES_PASSWORD \(or POSTGRES_PASSWORD_FILE\)/)
+    })
+
+    it('cannot initialise a volume\'s root it does not own, as the official image cannot (why the operator sets PGDATA below it)', async () => {
+      const r = await runToEnd(bundle(image, {user, env: {POSTGRES_PASSWORD: 'x', PGDATA: pod.mountPath}, binds: [volume()], netns: net.path}))
+      assert.notEqual(r.code, 0, r.output)
+      assert.match(r.output, /could not change permissions of directory/)
     })
 
     it('asks for a fast shutdown when stopped by its STOPSIGNAL, as the official image does', () => {
