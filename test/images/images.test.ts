@@ -9,7 +9,7 @@ import {IMAGE_USER} from '../../src/core/reconcile/product/runtime.js'
 import {ROOT} from '../helpers/cli.js'
 import {missingTools} from '../helpers/images.js'
 import {ImageStore, type MountedImage, type NetworkNamespace, type RunOptions, createNetns, runToEnd, startContainer, writeBundle} from '../helpers/oci-run.js'
-import {postgresBinDir} from '../helpers/postgres.js'
+import {postgresBinDir, requireOrSkip} from '../helpers/postgres.js'
 
 const BUILD = path.join(ROOT, 'test/images/build.sh')
 const VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version
@@ -77,7 +77,7 @@ describe('test images for the real node (test/images/build.sh, run by runc)', fu
     if (process.getuid?.() !== 0 || missing.length > 0 || !postgresBinDir()) {
       const why = process.getuid?.() === 0 ? `missing ${[...missing, ...(postgresBinDir() ? [] : ['postgresql (psql)'])].join(', ')}` : 'not root (runc, mmdebstrap)'
       process.stderr.write(`skipping the image tests: ${why}; CI runs them as root after scripts/install-system-deps.sh\n`)
-      this.skip()
+      requireOrSkip(this, why)
     }
     // Cold on a fresh machine (.ci/run builds them before the tests), seconds when cached.
     const [node, postgres, dappmesh] = build().refs
