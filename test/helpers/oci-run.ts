@@ -65,7 +65,7 @@ export interface RunOptions {
   readOnlyRoot?: boolean
   /** empty, writable directories (emptyDir), e.g. /tmp under a read-only root */
   tmpfs?: string[]
-  binds?: {source: string; destination: string}[]
+  binds?: {source: string; destination: string; readOnly?: boolean}[]
   /** a network namespace to join (path); default: a new, empty one */
   netns?: string
 }
@@ -98,7 +98,7 @@ export function writeBundle(dir: string, image: MountedImage, options: RunOption
   spec.root = {path: image.rootfs, readonly: options.readOnlyRoot ?? false}
   spec.hostname = 'fixture'
   for (const destination of options.tmpfs ?? []) spec.mounts.push({destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777']})
-  for (const b of options.binds ?? []) spec.mounts.push({destination: b.destination, type: 'bind', source: b.source, options: ['rbind', 'rw']})
+  for (const b of options.binds ?? []) spec.mounts.push({destination: b.destination, type: 'bind', source: b.source, options: ['rbind', b.readOnly ? 'ro' : 'rw']})
   if (options.netns) spec.linux.namespaces = spec.linux.namespaces.map((ns: {type: string}) => (ns.type === 'network' ? {type: 'network', path: options.netns} : ns))
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2))
   return dir

@@ -6,7 +6,7 @@ import path from 'node:path'
 
 import {desiredChildren} from '../../src/core/reconcile/product/desired.js'
 import {IMAGE_USER} from '../../src/core/reconcile/product/runtime.js'
-import {ROOT} from '../helpers/cli.js'
+import {ROOT, fixture} from '../helpers/cli.js'
 import {missingTools} from '../helpers/images.js'
 import {ImageStore, type MountedImage, type NetworkNamespace, type RunOptions, createNetns, runToEnd, startContainer, writeBundle} from '../helpers/oci-run.js'
 import {postgresBinDir, requireOrSkip} from '../helpers/postgres.js'
@@ -260,6 +260,36 @@ describe('test images for the real node (test/images/build.sh, run by runc)', fu
       const r = await runToEnd(bundle(image, asRuntime({command: ['node', '--input-type=module', '-e', script]})))
       assert.equal(r.code, 0, r.output)
       assert.equal(r.output.trim(), '42')
+    })
+
+    it('serves a product as the runtime pod runs it, to a caller in another network namespace', async () => {
+      const net = createNetns()
+      const c = startContainer(
+        bundle(
+          image,
+          asRuntime({
+            args: ['serve', '/product', '--host', '0.0.0.0', '--port', '8080', '--data-dir', '/data'],
+            tmpfs: ['/tmp', '/data'],
+            binds: [{source: fixture('serve', 'shop'), destination: '/product', readOnly: true}],
+            netns: net.path,
+          }),
+        ),
+      )
+      try {
+        const url = `http://${net.ip}:8080`
+        await until('the runtime did not answer /readyz', 60_000, () => {
+          if (c.child.exitCode !== null) throw new Error(`serve exited (${c.child.exitCode}):\n${c.output()}`)
+          const r = spawnSync('curl', ['-fsS', '--max-time', '2', `${url}/readyz`], {encoding: 'utf8'})
+          return r.status === 0 ? true : undefined
+        })
+        const ports = await (await fetch(`${url}/v1/ports`)).json()
+        assert.ok(JSON.stringify(ports).includes('orders-api'), JSON.stringify(ports))
+        c.signal('SIGTERM')
+        assert.equal(await c.exited, 0, c.output())
+      } finally {
+        await c.remove()
+        net.remove()
+      }
     })
 
     it('has no npm, npx or corepack, and runs as the numeric user 1000', async () => {
