@@ -212,16 +212,18 @@ build_postgres() { # key
 
 build_dappmesh() { # key
   # npm inside the build must not reach a registry: it runs offline against a throw-away copy of
-  # the host's npm cache (hard links; the Containerfile's `npm cache clean` removes only the copy).
+  # the host's npm cache, which `npm ci` filled. A real copy, not hard links: npm appends to the
+  # cache's index files, and the Containerfile's `npm cache clean` empties it.
   local npm_cache="${npm_config_cache:-$HOME/.npm}"
   [[ -d "$npm_cache/_cacache" ]] || die "no npm cache at $npm_cache; run npm ci in $repo first"
   mkdir -p "$tmp/npm"
-  cp -al "$npm_cache/_cacache" "$tmp/npm/_cacache"
+  cp -a "$npm_cache/_cacache" "$tmp/npm/_cacache"
   printf 'offline=true\naudit=false\nfund=false\nupdate-notifier=false\n' >"$tmp/npmrc"
   bah bud --quiet --layers --pull=never --isolation chroot --format docker \
     --label "$KEY_LABEL=$1" \
     -v "$tmp/npm:/root/.npm" -v "$tmp/npmrc:/root/.npmrc:ro" \
-    -f "$repo/Containerfile" -t "docker.io/$DAPPMESH_REF" "$repo" >/dev/null
+    -f "$repo/Containerfile" -t "docker.io/$DAPPMESH_REF" "$repo" >/dev/null ||
+    die "the dappmesh image did not build; if npm said ENOTCACHED, the npm cache lacks a package of package-lock.json: run npm ci in $repo (it fills the cache) and try again"
 }
 
 # Build (unless the store has it) and push (unless the registry has it) one image.
