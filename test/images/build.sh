@@ -211,17 +211,16 @@ build_postgres() { # key
 }
 
 build_dappmesh() { # key
-  # npm inside the build must not reach a registry: it runs offline against a throw-away copy of
-  # the host's npm cache, which `npm ci` filled. A real copy, not hard links: npm appends to the
-  # cache's index files, and the Containerfile's `npm cache clean` empties it.
+  # npm inside the build must not reach a registry: it runs offline against the host's npm cache,
+  # which `npm ci` filled, mounted as an overlay (`:O`): every RUN sees the cache as it is here and
+  # its writes are thrown away, so the deps stage's `npm cache clean` neither empties the host's
+  # cache nor the one the build stage gets.
   local npm_cache="${npm_config_cache:-$HOME/.npm}"
   [[ -d "$npm_cache/_cacache" ]] || die "no npm cache at $npm_cache; run npm ci in $repo first"
-  mkdir -p "$tmp/npm"
-  cp -a "$npm_cache/_cacache" "$tmp/npm/_cacache"
   printf 'offline=true\naudit=false\nfund=false\nupdate-notifier=false\n' >"$tmp/npmrc"
   bah bud --quiet --layers --pull=never --isolation chroot --format docker \
     --label "$KEY_LABEL=$1" \
-    -v "$tmp/npm:/root/.npm" -v "$tmp/npmrc:/root/.npmrc:ro" \
+    -v "$npm_cache:/root/.npm:O" -v "$tmp/npmrc:/root/.npmrc:ro" \
     -f "$repo/Containerfile" -t "docker.io/$DAPPMESH_REF" "$repo" >/dev/null ||
     die "the dappmesh image did not build; if npm said ENOTCACHED, the npm cache lacks a package of package-lock.json: run npm ci in $repo (it fills the cache) and try again"
 }
