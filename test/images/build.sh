@@ -73,6 +73,7 @@ trap cleanup EXIT
 
 # --- the registry: the one that answers, else a temporary one on the same storage, stopped on exit.
 # Checked before every use: the registry that answered may belong to a cluster that stops meanwhile.
+# Call it in this shell, never inside $(...): a registry started in a subshell would outlive us.
 registry_answers() { curl -fsS -o /dev/null --max-time 2 "http://$registry_addr/v2/" 2>/dev/null; }
 registry_up() {
   registry_answers && return 0
@@ -107,8 +108,7 @@ files_hash() { # paths... (relative to the repo): content and mode of every file
 key_of() {
   node -e "let s='';process.stdin.on('data',(d)=>(s+=d)).on('end',()=>{try{const j=JSON.parse(s);process.stdout.write((j.OCIv1??j).config?.Labels?.['$KEY_LABEL']??'')}catch{}})"
 }
-registry_key() { # ref: the key of the image the registry serves
-  registry_up
+registry_key() { # ref: the key of the image the registry serves (registry_up first)
   skopeo inspect --tls-verify=false --config "docker://$registry_addr/$1" 2>/dev/null | key_of
 }
 local_key() { # ref: the key of the image in the store
@@ -228,6 +228,7 @@ build_dappmesh() { # key
 # Build (unless the store has it) and push (unless the registry has it) one image.
 ensure() { # ref key recipe
   local ref=$1 key=$2 recipe=$3 started=$SECONDS
+  registry_up
   if [[ "$(registry_key "$ref")" == "$key" ]]; then
     log "$registry_addr/$ref is current"
     return 0
@@ -255,6 +256,7 @@ dappmesh_key="$( { echo "$node_key"; declare -f build_dappmesh; files_hash Conta
 
 ensure "$NODE_REF" "$node_key" build_node_base
 ensure "$PG_REF" "$pg_key" build_postgres
+registry_up
 if [[ "$(registry_key "$DAPPMESH_REF")" != "$dappmesh_key" ]]; then ensure_local "$NODE_REF" "$node_key"; fi
 ensure "$DAPPMESH_REF" "$dappmesh_key" build_dappmesh
 printf '%s/%s\n' "$registry_addr" "$NODE_REF" "$registry_addr" "$PG_REF" "$registry_addr" "$DAPPMESH_REF"
