@@ -218,11 +218,18 @@ build_dappmesh() { # key
   local npm_cache="${npm_config_cache:-$HOME/.npm}"
   [[ -d "$npm_cache/_cacache" ]] || die "no npm cache at $npm_cache; run npm ci in $repo first"
   printf 'offline=true\naudit=false\nfund=false\nupdate-notifier=false\n' >"$tmp/npmrc"
+  # Untagged images of earlier builds (a replaced dappmesh image, --layers' step cache) go once this
+  # build has succeeded, so the store does not grow with every change; --layers still lets a retry
+  # after a failed build reuse the steps that had succeeded.
+  local earlier
+  earlier="$(bah images --quiet --filter dangling=true)"
   bah bud --quiet --layers --pull=never --isolation chroot --format docker \
     --label "$KEY_LABEL=$1" \
     -v "$npm_cache:/root/.npm:O" -v "$tmp/npmrc:/root/.npmrc:ro" \
     -f "$repo/Containerfile" -t "docker.io/$DAPPMESH_REF" "$repo" >/dev/null ||
     die "the dappmesh image did not build; if npm said ENOTCACHED, the npm cache lacks a package of package-lock.json: run npm ci in $repo (it fills the cache) and try again"
+  # shellcheck disable=SC2086 # a list of image IDs; one still in use is kept (rmi refuses it)
+  [[ -z "$earlier" ]] || bah rmi $earlier >/dev/null 2>&1 || true
 }
 
 # Build (unless the store has it) and push (unless the registry has it) one image.
