@@ -15,6 +15,7 @@ export const transitionResultSchema = {
     rowsRejected: {...count, description: 'rows sent to <state>__rejected'},
     stateRows: {...count, description: 'rows the state holds after the run (ingested rows accumulate)'},
     ms: {...count, description: 'wall time'},
+    checkMs: {...count, description: 'of ms, the schema checks: casts, required and key checks, and writing the checked rows into the state'},
     reasons: {type: 'array', items: {type: 'string'}, description: 'the first reasons rows were rejected'},
     note: {type: 'string', description: 'why it was skipped, or what failed'},
   },
@@ -41,6 +42,7 @@ export const contractResultSchema = {
     contract: {type: 'string'},
     state: {type: 'string'},
     passed: {type: 'boolean', description: 'every checked rule passed'},
+    ms: {...count, description: 'wall time of checking the contract'},
     rules: {type: 'array', items: ruleResultSchema},
   },
 } as const
@@ -75,6 +77,7 @@ export const runResultSchema = {
       },
     },
     contracts: {type: 'array', items: contractResultSchema},
+    publishMs: {...count, description: 'wall time of publishing every state (absent when nothing was published)'},
     error: {
       type: 'object',
       additionalProperties: false,

@@ -192,12 +192,14 @@ class RunState {
     }
     const contracts = error ? [] : await this.contracts(ctx)
     const ok = !error && contracts.every((c) => c.passed)
+    const publishing = performance.now()
     if (ok) await this.publish()
+    const publishMs = elapsed(publishing)
     const runs = this.plan.flows.map((flow) => {
       const storage = this.plan.states.get(this.plan.transitions.find((t) => t.flow === flow)?.to ?? this.plan.inputs.find((i) => i.flow === flow)?.state ?? '')?.storage
       return {flow, storage: {name: storage?.name ?? '', engine: storage?.engine ?? ''}, transitions: this.results.get(flow) ?? []}
     })
-    return {ok, run: this.runId, published: ok, runs, contracts, ...(error && {error})}
+    return {ok, run: this.runId, published: ok, runs, contracts, ...(ok && {publishMs}), ...(error && {error})}
   }
 
   private progress(step: RunProgress['step'], name: string): void {
@@ -266,6 +268,7 @@ class RunState {
       const mismatch = compareColumns(columns, s.table)
       if (mismatch) fail(`input ${source.port} (${source.label}) does not match state ${s.ref}: ${describeMismatch(mismatch)}`)
       const line = pulled.format === 'csv' ? `${ROW_COLUMN} + 1` : ROW_COLUMN
+      const checking = performance.now()
       const enforced = await enforceSchema(this.engine, relation, s.table, `in_${slug(source.port)}`, {
         rowLabel: `${quoteLiteral(`${source.label} ${pulled.format === 'csv' ? 'line' : 'row'} `)} || CAST(${line} AS VARCHAR)`,
         transition: name,
@@ -274,13 +277,14 @@ class RunState {
       }).catch((error: unknown) => {
         throw isInterruption(error, this.options.signal) ? error : inputError(error, source.label)
       })
+      const checkMs = elapsed(checking)
       const accumulated = await this.accumulate(s, enforced.staged)
       const stateRows = await this.engine.count(`SELECT count(*) FROM ${accumulated}`)
       this.current.set(s.ref, accumulated)
       this.stage(s, {state: s.table, staged: accumulated, mode: 'replace'})
       if (enforced.rowsRejected > 0) this.stage(s, {state: rejectedStateTable(s.table), staged: enforced.rejected, mode: 'append'})
       this.record(input.flow, {
-        name, state: s.ref, status: 'ok', rowsIn: enforced.rowsIn, rowsOut: enforced.rowsOut, rowsRejected: enforced.rowsRejected, stateRows, ms: elapsed(started),
+        name, state: s.ref, status: 'ok', rowsIn: enforced.rowsIn, rowsOut: enforced.rowsOut, rowsRejected: enforced.rowsRejected, stateRows, ms: elapsed(started), checkMs,
         ...(enforced.reasons.length > 0 && {reasons: enforced.reasons}),
       })
     } catch (error) {
@@ -338,6 +342,7 @@ class RunState {
     const mismatch = compareColumns(columns, s.table)
     if (mismatch) fail(`its result does not match state ${s.ref}: ${describeMismatch(mismatch)}`)
     let enforced
+    const checking = performance.now()
     try {
       enforced = await enforceSchema(this.engine, view, s.table, `${slug(t.flow)}_${slug(t.name)}`, {transition: t.name, run: this.runId, into: this.workspace(s)})
     } catch (error) {
@@ -348,7 +353,7 @@ class RunState {
     this.stage(s, {state: s.table, staged: enforced.staged, mode: 'replace'})
     if (enforced.rowsRejected > 0) this.stage(s, {state: rejectedStateTable(s.table), staged: enforced.rejected, mode: 'append'})
     this.record(t.flow, {
-      name: t.name, state: s.ref, status: 'ok', rowsIn, rowsOut: enforced.rowsOut, rowsRejected: enforced.rowsRejected, stateRows: enforced.rowsOut, ms: elapsed(started),
+      name: t.name, state: s.ref, status: 'ok', rowsIn, rowsOut: enforced.rowsOut, rowsRejected: enforced.rowsRejected, stateRows: enforced.rowsOut, ms: elapsed(started), checkMs: elapsed(checking),
       ...(enforced.reasons.length > 0 && {reasons: enforced.reasons}),
     })
   }
@@ -361,10 +366,11 @@ class RunState {
       const contract = contractName ? ctx.get('DataContract', contractName) : undefined
       if (!contractName || !contract) continue
       this.progress('contract', contractName)
+      const started = performance.now()
       const s = this.state(output.state)
       const relation = await this.rowsOf(output.state)
       const rules = await checkContract(this.engine, relation, contractDocument(ctx, contract), s.state, [s.table.sqlName])
-      out.push({port: output.port, contract: contractName, state: s.ref, passed: rules.every((r) => r.passed !== false), rules})
+      out.push({port: output.port, contract: contractName, state: s.ref, passed: rules.every((r) => r.passed !== false), ms: elapsed(started), rules})
     }
     return out
   }
