@@ -130,7 +130,7 @@ export async function copyEngineToPostgres(
   // A file left by an earlier write would be written into instead of the pipe; start afresh.
   await rm(file, {force: true})
   if (!makeFifo(file)) {
-    await engine.run(exportSql)
+    await exportUnordered(engine, exportSql)
     const stream = copyIn()
     await pipeline(createReadStream(file), stream)
     return stream.rowCount ?? 0
@@ -139,7 +139,7 @@ export async function copyEngineToPostgres(
   const stream = copyIn()
   const loading = pipeline(createReadStream(file), stream)
   try {
-    await engine.run(exportSql)
+    await exportUnordered(engine, exportSql)
   } catch (error) {
     // The reader may still wait for a writer to open the pipe: open and close it so it ends.
     await open(file, 'w').then((h) => h.close()).catch(() => {})
@@ -149,6 +149,21 @@ export async function copyEngineToPostgres(
 
   await loading
   return stream.rowCount ?? 0
+}
+
+/**
+ * Runs a COPY … TO with DuckDB free to write rows in any order: it then formats the CSV on every
+ * thread rather than one (a table has no order, and Postgres keeps none). The setting is the
+ * connection's, so it is put back for the queries after this one.
+ */
+async function exportUnordered(engine: EngineSession, sql: string): Promise<void> {
+  await engine.run('SET preserve_insertion_order = false')
+  try {
+    await engine.run(sql)
+  } finally {
+    // Inside a caller's transaction that the failed COPY aborted, RESET fails too: the COPY's error is the one to see.
+    await engine.run('RESET preserve_insertion_order').catch(() => {})
+  }
 }
 
 /** Makes `file` a named pipe; false where that is not possible. */
