@@ -12,9 +12,10 @@
 //   memory_limit), BENCH_FLOW_LARGE_RUNS rounds each (default 1): peak RSS must stay bounded (DuckDB
 //   spills to disk) whatever the input's size.
 //
-// Wall time, CPU seconds (user + system) and peak RSS come from GNU time; medians. The run's own
-// report (--json) gives the shares of its time: schema checks (`checkMs`: casts, required and key
-// checks and writing the checked rows, which the script does too), contract checks, publishing.
+// Wall time, CPU seconds (user + system) and peak RSS come from GNU time; medians. The share of
+// the schema rules is the 1M run's difference to the run without them; the run's own report
+// (--json) gives the shares of contract checks and publishing. (Schema checks cannot be timed
+// inside a run: a transition's SQL, its checks and the write of its rows are one statement.)
 // Goals (issue 11): wall ≤ 1.3× the script's, peak RSS ≤ 1.5× + 100 MiB, checks ≤ 20% of the run.
 // Writes bench/results-flow.json.
 import {spawnSync} from 'node:child_process'
@@ -82,10 +83,8 @@ function measured(args, cleanup) {
 
 /** Shares of a run's wall time from its own report. */
 function shares(report, ms) {
-  const steps = report.runs.flatMap((r) => r.transitions)
   const sum = (values) => values.reduce((a, b) => a + (b ?? 0), 0)
   return {
-    schemaChecks: sum(steps.map((t) => t.checkMs)) / ms,
     contracts: sum(report.contracts.map((c) => c.ms)) / ms,
     publish: (report.publishMs ?? 0) / ms,
   }
@@ -130,7 +129,7 @@ function scale({label, sales, memoryLimit, runs, warmup, noRules}) {
   })
   const base = stat(BASELINE)
   const ours = stat(DAPPMESH)
-  const share = (key) => round2(median(samples[DAPPMESH].map((s) => s.shares[key])))
+  const share = (key) => Math.round(median(samples[DAPPMESH].map((s) => s.shares[key])) * 1000) / 1000
   const result = {
     label,
     input: {file: path.basename(sales), mib: Math.round(statSync(sales).size / 2 ** 20)},
@@ -141,8 +140,8 @@ function scale({label, sales, memoryLimit, runs, warmup, noRules}) {
     wallRatio: round2(ours.wallMs / base.wallMs),
     cpuRatio: round2(ours.cpuS / base.cpuS),
     rssLimitMiB: Math.round(base.peakRssMiB * GOALS.rssFactor + GOALS.rssExtraMiB),
-    shareOfRun: {schemaChecks: share('schemaChecks'), contracts: share('contracts'), publish: share('publish')},
-    dappmeshStepsMs: Object.fromEntries(report.runs.flatMap((r) => r.transitions.map((t) => [t.name, {ms: t.ms, checkMs: t.checkMs}]))),
+    shareOfRun: {contracts: share('contracts'), publish: share('publish')},
+    dappmeshStepsMs: Object.fromEntries(report.runs.flatMap((r) => r.transitions.map((t) => [t.name, t.ms]))),
   }
   if (noRules) {
     const without = stat(NO_RULES)
@@ -188,13 +187,14 @@ try {
 }
 
 writeFileSync(path.join(root, 'bench/results-flow.json'), `${JSON.stringify(results, null, 2)}\n`)
-const pct = (x) => `${Math.round(x * 100)}%`
+const pct = (x) => `${(x * 100).toFixed(1)}%`
 for (const s of results.scales) {
   console.log(`flow (filter, join, aggregate), ${s.label} (${s.input.mib} MiB input${s.memoryLimit ? `, --memory-limit ${s.memoryLimit}` : ''}), median of ${s.runs}`)
   console.log(`  plain script   ${s.baseline.wallMs} ms   ${s.baseline.cpuS} CPU-s   ${s.baseline.peakRssMiB} MiB`)
   console.log(`  dappmesh run   ${s.dappmesh.wallMs} ms   ${s.dappmesh.cpuS} CPU-s   ${s.dappmesh.peakRssMiB} MiB`)
   if (s.withoutSchemaRules) console.log(`  without rules  ${s.withoutSchemaRules.wallMs} ms   ${s.withoutSchemaRules.cpuS} CPU-s   ${s.withoutSchemaRules.peakRssMiB} MiB`)
   console.log(`  wall ${s.wallRatio}× (goal ≤ ${GOALS.wall}×: ${s.wallGoalMet ? 'met' : 'missed'}), CPU ${s.cpuRatio}×; peak RSS limit ${s.rssLimitMiB} MiB (${s.rssGoalMet ? 'met' : 'missed'})`)
-  console.log(`  share of the run: schema checks ${pct(s.shareOfRun.schemaChecks)} (incl. writing the rows), contract checks ${pct(s.shareOfRun.contracts)}, publishing ${pct(s.shareOfRun.publish)}`)
-  if (s.schemaRulesCost) console.log(`  required/primaryKey/unique alone: ${pct(s.schemaRulesCost.wallShare)} of wall, ${pct(s.schemaRulesCost.cpuShare)} of CPU (goal ≤ ${pct(GOALS.checksShare)})`)
+  if (s.schemaRulesCost) console.log(`  share of the run: schema rules (required, primaryKey, unique) ${pct(s.schemaRulesCost.wallShare)} of wall, ${pct(s.schemaRulesCost.cpuShare)} of CPU (goal ≤ ${pct(GOALS.checksShare)})`)
+  console.log(`  share of the run: contract checks ${pct(s.shareOfRun.contracts)}, publishing ${pct(s.shareOfRun.publish)}`)
+  console.log(`  dappmesh steps (ms): ${Object.entries(s.dappmeshStepsMs).map(([k, v]) => `${k} ${v}`).join(', ')}`)
 }

@@ -62,10 +62,8 @@ describe('dappmesh run (core)', () => {
       assert.deepEqual({rowsIn: clean.rowsIn, rowsOut: clean.rowsOut, rowsRejected: clean.rowsRejected, status: clean.status}, {rowsIn: 4, rowsOut: 3, rowsRejected: 0, status: 'ok'})
     })
 
-    it('reports the time of the schema checks per transition, of each contract check and of publishing', async () => {
+    it('reports the time of each contract check and of publishing', async () => {
       const result = await runProduct({dir: p.dir})
-      const steps = result.runs.flatMap((r) => r.transitions)
-      for (const t of steps) assert.ok(t.checkMs !== undefined && t.checkMs <= t.ms, `${t.name}: checkMs ${t.checkMs} of ${t.ms} ms`)
       assert.deepEqual(result.contracts.map((c) => typeof c.ms), ['number'])
       assert.equal(typeof result.publishMs, 'number')
     })

@@ -15,7 +15,6 @@ export const transitionResultSchema = {
     rowsRejected: {...count, description: 'rows sent to <state>__rejected'},
     stateRows: {...count, description: 'rows the state holds after the run (ingested rows accumulate)'},
     ms: {...count, description: 'wall time'},
-    checkMs: {...count, description: 'of ms, the schema checks: casts, required and key checks, and writing the checked rows into the state'},
     reasons: {type: 'array', items: {type: 'string'}, description: 'the first reasons rows were rejected'},
     note: {type: 'string', description: 'why it was skipped, or what failed'},
   },
