@@ -1,13 +1,25 @@
 #!/usr/bin/env node
 // `npm run bench` (after `npm run build`): `dappmesh run` of a 3-transition flow (filter, join,
-// aggregate: test/fixtures/run-shop) over BENCH_FLOW_ROWS sales rows (default 1M; 10M is
-// `BENCH_FLOW_ROWS=10000000`) and 100k customers from Parquet, against a plain script running the
-// same SQL on @duckdb/node-api (bench/lib/flow-baseline.js). Wall time and peak RSS come from GNU
-// time; runs are interleaved and summarised by medians. dappmesh's extra work (schema checks on every
-// write, contract checks, publishing from its in-memory engine into the file) is the difference.
-// Goals (issue 11): wall ≤ 1.3× the script's, peak RSS ≤ 1.5× + 100 MiB. Writes bench/results-flow.json.
+// aggregate: test/fixtures/run-shop) against a plain script running the same SQL on
+// @duckdb/node-api into a DuckDB file (bench/lib/flow-baseline.js: the limit), at three scales:
+//
+//   1. BENCH_FLOW_ROWS sales rows (default 1M) and 100k customers from Parquet, BENCH_FLOW_RUNS
+//      interleaved rounds (default 3) after a warm-up; also `dappmesh run` of the same project with
+//      the schema rules (required, primaryKey, unique) removed, which prices those checks alone.
+//   2. BENCH_FLOW_ROWS_LARGE rows from Parquet (default 10M; 0 skips it),
+//   3. a CSV input of BENCH_FLOW_INPUT_GB GiB (default 2; 0 skips it),
+//   both with `--memory-limit BENCH_FLOW_MEMORY_LIMIT` (default 512MB; the script gets the same
+//   memory_limit), BENCH_FLOW_LARGE_RUNS rounds each (default 1): peak RSS must stay bounded (DuckDB
+//   spills to disk) whatever the input's size.
+//
+// Wall time, CPU seconds (user + system) and peak RSS come from GNU time; medians. The share of
+// the schema rules is the 1M run's difference to the run without them; the run's own report
+// (--json) gives the shares of contract checks and publishing. (Schema checks cannot be timed
+// inside a run: a transition's SQL, its checks and the write of its rows are one statement.)
+// Goals (issue 11): wall ≤ 1.3× the script's, peak RSS ≤ 1.5× + 100 MiB, checks ≤ 20% of the run.
+// Writes bench/results-flow.json.
 import {spawnSync} from 'node:child_process'
-import {cpSync, existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -18,11 +30,20 @@ import {BenchError, median} from './lib/measure.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cli = path.join(root, 'bin/run.js')
-const ROWS = Number.parseInt(process.env.BENCH_FLOW_ROWS ?? '1000000', 10)
-const RUNS = Math.max(1, Number.parseInt(process.env.BENCH_FLOW_RUNS ?? '3', 10))
+const count = (name, fallback) => (process.env[name] === undefined ? fallback : Math.max(0, Number(process.env[name])))
+const ROWS = count('BENCH_FLOW_ROWS', 1_000_000)
+const RUNS = Math.max(1, count('BENCH_FLOW_RUNS', 3))
+const ROWS_LARGE = count('BENCH_FLOW_ROWS_LARGE', 10_000_000)
+const INPUT_GIB = count('BENCH_FLOW_INPUT_GB', 2)
+const LARGE_RUNS = Math.max(1, count('BENCH_FLOW_LARGE_RUNS', 1))
+const MEMORY_LIMIT = process.env.BENCH_FLOW_MEMORY_LIMIT ?? '512MB'
 const CUSTOMERS = 100_000
-const GOALS = {wall: 1.3, rssFactor: 1.5, rssExtraMiB: 100}
+const GOALS = {wall: 1.3, rssFactor: 1.5, rssExtraMiB: 100, checksShare: 0.2}
+const BASELINE = 'plain @duckdb/node-api script'
+const DAPPMESH = 'dappmesh run'
+const NO_RULES = 'dappmesh run, no schema rules'
 const log = (line) => process.stderr.write(`${line}\n`)
+const round2 = (x) => Math.round(x * 100) / 100
 
 if (!existsSync('/usr/bin/time')) throw new BenchError('GNU time (/usr/bin/time) is needed for peak RSS: apt-get install time')
 
@@ -30,78 +51,150 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-bench-flow-'))
 const project = path.join(work, 'shop')
 cpSync(path.join(root, 'test/fixtures/run-shop'), project, {recursive: true})
 rmSync(path.join(project, 'data'), {recursive: true})
-const data = path.join(work, 'data')
-cpSync(path.join(root, 'test/fixtures/run-shop/data'), data, {recursive: true})
-const sales = path.join(data, 'sales.parquet')
-const customers = path.join(data, 'customers.parquet')
+// The same project with no required, primaryKey or unique field: what the run costs without those checks.
+const bare = path.join(work, 'shop-no-rules')
+cpSync(project, bare, {recursive: true})
+for (const entity of readdirSync(path.join(bare, 'model'))) {
+  const file = path.join(bare, 'model', entity, 'schema.yaml')
+  writeFileSync(file, readFileSync(file, 'utf8').replaceAll(/, (primaryKey|required|unique): true/g, ''))
+}
 
-log(`generating ${ROWS} sales and ${CUSTOMERS} customers as Parquet`)
-{
-  const db = await DuckDBInstance.create(':memory:')
+const customers = path.join(work, 'customers.parquet')
+/** Sales rows as DuckDB generates them; `wide` pads the id so that a CSV of a given size has fewer rows. */
+const salesSelect = (rows, wide) => `SELECT 's' || i${wide ? ` || '-' || repeat('x', 140)` : ''} AS id, 'c' || (i % ${CUSTOMERS}) AS customer,
+  CAST(((i % 1000) - 50) / 10 AS DECIMAL(38,9)) AS amount, CAST(i % 5 AS INTEGER) AS qty, TIMESTAMP '2026-01-01' + to_seconds(i % 1000000) AS placed_at FROM range(${rows}) t(i)`
+
+async function generate(statements) {
+  const db = await DuckDBInstance.create(':memory:', {memory_limit: '1GB', temp_directory: path.join(work, 'gen-spill')})
   const c = await db.connect()
-  await c.run(`COPY (SELECT 's' || i AS id, 'c' || (i % ${CUSTOMERS}) AS customer, CAST(((i % 1000) - 50) / 10 AS DECIMAL(38,9)) AS amount,
-    CAST(i % 5 AS INTEGER) AS qty, TIMESTAMP '2026-01-01' + to_seconds(i % 1000000) AS placed_at FROM range(${ROWS}) t(i)) TO '${sales}' (FORMAT parquet)`)
-  await c.run(`COPY (SELECT 'c' || i AS id, CASE WHEN i % 2 = 0 THEN 'eu' ELSE 'us' END AS region FROM range(${CUSTOMERS}) t(i)) TO '${customers}' (FORMAT parquet)`)
+  for (const sql of statements) await c.run(sql)
   c.closeSync()
   db.closeSync()
 }
 
-/** Runs a command under GNU time: wall ms and peak RSS MiB. */
+/** Runs a command under GNU time: wall ms, CPU seconds (user + system) and peak RSS MiB. */
 function measured(args, cleanup) {
   cleanup()
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...args], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: {...process.env, NO_COLOR: '1'}})
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', ...args], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: {...process.env, NO_COLOR: '1'}})
   if (r.status !== 0) throw new BenchError(`${args.join(' ')} exited ${r.status}\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(-2000)}`)
-  const [seconds, kib] = r.stderr.trim().split('\n').pop().split(' ').map(Number)
-  return {ms: seconds * 1000, rssMiB: kib / 1024, stdout: r.stdout}
+  const [seconds, user, system, kib] = r.stderr.trim().split('\n').pop().split(' ').map(Number)
+  return {ms: seconds * 1000, cpuS: user + system, rssMiB: kib / 1024, stdout: r.stdout}
 }
 
-const dataDir = path.join(work, 'dappmesh-data')
-const dbFile = path.join(work, 'baseline.duckdb')
-const cases = {
-  'plain @duckdb/node-api script': () => measured([process.execPath, path.join(root, 'bench/lib/flow-baseline.js'), sales, customers, dbFile], () => rmSync(dbFile, {force: true})),
-  'dappmesh run': () =>
-    measured([process.execPath, cli, 'run', project, '--json', '--data-dir', dataDir, '--input', `sales-in=${sales}`, '--input', `customers-in=${customers}`], () => rmSync(dataDir, {recursive: true, force: true})),
+/** Shares of a run's wall time from its own report. */
+function shares(report, ms) {
+  const sum = (values) => values.reduce((a, b) => a + (b ?? 0), 0)
+  return {
+    contracts: sum(report.contracts.map((c) => c.ms)) / ms,
+    publish: (report.publishMs ?? 0) / ms,
+  }
 }
 
-const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
-let report
-try {
-  for (let round = -1; round < RUNS; round++) {
-    for (const [name, run] of round % 2 === 0 ? Object.entries(cases) : Object.entries(cases).reverse()) {
-      const m = run()
-      if (name === 'dappmesh run') {
+/** One scale: every case `runs` times, interleaved; medians. */
+function scale({label, sales, memoryLimit, runs, warmup, noRules}) {
+  const dataDir = path.join(work, 'dappmesh-data')
+  const dbFile = path.join(work, 'baseline.duckdb')
+  const limit = memoryLimit ? ['--memory-limit', memoryLimit] : []
+  const run = (dir) => () =>
+    measured([process.execPath, cli, 'run', dir, '--json', '--data-dir', dataDir, '--input', `sales-in=${sales}`, '--input', `customers-in=${customers}`, ...limit], () =>
+      rmSync(dataDir, {recursive: true, force: true}))
+  const cases = {
+    [BASELINE]: () => measured([process.execPath, path.join(root, 'bench/lib/flow-baseline.js'), sales, customers, dbFile, ...(memoryLimit ? [memoryLimit] : [])], () => rmSync(dbFile, {force: true})),
+    [DAPPMESH]: run(project),
+    ...(noRules && {[NO_RULES]: run(bare)}),
+  }
+  const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
+  let report
+  for (let round = -warmup; round < runs; round++) {
+    const order = Object.entries(cases)
+    for (const [name, go] of round % 2 === 0 ? order : order.reverse()) {
+      const m = go()
+      if (name !== BASELINE) {
         const result = JSON.parse(m.stdout)
-        if (!result.ok) throw new BenchError(`dappmesh run did not pass: ${JSON.stringify(result.error ?? result.contracts)}`)
-        report = result
+        if (!result.ok) throw new BenchError(`${name} did not pass: ${JSON.stringify(result.error ?? result.contracts)}`)
+        m.shares = shares(result, m.ms)
+        if (name === DAPPMESH) report = result
       }
       if (round >= 0) samples[name].push(m)
-      log(`${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${name} ${Math.round(m.ms)} ms, ${Math.round(m.rssMiB)} MiB`)
+      log(`${label} ${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${name} ${Math.round(m.ms)} ms, ${m.cpuS.toFixed(1)} CPU-s, ${Math.round(m.rssMiB)} MiB`)
     }
+  }
+  rmSync(dataDir, {recursive: true, force: true})
+  rmSync(dbFile, {force: true})
+
+  const stat = (name) => ({
+    wallMs: Math.round(median(samples[name].map((s) => s.ms))),
+    cpuS: round2(median(samples[name].map((s) => s.cpuS))),
+    peakRssMiB: Math.round(median(samples[name].map((s) => s.rssMiB))),
+  })
+  const base = stat(BASELINE)
+  const ours = stat(DAPPMESH)
+  const share = (key) => Math.round(median(samples[DAPPMESH].map((s) => s.shares[key])) * 1000) / 1000
+  const result = {
+    label,
+    input: {file: path.basename(sales), mib: Math.round(statSync(sales).size / 2 ** 20)},
+    ...(memoryLimit && {memoryLimit}),
+    runs,
+    baseline: base,
+    dappmesh: ours,
+    wallRatio: round2(ours.wallMs / base.wallMs),
+    cpuRatio: round2(ours.cpuS / base.cpuS),
+    rssLimitMiB: Math.round(base.peakRssMiB * GOALS.rssFactor + GOALS.rssExtraMiB),
+    shareOfRun: {contracts: share('contracts'), publish: share('publish')},
+    dappmeshStepsMs: Object.fromEntries(report.runs.flatMap((r) => r.transitions.map((t) => [t.name, t.ms]))),
+  }
+  if (noRules) {
+    const without = stat(NO_RULES)
+    // What required/primaryKey/unique cost on their own: the same run without them.
+    result.withoutSchemaRules = without
+    result.schemaRulesCost = {wallShare: round2((ours.wallMs - without.wallMs) / ours.wallMs), cpuShare: round2((ours.cpuS - without.cpuS) / ours.cpuS)}
+  }
+  result.wallGoalMet = result.wallRatio <= GOALS.wall
+  result.rssGoalMet = ours.peakRssMiB <= result.rssLimitMiB
+  return result
+}
+
+const results = {goals: {wallRatio: GOALS.wall, rss: `≤ ${GOALS.rssFactor}× + ${GOALS.rssExtraMiB} MiB`, checksShare: GOALS.checksShare}, scales: []}
+try {
+  log(`generating ${CUSTOMERS} customers and ${ROWS} sales as Parquet`)
+  const sales = path.join(work, 'sales.parquet')
+  await generate([
+    `COPY (SELECT 'c' || i AS id, CASE WHEN i % 2 = 0 THEN 'eu' ELSE 'us' END AS region FROM range(${CUSTOMERS}) t(i)) TO '${customers}' (FORMAT parquet)`,
+    `COPY (${salesSelect(ROWS, false)}) TO '${sales}' (FORMAT parquet)`,
+  ])
+  results.scales.push(scale({label: `${ROWS} rows`, sales, runs: RUNS, warmup: 1, noRules: true}))
+  rmSync(sales)
+
+  if (ROWS_LARGE > 0) {
+    log(`generating ${ROWS_LARGE} sales as Parquet`)
+    const large = path.join(work, 'sales-large.parquet')
+    await generate([`COPY (${salesSelect(ROWS_LARGE, false)}) TO '${large}' (FORMAT parquet)`])
+    results.scales.push(scale({label: `${ROWS_LARGE} rows`, sales: large, memoryLimit: MEMORY_LIMIT, runs: LARGE_RUNS, warmup: 0}))
+    rmSync(large)
+  }
+
+  if (INPUT_GIB > 0) {
+    // ~187 bytes a row with the padded id.
+    const rows = Math.ceil((INPUT_GIB * 2 ** 30) / 187)
+    log(`generating a ${INPUT_GIB} GiB CSV (${rows} sales)`)
+    const csv = path.join(work, 'sales-big.csv')
+    await generate([`COPY (${salesSelect(rows, true)}) TO '${csv}' (HEADER, DELIMITER ',')`])
+    results.scales.push(scale({label: `${INPUT_GIB} GiB CSV`, sales: csv, memoryLimit: MEMORY_LIMIT, runs: LARGE_RUNS, warmup: 0}))
+    rmSync(csv)
   }
 } finally {
   rmSync(work, {recursive: true, force: true})
 }
 
-const stat = (name) => ({wallMs: Math.round(median(samples[name].map((s) => s.ms))), peakRssMiB: Math.round(median(samples[name].map((s) => s.rssMiB)))})
-const base = stat('plain @duckdb/node-api script')
-const ours = stat('dappmesh run')
-const steps = Object.fromEntries(report.runs.flatMap((r) => r.transitions.map((t) => [t.name, t.ms])))
-const results = {
-  rows: ROWS,
-  customers: CUSTOMERS,
-  runs: RUNS,
-  baseline: base,
-  dappmesh: ours,
-  wallRatio: Math.round((ours.wallMs / base.wallMs) * 100) / 100,
-  rssLimitMiB: Math.round(base.peakRssMiB * GOALS.rssFactor + GOALS.rssExtraMiB),
-  goals: {wallRatio: GOALS.wall, rss: `≤ ${GOALS.rssFactor}× + ${GOALS.rssExtraMiB} MiB`},
-  dappmeshStepsMs: steps,
-}
-results.wallGoalMet = results.wallRatio <= GOALS.wall
-results.rssGoalMet = ours.peakRssMiB <= results.rssLimitMiB
 writeFileSync(path.join(root, 'bench/results-flow.json'), `${JSON.stringify(results, null, 2)}\n`)
-console.log(`flow of ${ROWS} rows (filter, join, aggregate) from Parquet, median of ${RUNS}`)
-console.log(`  plain script   ${base.wallMs} ms   ${base.peakRssMiB} MiB`)
-console.log(`  dappmesh run   ${ours.wallMs} ms   ${ours.peakRssMiB} MiB`)
-console.log(`  wall ${results.wallRatio}× (goal ≤ ${GOALS.wall}×: ${results.wallGoalMet ? 'met' : 'missed'}); peak RSS limit ${results.rssLimitMiB} MiB (${results.rssGoalMet ? 'met' : 'missed'})`)
-console.log(`  dappmesh steps (ms): ${Object.entries(steps).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+const pct = (x) => `${(x * 100).toFixed(1)}%`
+for (const s of results.scales) {
+  console.log(`flow (filter, join, aggregate), ${s.label} (${s.input.mib} MiB input${s.memoryLimit ? `, --memory-limit ${s.memoryLimit}` : ''}), median of ${s.runs}`)
+  console.log(`  plain script   ${s.baseline.wallMs} ms   ${s.baseline.cpuS} CPU-s   ${s.baseline.peakRssMiB} MiB`)
+  console.log(`  dappmesh run   ${s.dappmesh.wallMs} ms   ${s.dappmesh.cpuS} CPU-s   ${s.dappmesh.peakRssMiB} MiB`)
+  if (s.withoutSchemaRules) console.log(`  without rules  ${s.withoutSchemaRules.wallMs} ms   ${s.withoutSchemaRules.cpuS} CPU-s   ${s.withoutSchemaRules.peakRssMiB} MiB`)
+  console.log(`  wall ${s.wallRatio}× (goal ≤ ${GOALS.wall}×: ${s.wallGoalMet ? 'met' : 'missed'}), CPU ${s.cpuRatio}×; peak RSS limit ${s.rssLimitMiB} MiB (${s.rssGoalMet ? 'met' : 'missed'})`)
+  if (s.schemaRulesCost) console.log(`  share of the run: schema rules (required, primaryKey, unique) ${pct(s.schemaRulesCost.wallShare)} of wall, ${pct(s.schemaRulesCost.cpuShare)} of CPU (goal ≤ ${pct(GOALS.checksShare)})`)
+  console.log(`  share of the run: contract checks ${pct(s.shareOfRun.contracts)}, publishing ${pct(s.shareOfRun.publish)}`)
+  console.log(`  dappmesh steps (ms): ${Object.entries(s.dappmeshStepsMs).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+}

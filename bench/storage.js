@@ -8,13 +8,15 @@
 // What is timed for dappmesh: `writeStates` of every state of the run (the input state and the
 // three results) in one transaction: DuckDB writes each as CSV, COPY streams it in, the new tables
 // take the states' names, primary keys are built. For psql: one `psql -1` process that \copy's the
-// same CSV files (already written, so it pays no export) into empty tables in one transaction.
+// same CSV files (already written, so it pays no export) into empty tables in one transaction;
+// then, as a second reference, the same plus the primary keys dappmesh builds on the states.
 //
 // Then the whole `dappmesh run` of that flow (test/fixtures/run-shop, inputs from Parquet) with its
 // states in Postgres, against the same run with the embedded DuckDB storage: rows written per
 // second of the whole run, and what Postgres adds to it.
 //
-// Knobs: BENCH_PG_ROWS (sales rows, default 1000000), BENCH_PG_RUNS (default 3).
+// Knobs: BENCH_PG_ROWS (sales rows, default 1000000), BENCH_PG_RUNS (default 3), BENCH_PG_RUN=0
+// skips the whole-run comparison.
 // Writes bench/storage-results.json.
 import {spawnSync} from 'node:child_process'
 import {cpSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -137,6 +139,9 @@ async function main() {
     const ddl = []
     for (const state of Object.keys(STATES)) ddl.push(`CREATE TABLE ref.${state} (${postgresColumns(await engineColumns(engine, state))});`)
     const copies = Object.keys(STATES).map((s) => `\\copy ref.${s} FROM '${files[s]}' WITH (FORMAT csv)`)
+    // The primary keys dappmesh builds on the published tables (for lookups by key), built the same way.
+    const keys = Object.keys(STATES).filter((s) => tables[s].primaryKey.length > 0)
+      .map((s) => `ALTER TABLE ref.${s} ADD PRIMARY KEY (${tables[s].primaryKey.join(', ')});`)
 
     const driver = postgresqlDriver({
       storage: {name: 'bench', engine: 'postgresql'},
@@ -146,7 +151,7 @@ async function main() {
       env: {DAPPMESH_STORAGE_BENCH_URL: pg.url},
     })
     await driver.open()
-    const samples = {dappmesh: [], psql: []}
+    const samples = {dappmesh: [], psql: [], keys: []}
     for (let i = 0; i < RUNS; i++) {
       const start = process.hrtime.bigint()
       await driver.writeStates(Object.keys(STATES).map((s) => ({state: tables[s], staged: s, mode: 'replace'})), {id: `bench${i}`, startedAt: new Date()})
@@ -156,13 +161,15 @@ async function main() {
       const script = path.join(engine.scratchDir, 'ref.sql')
       writeFileSync(script, copies.join('\n') + '\n')
       samples.psql.push(psql(pg, bin, ['-1', '-f', script]))
-      log(`  run ${i + 1}: dappmesh ${samples.dappmesh.at(-1).toFixed(0)} ms, psql \\copy ${samples.psql.at(-1).toFixed(0)} ms`)
+      samples.keys.push(psql(pg, bin, ['-1', '-c', `SET LOCAL maintenance_work_mem = '256MB'; ${keys.join(' ')}`]))
+      log(`  run ${i + 1}: dappmesh ${samples.dappmesh.at(-1).toFixed(0)} ms, psql \\copy ${samples.psql.at(-1).toFixed(0)} ms + primary keys ${samples.keys.at(-1).toFixed(0)} ms`)
     }
 
     await driver.close()
-    const whole = endToEnd(pg, engine)
+    const whole = process.env.BENCH_PG_RUN === '0' ? undefined : endToEnd(pg, engine)
     const d = summarize(samples.dappmesh)
     const p = summarize(samples.psql)
+    const pk = summarize(samples.psql.map((ms, i) => ms + samples.keys[i]))
     const result = {
       rows: total,
       states: counts,
@@ -170,6 +177,8 @@ async function main() {
       dappmesh: {medianMs: Math.round(d.median), rowsPerSecond: Math.round(total / (d.median / 1000))},
       psqlCopy: {medianMs: Math.round(p.median), rowsPerSecond: Math.round(total / (p.median / 1000))},
       ratio: Math.round((d.median / p.median) * 100) / 100,
+      psqlCopyAndKeys: {medianMs: Math.round(pk.median), rowsPerSecond: Math.round(total / (pk.median / 1000))},
+      ratioWithKeys: Math.round((d.median / pk.median) * 100) / 100,
       run: await whole,
     }
     writeFileSync(path.join(root, 'bench/storage-results.json'), JSON.stringify(result, null, 2) + '\n')
@@ -178,9 +187,13 @@ async function main() {
       `  dappmesh writeStates  ${result.dappmesh.medianMs} ms  ${result.dappmesh.rowsPerSecond} rows/s`,
       `  psql \\copy            ${result.psqlCopy.medianMs} ms  ${result.psqlCopy.rowsPerSecond} rows/s`,
       `  ratio (time)          ${result.ratio}x`,
-      `dappmesh run of the flow, ${result.run.rowsWritten} rows written per run (medians)`,
-      `  states in Postgres    ${result.run.postgresMs} ms  ${result.run.rowsPerSecond} rows/s`,
-      `  states in DuckDB      ${result.run.duckdbMs} ms  (Postgres adds ${result.run.postgresMs - result.run.duckdbMs} ms)`,
+      `  psql \\copy + keys     ${result.psqlCopyAndKeys.medianMs} ms  ${result.psqlCopyAndKeys.rowsPerSecond} rows/s (the primary keys dappmesh builds too)`,
+      `  ratio (time)          ${result.ratioWithKeys}x`,
+      ...(result.run ? [
+        `dappmesh run of the flow, ${result.run.rowsWritten} rows written per run (medians)`,
+        `  states in Postgres    ${result.run.postgresMs} ms  ${result.run.rowsPerSecond} rows/s`,
+        `  states in DuckDB      ${result.run.duckdbMs} ms  (Postgres adds ${result.run.postgresMs - result.run.duckdbMs} ms)`,
+      ] : []),
       '',
     ].join('\n'))
   } finally {

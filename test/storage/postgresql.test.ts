@@ -82,6 +82,13 @@ describe('postgresql storage driver (a real Postgres)', function () {
     assert.equal(key.trim(), 'id')
   })
 
+  it('writes a replaced state\'s rows already frozen (COPY FREEZE), so no reader or VACUUM rewrites its pages later', async () => {
+    await engine.run(`CREATE TABLE staged AS ${STAGED_CLEAN}`)
+    await withDriver(engine, env(pg), (d) => d.writeStates([{state: clean, staged: 'staged', mode: 'replace'}], runInfo('r1')))
+    pg.psql('CREATE EXTENSION IF NOT EXISTS pg_visibility')
+    assert.equal(pg.psql("SELECT bool_and(all_frozen) FROM pg_visibility_map('orders.orders__clean')").trim(), 't')
+  })
+
   it('reads nothing for a state never published, and reads back exactly what it published', async () => {
     await engine.run(`CREATE TABLE staged AS ${STAGED_CLEAN}`)
     const before = await withDriver(engine, env(pg), (d) => d.readState(clean))

@@ -62,6 +62,12 @@ describe('dappmesh run (core)', () => {
       assert.deepEqual({rowsIn: clean.rowsIn, rowsOut: clean.rowsOut, rowsRejected: clean.rowsRejected, status: clean.status}, {rowsIn: 4, rowsOut: 3, rowsRejected: 0, status: 'ok'})
     })
 
+    it('reports the time of each contract check and of publishing', async () => {
+      const result = await runProduct({dir: p.dir})
+      assert.deepEqual(result.contracts.map((c) => typeof c.ms), ['number'])
+      assert.equal(typeof result.publishMs, 'number')
+    })
+
     it('skips an image transition as cluster only and lists it', async () => {
       p.edit('model/sales/flow.yaml', 'sql: SELECT region, count(*) AS orders, sum(amount) AS revenue FROM enriched GROUP BY region', 'image: registry.local/totals:1')
       const result = await runProduct({dir: p.dir})

@@ -1,3 +1,4 @@
+import type {Workspace} from '../storage/driver.js'
 import type {Engine} from './session.js'
 import {REJECTED_COLUMNS, type StateColumn, type StateTable, quoteIdent, quoteLiteral} from './types.js'
 
@@ -44,12 +45,18 @@ export interface EnforceOptions {
   rowLabel?: string
   transition: string
   run: string
+  /**
+   * Build the checked rows as tables here (a storage's workspace, or the engine's memory) rather
+   * than as views over a scratch table: `staged` is then a table holding exactly the state's
+   * columns and valid rows, which the storage can publish without copying it.
+   */
+  into?: Workspace
 }
 
 export interface Enforced {
-  /** A view of the rows that satisfy the state's schema, with its exact columns and types. */
+  /** A view (a table with `into`) of the rows that satisfy the state's schema, with its exact columns and types. */
   staged: string
-  /** A view of the rejected rows: the state's columns as text, plus `_reason`, `_transition`, `_run`. */
+  /** A view (a table with `into`) of the rejected rows: the state's columns as text, plus `_reason`, `_transition`, `_run`. */
   rejected: string
   rowsIn: number
   rowsOut: number
@@ -100,19 +107,12 @@ export async function enforceSchema(engine: Engine, source: string, state: State
   }
   const finalReason = keyChecks.length > 0 ? `CASE WHEN ${REASON} IS NOT NULL THEN ${REASON} ${keyChecks.join(' ')} END` : REASON
 
-  const checked = `_dm_chk_${name}`
+  const checked = options.into ? options.into.table(`chk_${name}`) : `_dm_chk_${name}`
   const rowSelect = hasRow ? `, ${ROW_COLUMN}` : ''
   await engine.run(`CREATE OR REPLACE TABLE ${checked} AS
     WITH r AS (SELECT *, ${reason} AS ${REASON} FROM ${source}),
     c AS (SELECT ${columns.join(', ')}, ${REASON}, ${raw}${rowSelect} FROM r)
     SELECT * EXCLUDE (${REASON}), CASE WHEN ${finalReason} IS NOT NULL THEN ${label}${finalReason} END AS ${REASON} FROM c`)
-
-  const staged = `_dm_ok_${name}`
-  const rejected = `_dm_rej_${name}`
-  const plain = state.columns.map(col).join(', ')
-  await engine.run(`CREATE OR REPLACE VIEW ${staged} AS SELECT ${plain} FROM ${checked} WHERE ${REASON} IS NULL`)
-  const rawColumns = state.columns.map((c, i) => `coalesce(${RAW}[${i + 1}], CAST(${col(c)} AS VARCHAR)) AS ${col(c)}`)
-  await engine.run(`CREATE OR REPLACE VIEW ${rejected} AS SELECT ${rawColumns.join(', ')}, ${REASON} AS ${REJECTED_COLUMNS[0]}, ${quoteLiteral(options.transition)} AS ${REJECTED_COLUMNS[1]}, ${quoteLiteral(options.run)} AS ${REJECTED_COLUMNS[2]} FROM ${checked} WHERE ${REASON} IS NOT NULL`)
 
   const [counts] = await engine.rows<{ok: string | number; bad: string | number}>(
     `SELECT count(*) FILTER (WHERE ${REASON} IS NULL) AS ok, count(*) FILTER (WHERE ${REASON} IS NOT NULL) AS bad FROM ${checked}`,
@@ -120,5 +120,23 @@ export async function enforceSchema(engine: Engine, source: string, state: State
   const rowsOut = Number(counts.ok)
   const rowsRejected = Number(counts.bad)
   const reasons = rowsRejected === 0 ? [] : (await engine.rows<{r: string}>(`SELECT ${REASON} AS r FROM ${checked} WHERE ${REASON} IS NOT NULL${order} LIMIT 5`)).map((x) => x.r)
+
+  const rawColumns = state.columns.map((c, i) => `coalesce(${RAW}[${i + 1}], CAST(${col(c)} AS VARCHAR)) AS ${col(c)}`)
+  const rejectedSelect = `SELECT ${rawColumns.join(', ')}, ${REASON} AS ${REJECTED_COLUMNS[0]}, ${quoteLiteral(options.transition)} AS ${REJECTED_COLUMNS[1]}, ${quoteLiteral(options.run)} AS ${REJECTED_COLUMNS[2]} FROM ${checked} WHERE ${REASON} IS NOT NULL`
+  if (options.into) {
+    // The checked table becomes the state: the rejected rows move out, the check columns go.
+    // Deleting marks rows and dropping a column drops a reference: neither rewrites the rows.
+    const rejected = options.into.table(`rej_${name}`)
+    await engine.run(`CREATE OR REPLACE TABLE ${rejected} AS ${rejectedSelect}`)
+    if (rowsRejected > 0) await engine.run(`DELETE FROM ${checked} WHERE ${REASON} IS NOT NULL`)
+    for (const column of [REASON, RAW, ...(hasRow ? [ROW_COLUMN] : [])]) await engine.run(`ALTER TABLE ${checked} DROP COLUMN ${column}`)
+    return {staged: checked, rejected, rowsIn: rowsOut + rowsRejected, rowsOut, rowsRejected, reasons}
+  }
+
+  const staged = `_dm_ok_${name}`
+  const rejected = `_dm_rej_${name}`
+  const plain = state.columns.map(col).join(', ')
+  await engine.run(`CREATE OR REPLACE VIEW ${staged} AS SELECT ${plain} FROM ${checked} WHERE ${REASON} IS NULL`)
+  await engine.run(`CREATE OR REPLACE VIEW ${rejected} AS ${rejectedSelect}`)
   return {staged, rejected, rowsIn: rowsOut + rowsRejected, rowsOut, rowsRejected, reasons}
 }

@@ -41,6 +41,7 @@ export const contractResultSchema = {
     contract: {type: 'string'},
     state: {type: 'string'},
     passed: {type: 'boolean', description: 'every checked rule passed'},
+    ms: {...count, description: 'wall time of checking the contract'},
     rules: {type: 'array', items: ruleResultSchema},
   },
 } as const
@@ -75,6 +76,7 @@ export const runResultSchema = {
       },
     },
     contracts: {type: 'array', items: contractResultSchema},
+    publishMs: {...count, description: 'wall time of publishing every state (absent when nothing was published)'},
     error: {
       type: 'object',
       additionalProperties: false,

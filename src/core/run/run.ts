@@ -11,7 +11,7 @@ import {pullRemote} from '../ingest/remote.js'
 import {inputError, relationOfFile} from '../ingest/read.js'
 import {type InputSource, parseInputFlags, resolveInputs} from '../ingest/sources.js'
 import {checkContract} from '../quality/contract-checks.js'
-import type {StateWrite, StorageDriver, StorageTarget} from '../storage/driver.js'
+import type {StateWrite, StorageDriver, StorageTarget, Workspace} from '../storage/driver.js'
 import {createDriver, requireDriver} from '../storage/registry.js'
 import type {ValidationContext} from '../validate/context.js'
 import {loadValidProject} from '../validate/require-valid.js'
@@ -162,6 +162,9 @@ function newRunId(): string {
 /** A safe identifier fragment for engine objects named after a state or port. */
 const slug = (name: string) => name.replaceAll(/[^A-Za-z0-9_]/g, '_')
 
+/** Where states of a storage without a workspace of its own are built: the engine's memory (spilling to its temp dir). */
+const MEMORY: Workspace = {table: (name) => quoteIdent(`_dm_${name}`)}
+
 class RunState {
   /** Where each state's current rows are, by ref: a staged view once written in this run. */
   private readonly current = new Map<string, string>()
@@ -189,12 +192,14 @@ class RunState {
     }
     const contracts = error ? [] : await this.contracts(ctx)
     const ok = !error && contracts.every((c) => c.passed)
+    const publishing = performance.now()
     if (ok) await this.publish()
+    const publishMs = elapsed(publishing)
     const runs = this.plan.flows.map((flow) => {
       const storage = this.plan.states.get(this.plan.transitions.find((t) => t.flow === flow)?.to ?? this.plan.inputs.find((i) => i.flow === flow)?.state ?? '')?.storage
       return {flow, storage: {name: storage?.name ?? '', engine: storage?.engine ?? ''}, transitions: this.results.get(flow) ?? []}
     })
-    return {ok, run: this.runId, published: ok, runs, contracts, ...(error && {error})}
+    return {ok, run: this.runId, published: ok, runs, contracts, ...(ok && {publishMs}), ...(error && {error})}
   }
 
   private progress(step: RunProgress['step'], name: string): void {
@@ -221,6 +226,11 @@ class RunState {
     }
     this.current.set(ref, relation)
     return relation
+  }
+
+  /** Where a state's new rows are built: in its storage when the driver can publish them from there without a copy. */
+  private workspace(s: PlannedState): Workspace {
+    return this.drivers.get(s.storage.name)!.workspace?.() ?? MEMORY
   }
 
   private record(flow: string, result: TransitionResult): void {
@@ -262,6 +272,7 @@ class RunState {
         rowLabel: `${quoteLiteral(`${source.label} ${pulled.format === 'csv' ? 'line' : 'row'} `)} || CAST(${line} AS VARCHAR)`,
         transition: name,
         run: this.runId,
+        into: this.workspace(s),
       }).catch((error: unknown) => {
         throw isInterruption(error, this.options.signal) ? error : inputError(error, source.label)
       })
@@ -286,7 +297,7 @@ class RunState {
     const previous = await this.rowsOf(s.ref)
     // Nothing published yet (the first run): the fresh rows are the state, no copy needed.
     if ((await this.engine.count(`SELECT count(*) FROM (SELECT 1 FROM ${previous} LIMIT 1)`)) === 0) return fresh
-    const target = `_dm_acc_${slug(s.table.table)}`
+    const target = this.workspace(s).table(`acc_${slug(s.table.table)}`)
     const columns = s.table.columns.map((c) => quoteIdent(c.name)).join(', ')
     const kept = s.table.primaryKey.length > 0
       ? `SELECT ${columns} FROM ${previous} AS p ANTI JOIN ${fresh} AS f USING (${s.table.primaryKey.map(quoteIdent).join(', ')})`
@@ -330,7 +341,7 @@ class RunState {
     if (mismatch) fail(`its result does not match state ${s.ref}: ${describeMismatch(mismatch)}`)
     let enforced
     try {
-      enforced = await enforceSchema(this.engine, view, s.table, `${slug(t.flow)}_${slug(t.name)}`, {transition: t.name, run: this.runId})
+      enforced = await enforceSchema(this.engine, view, s.table, `${slug(t.flow)}_${slug(t.name)}`, {transition: t.name, run: this.runId, into: this.workspace(s)})
     } catch (error) {
       if (isInterruption(error, this.options.signal)) throw error
       return fail(duckdbMessage(error))
@@ -352,10 +363,11 @@ class RunState {
       const contract = contractName ? ctx.get('DataContract', contractName) : undefined
       if (!contractName || !contract) continue
       this.progress('contract', contractName)
+      const started = performance.now()
       const s = this.state(output.state)
       const relation = await this.rowsOf(output.state)
       const rules = await checkContract(this.engine, relation, contractDocument(ctx, contract), s.state, [s.table.sqlName])
-      out.push({port: output.port, contract: contractName, state: s.ref, passed: rules.every((r) => r.passed !== false), rules})
+      out.push({port: output.port, contract: contractName, state: s.ref, passed: rules.every((r) => r.passed !== false), ms: elapsed(started), rules})
     }
     return out
   }

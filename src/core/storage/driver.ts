@@ -59,6 +59,17 @@ export interface DriverOptions {
   env: NodeJS.ProcessEnv
 }
 
+/**
+ * Where the engine may build a run's tables inside the storage itself, so that publishing them
+ * moves no rows (a DuckDB file: the tables are built in it and publishing renames them). Tables
+ * made here are the driver's: it drops those a run did not publish when it closes, and those a
+ * killed run left behind when it next opens, so readers never see them as states.
+ */
+export interface Workspace {
+  /** The qualified SQL name of a new workspace table for `name` (a slug: letters, digits, `_`). */
+  table(name: string): string
+}
+
 /** One state to publish: replace it with (or append to it) the rows of an engine table. */
 export interface StateWrite {
   state: StateTable
@@ -92,6 +103,12 @@ export interface StorageDriver {
    * an unchanged state. Drivers without it are read in full each time.
    */
   stateVersion?(state: StateTable): Promise<string>
+  /**
+   * Optional: a workspace inside the storage (see Workspace). A `replace` write whose staged
+   * table is one of its tables is published without copying its rows. Drivers without one get
+   * their tables from the engine's memory.
+   */
+  workspace?(): Workspace
   /** Publishes every write of a run at once, or none of them (see the module comment). */
   writeStates(writes: StateWrite[], run: RunInfo): Promise<void>
   /** Releases connections; safe to call twice and after a failed open(). */

@@ -2,7 +2,7 @@
  * Moving whole tables between the run's DuckDB and a Postgres with COPY, streamed through a CSV
  * file in the run's scratch dir (memory stays bounded whatever the size). CSV is the one format
  * both sides read and write natively and fast; the few types whose text forms differ are
- * converted on the way (bytea as `\x<hex>`, nested values as JSON). Every value is quoted on the
+ * converted on the way (bytea as `\x<hex>`, nested values as JSON). Text values are quoted on the
  * way out, so an empty string ("") and NULL (nothing) stay distinct.
  */
 import {spawnSync} from 'node:child_process'
@@ -112,17 +112,25 @@ export async function copyEngineToPostgres(
   source: {relation: string; columns: EngineColumn[]},
   target: string,
   file: string,
+  options: {freeze?: boolean} = {},
 ): Promise<number> {
   const select = source.columns.map((c) => `${exportExpression(c)} AS ${quoteIdent(c.name)}`).join(', ')
+  // Only text can be an empty string: quoting it keeps "" apart from NULL (an unquoted empty
+  // field). Numbers, dates and the like are never empty, so they go unquoted: fewer bytes to
+  // write and for Postgres to parse.
+  const quoted = source.columns.filter((c) => c.type === 'VARCHAR' || c.type === 'JSON').map((c) => quoteIdent(c.name))
+  const forceQuote = quoted.length > 0 ? `, FORCE_QUOTE (${quoted.join(', ')})` : ''
   // USE_TMP_FILE false: DuckDB must write the path itself, not a temp file renamed over it.
-  const exportSql = `COPY (SELECT ${select} FROM ${source.relation}) TO ${quoteLiteral(file)} (FORMAT csv, HEADER false, FORCE_QUOTE *, USE_TMP_FILE false)`
+  const exportSql = `COPY (SELECT ${select} FROM ${source.relation}) TO ${quoteLiteral(file)} (FORMAT csv, HEADER false${forceQuote}, USE_TMP_FILE false)`
   const {from} = await import('pg-copy-streams')
   const names = source.columns.map((c) => quoteIdent(c.name)).join(', ')
-  const copyIn = () => client.query(from(`COPY ${target} (${names}) FROM STDIN WITH (FORMAT csv)`))
+  // FREEZE (a table created in this transaction): rows are written already frozen, so the first
+  // reader or VACUUM does not rewrite every page to set hint bits.
+  const copyIn = () => client.query(from(`COPY ${target} (${names}) FROM STDIN WITH (FORMAT csv${options.freeze ? ', FREEZE' : ''})`))
   // A file left by an earlier write would be written into instead of the pipe; start afresh.
   await rm(file, {force: true})
   if (!makeFifo(file)) {
-    await engine.run(exportSql)
+    await exportUnordered(engine, exportSql)
     const stream = copyIn()
     await pipeline(createReadStream(file), stream)
     return stream.rowCount ?? 0
@@ -131,7 +139,7 @@ export async function copyEngineToPostgres(
   const stream = copyIn()
   const loading = pipeline(createReadStream(file), stream)
   try {
-    await engine.run(exportSql)
+    await exportUnordered(engine, exportSql)
   } catch (error) {
     // The reader may still wait for a writer to open the pipe: open and close it so it ends.
     await open(file, 'w').then((h) => h.close()).catch(() => {})
@@ -141,6 +149,21 @@ export async function copyEngineToPostgres(
 
   await loading
   return stream.rowCount ?? 0
+}
+
+/**
+ * Runs a COPY … TO with DuckDB free to write rows in any order: it then formats the CSV on every
+ * thread rather than one (a table has no order, and Postgres keeps none). The setting is the
+ * connection's, so it is put back for the queries after this one.
+ */
+async function exportUnordered(engine: EngineSession, sql: string): Promise<void> {
+  await engine.run('SET preserve_insertion_order = false')
+  try {
+    await engine.run(sql)
+  } finally {
+    // Inside a caller's transaction that the failed COPY aborted, RESET fails too: the COPY's error is the one to see.
+    await engine.run('RESET preserve_insertion_order').catch(() => {})
+  }
 }
 
 /** Makes `file` a named pipe; false where that is not possible. */

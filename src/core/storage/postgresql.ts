@@ -28,6 +28,9 @@ import {storageEnv, storageEnvName} from './env.js'
 import {copyEngineToPostgres, copyPostgresToEngine, engineColumns, postgresColumns} from './postgres-copy.js'
 import {connectPostgres, postgresError, type PostgresSubject, type PostgresTarget, postgresTarget} from './postgres-connect.js'
 
+/** For the sort that builds a state's primary key, for this transaction only. */
+const MAINTENANCE_WORK_MEM = '256MB'
+
 /** Postgres truncates identifiers longer than this many bytes; we refuse rather than collide. */
 const MAX_IDENTIFIER = 63
 
@@ -124,6 +127,8 @@ class PostgresqlDriver implements StorageDriver {
     for (const w of writes) checkIdentifier(w.state.table, 'state table')
     await this.query('BEGIN')
     try {
+      // Building a primary key sorts every key: with the default 64MB a million keys sort on disk.
+      await this.query(`SET LOCAL maintenance_work_mem = '${MAINTENANCE_WORK_MEM}'`)
       for (const [index, w] of writes.entries()) {
          
         await this.write(w, run, index)
@@ -156,7 +161,7 @@ class PostgresqlDriver implements StorageDriver {
     // The new table is private to this transaction until COMMIT; its name is unique per run.
     const fresh = `_dm_${run.id.replaceAll(/[^A-Za-z0-9]/g, '').slice(-20)}_${index}`
     await this.query(`CREATE TABLE ${this.qualified(fresh)} (${postgresColumns(columns)})`)
-    await copyEngineToPostgres(engine, this.db, {relation: w.staged, columns}, this.qualified(fresh), file)
+    await copyEngineToPostgres(engine, this.db, {relation: w.staged, columns}, this.qualified(fresh), file, {freeze: true})
     const key = w.state.primaryKey.filter((k) => columns.some((c) => c.name === k))
     if (key.length > 0 && key.length === w.state.primaryKey.length) {
       // The engine has already rejected duplicate keys; the constraint serves lookups by key.
