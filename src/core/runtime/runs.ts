@@ -175,8 +175,9 @@ export class RunRegistry {
     record.ms = Math.round(performance.now() - started)
     record.finishedAt = new Date().toISOString()
     for (const ref of this.statesOf(workflow)) this.lastByState.set(ref, {run: record.id, status: record.status, finishedAt: record.finishedAt})
-    await this.record(record, workflow)
+    // Metrics and ETags before the log write: a client that sees the run finished sees its effects.
     this.onFinish(record, workflow)
+    await this.record(record, workflow)
   }
 
   /** Saves the record in the run log; a log that cannot be written costs the record's persistence, never the run. */
