@@ -157,13 +157,16 @@ async function serveProcess(dir: string): Promise<{child: ChildProcess; url: str
   }
 }
 
-/** Starts the slow workflow and waits until its first activity (clean) is done; its second (heavy) runs for minutes. */
+/**
+ * Starts the slow workflow and waits until its first activity (clean) is done and its second
+ * (heavy, which runs for minutes) has started: by then the run log holds clean's result.
+ */
 async function startSlowRun(url: string): Promise<string> {
   await push(url, 'orders-in', ndjson(orders(1, 5)))
   const started = await call(`${url}/v1/workflows/slow/runs`, {method: 'POST'})
   for (;;) {
     const run = (await call(`${url}/v1/runs/${started.json.id}`)).json
-    if (run.activities[0].status === 'succeeded') return started.json.id
+    if (run.activities[1].status === 'running') return started.json.id
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
