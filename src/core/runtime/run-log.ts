@@ -53,6 +53,11 @@ export class RunLog {
     return row ? (JSON.parse(row.record) as RunRecord) : undefined
   }
 
+  /** Settles once every write queued so far is done (before the store closes). */
+  flush(): Promise<void> {
+    return this.last
+  }
+
   /** Writes the record as it is now (after the writes queued before it). */
   save(record: RunRecord, states: string[]): Promise<void> {
     const values = [record.id, record.workflow, record.status, JSON.stringify(states), JSON.stringify(record)].map(quoteLiteral).join(', ')

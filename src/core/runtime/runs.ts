@@ -140,14 +140,18 @@ export class RunRegistry {
   /** Waits for the run in progress, if any (tests and shutdown). */
   async settle(): Promise<void> {
     await this.current?.done
+    await this.log?.flush()
   }
 
   /** SIGTERM: the run in progress is abandoned (nothing of it is published) before the process exits. */
   async abandon(): Promise<void> {
     const current = this.current
-    if (!current) return
-    current.controller.abort(new Error('the runtime is shutting down'))
-    await current.done
+    if (current) {
+      current.controller.abort(new Error('the runtime is shutting down'))
+      await current.done
+    }
+    // The last records still being written (the store closes next).
+    await this.log?.flush()
   }
 
   private async execute(record: RunRecord, workflow: DataWorkflow, signal: AbortSignal): Promise<void> {
@@ -175,8 +179,10 @@ export class RunRegistry {
     record.ms = Math.round(performance.now() - started)
     record.finishedAt = new Date().toISOString()
     for (const ref of this.statesOf(workflow)) this.lastByState.set(ref, {run: record.id, status: record.status, finishedAt: record.finishedAt})
-    // Metrics and ETags before the log write: a client that sees the run finished sees its effects.
+    // Metrics and ETags before the log write, and the runtime free for the next run: a client that
+    // sees the run finished sees its effects and may start another at once.
     this.onFinish(record, workflow)
+    if (this.current?.id === record.id) this.current = undefined
     await this.record(record, workflow)
   }
 
