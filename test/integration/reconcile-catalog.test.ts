@@ -69,6 +69,7 @@ describe('operator run: the mesh catalog ConfigMap (real control plane)', functi
       type: 'table',
       schema: 'orders@1.0.0/daily',
       contract: {name: 'orders-daily', id: `urn:test:${id}:orders-daily`, version: '1.0.0', found: true},
+      runtime: `http://${producer}-runtime.${ns}:8080`,
       consumers: [{product: consumer, namespace: ns, inputPort: 'orders'}],
     })
     const raw = entry('raw')

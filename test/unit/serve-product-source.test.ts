@@ -10,12 +10,12 @@ import {type ServeHandle, startServe} from '../../src/core/runtime/serve.js'
 import {type ShopRuntime, call, copyShop, ndjson, orders, push, runWorkflow, startShop} from '../helpers/runtime.js'
 
 /** The catalog the operator publishes for product shop (namespace `namespace`) serving orders-api under `version`. */
-function catalogOf(namespace: string, version = '2.1.0') {
+function catalogOf(namespace: string, version = '2.1.0', portSpec: Record<string, unknown> = {}) {
   return buildCatalog({
     meshes: [],
     domains: [],
     products: [{metadata: {name: 'shop', namespace}, spec: {domain: 'sales'}}],
-    outputPorts: [{metadata: {name: 'orders-api', namespace, labels: {[PRODUCT_LABEL]: 'shop'}}, spec: {contract: 'orders-clean'}}],
+    outputPorts: [{metadata: {name: 'orders-api', namespace, labels: {[PRODUCT_LABEL]: 'shop'}}, spec: {contract: 'orders-clean', ...portSpec}}],
     inputPorts: [],
     contracts: [{metadata: {name: 'orders-clean', namespace}, spec: {document: {id: 'urn:test:shop:orders-clean', version}}}],
   })
@@ -37,6 +37,19 @@ describe('serve: locating the producer of a product input source in the mesh cat
     const catalog = {outputPorts: [...catalogOf('a').outputPorts, ...catalogOf('b').outputPorts]}
     assert.equal(producerFromCatalog(catalog, input(), 'b').baseUrl, 'http://shop-runtime.b:8080')
     assert.throws(() => producerFromCatalog(catalog, input(), 'c'), /several namespaces \(a, b\)/)
+  })
+
+  it('reads the producer at the runtime address its catalog entry names', () => {
+    const catalog = catalogOf('sales')
+    assert.equal(catalog.outputPorts[0].runtime, 'http://shop-runtime.sales:8080', 'the operator names the runtime Service')
+    catalog.outputPorts[0].runtime = 'http://127.0.0.1:18080'
+    assert.equal(producerFromCatalog(catalog, input(), 'sales').baseUrl, 'http://127.0.0.1:18080')
+  })
+
+  it('refuses a port served by its own service image: no runtime API serves its rows', () => {
+    const catalog = catalogOf('sales', '2.1.0', {service: {image: 'shop/custom:1', port: 7000}})
+    assert.equal(catalog.outputPorts[0].runtime, null)
+    assert.throws(() => producerFromCatalog(catalog, input(), 'sales'), /served by its own service image, not by a dappmesh runtime/)
   })
 
   it('refuses a port the catalog does not list', () => {

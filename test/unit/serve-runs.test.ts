@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
-import {rename} from 'node:fs/promises'
+import {type ChildProcess, spawn} from 'node:child_process'
+import {rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import {BIN} from '../helpers/cli.js'
@@ -92,7 +92,7 @@ describe('serve: workflow runs', function () {
     assert.equal(run.status, 'failed')
     assert.match(run.error, /contract checks failed: orders-daily/)
     assert.equal(run.result.contracts.find((c: any) => c.port === 'orders-daily').passed, false)
-    assert.deepEqual((await tables(shop)).filter((t) => t !== 'orders__raw' && t !== '__dappmesh_pushes'), [])
+    assert.deepEqual((await tables(shop)).filter((t) => t !== 'orders__raw' && !t.startsWith('__dappmesh_')), [])
   })
 })
 
@@ -133,33 +133,100 @@ describe('serve: health and readiness', function () {
   })
 })
 
+/** `dappmesh serve DIR` as its own process, up and answering. */
+async function serveProcess(dir: string): Promise<{child: ChildProcess; url: string; stderr: () => string; exit: (signal: NodeJS.Signals) => Promise<number | null>}> {
+  const child = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0'], {stdio: ['ignore', 'pipe', 'pipe']})
+  let stderr = ''
+  child.stderr!.on('data', (d) => (stderr += d))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', () => {
+      const m = /on (http:\/\/\S+)/.exec(stderr)
+      if (m) resolve(m[1])
+    })
+    child.on('exit', () => reject(new Error(`serve exited: ${stderr}`)))
+  })
+  return {
+    child,
+    url,
+    stderr: () => stderr,
+    exit(signal) {
+      child.kill(signal)
+      return exited
+    },
+  }
+}
+
+/**
+ * Starts the slow workflow and waits until its first activity (clean) is done and its second
+ * (heavy, which runs for minutes) has started: by then the run log holds clean's result.
+ */
+async function startSlowRun(url: string): Promise<string> {
+  await push(url, 'orders-in', ndjson(orders(1, 5)))
+  const started = await call(`${url}/v1/workflows/slow/runs`, {method: 'POST'})
+  for (;;) {
+    const run = (await call(`${url}/v1/runs/${started.json.id}`)).json
+    if (run.activities[1].status === 'running') return started.json.id
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 describe('serve as a process', function () {
   this.timeout(120_000)
+  const dirs: string[] = []
+  after(async () => Promise.all(dirs.map((d) => rm(d, {recursive: true, force: true}))))
+
+  it('keeps its runs across a restart: GET /v1/runs/<id> and each port\'s last run answer as before', async () => {
+    const dir = await copyShop()
+    dirs.push(dir)
+    let serve = await serveProcess(dir)
+    await push(serve.url, 'orders-in', ndjson(orders(1, 30)))
+    const run = await runWorkflow(serve.url, 'nightly')
+    assert.equal(run.status, 'succeeded', run.error)
+    const lastRun = (await call(`${serve.url}/v1/ports`)).json.ports.find((p: any) => p.name === 'orders-daily').lastRun
+    assert.equal(await serve.exit('SIGTERM'), 0)
+
+    serve = await serveProcess(dir)
+    try {
+      const again = await call(`${serve.url}/v1/runs/${run.id}`)
+      assert.equal(again.status, 200)
+      assert.deepEqual(again.json, run)
+      const ports = (await call(`${serve.url}/v1/ports`)).json.ports
+      assert.deepEqual(ports.find((p: any) => p.name === 'orders-daily').lastRun, lastRun)
+      assert.equal(lastRun.run, run.id)
+    } finally {
+      await serve.exit('SIGTERM')
+    }
+  })
+
+  it('records a run the process died in (SIGKILL) as abandoned when it starts again, with nothing of it published', async () => {
+    const dir = await copyShop()
+    dirs.push(dir)
+    let serve = await serveProcess(dir)
+    const id = await startSlowRun(serve.url)
+    await serve.exit('SIGKILL')
+
+    serve = await serveProcess(dir)
+    try {
+      const run = (await call(`${serve.url}/v1/runs/${id}`)).json
+      assert.equal(run.status, 'abandoned')
+      assert.match(run.error, /the runtime stopped during the run/)
+      assert.deepEqual(run.activities.map((a: any) => a.status), ['succeeded', 'skipped'])
+      assert.equal((await call(`${serve.url}/v1/ports/orders-api`)).json.rows.length, 0)
+      // And the runtime runs again: the abandoned run holds nothing.
+      assert.equal((await call(`${serve.url}/v1/workflows/nightly/runs`, {method: 'POST'})).status, 202)
+    } finally {
+      await serve.exit('SIGTERM')
+    }
+  })
 
   it('on SIGTERM during a run abandons the run (nothing of it published) and exits 0', async () => {
     const dir = await copyShop()
-    const child = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0'], {stdio: ['ignore', 'pipe', 'pipe']})
-    let stderr = ''
-    child.stderr.on('data', (d) => (stderr += d))
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', () => {
-        const m = /on (http:\/\/\S+)/.exec(stderr)
-        if (m) resolve(m[1])
-      })
-      child.on('exit', () => reject(new Error(`serve exited: ${stderr}`)))
-    })
-    await push(url, 'orders-in', ndjson(orders(1, 5)))
-    // The slow workflow's first activity (clean) finishes; its second (heavy) runs for minutes.
-    const started = await call(`${url}/v1/workflows/slow/runs`, {method: 'POST'})
-    for (;;) {
-      const run = (await call(`${url}/v1/runs/${started.json.id}`)).json
-      if (run.activities[0].status === 'succeeded') break
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-    child.kill('SIGTERM')
-    assert.equal(await exited, 0)
-    assert.match(stderr, new RegExp(`abandoning run ${started.json.id}`))
+    dirs.push(dir)
+    const serve = await serveProcess(dir)
+    const id = await startSlowRun(serve.url)
+    assert.equal(await serve.exit('SIGTERM'), 0)
+    assert.match(serve.stderr(), new RegExp(`abandoning run ${id}`))
     // The data file holds the pushed rows and nothing of the abandoned run (clean was computed, never published).
     const {DuckDBInstance} = await import('@duckdb/node-api')
     const db = await DuckDBInstance.create(path.join(dir, '.dappmesh', 'data', 'analytics.duckdb'))
@@ -167,6 +234,6 @@ describe('serve as a process', function () {
     const names = (await c.runAndReadAll(`SELECT table_name FROM duckdb_tables() ORDER BY 1`)).getRows().map((r) => r[0])
     c.closeSync()
     db.closeSync()
-    assert.deepEqual(names, ['__dappmesh_pushes', 'orders__raw'])
+    assert.deepEqual(names, ['__dappmesh_pushes', '__dappmesh_runs', 'orders__raw'])
   })
 })

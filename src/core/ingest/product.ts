@@ -44,7 +44,14 @@ export async function pullProductPort(source: ProductSource, scratchDir: string,
   const listed = await getJson(`${base}/v1/ports`, source, label, signal)
   const port = (listed.ports as Array<{name: string; contract: {name: string; id: string | null; version: string | null} | null}> | undefined)?.find((p) => p.name === source.port)
   if (!port) {
-    throw new UserError(`${label}: the producer serves no port ${source.port}`, {suggestions: [`Its ports: ${(listed.ports ?? []).map((p: {name: string}) => p.name).join(', ') || 'none'}. Fix source.port of InputPort ${source.input}.`]})
+    // A runtime lists only the ports its caller may read: a port missing may be one not granted.
+    const access = source.token ? ' that this consumer may read' : ''
+    throw new UserError(`${label}: the producer serves no port ${source.port}${access}`, {
+      suggestions: [
+        `Its ports${access}: ${(listed.ports ?? []).map((p: {name: string}) => p.name).join(', ') || 'none'}. Fix source.port of InputPort ${source.input}.`,
+        ...(source.token ? [`Or ask the producer for a DataRole that grants this consumer's ServiceAccount read on ${source.port}.`] : []),
+      ],
+    })
   }
   checkProducerContract(label, port.contract, source)
   const file = join(scratchDir, `${source.input}.ndjson`)

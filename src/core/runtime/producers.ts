@@ -14,7 +14,7 @@ export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceacco
 /**
  * The producer of a `product` input source in the mesh catalog (DESIGN §7): the output port
  * `source.port` of product `source.product`, in the consumer's namespace when it has one there,
- * else the one namespace that has it. Its runtime is reached through its Service. The catalog's
+ * else the one namespace that has it. Its runtime is reached at the address the catalog names (its Service). The catalog's
  * contract is checked before anything is pulled (the producer's runtime is checked again live).
  */
 export function producerFromCatalog(catalog: Catalog, input: IngestPort, namespace: string, token?: string): ProductSource {
@@ -34,7 +34,13 @@ export function producerFromCatalog(catalog: Catalog, input: IngestPort, namespa
     )
   }
   checkProducerContract(`${label} per the mesh catalog`, entry.contract, {input: input.name, contract: source.contract, expected: input.expected})
-  return {input: input.name, baseUrl: runtimeUrl(entry.product!, entry.namespace), product: source.product, port: source.port, contract: source.contract, expected: input.expected, token}
+  if (entry.runtime === null) {
+    throw new UserError(`${label}: the port is served by its own service image, not by a dappmesh runtime, so its rows cannot be read through the runtime API`, {
+      suggestions: ['Read the port with another source type (http, s3, postgres), or serve it from the producer\'s runtime (drop service.image).'],
+    })
+  }
+  // Catalogs written before entries named their runtime: the runtime Service, by convention.
+  return {input: input.name, baseUrl: entry.runtime ?? runtimeUrl(entry.product!, entry.namespace), product: source.product, port: source.port, contract: source.contract, expected: input.expected, token}
 }
 
 /**

@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 
 import {parseDuration} from '../duration.js'
 import type {DataWorkflow} from '../model/types.js'
+import type {RunLog} from './run-log.js'
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed-out' | 'abandoned'
 
@@ -71,7 +72,8 @@ class RunTimeout extends Error {}
 
 /**
  * The runs of this runtime: started on request, one at a time (DuckDB has one writer, and two
- * runs of one product would race to publish), each kept for GET /v1/runs/<id>.
+ * runs of one product would race to publish), each kept for GET /v1/runs/<id>: the last 200 in
+ * memory, and, with a run log, every one of them in the product's storage (run-log.ts).
  */
 export class RunRegistry {
   private readonly runs = new Map<string, RunRecord>()
@@ -84,10 +86,21 @@ export class RunRegistry {
     private readonly onFinish: (record: RunRecord, workflow: DataWorkflow) => void = () => {},
     /** Every state a workflow writes, to answer "last run" per port. */
     private readonly statesOf: (workflow: DataWorkflow) => string[] = () => [],
+    private readonly log?: RunLog,
   ) {}
 
-  get(id: string): RunRecord | undefined {
-    return this.runs.get(id)
+  /** Takes back the runs a previous process of this runtime logged (before serving). */
+  async restore(): Promise<void> {
+    if (!this.log) return
+    for (const {record, states} of await this.log.restore(this.kept)) {
+      this.runs.set(record.id, record)
+      if (record.finishedAt) for (const ref of states) this.lastByState.set(ref, {run: record.id, status: record.status, finishedAt: record.finishedAt})
+    }
+  }
+
+  /** A run of this runtime: kept in memory, or an older one from the run log. */
+  async get(id: string): Promise<RunRecord | undefined> {
+    return this.runs.get(id) ?? (await this.log?.find(id))
   }
 
   lastOf(stateRef: string): {run: string; status: RunStatus; finishedAt: string} | null {
@@ -114,8 +127,10 @@ export class RunRegistry {
     }
     this.runs.set(id, record)
     this.trim()
+    // Logged before the answer's 202 leaves, so a restart knows of the run whenever it comes.
+    const logged = this.record(record, workflow)
     const controller = new AbortController()
-    const done = this.execute(record, workflow, controller.signal).finally(() => {
+    const done = logged.then(() => this.execute(record, workflow, controller.signal)).finally(() => {
       if (this.current?.id === id) this.current = undefined
     })
     this.current = {id, controller, done}
@@ -125,14 +140,18 @@ export class RunRegistry {
   /** Waits for the run in progress, if any (tests and shutdown). */
   async settle(): Promise<void> {
     await this.current?.done
+    await this.log?.flush()
   }
 
   /** SIGTERM: the run in progress is abandoned (nothing of it is published) before the process exits. */
   async abandon(): Promise<void> {
     const current = this.current
-    if (!current) return
-    current.controller.abort(new Error('the runtime is shutting down'))
-    await current.done
+    if (current) {
+      current.controller.abort(new Error('the runtime is shutting down'))
+      await current.done
+    }
+    // The last records still being written (the store closes next).
+    await this.log?.flush()
   }
 
   private async execute(record: RunRecord, workflow: DataWorkflow, signal: AbortSignal): Promise<void> {
@@ -144,6 +163,8 @@ export class RunRegistry {
       for (const a of activityOrder(workflow)) {
         const activity = record.activities.find((x) => x.name === a.name)!
         await this.runActivity(session, a, activity, signal)
+        // Logged as it goes: a process that dies mid-run leaves a record of what it had done.
+        await this.record(record, workflow)
       }
       record.result = await session.commit(signal)
       record.status = 'succeeded'
@@ -158,7 +179,20 @@ export class RunRegistry {
     record.ms = Math.round(performance.now() - started)
     record.finishedAt = new Date().toISOString()
     for (const ref of this.statesOf(workflow)) this.lastByState.set(ref, {run: record.id, status: record.status, finishedAt: record.finishedAt})
+    // Metrics and ETags before the log write, and the runtime free for the next run: a client that
+    // sees the run finished sees its effects and may start another at once.
     this.onFinish(record, workflow)
+    if (this.current?.id === record.id) this.current = undefined
+    await this.record(record, workflow)
+  }
+
+  /** Saves the record in the run log; a log that cannot be written costs the record's persistence, never the run. */
+  private async record(record: RunRecord, workflow: DataWorkflow): Promise<void> {
+    try {
+      await this.log?.save(record, this.statesOf(workflow))
+    } catch (error) {
+      process.stderr.write(`dappmesh serve: run ${record.id}: cannot log the run: ${(error as Error).message}\n`)
+    }
   }
 
   /** One activity: its timeout per attempt, and up to retry.maxAttempts attempts with backoff. */

@@ -10,6 +10,7 @@ import {clusterModel, followCluster, localModel} from './model-source.js'
 import type {ProducerLocator} from './engine-runs.js'
 import type {RunSessionFactory} from './runs.js'
 import {mirroredStorages, StorageMirror} from './mirror.js'
+import {RunLog} from './run-log.js'
 import {Runtime} from './server.js'
 import {RuntimeStore} from './store.js'
 
@@ -54,6 +55,15 @@ export function parseSize(text: string): number {
 }
 
 /**
+ * Run records live in the product's duckdb storage (the runtime's volume in the cluster), else in
+ * the local copy of its first storage: either is a file in the data directory.
+ */
+function runLog(model: RuntimeModel, store: RuntimeStore): RunLog | undefined {
+  const storage = [...model.storages].find(([, engine]) => engine === 'duckdb')?.[0] ?? [...model.storages.keys()][0]
+  return storage === undefined ? undefined : new RunLog(store, storage)
+}
+
+/**
  * Starts the product runtime: loads the model (from DIR, or from the API server with --product,
  * then follows it), opens the storage (states of a Postgres or S3 storage are served from a local
  * copy: mirror.ts), and listens. A storage engine with no driver is refused (exit 2).
@@ -82,10 +92,11 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const mirror = mirrored.size > 0 ? new StorageMirror({model: () => runtime.model, store, dataDir, env: options.env ?? process.env, refreshMs: options.refreshMs}) : undefined
   const runs: RunSessionFactory = options.runs ?? (await import('./engine-runs.js')).engineRuns({model: () => runtime.model, store, mirror, locate})
   const auth = options.auth && client ? new TokenAuthenticator(client) : undefined
-  const runtime: Runtime = new Runtime(model, store, {host: options.host, port: options.port, maxBody: options.maxBody, auth, runs, mirror})
-  // Copied before listening: a runtime answers only once it has its product's rows.
+  const runtime: Runtime = new Runtime(model, store, {host: options.host, port: options.port, maxBody: options.maxBody, auth, runs, mirror, runLog: runLog(model, store)})
+  // Copied before listening: a runtime answers only once it has its product's rows (and its past runs).
   try {
     await mirror?.start()
+    await runtime.runs.restore()
   } catch (error) {
     store.close()
     client?.close()

@@ -10,6 +10,7 @@ import {openApiDocument} from './openapi.js'
 import {pushRows} from './routes/inputs.js'
 import {listPorts, portContract, portRows, portSchema} from './routes/ports.js'
 import {getRun, startRun} from './routes/workflows.js'
+import type {RunLog} from './run-log.js'
 import {RunRegistry, type RunSessionFactory} from './runs.js'
 import {type RuntimeStore, quoteIdent} from './store.js'
 
@@ -23,6 +24,8 @@ export interface RuntimeOptions {
   runs: RunSessionFactory
   /** The copy of Postgres/S3 storages' states: a push into one is also published there. */
   mirror?: StorageMirror
+  /** Where run records outlive the process (unset: in memory only). */
+  runLog?: RunLog
 }
 
 /** One request as a handler sees it. */
@@ -86,6 +89,7 @@ export class Runtime {
         for (const c of contractsOf(record.result)) this.metrics.contractResults.inc({port: c.port, result: c.passed ? 'passed' : 'failed'})
       },
       (workflow) => this.model.flowStates.get(workflow.spec.flow) ?? [],
+      options.runLog,
     )
     this.server = http.createServer((req, res) => void this.handle(req, res))
     // Keep-alive longer than a load balancer's idle timeout, so it never reuses a closed socket.

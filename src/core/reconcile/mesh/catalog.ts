@@ -1,6 +1,7 @@
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import {FIELD_MANAGER} from '../product/desired.js'
+import {runtimeUrl} from '../product/runtime.js'
 
 export const CATALOG_NAME = 'dappmesh-catalog'
 export const CATALOG_NAMESPACE = 'dappmesh-system'
@@ -35,6 +36,11 @@ export interface CatalogEntry {
   schema: string | null
   /** the DataContract the port names, with the id and version of its ODCS document */
   contract: {name: string; id: string | null; version: string | null; found: boolean} | null
+  /**
+   * Where consumers read the port: its product's runtime (DESIGN §7). Null for a port that brings
+   * its own service image (its own Deployment serves it, not the runtime's API) or has no product.
+   */
+  runtime?: string | null
   consumers: CatalogConsumer[]
 }
 
@@ -78,6 +84,7 @@ export function buildCatalog(state: CatalogState): Catalog {
       contract: contractName
         ? {name: contractName, id: str(contract?.spec?.document?.id), version: str(contract?.spec?.document?.version), found: contract !== undefined}
         : null,
+      runtime: productName && !port.spec?.service?.image ? runtimeUrl(productName, namespace) : null,
       consumers,
     }
   })

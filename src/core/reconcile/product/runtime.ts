@@ -1,6 +1,7 @@
 import {runtimeName} from '../../model/child-names.js'
 import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {PRODUCT_LABEL} from '../../render/render.js'
+import {RUNTIME_NODE_OPTIONS} from '../../runtime/footprint.js'
 import {storageEnvName} from '../../storage/env.js'
 // Labels only, read when rendering (after both modules loaded): the import cycle with desired.ts is harmless.
 import {type Child, PORT_LABEL, type ProductState, WORKFLOW_LABEL} from './desired.js'
@@ -208,8 +209,8 @@ export function runtimeChildren(state: ProductState, ctx: RuntimeContext, option
               image: options.image,
               imagePullPolicy: 'IfNotPresent',
               args: ['serve', '--product', name, '-n', namespace, '--host', '0.0.0.0', '--port', String(RUNTIME_PORT), '--data-dir', RUNTIME_DATA_DIR],
-              // HOME: the root filesystem is read-only; /tmp is an emptyDir.
-              env: [{name: 'HOME', value: '/tmp'}, {name: 'NO_COLOR', value: '1'}, ...storageEnv(state, ctx)],
+              // HOME: the root filesystem is read-only; /tmp is an emptyDir. NODE_OPTIONS: the idle footprint (runtime/footprint.ts).
+              env: [{name: 'HOME', value: '/tmp'}, {name: 'NO_COLOR', value: '1'}, {name: 'NODE_OPTIONS', value: RUNTIME_NODE_OPTIONS}, ...storageEnv(state, ctx)],
               ports: [{name: 'http', containerPort: RUNTIME_PORT, protocol: 'TCP'}],
               // Opening a large database can take a while: the startup probe holds liveness off until /healthz answers once.
               startupProbe: probe('/healthz', 2, 60),

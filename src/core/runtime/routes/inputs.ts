@@ -11,7 +11,7 @@ import {HttpError} from '../errors.js'
 import type {IngestPort} from '../model.js'
 import {newRunId} from '../runs.js'
 import type {RequestContext} from '../server.js'
-import {quoteIdent, quoteLiteral} from '../store.js'
+import {type RuntimeStore, quoteIdent, quoteLiteral} from '../store.js'
 import {writeChunk} from '../stream.js'
 
 export const PUSH_FORMATS = ['ndjson', 'json', 'csv', 'parquet'] as const
@@ -40,6 +40,9 @@ export interface PushResult {
   /** The first rejected rows (1-based row of the push; null when the reason is the push's columns). */
   rejections: Array<{row: number | null; reason: string}>
 }
+
+/** The pushes tables this process made sure exist, per store (never dropped while it serves). */
+const madeTables = new WeakMap<RuntimeStore, Set<string>>()
 
 /** One push at a time per storage: DuckDB has one writer, and a replayed key must see the first push's record. */
 const locks = new Map<string, Promise<unknown>>()
@@ -169,7 +172,13 @@ async function land(ctx: RequestContext, port: IngestPort, storage: string, file
   const {runtime} = ctx
   const pushes = `${quoteIdent(storage)}.main.${quoteIdent(PUSHES_TABLE)}`
   return runtime.store.with(async (c) => {
-    await c.run(`CREATE TABLE IF NOT EXISTS ${pushes} (key VARCHAR PRIMARY KEY, port VARCHAR, status INTEGER, body VARCHAR, pushed_at TIMESTAMP)`)
+    // Once per storage and process: a push is a few dozen milliseconds, each statement counts.
+    const existing = madeTables.get(runtime.store) ?? new Set<string>()
+    madeTables.set(runtime.store, existing)
+    if (!existing.has(pushes)) {
+      await c.run(`CREATE TABLE IF NOT EXISTS ${pushes} (key VARCHAR PRIMARY KEY, port VARCHAR, status INTEGER, body VARCHAR, pushed_at TIMESTAMP)`)
+      existing.add(pushes)
+    }
     if (key !== undefined) {
       const seen = (await c.runAndReadAll(`SELECT port, status, body FROM ${pushes} WHERE key = ${quoteLiteral(key)}`)).getRowObjectsJS() as Array<{port: string; status: number; body: string}>
       if (seen.length > 0) {
@@ -234,10 +243,10 @@ interface Checked extends PushResult {
  */
 async function check(engine: Engine, port: IngestPort, staged: string, id: string, made: string[]): Promise<Checked> {
   const present = new Set((await engine.rows<{column_name: string}>(`DESCRIBE ${staged}`)).map((d) => d.column_name))
-  const total = await engine.count(`SELECT count(*) FROM ${staged}`)
   const extra = compareColumns([...present], port.state.engine)?.extra ?? []
   if (extra.length > 0) {
     const reason = `unknown field${extra.length > 1 ? 's' : ''} ${extra.join(', ')}: input port ${port.name} takes ${port.state.columns.map((c) => c.name).join(', ')}`
+    const total = await engine.count(`SELECT count(*) FROM ${staged}`)
     return {port: port.name, push: id, accepted: 0, rejected: total, rejections: [{row: null, reason}]}
   }
   const shaped = `${staged}_shaped`

@@ -22,8 +22,8 @@ export async function startRun(ctx: RequestContext, name: string): Promise<void>
   ctx.json(202, record)
 }
 
-export function getRun(ctx: RequestContext, id: string): void {
-  const record = ctx.runtime.runs.get(id)
-  if (!record) throw new HttpError(404, `no run "${id}" in this runtime (runs are kept in memory, the last 200)`, {run: id})
+export async function getRun(ctx: RequestContext, id: string): Promise<void> {
+  const record = await ctx.runtime.runs.get(id)
+  if (!record) throw new HttpError(404, `no run "${id}" in this runtime (it keeps the last 1000 runs of its product)`, {run: id})
   ctx.json(200, record)
 }

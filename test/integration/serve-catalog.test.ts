@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {readFile, rm, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {loadKubeConfig} from '../../src/core/kube/kubeconfig.js'
+import {KubeRest} from '../../src/core/kube/rest.js'
+import {PRODUCT_LABEL} from '../../src/core/render/render.js'
+import {buildCatalog, CATALOG_KEY_NAME, CATALOG_NAME, CATALOG_NAMESPACE} from '../../src/core/reconcile/mesh/catalog.js'
+import {catalogLocator} from '../../src/core/runtime/producers.js'
+import {type ServeHandle, startServe} from '../../src/core/runtime/serve.js'
+import {createTestNamespace, requireCluster} from '../helpers/cluster.js'
+import {call, copyShop, ndjson, orders, push, runWorkflow} from '../helpers/runtime.js'
+
+/**
+ * A consumer runtime whose input port reads product shop's orders-api finds the producer through
+ * the mesh catalog ConfigMap on a real API server, reads its rows through the producer's runtime
+ * API (a local runtime on 127.0.0.1 that checks the consumer's Kubernetes token against its
+ * DataRoles), and checks the producer's contract id and version, from the catalog and live.
+ */
+describe('serve: a product input located through the mesh catalog (real control plane)', function () {
+  let kubeconfig: string
+  let ns: {name: string; remove: () => Promise<void>}
+  let client: KubeRest
+  let producer: ServeHandle
+  let consumer: ServeHandle
+  let previousCatalog: string | undefined
+  const dirs: string[] = []
+  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8'}).trim()
+  const token = (sa: string) => kubectl('create', 'token', sa, '-n', ns.name)
+  const bearer = (t: string) => ({authorization: `Bearer ${t}`})
+
+  /** Publishes the catalog the operator would for product shop in the test namespace, its entry's runtime pointing at `runtime`. */
+  function publishCatalog(runtime: string, version = '2.1.0'): void {
+    const catalog = buildCatalog({
+      meshes: [],
+      domains: [],
+      products: [{metadata: {name: 'shop', namespace: ns.name}, spec: {domain: 'sales'}}],
+      outputPorts: [{metadata: {name: 'orders-api', namespace: ns.name, labels: {[PRODUCT_LABEL]: 'shop'}}, spec: {contract: 'orders-clean'}}],
+      inputPorts: [],
+      contracts: [{metadata: {name: 'orders-clean', namespace: ns.name}, spec: {document: {id: 'urn:test:shop:orders-clean', version}}}],
+    })
+    catalog.outputPorts[0].runtime = runtime
+    const manifest = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: CATALOG_NAME, namespace: CATALOG_NAMESPACE}, data: {[CATALOG_KEY_NAME]: JSON.stringify(catalog)}}
+    execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {input: JSON.stringify(manifest)})
+  }
+
+  before(async function () {
+    kubeconfig = await requireCluster(this)
+    ns = await createTestNamespace(kubeconfig, 'serve-catalog')
+    for (const sa of ['reader', 'writer']) kubectl('create', 'serviceaccount', sa, '-n', ns.name)
+    try {
+      kubectl('create', 'namespace', CATALOG_NAMESPACE)
+    } catch {
+      // already there (the operator's namespace)
+    }
+    try {
+      previousCatalog = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'configmap', CATALOG_NAME, '-n', CATALOG_NAMESPACE, '-o', 'json'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
+    } catch {
+      previousCatalog = undefined
+    }
+
+    // The producer: the shop fixture, checking tokens against its DataRoles (reader may read orders-api).
+    const producerDir = await copyShop()
+    dirs.push(producerDir)
+    const roles = path.join(producerDir, 'mesh', 'roles.yaml')
+    await writeFile(roles, (await readFile(roles, 'utf8')).replaceAll('namespace: serve-test', `namespace: ${ns.name}`))
+    producer = await startServe({dir: producerDir, host: '127.0.0.1', port: 0, auth: true, kubeconfig, maxBody: 1024 * 1024})
+    const writer = bearer(token('writer'))
+    assert.equal((await push(producer.url, 'orders-in', ndjson(orders(1, 12)), undefined, writer)).status, 200)
+    const started = await call(`${producer.url}/v1/workflows/nightly/runs`, {method: 'POST', headers: writer})
+    assert.equal(started.status, 202, started.text)
+    await producer.runtime.runs.settle()
+    assert.equal((await producer.runtime.runs.get(started.json.id))?.status, 'succeeded')
+
+    // The consumer: the same product, its input reading the producer's orders-api under contract orders-clean.
+    const consumerDir = await copyShop()
+    dirs.push(consumerDir)
+    const input = path.join(consumerDir, 'services', 'orders', 'input.yaml')
+    const text = await readFile(input, 'utf8')
+    await writeFile(input, text.replace('type: kafka', 'type: product\n    product: shop\n    port: orders-api\n    contract: orders-clean').replace(/\n\s+uri: .*/, ''))
+    client = await KubeRest.create(await loadKubeConfig({kubeconfig}))
+    // The consumer presents the reader's token, as a runtime presents its ServiceAccount's.
+    const locate = catalogLocator(client, ns.name, {DAPPMESH_TOKEN: token('reader')})
+    consumer = await startServe({dir: consumerDir, host: '127.0.0.1', port: 0, auth: false, maxBody: 1024 * 1024, locate})
+  })
+
+  after(async () => {
+    await consumer?.stop()
+    await producer?.stop()
+    client?.close()
+    if (kubeconfig) {
+      if (previousCatalog) execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'replace', '-f', '-'], {input: previousCatalog})
+      else kubectl('delete', 'configmap', CATALOG_NAME, '-n', CATALOG_NAMESPACE, '--ignore-not-found')
+    }
+    await ns?.remove()
+    await Promise.all(dirs.map((d) => rm(d, {recursive: true, force: true})))
+  })
+
+  it('reads the producer\'s rows through the runtime the catalog names and publishes what its flow computes', async () => {
+    publishCatalog(producer.url)
+    const run = await runWorkflow(consumer.url, 'nightly')
+    assert.equal(run.status, 'succeeded', JSON.stringify(run))
+    assert.equal(run.result.transitions.find((t: {name: string}) => t.name === 'ingest:orders-in').rowsOut, 12)
+    const served = await call(`${consumer.url}/v1/ports/orders-api?limit=1000`)
+    assert.deepEqual(served.json.rows.map((r: {id: number}) => r.id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+  })
+
+  it('refuses a producer whose catalog entry has another major contract version, before reading anything', async () => {
+    publishCatalog(producer.url, '3.0.0')
+    const before = producer.runtime.metrics.render()
+    const run = await runWorkflow(consumer.url, 'nightly')
+    assert.equal(run.status, 'failed')
+    assert.match(run.error, /per the mesh catalog: the producer's contract orders-clean is urn:test:shop:orders-clean@3\.0\.0, the consumer expects urn:test:shop:orders-clean@2\.1\.0/)
+    assert.equal(producer.runtime.metrics.render().match(/route="\/v1\/ports\/\{port\}"\} \d+/g)?.join(), before.match(/route="\/v1\/ports\/\{port\}"\} \d+/g)?.join(), 'no row was requested')
+  })
+
+  it('refuses a producer whose runtime serves another contract version than its catalog entry says (checked live)', async () => {
+    publishCatalog(producer.url)
+    const contract = producer.runtime.model.ports.get('orders-api')!.contract!
+    const version = contract.version
+    contract.version = '3.0.0'
+    try {
+      const run = await runWorkflow(consumer.url, 'nightly')
+      assert.equal(run.status, 'failed')
+      assert.match(run.error, /urn:test:shop:orders-clean@3\.0\.0, the consumer expects urn:test:shop:orders-clean@2\.1\.0/)
+      assert.doesNotMatch(run.error, /per the mesh catalog/)
+    } finally {
+      contract.version = version
+    }
+  })
+
+  it('fails the run, saying the port is not granted, when the token it presents may read nothing of the producer', async () => {
+    kubectl('create', 'serviceaccount', 'nobody', '-n', ns.name)
+    const stranger = await startServe({
+      dir: dirs[1],
+      dataDir: path.join(dirs[1], 'stranger-data'),
+      host: '127.0.0.1',
+      port: 0,
+      auth: false,
+      maxBody: 1024 * 1024,
+      locate: catalogLocator(client, ns.name, {DAPPMESH_TOKEN: token('nobody')}),
+    })
+    try {
+      const run = await runWorkflow(stranger.url, 'nightly')
+      assert.equal(run.status, 'failed')
+      assert.match(run.error, /the producer serves no port orders-api that this consumer may read/)
+    } finally {
+      await stranger.stop()
+    }
+  })
+})
