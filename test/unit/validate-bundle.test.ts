@@ -27,7 +27,7 @@ describe('the validate bundle (dist/core/validate/fast-entry.bundle.js)', () => 
   })
 
   it('finds the precompiled validators beside itself', () => {
-    assert.match(text(), /require\d*\(`\.\/\$\{module\}\.generated\.cjs`\)/)
+    assert.match(text(), /new URL\(`\.\/\$\{module\}\.generated\.cjs`, import\.meta\.url\)/)
     assert.ok(existsSync(path.join(path.dirname(BUNDLE), 'validators.generated.cjs')))
   })
 
