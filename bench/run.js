@@ -15,7 +15,7 @@ import {fileURLToPath} from 'node:url'
 
 import {generateProject} from './lib/generate.js'
 import {ensureKubeconform, exportSchemas, parseSummary} from './lib/kubeconform.js'
-import {BenchError, interleave, summarize} from './lib/measure.js'
+import {BenchError, interleave, mean, summarize} from './lib/measure.js'
 import {profile} from './lib/profile.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -58,12 +58,13 @@ function startup(work) {
     {name: 'dappmesh validate examples/orders, code cache off', command: node, args: [cli, 'validate', path.join(root, 'examples/orders')], env: {...env, DAPPMESH_SQL_CACHE: sqlCache, DAPPMESH_CODE_CACHE: 'off'}},
   ]
   log(`start-up: ${cases.length} cases x ${STARTUP_RUNS} runs, interleaved`)
-  const samples = interleave(cases, {runs: STARTUP_RUNS, warmup: 2})
-  const stats = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]))
-  const ref = stats['node -e 0'].median
+  const cpu = {}
+  const samples = interleave(cases, {runs: STARTUP_RUNS, warmup: 2, cpu})
+  const stats = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, {...summarize(v), cpuMeanMs: mean(cpu[k])}]))
+  const ref = stats['node -e 0']
   return {
     reference: 'node -e 0',
-    cases: Object.fromEntries(Object.entries(stats).map(([k, s]) => [k, {...s, ratio: ratio(s.median, ref)}])),
+    cases: Object.fromEntries(Object.entries(stats).map(([k, s]) => [k, {...s, ratio: ratio(s.median, ref.median), cpuRatio: s.cpuMeanMs && ref.cpuMeanMs ? ratio(s.cpuMeanMs, ref.cpuMeanMs) : undefined}])),
   }
 }
 
@@ -105,14 +106,18 @@ function throughput(work, kinds) {
   // Node's own start-up in the same rounds: the ratio that says what validating costs beyond it.
   const cases = [{name: 'node -e 0', tool: 'node', documents: 0, command: node, args: ['-e', '0']}, ...main.cases, ...large.cases]
   log(`throughput: ${cases.length} cases x ${THROUGHPUT_RUNS} runs, interleaved`)
-  const samples = interleave(cases, {runs: THROUGHPUT_RUNS, warmup: 1})
+  const cpu = {}
+  const samples = interleave(cases, {runs: THROUGHPUT_RUNS, warmup: 1, cpu})
   const stats = {}
   for (const c of cases) {
     const s = summarize(samples[c.name])
-    stats[c.name] = {tool: c.tool, documents: c.documents, ...s, documentsPerSecond: Math.round((c.documents / s.median) * 1000)}
+    stats[c.name] = {tool: c.tool, documents: c.documents, ...s, cpuMeanMs: mean(cpu[c.name]), documentsPerSecond: Math.round((c.documents / s.median) * 1000)}
   }
-  const nodeMedian = stats['node -e 0'].median
-  for (const s of Object.values(stats)) s.ratioToNode = ratio(s.median, nodeMedian)
+  const reference = stats['node -e 0']
+  for (const s of Object.values(stats)) {
+    s.ratioToNode = ratio(s.median, reference.median)
+    s.cpuRatioToNode = s.cpuMeanMs && reference.cpuMeanMs ? ratio(s.cpuMeanMs, reference.cpuMeanMs) : undefined
+  }
   const of = (tool, size) => Object.values(stats).find((s) => s.tool === tool && s.documents === size.generated.documents)
   // What one more document costs once start-up is paid: the slope between the two sizes.
   const marginal = (tool) => {
@@ -131,9 +136,16 @@ function throughput(work, kinds) {
     phases,
   }
   result.validateVsNode = of('dappmesh', main).ratioToNode
+  result.validateCpuVsNode = of('dappmesh', main).cpuRatioToNode
   if (kc.binary) {
     result.ratio = ratio(of('dappmesh', main).documentsPerSecond, of('kubeconform', main).documentsPerSecond)
     result.ratioLarge = ratio(of('dappmesh', large).documentsPerSecond, of('kubeconform', large).documentsPerSecond)
+    // CPU time per run, kubeconform's over dappmesh's: above 1, dappmesh spends less CPU on the same project.
+    const cpuOf = (tool, size) => of(tool, size).cpuMeanMs
+    if (cpuOf('dappmesh', main) && cpuOf('kubeconform', main)) {
+      result.cpuRatio = ratio(cpuOf('kubeconform', main), cpuOf('dappmesh', main))
+      result.cpuRatioLarge = ratio(cpuOf('kubeconform', large), cpuOf('dappmesh', large))
+    }
     if (result.ratio < GOALS.throughputVsKubeconform) {
       log('throughput: below kubeconform; profiling one run of dappmesh validate')
       result.profile = profile([cli, 'validate', main.project, '--json'], {root})
@@ -169,7 +181,7 @@ async function main() {
         throughputMet: tp.ratio === undefined ? null : tp.ratio >= GOALS.throughputVsKubeconform,
       },
       notes: [
-        'Times are whole processes (spawn to exit), so start-up is included in throughput.',
+        'Times are whole processes (spawn to exit), so start-up is included in throughput. CPU is user + system time of the process and its threads (Linux /proc, 10 ms ticks, mean of the runs): on a machine shared with other work it varies far less than wall time, which then mostly measures the others.',
         'kubeconform checks each document against its JSON Schema only; dappmesh validate also runs the cross-resource rules (ref, cycle, contract, breaking, governance, duplicate, naming), and reads a project with source positions (again) only when it has findings.',
         `kubeconform validates on 4 goroutines by default; dappmesh validate reads a project of 600 files or more on its idle cores too (os.loadavg decides), else on one thread. The machine has ${os.cpus().length} cores; load average at the end ${os.loadavg()[0].toFixed(2)}.`,
         'dappmesh validate with plain arguments runs without loading oclif, from one bundled file compiled from V8\'s code cache (scripts/bundle.js, src/core/code-cache.ts); the caches of this run start empty and are filled by the warm-up runs.',
@@ -190,12 +202,14 @@ function print(r) {
   out.push('Start-up (median of interleaved runs; ratio against node -e 0)')
   out.push(
     table(
-      ['case', 'median', 'p25–p75', 'ratio', 'goal'],
+      ['case', 'median', 'p25–p75', 'ratio', 'CPU (mean)', 'CPU ratio', 'goal'],
       Object.entries(r.startup.cases).map(([name, s]) => [
         name,
         fmt(s.median),
         `${s.p25.toFixed(0)}–${s.p75.toFixed(0)}`,
         `${s.ratio.toFixed(2)}x`,
+        s.cpuMeanMs === undefined ? 'n/a' : fmt(s.cpuMeanMs),
+        s.cpuRatio === undefined ? 'n/a' : `${s.cpuRatio.toFixed(2)}x`,
         name === 'dappmesh --version'
           ? `≤ ${GOALS.versionVsNode}x ${r.goals.versionMet ? 'met' : 'MISSED'}`
           : name === 'dappmesh validate examples/orders'
@@ -208,8 +222,16 @@ function print(r) {
   out.push('', `Validation throughput (whole process, median of interleaved runs)`)
   out.push(
     table(
-      ['case', 'median', 'p25–p75', 'vs node -e 0', 'documents/s'],
-      Object.entries(tp.cases).map(([name, s]) => [name, fmt(s.median), `${s.p25.toFixed(0)}–${s.p75.toFixed(0)}`, `${s.ratioToNode.toFixed(2)}x`, s.documents ? String(s.documentsPerSecond) : '']),
+      ['case', 'median', 'p25–p75', 'vs node -e 0', 'CPU (mean)', 'CPU vs node', 'documents/s'],
+      Object.entries(tp.cases).map(([name, s]) => [
+        name,
+        fmt(s.median),
+        `${s.p25.toFixed(0)}–${s.p75.toFixed(0)}`,
+        `${s.ratioToNode.toFixed(2)}x`,
+        s.cpuMeanMs === undefined ? 'n/a' : fmt(s.cpuMeanMs),
+        s.cpuRatioToNode === undefined ? 'n/a' : `${s.cpuRatioToNode.toFixed(2)}x`,
+        s.documents ? String(s.documentsPerSecond) : '',
+      ]),
     ),
   )
   if (tp.ratio !== undefined) {
@@ -217,7 +239,8 @@ function print(r) {
   } else {
     out.push(`kubeconform comparison skipped: ${tp.kubeconform.skipped}`)
   }
-  out.push(`dappmesh validate of ${tp.generated.documents} documents: ${tp.validateVsNode.toFixed(2)}x node -e 0 (goal ≤ ${GOALS.validateVsNode}x: ${r.goals.validateMet ? 'met' : 'MISSED'})`)
+  out.push(`dappmesh validate of ${tp.generated.documents} documents: ${tp.validateVsNode.toFixed(2)}x node -e 0 (goal ≤ ${GOALS.validateVsNode}x: ${r.goals.validateMet ? 'met' : 'MISSED'})${tp.validateCpuVsNode ? `; in CPU time ${tp.validateCpuVsNode.toFixed(2)}x` : ''}`)
+  if (tp.cpuRatio !== undefined) out.push(`CPU time, kubeconform's over dappmesh's (above 1: dappmesh spends less): ${tp.cpuRatio.toFixed(2)}x at ${tp.generated.documents} documents, ${tp.cpuRatioLarge.toFixed(2)}x at ${tp.large.documents}`)
   const m = tp.marginalDocumentsPerSecond
   out.push(`documents/s once start-up is paid (slope between the two sizes): dappmesh ${m.dappmesh ?? 'n/a'}, kubeconform ${m.kubeconform ?? 'n/a'}`)
   const p = tp.phases
