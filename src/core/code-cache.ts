@@ -5,9 +5,9 @@
  * compiled in an earlier run, a run starts from bytecode. Node 20 has no compile cache of its own
  * (module.enableCompileCache() came with Node 22), so this uses vm.Script's cachedData.
  *
- * Caches live in ${DAPPMESH_CACHE:-~/.cache/dappmesh}/code-cache, named by the module and a hash
- * of its source, Node's version and architecture, so an edited or rebuilt module never meets an
- * old cache (V8 itself checks only the source's length). DAPPMESH_CODE_CACHE=off turns this off.
+ * Caches live in ${DAPPMESH_CACHE:-~/.cache/dappmesh}/code-cache, named by the module, its path
+ * and a hash of its source, Node's version and architecture, so an edited or rebuilt module never
+ * meets an old cache (V8 itself checks only the source's length). DAPPMESH_CODE_CACHE=off turns this off.
  * A cache that cannot be read, is refused by V8 or cannot be written is no cache: the module is
  * compiled as usual.
  */
@@ -37,7 +37,9 @@ export function requireWithCodeCache(file: string): unknown {
   if (!dir) return require(file)
   const source = readFileSync(file, 'utf8')
   const key = createHash('sha256').update(`${process.version} ${process.arch}\n`).update(source).digest('hex').slice(0, 32)
-  const cacheFile = path.join(dir, `${path.basename(file)}.${key}.bin`)
+  // Named by where the module is too, so that two installs (or checkouts) keep a cache each.
+  const where = createHash('sha256').update(file).digest('hex').slice(0, 8)
+  const cacheFile = path.join(dir, `${path.basename(file)}.${where}.${key}.bin`)
   let cachedData: Buffer | undefined
   try {
     cachedData = readFileSync(cacheFile)
@@ -67,7 +69,7 @@ export function saveCodeCaches(): void {
       writeFileSync(temporary, script.createCachedData())
       renameSync(temporary, file)
       codeCacheStats.written++
-      // The caches of earlier builds of this module are dead weight now.
+      // The caches of earlier builds of this module, at this place, are dead weight now.
       const module = path.basename(file).split('.').slice(0, -2).join('.')
       for (const old of readdirSync(dir)) {
         if (old !== path.basename(file) && old.startsWith(`${module}.`) && old.endsWith('.bin')) rmSync(path.join(dir, old), {force: true})

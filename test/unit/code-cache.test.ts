@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -54,6 +54,18 @@ describe('loading a CommonJS module through V8\'s code cache (code-cache.ts)', (
     assert.equal(edited.hit, false)
     assert.equal(edited.exports.v, 2)
     assert.equal(caches().length, 1, 'the cache of the old source is removed')
+  })
+
+  it('keeps a cache per place, so that two installs of different builds do not evict each other', () => {
+    mkdirSync(path.join(dir, 'a'))
+    mkdirSync(path.join(dir, 'b'))
+    const a = module('a/m.cjs', 'exports.v = "a"\n')
+    const b = module('b/m.cjs', 'exports.v = "b"\n')
+    load(a)
+    load(b)
+    assert.equal(caches().length, 2)
+    assert.deepEqual([load(a).hit, load(b).hit], [true, true])
+    assert.deepEqual([load(a).exports.v, load(b).exports.v], ['a', 'b'])
   })
 
   it('compiles afresh when the cache file is damaged', () => {
