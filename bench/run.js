@@ -15,7 +15,7 @@ import {fileURLToPath} from 'node:url'
 
 import {generateProject} from './lib/generate.js'
 import {ensureKubeconform, exportSchemas, parseSummary} from './lib/kubeconform.js'
-import {BenchError, interleave, summarize} from './lib/measure.js'
+import {BenchError, interleave, mean, summarize} from './lib/measure.js'
 import {profile} from './lib/profile.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -26,7 +26,7 @@ const STARTUP_RUNS = intEnv('BENCH_STARTUP_RUNS', 20)
 const THROUGHPUT_RUNS = intEnv('BENCH_THROUGHPUT_RUNS', 7)
 const DOCUMENTS = intEnv('BENCH_DOCUMENTS', 1000)
 const DOCUMENTS_LARGE = intEnv('BENCH_DOCUMENTS_LARGE', 5000)
-const GOALS = {versionVsNode: 1.5, throughputVsKubeconform: 1, validateSqlVsNode: 3}
+const GOALS = {versionVsNode: 1.5, throughputVsKubeconform: 1, validateSqlVsNode: 3, validateVsNode: 3}
 
 const log = (line) => process.stderr.write(`${line}\n`)
 const fmt = (ms) => `${ms.toFixed(1)} ms`
@@ -38,8 +38,13 @@ function table(headers, rows) {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }
 
+/** The environment of every measured process: no colours, and caches (SQL binds, V8 code) of this run's own, filled by the warm-up runs. */
+function benchEnv(work) {
+  return {...process.env, NO_COLOR: '1', DAPPMESH_CACHE: path.join(work, 'cache')}
+}
+
 function startup(work) {
-  const env = {...process.env, NO_COLOR: '1'}
+  const env = benchEnv(work)
   const sqlCache = path.join(work, 'sql-bind.json')
   const cases = [
     {name: 'node -e 0', command: node, args: ['-e', '0'], env},
@@ -49,14 +54,17 @@ function startup(work) {
     // this run's own, filled by the warm-up runs); the second case binds every time.
     {name: 'dappmesh validate examples/orders', command: node, args: [cli, 'validate', path.join(root, 'examples/orders')], env: {...env, DAPPMESH_SQL_CACHE: sqlCache}},
     {name: 'dappmesh validate examples/orders, sql cache off', command: node, args: [cli, 'validate', path.join(root, 'examples/orders')], env: {...env, DAPPMESH_SQL_CACHE: 'off'}},
+    // What the V8 code cache (src/core/code-cache.ts) saves: the first run after an install or upgrade.
+    {name: 'dappmesh validate examples/orders, code cache off', command: node, args: [cli, 'validate', path.join(root, 'examples/orders')], env: {...env, DAPPMESH_SQL_CACHE: sqlCache, DAPPMESH_CODE_CACHE: 'off'}},
   ]
   log(`start-up: ${cases.length} cases x ${STARTUP_RUNS} runs, interleaved`)
-  const samples = interleave(cases, {runs: STARTUP_RUNS, warmup: 2})
-  const stats = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]))
-  const ref = stats['node -e 0'].median
+  const cpu = {}
+  const samples = interleave(cases, {runs: STARTUP_RUNS, warmup: 2, cpu})
+  const stats = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, {...summarize(v), cpuMeanMs: mean(cpu[k])}]))
+  const ref = stats['node -e 0']
   return {
     reference: 'node -e 0',
-    cases: Object.fromEntries(Object.entries(stats).map(([k, s]) => [k, {...s, ratio: ratio(s.median, ref)}])),
+    cases: Object.fromEntries(Object.entries(stats).map(([k, s]) => [k, {...s, ratio: ratio(s.median, ref.median), cpuRatio: s.cpuMeanMs && ref.cpuMeanMs ? ratio(s.cpuMeanMs, ref.cpuMeanMs) : undefined}])),
   }
 }
 
@@ -77,7 +85,8 @@ function prepare(work, name, documents, kc, {KINDS, API_VERSION}) {
   if (!ours.valid || ours.resources !== generated.documents) {
     throw new BenchError(`dappmesh validate did not find ${generated.documents} valid resources: ${JSON.stringify({valid: ours.valid, resources: ours.resources, findings: ours.findings?.slice(0, 3)})}`)
   }
-  const cases = [{name: `dappmesh validate --json, ${generated.documents} docs`, tool: 'dappmesh', documents: generated.documents, command: node, args: [cli, 'validate', project, '--json']}]
+  const env = benchEnv(work)
+  const cases = [{name: `dappmesh validate --json, ${generated.documents} docs`, tool: 'dappmesh', documents: generated.documents, command: node, args: [cli, 'validate', project, '--json'], env}]
   let summary
   if (kc.binary) {
     const location = exportSchemas(KINDS, path.join(work, 'schemas'), API_VERSION)
@@ -94,13 +103,20 @@ function throughput(work, kinds) {
   if (!kc.binary) log(`kubeconform skipped: ${kc.skipped}`)
   const main = prepare(work, 'project', DOCUMENTS, kc, kinds)
   const large = prepare(work, 'large', DOCUMENTS_LARGE, kc, kinds)
-  const cases = [...main.cases, ...large.cases]
+  // Node's own start-up in the same rounds: the ratio that says what validating costs beyond it.
+  const cases = [{name: 'node -e 0', tool: 'node', documents: 0, command: node, args: ['-e', '0']}, ...main.cases, ...large.cases]
   log(`throughput: ${cases.length} cases x ${THROUGHPUT_RUNS} runs, interleaved`)
-  const samples = interleave(cases, {runs: THROUGHPUT_RUNS, warmup: 1})
+  const cpu = {}
+  const samples = interleave(cases, {runs: THROUGHPUT_RUNS, warmup: 1, cpu})
   const stats = {}
   for (const c of cases) {
     const s = summarize(samples[c.name])
-    stats[c.name] = {tool: c.tool, documents: c.documents, ...s, documentsPerSecond: Math.round((c.documents / s.median) * 1000)}
+    stats[c.name] = {tool: c.tool, documents: c.documents, ...s, cpuMeanMs: mean(cpu[c.name]), documentsPerSecond: Math.round((c.documents / s.median) * 1000)}
+  }
+  const reference = stats['node -e 0']
+  for (const s of Object.values(stats)) {
+    s.ratioToNode = ratio(s.median, reference.median)
+    s.cpuRatioToNode = s.cpuMeanMs && reference.cpuMeanMs ? ratio(s.cpuMeanMs, reference.cpuMeanMs) : undefined
   }
   const of = (tool, size) => Object.values(stats).find((s) => s.tool === tool && s.documents === size.generated.documents)
   // What one more document costs once start-up is paid: the slope between the two sizes.
@@ -119,9 +135,17 @@ function throughput(work, kinds) {
     marginalDocumentsPerSecond: {dappmesh: marginal('dappmesh'), kubeconform: marginal('kubeconform')},
     phases,
   }
+  result.validateVsNode = of('dappmesh', main).ratioToNode
+  result.validateCpuVsNode = of('dappmesh', main).cpuRatioToNode
   if (kc.binary) {
     result.ratio = ratio(of('dappmesh', main).documentsPerSecond, of('kubeconform', main).documentsPerSecond)
     result.ratioLarge = ratio(of('dappmesh', large).documentsPerSecond, of('kubeconform', large).documentsPerSecond)
+    // CPU time per run, kubeconform's over dappmesh's: above 1, dappmesh spends less CPU on the same project.
+    const cpuOf = (tool, size) => of(tool, size).cpuMeanMs
+    if (cpuOf('dappmesh', main) && cpuOf('kubeconform', main)) {
+      result.cpuRatio = ratio(cpuOf('kubeconform', main), cpuOf('dappmesh', main))
+      result.cpuRatioLarge = ratio(cpuOf('kubeconform', large), cpuOf('dappmesh', large))
+    }
     if (result.ratio < GOALS.throughputVsKubeconform) {
       log('throughput: below kubeconform; profiling one run of dappmesh validate')
       result.profile = profile([cli, 'validate', main.project, '--json'], {root})
@@ -151,14 +175,16 @@ async function main() {
         versionMet: up.cases['dappmesh --version'].ratio <= GOALS.versionVsNode,
         validateSqlWithin: `${GOALS.validateSqlVsNode}x node -e 0`,
         validateSqlMet: up.cases['dappmesh validate examples/orders'].ratio <= GOALS.validateSqlVsNode,
+        validateWithin: `${GOALS.validateVsNode}x node -e 0 at ${DOCUMENTS} documents`,
+        validateMet: tp.validateVsNode <= GOALS.validateVsNode,
         throughputAtLeast: `${GOALS.throughputVsKubeconform}x kubeconform`,
         throughputMet: tp.ratio === undefined ? null : tp.ratio >= GOALS.throughputVsKubeconform,
       },
       notes: [
-        'Times are whole processes (spawn to exit), so start-up is included in throughput.',
+        'Times are whole processes (spawn to exit), so start-up is included in throughput. CPU is user + system time of the process and its threads (Linux /proc, 10 ms ticks, mean of the runs): on a machine shared with other work it varies far less than wall time, which then mostly measures the others.',
         'kubeconform checks each document against its JSON Schema only; dappmesh validate also runs the cross-resource rules (ref, cycle, contract, breaking, governance, duplicate, naming), and reads a project with source positions (again) only when it has findings.',
         `kubeconform validates on 4 goroutines by default; dappmesh validate reads a project of 600 files or more on its idle cores too (os.loadavg decides), else on one thread. The machine has ${os.cpus().length} cores; load average at the end ${os.loadavg()[0].toFixed(2)}.`,
-        'dappmesh validate with plain arguments runs without loading oclif (dist/core/validate/fast-entry.js).',
+        'dappmesh validate with plain arguments runs without loading oclif, from one bundled file compiled from V8\'s code cache (scripts/bundle.js, src/core/code-cache.ts); the caches of this run start empty and are filled by the warm-up runs.',
       ],
       startup: up,
       throughput: tp,
@@ -176,12 +202,14 @@ function print(r) {
   out.push('Start-up (median of interleaved runs; ratio against node -e 0)')
   out.push(
     table(
-      ['case', 'median', 'p25–p75', 'ratio', 'goal'],
+      ['case', 'median', 'p25–p75', 'ratio', 'CPU (mean)', 'CPU ratio', 'goal'],
       Object.entries(r.startup.cases).map(([name, s]) => [
         name,
         fmt(s.median),
         `${s.p25.toFixed(0)}–${s.p75.toFixed(0)}`,
         `${s.ratio.toFixed(2)}x`,
+        s.cpuMeanMs === undefined ? 'n/a' : fmt(s.cpuMeanMs),
+        s.cpuRatio === undefined ? 'n/a' : `${s.cpuRatio.toFixed(2)}x`,
         name === 'dappmesh --version'
           ? `≤ ${GOALS.versionVsNode}x ${r.goals.versionMet ? 'met' : 'MISSED'}`
           : name === 'dappmesh validate examples/orders'
@@ -194,8 +222,16 @@ function print(r) {
   out.push('', `Validation throughput (whole process, median of interleaved runs)`)
   out.push(
     table(
-      ['case', 'median', 'p25–p75', 'documents/s'],
-      Object.entries(tp.cases).map(([name, s]) => [name, fmt(s.median), `${s.p25.toFixed(0)}–${s.p75.toFixed(0)}`, String(s.documentsPerSecond)]),
+      ['case', 'median', 'p25–p75', 'vs node -e 0', 'CPU (mean)', 'CPU vs node', 'documents/s'],
+      Object.entries(tp.cases).map(([name, s]) => [
+        name,
+        fmt(s.median),
+        `${s.p25.toFixed(0)}–${s.p75.toFixed(0)}`,
+        `${s.ratioToNode.toFixed(2)}x`,
+        s.cpuMeanMs === undefined ? 'n/a' : fmt(s.cpuMeanMs),
+        s.cpuRatioToNode === undefined ? 'n/a' : `${s.cpuRatioToNode.toFixed(2)}x`,
+        s.documents ? String(s.documentsPerSecond) : '',
+      ]),
     ),
   )
   if (tp.ratio !== undefined) {
@@ -203,6 +239,8 @@ function print(r) {
   } else {
     out.push(`kubeconform comparison skipped: ${tp.kubeconform.skipped}`)
   }
+  out.push(`dappmesh validate of ${tp.generated.documents} documents: ${tp.validateVsNode.toFixed(2)}x node -e 0 (goal ≤ ${GOALS.validateVsNode}x: ${r.goals.validateMet ? 'met' : 'MISSED'})${tp.validateCpuVsNode ? `; in CPU time ${tp.validateCpuVsNode.toFixed(2)}x` : ''}`)
+  if (tp.cpuRatio !== undefined) out.push(`CPU time, kubeconform's over dappmesh's (above 1: dappmesh spends less): ${tp.cpuRatio.toFixed(2)}x at ${tp.generated.documents} documents, ${tp.cpuRatioLarge.toFixed(2)}x at ${tp.large.documents}`)
   const m = tp.marginalDocumentsPerSecond
   out.push(`documents/s once start-up is paid (slope between the two sizes): dappmesh ${m.dappmesh ?? 'n/a'}, kubeconform ${m.kubeconform ?? 'n/a'}`)
   const p = tp.phases

@@ -12,9 +12,19 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   const {readFileSync} = await import('node:fs')
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
-} else if (!(argv[0] === 'validate' && (await (await import('../dist/core/validate/fast-entry.js')).tryFastValidate(argv)))) {
-  // `validate` with plain arguments is answered without loading oclif (dist/core/validate/fast-entry.js);
-  // everything else, and anything that module does not recognise, goes to oclif.
+} else if (!(argv[0] === 'validate' && (await fastValidate(argv)))) {
+  // Everything else, and anything the fast path does not recognise, goes to oclif.
   const {execute} = await import('@oclif/core')
   await execute({dir: import.meta.url})
+}
+
+/**
+ * `validate` with plain arguments is answered without loading oclif (dist/core/validate/fast-entry.js),
+ * from one bundled file (scripts/bundle.js) compiled from V8's code cache (dist/core/code-cache.cjs).
+ */
+async function fastValidate(args) {
+  const {createRequire} = await import('node:module')
+  const require = createRequire(import.meta.url)
+  const {requireWithCodeCache} = require('../dist/core/code-cache.cjs')
+  return requireWithCodeCache(require.resolve('../dist/core/validate/fast-entry.bundle.cjs')).tryFastValidate(args)
 }

@@ -3,7 +3,8 @@ import {mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:f
 import os from 'node:os'
 import path from 'node:path'
 
-import {allManifests, renderDirectory} from '../../src/core/render/render.js'
+import {allManifests, renderDirectory, renderProduct} from '../../src/core/render/render.js'
+import {loadValidProject} from '../../src/core/validate/require-valid.js'
 import {cli, fixture, flat} from '../helpers/cli.js'
 import {orderProduct} from '../helpers/product.js'
 
@@ -22,6 +23,15 @@ describe('render', () => {
       assert.equal(o.metadata.labels?.['app.kubernetes.io/part-of'], 'orders')
     }
     assert.equal(allManifests(r).length, 17)
+  })
+
+  it('leaves the project as it was read (rendered objects share their unchanged parts with it)', async () => {
+    const {context} = await loadValidProject(fixture('../../examples/orders'), 'test', {positions: false})
+    const before = JSON.stringify(context.project.resources.map((r) => r.object))
+    const rendered = renderProduct(context)
+    assert.ok(rendered.objects.some((o) => o.kind === 'OutputPort' && o.spec.service?.image), 'an image was filled in')
+    assert.equal(JSON.stringify(context.project.resources.map((r) => r.object)), before)
+    assert.ok(rendered.objects.every((o) => o.metadata.namespace === 'sales'))
   })
 
   it('inlines a documentRef contract document', async () => {

@@ -1,5 +1,6 @@
 import {FAILSAFE_SCHEMA, Type, loadAll} from 'js-yaml'
 
+import {CORE_TYPES, readPlainYaml} from './plain-yaml.js'
 import {type ParsedFile, PositionsNeeded, SourceDocument} from './source.js'
 
 /*
@@ -10,40 +11,10 @@ import {type ParsedFile, PositionsNeeded, SourceDocument} from './source.js'
  * `PositionsNeeded` and the caller reads the project again with `parseYamlFile`.
  */
 
-// The YAML 1.2 core schema as the `yaml` library resolves plain scalars (yaml/dist/schema/core):
-// the same tests (no two match one scalar, so their order is moot) and the same conversions, so
-// both produce identical values. A length or first character rules most scalars out cheaply.
-const NULL = /^(?:~|[Nn]ull|NULL)?$/
-const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/
-const INT_OCT = /^0o[0-7]+$/
-const INT = /^[-+]?[0-9]+$/
-const INT_HEX = /^0x[0-9a-fA-F]+$/
-const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
-const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/
-const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/
-
-/** Whether a plain scalar could be a number at all (the regular expressions decide), by its first character. */
-function numberLike(s: string): boolean {
-  const c = s.charCodeAt(0)
-  return (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 // 0-9 + - .
-}
-
+// The YAML 1.2 core schema as the `yaml` library resolves plain scalars, so that js-yaml and
+// plain-yaml.ts produce the values `yaml` does.
 export const CORE_SCHEMA = FAILSAFE_SCHEMA.extend({
-  implicit: [
-    new Type('tag:yaml.org,2002:null', {kind: 'scalar', resolve: (s: string) => s.length <= 4 && NULL.test(s), construct: () => null}),
-    new Type('tag:yaml.org,2002:bool', {kind: 'scalar', resolve: (s: string) => (s.length === 4 || s.length === 5) && BOOL.test(s), construct: (s: string) => s[0] === 't' || s[0] === 'T'}),
-    new Type('tag:yaml.org,2002:int', {
-      kind: 'scalar',
-      resolve: (s: string) => numberLike(s) && (INT.test(s) || INT_OCT.test(s) || INT_HEX.test(s)),
-      construct: (s: string) => (INT_OCT.test(s) ? Number.parseInt(s.slice(2), 8) : INT.test(s) ? Number.parseInt(s, 10) : Number.parseInt(s.slice(2), 16)),
-    }),
-    new Type('tag:yaml.org,2002:float', {
-      kind: 'scalar',
-      resolve: (s: string) => numberLike(s) && (FLOAT.test(s) || FLOAT_EXP.test(s) || FLOAT_NAN.test(s)),
-      construct: (s: string) =>
-        FLOAT_NAN.test(s) ? (s.slice(-3).toLowerCase() === 'nan' ? Number.NaN : s[0] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY) : Number.parseFloat(s),
-    }),
-  ],
+  implicit: CORE_TYPES.map((t) => new Type(t.tag, {kind: 'scalar', resolve: t.resolve, construct: t.construct})),
 })
 
 /** `yaml` refuses an implicit key longer than this; js-yaml does not. */
@@ -234,14 +205,17 @@ function endsNullWord(text: string, end: number, lineStart: number): boolean {
  * read differently): then only `parseYamlFile` can say what is wrong, and where.
  */
 export function parseYamlFileFast(file: string, text: string): ParsedFile {
-  const reason = needsPositions(text)
-  if (reason) throw new PositionsNeeded(`${file}: ${reason}`)
-  let docs: unknown[]
-  try {
-    // js-yaml refuses duplicate keys, and nesting deeper than 100 (the precise path decides those).
-    docs = loadAll(text, undefined, {schema: CORE_SCHEMA})
-  } catch (error) {
-    throw new PositionsNeeded(`${file}: ${(error as Error).message.split('\n')[0]}`)
+  // The plain YAML most files are in has a reader of its own, several times faster; js-yaml reads what it refuses.
+  let docs = readPlainYaml(text)
+  if (!docs) {
+    const reason = needsPositions(text)
+    if (reason) throw new PositionsNeeded(`${file}: ${reason}`)
+    try {
+      // js-yaml refuses duplicate keys, and nesting deeper than 100 (the precise path decides those).
+      docs = loadAll(text, undefined, {schema: CORE_SCHEMA})
+    } catch (error) {
+      throw new PositionsNeeded(`${file}: ${(error as Error).message.split('\n')[0]}`)
+    }
   }
   const documents: SourceDocument[] = []
   for (const [index, object] of docs.entries()) {

@@ -35,7 +35,9 @@ export interface WorkerRequest {
 /** What a helper sends back: the documents of each file it read, by index, or why it stopped. */
 export type WorkerReply = {ok: true; files: Array<[index: number, documents: Array<[index: number, object: unknown]>]>} | {ok: false; reason: string}
 
-const WORKER = new URL('./parse-worker.js', import.meta.url)
+// From a sibling folder of dist/core/project, since the validate bundle (scripts/bundle.js) holds this
+// module in dist/core/validate.
+const WORKER = new URL('../project/parse-worker.js', import.meta.url)
 
 function helperCount(files: number): number {
   if (files < PARALLEL_MIN_FILES || process.env.DAPPMESH_VALIDATE_THREADS === '1') return 0

@@ -1,7 +1,10 @@
 import {createHash} from 'node:crypto'
 import {createRequire} from 'node:module'
+import {fileURLToPath} from 'node:url'
 
 import type {Ajv, ErrorObject, Options, ValidateFunction} from 'ajv'
+
+import {requireWithCodeCache} from '../code-cache.js'
 
 const require = createRequire(import.meta.url)
 
@@ -46,7 +49,8 @@ export function odcsModule(version: string): PrecompiledModuleName {
 /** Precompiled validators by schema $id; none when running from source or before a build made them. */
 function loadPrecompiled(module: PrecompiledModuleName): PrecompiledModule['validators'] {
   try {
-    return (require(`./${module}.generated.cjs`) as PrecompiledModule).validators
+    // Through V8's code cache: compiling these ~1 MB of generated functions was most of a cold run.
+    return (requireWithCodeCache(fileURLToPath(new URL(`./${module}.generated.cjs`, import.meta.url))) as PrecompiledModule).validators
   } catch {
     return {}
   }

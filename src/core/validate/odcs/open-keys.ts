@@ -15,21 +15,85 @@ export interface OpenKey {
   known: string[]
 }
 
+/**
+ * What the applicable branches of a schema say about a value: its properties (merged), whether
+ * one branch closes the object, and the schema of its items. Computed once per set of branches
+ * and shared by every value that takes them: a project with a thousand contracts walks the same
+ * few hundred schema nodes over and over (this walk was half of `validate`'s time before).
+ */
+interface Shape {
+  properties: Map<string, JsonSchema>
+  closed: boolean
+  items: JsonSchema | undefined
+}
+
 export function unknownKeysInOpenObjects(schema: JsonSchema, document: unknown): OpenKey[] {
   const out: OpenKey[] = []
-  walk(schema, schema, document, [], out)
+  walk(walkerOf(schema), schema, document, [], out)
   return out
 }
 
-function walk(root: JsonSchema, node: JsonSchema, value: unknown, at: string[], out: OpenKey[]): void {
-  // The schema and the branches that apply to this value (if/then/else, allOf).
-  const parts = applicable(root, resolve(root, node), value)
+/** The caches of one root schema (the ODCS schema of a version lives for the process). */
+interface Walker {
+  root: JsonSchema
+  /** The shape of a node whose branches do not depend on the value (no `if` below it). */
+  fixed: WeakMap<JsonSchema, Shape>
+  /** Whether a node's branches depend on the value. */
+  conditional: WeakMap<JsonSchema, boolean>
+  /** Shapes by the identities of their branches, for the nodes whose branches depend on the value. */
+  byParts: Map<string, Shape>
+  ids: WeakMap<JsonSchema, number>
+  nextId: number
+}
+
+const walkers = new WeakMap<JsonSchema, Walker>()
+
+function walkerOf(root: JsonSchema): Walker {
+  let walker = walkers.get(root)
+  if (!walker) walkers.set(root, (walker = {root, fixed: new WeakMap(), conditional: new WeakMap(), byParts: new Map(), ids: new WeakMap(), nextId: 0}))
+  return walker
+}
+
+/** `at` is the path of `value`, shared and restored on return; copied only into a finding. */
+function walk(w: Walker, node: JsonSchema, value: unknown, at: string[], out: OpenKey[]): void {
+  const shape = shapeOf(w, resolve(w.root, node), value)
   if (Array.isArray(value)) {
-    const items = parts.map((p) => p.items).find(isSchema)
-    if (items) value.forEach((item, i) => walk(root, items, item, [...at, String(i)], out))
+    if (!shape.items) return
+    for (let i = 0; i < value.length; i++) {
+      at.push(String(i))
+      walk(w, shape.items, value[i], at, out)
+      at.pop()
+    }
     return
   }
   if (!isRecord(value)) return
+  const {properties} = shape
+  if (properties.size > 0 && !shape.closed) {
+    for (const key of Object.keys(value)) if (!properties.has(key)) out.push({segments: [...at, key], key, known: [...properties.keys()]})
+  }
+  for (const key of Object.keys(value)) {
+    const sub = properties.get(key)
+    if (!sub) continue
+    at.push(key)
+    walk(w, sub, value[key], at, out)
+    at.pop()
+  }
+}
+
+function shapeOf(w: Walker, schema: JsonSchema, value: unknown): Shape {
+  if (!isConditional(w, schema)) {
+    let shape = w.fixed.get(schema)
+    if (!shape) w.fixed.set(schema, (shape = merge(applicable(w.root, schema, value))))
+    return shape
+  }
+  const parts = applicable(w.root, schema, value)
+  const key = parts.map((p) => idOf(w, p)).join(',')
+  let shape = w.byParts.get(key)
+  if (!shape) w.byParts.set(key, (shape = merge(parts)))
+  return shape
+}
+
+function merge(parts: JsonSchema[]): Shape {
   const properties = new Map<string, JsonSchema>()
   for (const part of parts) {
     for (const [k, s] of Object.entries((part.properties as Record<string, unknown> | undefined) ?? {})) {
@@ -38,14 +102,23 @@ function walk(root: JsonSchema, node: JsonSchema, value: unknown, at: string[], 
       if (isSchema(s) && (!known || Object.keys(known).length === 0)) properties.set(k, s)
     }
   }
-  const closed = parts.some((p) => p.additionalProperties === false)
-  if (properties.size > 0 && !closed) {
-    for (const key of Object.keys(value)) if (!properties.has(key)) out.push({segments: [...at, key], key, known: [...properties.keys()]})
+  return {properties, closed: parts.some((p) => p.additionalProperties === false), items: parts.map((p) => p.items).find(isSchema)}
+}
+
+/** Whether the branches that apply under `schema` depend on the value (an `if` in it or its allOf). */
+function isConditional(w: Walker, schema: JsonSchema): boolean {
+  let answer = w.conditional.get(schema)
+  if (answer === undefined) {
+    answer = isSchema(schema.if) || ((schema.allOf as JsonSchema[] | undefined) ?? []).some((part) => isConditional(w, resolve(w.root, part)))
+    w.conditional.set(schema, answer)
   }
-  for (const [key, v] of Object.entries(value)) {
-    const sub = properties.get(key)
-    if (sub) walk(root, sub, v, [...at, key], out)
-  }
+  return answer
+}
+
+function idOf(w: Walker, schema: JsonSchema): number {
+  let id = w.ids.get(schema)
+  if (id === undefined) w.ids.set(schema, (id = w.nextId++))
+  return id
 }
 
 function applicable(root: JsonSchema, schema: JsonSchema, value: unknown): JsonSchema[] {
