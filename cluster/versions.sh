@@ -19,3 +19,15 @@ dappmesh_bin_dir() {
 dappmesh_kwok_workdir() {
   echo "${DAPPMESH_KWOK_WORKDIR:-$(dappmesh_cache_dir)/kwok}"
 }
+
+# The local image registry of `cluster create --provider local` (Debian's docker-registry). Its
+# containerd uses it as the mirror of docker.io, so manifests keep the names users see. The
+# storage lives in the cache, not in a cluster's directory: images survive `cluster delete`.
+# src/core/cluster/registry.ts reads the same defaults.
+DAPPMESH_REGISTRY_DEFAULT_ADDR="127.0.0.1:5001"
+dappmesh_registry_addr() {
+  echo "${DAPPMESH_REGISTRY_ADDR:-$DAPPMESH_REGISTRY_DEFAULT_ADDR}"
+}
+dappmesh_registry_dir() {
+  echo "${DAPPMESH_REGISTRY_DIR:-$(dappmesh_cache_dir)/registry}"
+}
