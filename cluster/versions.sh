@@ -5,6 +5,12 @@ KUBE_VERSION="v1.36.3"
 ETCD_VERSION="v3.6.8"
 KWOK_VERSION="v0.8.0"
 GO_MIN_VERSION="1.26"
+# The real node of `cluster create --provider local` (cluster/build-node.sh): kubelet and kube-proxy
+# of KUBE_VERSION, containerd built from its module (Debian's 1.6 is older than kubelet 1.36 accepts),
+# CoreDNS for Service names, and our own pause (sandbox) image.
+CONTAINERD_VERSION="v2.2.9"
+COREDNS_VERSION="v1.14.7" # keep in sync with cluster/coredns/go.mod
+PAUSE_IMAGE="registry.k8s.io/pause:3.10-dappmesh"
 
 dappmesh_cache_dir() {
   echo "${DAPPMESH_CACHE:-$HOME/.cache/dappmesh}"
@@ -13,6 +19,10 @@ dappmesh_cache_dir() {
 # One directory per combination of versions, so bumping any pin rebuilds.
 dappmesh_bin_dir() {
   echo "$(dappmesh_cache_dir)/bin/kube-${KUBE_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
+}
+
+dappmesh_node_bin_dir() {
+  echo "$(dappmesh_cache_dir)/bin/node-kube-${KUBE_VERSION}_containerd-${CONTAINERD_VERSION}_coredns-${COREDNS_VERSION}"
 }
 
 # kwokctl's home for our clusters (instead of ~/.kwok): config, cluster state, pid files, logs.
@@ -31,3 +41,18 @@ dappmesh_registry_addr() {
 dappmesh_registry_dir() {
   echo "${DAPPMESH_REGISTRY_DIR:-$(dappmesh_cache_dir)/registry}"
 }
+
+# `cluster create --provider local`: kwokctl's workdir for its control planes (apart from the kwok
+# provider's, so each lists only its own clusters) and each real node's own directory, which holds
+# containerd's root and state, kubelet's root, the CNI state, the logs, pid files and the volumes.
+dappmesh_local_workdir() {
+  echo "${DAPPMESH_LOCAL_WORKDIR:-$(dappmesh_cache_dir)/local}"
+}
+dappmesh_local_node_dir() {
+  echo "$(dappmesh_local_workdir)/nodes/$1"
+}
+# The node's network: one bridge and pod subnet (a single node per machine: kube-proxy's iptables
+# chains have fixed names, so two nodes on one host would overwrite each other's rules).
+DAPPMESH_LOCAL_BRIDGE="${DAPPMESH_LOCAL_BRIDGE:-dappmesh0}"
+DAPPMESH_LOCAL_POD_CIDR="${DAPPMESH_LOCAL_POD_CIDR:-10.213.0.0/24}"
+DAPPMESH_LOCAL_GATEWAY="${DAPPMESH_LOCAL_GATEWAY:-10.213.0.1}"
