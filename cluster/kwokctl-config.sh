@@ -10,6 +10,8 @@
 #     one as the `kubernetes` Service's endpoint, and its certificate names it. The other
 #     components stay on 127.0.0.1.
 #   DAPPMESH_KWOK_PKI_DIR  with the above: where kwokctl writes the cluster's certificates.
+#   DAPPMESH_KWOK_SERVICE_CIDR, DAPPMESH_KWOK_SERVICE_IP  with the above: the Services' range and
+#     its first address (the \`kubernetes\` Service's).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,9 +43,13 @@ if [[ -n "${DAPPMESH_KWOK_ADVERTISE_ADDRESS:-}" ]]; then
   cat >>"$tmp" <<YAML
   kubeApiserverCertSANs:
   - $DAPPMESH_KWOK_ADVERTISE_ADDRESS
+  - $DAPPMESH_KWOK_SERVICE_IP
 componentsPatches:
 - name: kube-apiserver
   extraArgs:
+  # Pods reach the API server as the \`kubernetes\` Service, whose ClusterIP its certificate names.
+  - key: service-cluster-ip-range
+    value: $DAPPMESH_KWOK_SERVICE_CIDR
   - key: bind-address
     value: 0.0.0.0
   - key: advertise-address

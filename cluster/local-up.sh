@@ -81,7 +81,8 @@ registry="$(dappmesh_registry_addr)"
 
 # --- control plane ----------------------------------------------------------------------------
 log "starting the control plane on $gateway"
-DAPPMESH_KWOK_WORKDIR="$workdir" DAPPMESH_KWOK_ADVERTISE_ADDRESS="$gateway" DAPPMESH_KWOK_PKI_DIR="$workdir/clusters/$name/pki" DAPPMESH_KWOK_NODES="${DAPPMESH_KWOK_NODES:-0}" \
+DAPPMESH_KWOK_WORKDIR="$workdir" DAPPMESH_KWOK_ADVERTISE_ADDRESS="$gateway" DAPPMESH_KWOK_PKI_DIR="$workdir/clusters/$name/pki" \
+  DAPPMESH_KWOK_SERVICE_CIDR="$DAPPMESH_LOCAL_SERVICE_CIDR" DAPPMESH_KWOK_SERVICE_IP="$DAPPMESH_LOCAL_SERVICE_IP" DAPPMESH_KWOK_NODES="${DAPPMESH_KWOK_NODES:-0}" \
   "$here/up.sh" "$name" "$kubeconfig"
 pki="$workdir/clusters/$name/pki"
 # The API server listens on every address (see kwokctl-config.sh); only the host itself and the

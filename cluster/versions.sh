@@ -56,3 +56,7 @@ dappmesh_local_node_dir() {
 DAPPMESH_LOCAL_BRIDGE="${DAPPMESH_LOCAL_BRIDGE:-dappmesh0}"
 DAPPMESH_LOCAL_POD_CIDR="${DAPPMESH_LOCAL_POD_CIDR:-10.213.0.0/24}"
 DAPPMESH_LOCAL_GATEWAY="${DAPPMESH_LOCAL_GATEWAY:-10.213.0.1}"
+# Service ClusterIPs: away from the 10.0.0.0/24 that kube-apiserver would pick (a common LAN range:
+# kube-proxy's rules would catch the host's own traffic to it).
+DAPPMESH_LOCAL_SERVICE_CIDR="${DAPPMESH_LOCAL_SERVICE_CIDR:-10.214.0.0/24}"
+DAPPMESH_LOCAL_SERVICE_IP="${DAPPMESH_LOCAL_SERVICE_IP:-10.214.0.1}"
