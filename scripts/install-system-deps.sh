@@ -8,6 +8,9 @@
 #   docker client        the machine usually has one; else Debian's docker.io
 #   busybox-static       a static shell for the base image the tests make (there is no image to pull)
 #   bsdutils, util-linux script(1), setsid, setpriv (runs the test Postgres as a non-root user)
+#   containernetworking-plugins, iptables, iproute2, curl
+#                        the real node of `cluster create --provider local` (bridge CNI, kube-proxy's
+#                        rules, the pods' bridge, the registry's health check)
 #   postgresql           initdb/postgres/psql for the storage tests (test/helpers/postgres.ts); Debian
 #                        keeps them in /usr/lib/postgresql/<major>/bin, off PATH
 set -euo pipefail
@@ -31,6 +34,10 @@ need_cmd podman podman
 need_cmd runc runc
 need_cmd docker-registry docker-registry
 need_cmd docker docker.io
+need_pkg containernetworking-plugins
+need_cmd iptables iptables
+need_cmd ip iproute2
+need_cmd curl curl
 need_pkg busybox-static
 need_pkg bsdutils
 need_pkg util-linux

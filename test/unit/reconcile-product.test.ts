@@ -49,6 +49,12 @@ describe('product reconciler: desired children', () => {
     assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}}}], 'only the runtime reaches a storage')
   })
 
+  it('counts a storage server ready only once it accepts connections on its port (a readiness probe)', () => {
+    const container = byName(desiredChildren(state(), RUNTIME)).get('StatefulSet/orders-operational').spec.template.spec.containers[0]
+    assert.deepEqual(container.readinessProbe?.tcpSocket, {port: 'data'})
+    assert.deepEqual(container.ports, [{name: 'data', containerPort: 5432}])
+  })
+
   it('prefers a storage\'s own image to the engine\'s', () => {
     const s = state()
     s.storages[0].spec.image = 'registry.local/pg:custom'
