@@ -31,21 +31,7 @@ fi
 mkdir -p "$bin_dir"
 started=$SECONDS
 
-build_kube() {
-  local name="$1" pkg="$2"
-  local out="$bin_dir/$name"
-  if [[ -x "$out" ]]; then return 0; fi
-  log "building $name $KUBE_VERSION (first run on this machine)"
-  local minor="${KUBE_VERSION#v}"; minor="${minor#*.}"; minor="${minor%%.*}"
-  local major="${KUBE_VERSION#v}"; major="${major%%.*}"
-  local ldflags="-s -w" p
-  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor"
-    ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
-  done
-  (cd "$here" && go build -mod=mod -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg")
-  mv -f "$out.tmp" "$out"
-}
+build_kube() { dappmesh_build_kube "$bin_dir" "$1" "$2" "$jobs"; }
 
 # go install outside any module, so each project's own go.mod decides its dependencies.
 go_install() {

@@ -60,3 +60,24 @@ DAPPMESH_LOCAL_GATEWAY="${DAPPMESH_LOCAL_GATEWAY:-10.213.0.1}"
 # kube-proxy's rules would catch the host's own traffic to it).
 DAPPMESH_LOCAL_SERVICE_CIDR="${DAPPMESH_LOCAL_SERVICE_CIDR:-10.214.0.0/24}"
 DAPPMESH_LOCAL_SERVICE_IP="${DAPPMESH_LOCAL_SERVICE_IP:-10.214.0.1}"
+
+# Builds one binary of the k8s.io/kubernetes module (cluster/go.mod), its version stamped as the
+# release's (kwokctl and kubelet read it), unless OUT_DIR already has it. Atomic: built to a temp
+# name and renamed, so an interrupted build never leaves a half-written binary taken as cached.
+# Usage: dappmesh_build_kube OUT_DIR NAME PACKAGE JOBS
+dappmesh_build_kube() {
+  local dir="$1" name="$2" pkg="$3" jobs="$4"
+  local out="$dir/$name" here
+  here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+  if [[ -x "$out" ]]; then return 0; fi
+  echo "dappmesh-build: building $name $KUBE_VERSION (first run on this machine; this takes a while)" >&2
+  local minor="${KUBE_VERSION#v}"; minor="${minor#*.}"; minor="${minor%%.*}"
+  local major="${KUBE_VERSION#v}"; major="${major%%.*}"
+  local ldflags="-s -w" p
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor"
+    ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  (cd "$here" && go build -mod=mod -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg")
+  mv -f "$out.tmp" "$out"
+}
