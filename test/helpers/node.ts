@@ -87,6 +87,8 @@ export function pushBusybox(): void {
 
 /** The product images (test fixtures: test/images/build.sh), built or found in the registry. */
 export function buildProductImages(): void {
+  // .ci/run builds them just before `npm test` and says so: no second pass over the same sources.
+  if (process.env.DAPPMESH_TEST_IMAGES_BUILT === '1') return
   const script = path.join(ROOT, 'test/images/build.sh')
   if (!existsSync(script)) throw new Error('test/images/build.sh is missing: the real-node product tests need the images it builds')
   const r = sh('bash', [script], {timeout: 60 * 60_000})
