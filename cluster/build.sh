@@ -33,24 +33,7 @@ fi
 mkdir -p "$bin_dir"
 started=$SECONDS
 
-# Atomic install: build to a temp name and rename, so an interrupted build never
-# leaves a half-written binary that a later run would take as cached.
-build_kube() {
-  local name="$1" pkg="$2"
-  local out="$bin_dir/$name"
-  if [[ -x "$out" ]]; then return 0; fi
-  log "building $name $KUBE_VERSION (first run on this machine; this takes a while)"
-  local minor="${KUBE_VERSION#v}"; minor="${minor#*.}"; minor="${minor%%.*}"
-  local major="${KUBE_VERSION#v}"; major="${major%%.*}"
-  local ldflags="-s -w"
-  local p
-  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor"
-    ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
-  done
-  (cd "$here" && go build -mod=mod -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg")
-  mv -f "$out.tmp" "$out"
-}
+build_kube() { dappmesh_build_kube "$bin_dir" "$1" "$2" "$jobs"; }
 
 build_etcd() {
   local out="$bin_dir/etcd"

@@ -3,6 +3,15 @@
 # build.sh (so it downloads nothing) and prints its path.
 #
 # Usage: cluster/kwokctl-config.sh BIN_DIR
+# Environment:
+#   DAPPMESH_KWOK_ADVERTISE_ADDRESS  for a real node (local-up.sh): the address its pods reach the
+#     API server at (the pods' bridge gateway). The API server then listens on all addresses (kwokctl
+#     writes 127.0.0.1 into every kubeconfig, so it must keep answering there too), advertises that
+#     one as the `kubernetes` Service's endpoint, and its certificate names it. The other
+#     components stay on 127.0.0.1.
+#   DAPPMESH_KWOK_PKI_DIR  with the above: where kwokctl writes the cluster's certificates.
+#   DAPPMESH_KWOK_SERVICE_CIDR, DAPPMESH_KWOK_SERVICE_IP  with the above: the Services' range and
+#     its first address (the \`kubernetes\` Service's).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,5 +39,37 @@ options:
   kwokControllerBinary: $bin_dir/kwok
   kubectlBinary: $bin_dir/kubectl
 YAML
+if [[ -n "${DAPPMESH_KWOK_ADVERTISE_ADDRESS:-}" ]]; then
+  cat >>"$tmp" <<YAML
+  kubeApiserverCertSANs:
+  - $DAPPMESH_KWOK_ADVERTISE_ADDRESS
+  - $DAPPMESH_KWOK_SERVICE_IP
+componentsPatches:
+- name: kube-apiserver
+  extraArgs:
+  # Pods reach the API server as the \`kubernetes\` Service, whose ClusterIP its certificate names.
+  - key: service-cluster-ip-range
+    value: $DAPPMESH_KWOK_SERVICE_CIDR
+  - key: bind-address
+    value: 0.0.0.0
+  - key: advertise-address
+    value: $DAPPMESH_KWOK_ADVERTISE_ADDRESS
+  # logs, exec and port-forward reach the kubelet at the node's address (its name resolves nowhere).
+  - key: kubelet-preferred-address-types
+    value: InternalIP
+  # ... with a client certificate the kubelet accepts (kwokctl's admin certificate, system:masters).
+  - key: kubelet-client-certificate
+    value: $DAPPMESH_KWOK_PKI_DIR/admin.crt
+  - key: kubelet-client-key
+    value: $DAPPMESH_KWOK_PKI_DIR/admin.key
+# kwok must leave the real node and its pods alone: only nodes kwokctl made are simulated.
+- name: kwok-controller
+  extraArgs:
+  - key: manage-all-nodes
+    value: "false"
+  - key: manage-nodes-with-annotation-selector
+    value: kwok.x-k8s.io/node=fake
+YAML
+fi
 mv -f "$tmp" "$config"
 echo "$config"

@@ -74,7 +74,9 @@ if command -v flock >/dev/null 2>&1; then
 else
   "${create[@]}" >&2
 fi
-"${kwokctl[@]}" --name "$name" scale node --replicas "$nodes" >&2
-"$bin_dir/kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout="$wait" >/dev/null
+if (( nodes > 0 )); then
+  "${kwokctl[@]}" --name "$name" scale node --replicas "$nodes" >&2
+  "$bin_dir/kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout="$wait" >/dev/null
+fi
 created=1
 log "cluster $name is up with $nodes nodes in $((SECONDS - started))s; kubeconfig: $kubeconfig"

@@ -11,6 +11,9 @@
 #   mmdebstrap, iproute2 the real node's image fixtures: root filesystems from Debian's packages
 #                        (test/images/build.sh) and a network namespace to reach Postgres in (ip)
 #   curl                 test/images/build.sh asks the local registry whether it answers
+#   containernetworking-plugins, iptables, iproute2, curl
+#                        the real node of `cluster create --provider local` (bridge CNI, kube-proxy's
+#                        rules, the pods' bridge, the registry's health check)
 #   postgresql           initdb/postgres/psql for the storage tests (test/helpers/postgres.ts); Debian
 #                        keeps them in /usr/lib/postgresql/<major>/bin, off PATH
 set -euo pipefail
@@ -35,6 +38,8 @@ need_cmd runc runc
 need_cmd docker-registry docker-registry
 need_cmd docker docker.io
 need_cmd mmdebstrap mmdebstrap
+need_pkg containernetworking-plugins
+need_cmd iptables iptables
 need_cmd ip iproute2
 need_cmd curl curl
 need_pkg busybox-static

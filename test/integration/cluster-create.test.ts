@@ -194,6 +194,6 @@ describe('cluster create --provider kwok (a real control plane)', function () {
     assert.equal(list.clusters.some((c: any) => c.name === name), false)
     const again = cli(['cluster', 'delete', '--name', name, '--kubeconfig', kubeconfig])
     assert.equal(again.code, 1)
-    assert.match(again.stderr, /there is no kwok or kind cluster named/)
+    assert.match(again.stderr, /there is no kwok, kind or local cluster named/)
   })
 })

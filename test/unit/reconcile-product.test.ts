@@ -57,6 +57,12 @@ describe('product reconciler: desired children', () => {
     assert.equal(pgdata, '/var/lib/postgresql/data/pgdata')
   })
 
+  it('counts a storage server ready only once it accepts connections on its port (a readiness probe)', () => {
+    const container = byName(desiredChildren(state(), RUNTIME)).get('StatefulSet/orders-operational').spec.template.spec.containers[0]
+    assert.deepEqual(container.readinessProbe?.tcpSocket, {port: 'data'})
+    assert.deepEqual(container.ports, [{name: 'data', containerPort: 5432}])
+  })
+
   it('prefers a storage\'s own image to the engine\'s', () => {
     const s = state()
     s.storages[0].spec.image = 'registry.local/pg:custom'

@@ -7,7 +7,7 @@ import {PROVIDERS, type ProviderName} from '../../core/cluster/provider.js'
 
 export default class ClusterDelete extends BaseCommand {
   static override summary = 'Delete a local cluster made by dappmesh cluster create, and its kubeconfig context.'
-  static override description = `Stops every process (kwok) or container (kind) of the cluster and removes the context dappmesh-<name> (or --context) from the kubeconfig.
+  static override description = `Stops every process (kwok, local) or container (kind) of the cluster (local: also its containers, mounts, cgroups, network interface and iptables rules; the image registry stops with the last local cluster, its images stay) and removes the context dappmesh-<name> (or --context) from the kubeconfig.
 
 Exit codes: 0 deleted, 1 no such cluster or deletion failed.`
 

@@ -5,7 +5,7 @@ import {listClusters} from '../../core/cluster/list.js'
 import type {ClusterListResult} from '../../core/cluster/result-schema.js'
 
 export default class ClusterList extends BaseCommand {
-  static override summary = 'List the local clusters of every provider (kwok, kind).'
+  static override summary = 'List the local clusters of every provider (kwok, kind, local).'
   static override description = `kwok clusters are those in dappmesh's kwok workdir (~/.cache/dappmesh/kwok, or DAPPMESH_KWOK_WORKDIR); STATUS is running when every component process is alive. kind clusters are listed when kind is on PATH.`
 
   static override examples = [

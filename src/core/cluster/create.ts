@@ -1,3 +1,5 @@
+import {join} from 'node:path'
+
 import {parse} from 'yaml'
 
 import {ensureAdmissionPolicies} from '../apply/crds.js'
@@ -7,7 +9,7 @@ import {installCrds} from '../kube/crds-install.js'
 import {defaultKubeconfigPath, extractEntries, mergeIntoKubeconfig} from '../kube/kubeconfig-file.js'
 import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {KubeRest} from '../kube/rest.js'
-import {DEFAULT_LOCAL_VOLUMES, LOCAL_STORAGE_CLASS, installLocalStorage} from './local-storage.js'
+import {DEFAULT_LOCAL_VOLUMES, LOCAL_STORAGE_CLASS, NODE_LOCAL_VOLUMES, installLocalStorage} from './local-storage.js'
 import {detectProvider, type ProviderName, providerFor} from './provider.js'
 import type {CreateClusterResult} from './result-schema.js'
 
@@ -72,6 +74,11 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     if (providerName === 'kwok') {
       options.onProgress?.(`adding ${DEFAULT_LOCAL_VOLUMES} volumes of StorageClass ${LOCAL_STORAGE_CLASS} (kwok has no storage provisioner)`)
       result.volumes = await installLocalStorage(rest, options.name)
+    } else if (providerName === 'local') {
+      const {localNodeDir, localNodeName} = await import('./local-provider.js')
+      const dir = join(localNodeDir(options.name, env), 'volumes')
+      options.onProgress?.(`adding ${NODE_LOCAL_VOLUMES} volumes of StorageClass ${LOCAL_STORAGE_CLASS}, directories under ${dir}`)
+      result.volumes = await installLocalStorage(rest, options.name, NODE_LOCAL_VOLUMES, {dir, node: localNodeName(options.name)})
     }
   } finally {
     rest.close()

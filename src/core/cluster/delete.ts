@@ -21,10 +21,10 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
   const env = options.env ?? process.env
   const found = (await listClusters({env})).filter((cluster) => cluster.name === options.name && (!options.provider || cluster.provider === options.provider))
   if (found.length === 0) {
-    throw new UserError(`there is no ${options.provider ?? 'kwok or kind'} cluster named ${options.name}`, {suggestions: ['see the clusters with: dappmesh cluster list']})
+    throw new UserError(`there is no ${options.provider ?? 'kwok, kind or local'} cluster named ${options.name}`, {suggestions: ['see the clusters with: dappmesh cluster list']})
   }
   if (found.length > 1) {
-    throw new UserError(`both a kwok and a kind cluster are named ${options.name}`, {suggestions: ['say which with --provider kwok or --provider kind']})
+    throw new UserError(`${found.map((cluster) => cluster.provider).join(' and ')} clusters are all named ${options.name}`, {suggestions: ['say which with --provider kwok, --provider kind or --provider local']})
   }
   const provider = await providerFor(found[0].provider, env)
   await provider.delete(options.name)

@@ -11,10 +11,24 @@ import type {KubeRest} from '../kube/rest.js'
  */
 export const LOCAL_STORAGE_CLASS = 'standard'
 export const DEFAULT_LOCAL_VOLUMES = 64
+/** A real node's volumes are directories that cluster/local-up.sh makes (DAPPMESH_LOCAL_VOLUMES). */
+export const NODE_LOCAL_VOLUMES = 32
 const VOLUME_SIZE = '100Gi'
 const FIELD_MANAGER = 'dappmesh-cluster'
 
-export function localStorageObjects(cluster: string, volumes: number): Array<Record<string, any>> {
+/**
+ * On a real node (provider local) each volume is a directory the node made under its own directory
+ * (cluster/local-up.sh), bound to that node, so a pod's data really lands on disk and stays there
+ * when the pod is replaced.
+ */
+export interface NodeVolumes {
+  /** the directory that holds volume-1 ... volume-N */
+  dir: string
+  /** the node they are on */
+  node: string
+}
+
+export function localStorageObjects(cluster: string, volumes: number, onNode?: NodeVolumes): Array<Record<string, any>> {
   const labels = {'app.kubernetes.io/managed-by': 'dappmesh', 'dappmesh.io/local-storage': 'true'}
   const storageClass = {
     apiVersion: 'storage.k8s.io/v1',
@@ -33,15 +47,20 @@ export function localStorageObjects(cluster: string, volumes: number): Array<Rec
       capacity: {storage: VOLUME_SIZE},
       accessModes: ['ReadWriteOnce'],
       persistentVolumeReclaimPolicy: 'Retain',
-      hostPath: {path: `/var/lib/dappmesh-kwok/${cluster}/volume-${i + 1}`},
+      ...(onNode
+        ? {
+            hostPath: {path: `${onNode.dir}/volume-${i + 1}`, type: 'Directory'},
+            nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: [onNode.node]}]}]}},
+          }
+        : {hostPath: {path: `/var/lib/dappmesh-kwok/${cluster}/volume-${i + 1}`}}),
     },
   }))
   return [storageClass, ...pvs]
 }
 
 /** Applies the StorageClass and volumes (server-side, so a second run changes nothing). */
-export async function installLocalStorage(rest: KubeRest, cluster: string, volumes = DEFAULT_LOCAL_VOLUMES): Promise<number> {
-  const objects = localStorageObjects(cluster, volumes)
+export async function installLocalStorage(rest: KubeRest, cluster: string, volumes = DEFAULT_LOCAL_VOLUMES, onNode?: NodeVolumes): Promise<number> {
+  const objects = localStorageObjects(cluster, volumes, onNode)
   await rest.apply(objectPath(objects[0] as any), objects[0], {fieldManager: FIELD_MANAGER, force: true})
   await Promise.all(objects.slice(1).map((o) => rest.apply(objectPath(o as any), o, {fieldManager: FIELD_MANAGER, force: true})))
   return volumes

@@ -3,13 +3,13 @@ import {dockerEngineAnswers} from './tools.js'
 
 export type {ListedCluster} from './result-schema.js'
 
-export const PROVIDERS = ['kwok', 'kind'] as const
+export const PROVIDERS = ['kwok', 'kind', 'local'] as const
 export type ProviderName = (typeof PROVIDERS)[number]
 
 export interface ProviderCreateOptions {
   name: string
   waitMs: number
-  /** kwok only: how many simulated nodes */
+  /** kwok: how many simulated nodes; local: how many simulated nodes beside the real one */
   nodes?: number
   onProgress?: (message: string) => void
 }
@@ -39,6 +39,10 @@ export async function providerFor(name: ProviderName, env: NodeJS.ProcessEnv = p
   if (name === 'kind') {
     const {KindProvider} = await import('./kind-provider.js')
     return new KindProvider(env)
+  }
+  if (name === 'local') {
+    const {LocalProvider} = await import('./local-provider.js')
+    return new LocalProvider(env)
   }
   const {KwokProvider} = await import('./kwok-provider.js')
   return new KwokProvider(env)

@@ -1,6 +1,6 @@
 import type {FromSchema} from 'json-schema-to-ts'
 
-const provider = {type: 'string', enum: ['kwok', 'kind'], description: 'kwok: local processes, simulated nodes; kind: Docker containers'} as const
+const provider = {type: 'string', enum: ['kwok', 'kind', 'local'], description: 'kwok: local processes, simulated nodes; kind: Docker containers; local: a real node on this machine (containerd, kubelet)'} as const
 const name = {type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 40, description: 'cluster name'} as const
 const context = {type: 'string', minLength: 1, description: 'the kubeconfig context of the cluster: dappmesh-<name> unless --context said otherwise'} as const
 
@@ -23,7 +23,7 @@ export const clusterCreateResultSchema = {
     server: {type: 'string', description: 'URL of the API server'},
     kubernetesVersion: {type: 'string', description: 'the API server\'s version, e.g. v1.36.3'},
     crds: {type: 'array', items: {type: 'string'}, description: 'names of the CRDs installed and Established'},
-    volumes: {type: 'integer', minimum: 0, description: 'kwok only: pre-made PersistentVolumes of the default StorageClass standard (kwok has no provisioner)'},
+    volumes: {type: 'integer', minimum: 0, description: 'kwok and local: pre-made PersistentVolumes of the default StorageClass standard (local: each a directory on the node)'},
   },
 } as const
 
@@ -49,7 +49,7 @@ export const listedClusterSchema = {
   properties: {
     name: {type: 'string'},
     provider,
-    status: {type: 'string', enum: ['running', 'stopped', 'unknown'], description: 'running: every component process (kwok) is alive; kind clusters are unknown'},
+    status: {type: 'string', enum: ['running', 'stopped', 'unknown'], description: 'running: every component process (kwok, local) is alive; kind clusters are unknown'},
     context,
   },
 } as const

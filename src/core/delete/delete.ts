@@ -8,7 +8,7 @@ import {API_VERSION} from '../model/kinds.js'
 import type {ProductRef} from '../project/product-ref.js'
 import {planDeletion} from './plan.js'
 import type {DeleteResult, DoomedObject} from './result-schema.js'
-import {waitUntilGone} from './wait-gone.js'
+import {waitForPodsGone, waitUntilGone} from './wait-gone.js'
 
 export interface DeleteOptions extends KubeTarget {
   ref: ProductRef
@@ -24,7 +24,8 @@ export type {DeleteResult} from './result-schema.js'
  * Deletes a product's resources (see planDeletion for exactly which): the DataProduct first, so
  * its reconciler stops converging and runs its finalizer, then the rest concurrently. --dry-run
  * asks the server to check each deletion and removes nothing. --wait deletes in the foreground (an
- * owner stays until its owned children are gone) and watches until everything has disappeared.
+ * owner stays until its owned children are gone) and watches until everything has disappeared,
+ * the product's pods included.
  */
 export async function deleteProduct(options: DeleteOptions): Promise<DeleteResult> {
   const loaded = await loadKubeConfig(options)
@@ -54,7 +55,10 @@ export async function deleteProduct(options: DeleteOptions): Promise<DeleteResul
     const result: DeleteResult = {product: plan.product, namespace: plan.namespace, context: loaded.context, server: loaded.server, dryRun, deleted: plan.objects, warnings: plan.warnings}
     if (options.wait && !dryRun) {
       progress(`waiting for ${plan.objects.length} objects of ${plan.product} to be gone`)
-      await waitUntilGone(client, plan.objects, {timeoutMs: options.timeoutMs ?? 300_000, onProgress: progress})
+      const started = Date.now()
+      const timeoutMs = options.timeoutMs ?? 300_000
+      await waitUntilGone(client, plan.objects, {timeoutMs, onProgress: progress})
+      await waitForPodsGone(client, plan.namespace, plan.product, {timeoutMs: Math.max(1000, timeoutMs - (Date.now() - started)), onProgress: progress})
       result.gone = true
     }
     return result

@@ -188,6 +188,11 @@ export function desiredChildren(state: ProductState, options: RuntimeOptions): C
                 securityContext: containerSecurityContext(),
                 resources: storageResources(storage),
                 ports: [{name: 'data', containerPort: engine.port}],
+                // Ready only once the engine accepts connections on its port: without a probe a
+                // storage counts as ready as soon as its process starts, and on a real node the
+                // product was reported Ready while Postgres was still running initdb. (The official
+                // postgres image listens on no TCP port until its initialisation is done.)
+                readinessProbe: {tcpSocket: {port: 'data'}, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3},
                 env: [
                   {name: engine.userEnv, valueFrom: {secretKeyRef: {name: secret, key: 'username'}}},
                   {name: engine.passwordEnv, valueFrom: {secretKeyRef: {name: secret, key: 'password'}}},

@@ -1,0 +1,3 @@
+module dappmesh.io/cluster/pause
+
+go 1.26.0
