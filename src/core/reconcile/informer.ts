@@ -1,4 +1,5 @@
-import {KubeApiError, type KubeRest, type WatchEvent} from '../kube/rest.js'
+import {stripped} from '../kube/objects.js'
+import {KubeApiError, type KubeRest, type WatchEvent, WatchIdleError} from '../kube/rest.js'
 
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED'
 
@@ -15,6 +16,10 @@ export interface InformerOptions {
   onEvent?: (type: InformerEventType, object: any) => void
   /** told of every failed list or watch, with the delay before the next attempt */
   onError?: (error: unknown, retryInMs: number) => void
+  /** told when a watch that fell silent (no event, no bookmark) is restarted from its resourceVersion */
+  onIdleRestart?: () => void
+  /** a watch silent this long is restarted (default: watchIdleTimeoutMs(), $DAPPMESH_WATCH_IDLE_TIMEOUT) */
+  idleTimeoutMs?: number
   /** first restart delay after a failure (default 500 ms), doubling up to maxBackoffMs (default 30 s) */
   baseBackoffMs?: number
   maxBackoffMs?: number
@@ -51,6 +56,12 @@ export class Informer implements Cache {
   readonly synced: Promise<void> = new Promise((resolve) => (this.syncedResolve = resolve))
   /** how many lists this informer made (the first one and each relist) */
   lists = 0
+  /** how many silent watches were restarted */
+  idleRestarts = 0
+  /** when the list or watch last worked (a list, an event or a bookmark, a watch the server ended): for /healthz */
+  lastContactAt = 0
+  /** since when lists and watches have been failing (0: they are not) */
+  failingSince = 0
 
   constructor(private readonly rest: KubeRest, private readonly options: InformerOptions) {}
 
@@ -80,6 +91,7 @@ export class Informer implements Cache {
         }
         const started = Date.now()
         await this.watch(signal)
+        this.contact()
         // A stream the server ends at once, again and again, must not become a busy loop.
         if (Date.now() - started < 1000) await sleep(base, signal)
         failures = 0
@@ -89,7 +101,14 @@ export class Informer implements Cache {
           needList = true
           continue
         }
+        if (error instanceof WatchIdleError) {
+          // Presumed a dead connection, not stale data: watch again from where we were.
+          this.idleRestarts++
+          this.options.onIdleRestart?.()
+          continue
+        }
         needList = true
+        if (this.failingSince === 0) this.failingSince = Date.now()
         failures++
         const delay = Math.min(max, base * 2 ** (failures - 1))
         this.options.onError?.(error, delay)
@@ -98,13 +117,20 @@ export class Informer implements Cache {
     }
   }
 
+  private contact(): void {
+    this.lastContactAt = Date.now()
+    this.failingSince = 0
+  }
+
   private async list(): Promise<void> {
-    const list = await this.rest.get<{items: any[]; metadata: {resourceVersion: string}}>(this.options.path, {labelSelector: this.options.labelSelector})
+    const list = await this.rest.list(this.options.path, {labelSelector: this.options.labelSelector})
     this.lists++
-    const kind = (list as any).kind?.replace(/List$/, '')
-    const apiVersion = (list as any).apiVersion
+    this.contact()
+    const kind = list.kind?.replace(/List$/, '')
+    const apiVersion = list.apiVersion
     const seen = new Set<string>()
     for (const item of list.items) {
+      stripped(item)
       if (this.options.filter && !this.options.filter(item)) continue
       // Items of a list carry no kind/apiVersion; watch events do. Give them the same shape.
       item.kind ??= kind
@@ -122,7 +148,7 @@ export class Informer implements Cache {
         this.options.onEvent?.('DELETED', old)
       }
     }
-    this.resourceVersion = list.metadata.resourceVersion
+    this.resourceVersion = list.metadata.resourceVersion ?? ''
     if (!this.hasSynced) {
       this.hasSynced = true
       this.syncedResolve()
@@ -139,12 +165,13 @@ export class Informer implements Cache {
     try {
       await this.rest.watch(this.options.path, {labelSelector: this.options.labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds}, (event: WatchEvent) => {
         if (relist) return
+        this.contact()
         if (event.type === 'ERROR') {
           relist = true
           local.abort()
           return
         }
-        const object = event.object
+        const object = stripped(event.object)
         if (object?.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion
         if (event.type === 'BOOKMARK') return
         const key = keyOf(object)
@@ -163,7 +190,7 @@ export class Informer implements Cache {
           this.cache.set(key, object)
         }
         this.options.onEvent?.(type, object)
-      }, local.signal)
+      }, local.signal, {idleTimeoutMs: this.options.idleTimeoutMs})
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 410) throw new Relist()
       throw error
