@@ -18,6 +18,8 @@ Installs or upgrades the dappmesh CRDs first when they are missing or older (--n
 
 The mesh loop keeps each DataMesh's status (how many domains and products it has) and publishes the catalog ConfigMap dappmesh-catalog in dappmesh-system: every output port with its contract id and version and the products that consume it.
 
+A leader writes only while it surely holds the lease: when it cannot renew within the renew deadline (10 s, before the 15 s lease can expire for anyone else) every write is refused, /healthz fails and the operator exits 1. /healthz also fails when a loop has made no progress for 2 minutes (reconciles hanging, a watch failing). Requests to the API server are limited on the client side (--kube-qps, --kube-burst); a watch that receives nothing, not even a bookmark, for $DAPPMESH_WATCH_IDLE_TIMEOUT seconds (default 150) is restarted from where it was.
+
 Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unreachable.`
 
   static override examples = [
@@ -40,6 +42,8 @@ Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unr
     'leader-elect': Flags.boolean({description: 'reconcile only while holding the Lease dappmesh-operator, so several operators can run and one writes'}),
     'leader-election-namespace': Flags.string({description: 'namespace of the leader election Lease (created when missing)', default: 'dappmesh-system'}),
     'runtime-image': Flags.string({description: "the dappmesh image each product's runtime and workflow triggers run (default: dappmesh:<version of this CLI>)", env: 'DAPPMESH_RUNTIME_IMAGE', helpValue: 'IMAGE'}),
+    'kube-qps': Flags.integer({description: 'requests a second to the API server on average (client-side limit; default $DAPPMESH_KUBE_QPS, else 20)', min: 1, helpValue: 'N'}),
+    'kube-burst': Flags.integer({description: 'requests to the API server at once before --kube-qps applies (default $DAPPMESH_KUBE_BURST, else 30)', min: 1, helpValue: 'N'}),
     'install-crds': Flags.boolean({description: 'install or upgrade the CRDs first when missing or older', default: true, allowNo: true}),
   }
 
@@ -69,6 +73,8 @@ Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unr
           concurrency: flags.concurrency,
           runtimeImage: flags['runtime-image'] ?? defaultImage(this.config.version),
           installCrds: flags['install-crds'],
+          kubeQps: flags['kube-qps'],
+          kubeBurst: flags['kube-burst'],
           leaderElect: flags['leader-elect'],
           leaderElectionNamespace: flags['leader-election-namespace'],
           scope,

@@ -103,6 +103,10 @@ export class Controller {
                 else this.queue.add(key)
               }
             },
+            onIdleRestart: () => {
+              metrics?.count('dappmesh_watch_idle_restarts_total', {controller: options.name, resource: spec.name})
+              this.log('debug', `${options.name}: the watch of ${spec.name} fell silent; watching again from where it was`)
+            },
             onError: (error, retryInMs) => {
               metrics?.count('dappmesh_watch_errors_total', {controller: options.name, resource: spec.name})
               this.log('warn', `${options.name}: watch of ${spec.name} failed: ${(error as Error)?.message ?? error} (again in ${retryInMs} ms)`)
@@ -116,6 +120,22 @@ export class Controller {
   /** Every informer has listed once. */
   get ready(): boolean {
     return this.started && [...this.informers.values()].every((i) => i.isSynced)
+  }
+
+  /**
+   * Why this controller is not making progress, if it is not: keys have waited or been processed
+   * for `afterMs` without any finishing (a reconcile hanging, writes refused), or a watched
+   * collection could not be listed or watched for `afterMs`. Undefined when healthy.
+   */
+  stuck(afterMs: number, now = Date.now()): string | undefined {
+    if (!this.started) return undefined
+    if (this.queue.busy && now - this.queue.lastProgressAt > afterMs) return `${this.options.name}: no reconcile finished for ${Math.round((now - this.queue.lastProgressAt) / 1000)}s with ${this.queue.depth + this.queue.active} keys waiting`
+    for (const [name, informer] of this.informers) {
+      const parts = informer instanceof MultiInformer ? informer.parts : [informer as Informer]
+      const since = Math.min(...parts.map((p) => p.failingSince || Number.POSITIVE_INFINITY))
+      if (Number.isFinite(since) && now - since > afterMs) return `${this.options.name}: the watch of ${name} has failed for ${Math.round((now - since) / 1000)}s`
+    }
+    return undefined
   }
 
   private context(): ReconcileContext {
