@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
+import {execFile, execFileSync} from 'node:child_process'
+import {promisify} from 'node:util'
 import {randomBytes} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -83,14 +84,11 @@ describe('operator run --leader-elect: a leader that cannot renew (real control 
     const lastRenewal = renewals.at(-1)!.at
     const deadline = lastRenewal + RENEW_DEADLINE_MS
 
-    // Give the leader work all along: its Deployments keep disappearing.
+    // Give the leader work all along: its Deployments keep disappearing. (kubectl runs
+    // asynchronously: the proxy in this process must stamp each write when it arrives.)
     const statuses: Array<{at: number; status: number}> = []
     while (operator.alive() && Date.now() < blockedAt + 30_000) {
-      try {
-        kubectl('delete', 'deployments', '--all', '-n', p.namespace, '--wait=false')
-      } catch {
-        // none there right now
-      }
+      await promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'deployments', '--all', '-n', p.namespace, '--wait=false']).catch(() => {})
       const status = await fetch(health).then((r) => r.status, () => 0)
       statuses.push({at: Date.now(), status})
       await new Promise((resolve) => setTimeout(resolve, 500))

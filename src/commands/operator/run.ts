@@ -2,9 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../core/cli/base-command.js'
 import {kubeFlags} from '../../core/cli/kube-flags.js'
-import {defaultImage} from '../../core/operator-install/manifests.js'
-import {type OperatorResult, parseLoops, runOperator} from '../../core/reconcile/operator.js'
-import {parseNamespaces, parseSelector} from '../../core/reconcile/scope.js'
+import type {OperatorResult} from '../../core/reconcile/operator.js'
+import {runOperatorFromFlags} from '../../core/reconcile/run-flags.js'
 
 export default class OperatorRun extends BaseCommand {
   static override summary = 'Run the dappmesh reconcile loops on this machine until interrupted.'
@@ -49,43 +48,6 @@ Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unr
 
   async run(): Promise<OperatorResult> {
     const {flags} = await this.parse(OperatorRun)
-    const only = flags.only === undefined ? undefined : parseLoops(flags.only)
-    const scope = {
-      namespaces: flags.namespace === undefined ? undefined : parseNamespaces(flags.namespace),
-      selector: flags.selector === undefined ? undefined : parseSelector(flags.selector),
-    }
-    const abort = new AbortController()
-    const stop = (signal: NodeJS.Signals) => {
-      process.stderr.write(`${signal}: stopping after the reconciles in progress\n`)
-      abort.abort()
-    }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-    try {
-      return await runOperator(
-        {
-          kubeconfig: flags.kubeconfig,
-          context: flags.context,
-          only,
-          healthPort: flags['health-port'],
-          metricsPort: flags['metrics-port'],
-          bindAddress: flags['bind-address'],
-          concurrency: flags.concurrency,
-          runtimeImage: flags['runtime-image'] ?? defaultImage(this.config.version),
-          installCrds: flags['install-crds'],
-          kubeQps: flags['kube-qps'],
-          kubeBurst: flags['kube-burst'],
-          leaderElect: flags['leader-elect'],
-          leaderElectionNamespace: flags['leader-election-namespace'],
-          scope,
-          log: (level, message) => process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`),
-          onListening: (what, url) => process.stderr.write(`${what} endpoints on ${url}\n`),
-        },
-        abort.signal,
-      )
-    } finally {
-      process.removeListener('SIGINT', stop)
-      process.removeListener('SIGTERM', stop)
-    }
+    return runOperatorFromFlags(flags, this.config.version)
   }
 }
