@@ -71,7 +71,7 @@ describe('operator run --leader-elect: a leader that cannot renew (real control 
   })
 
   it('stops writing at its renew deadline, before the lease can expire, fails /healthz and exits 1', async () => {
-    operator = spawnOperator(['--only', 'product', '-n', p.namespace, '--leader-elect', '--leader-election-namespace', leaseNamespace, '--kubeconfig', path.join(dir, 'kubeconfig'), '--health-port', '0'])
+    operator = spawnOperator(['--only', 'product', '-n', p.namespace, '--leader-elect', '--leader-election-namespace', leaseNamespace, '--kubeconfig', path.join(dir, 'kubeconfig'), '--health-port', '0', '--kube-qps', '2', '--kube-burst', '2'])
     await operator.waitFor(/became the leader/)
     await operator.waitFor(/applied Deployment/)
     const health = `${operator.url()}/healthz`
@@ -84,7 +84,8 @@ describe('operator run --leader-elect: a leader that cannot renew (real control 
     const lastRenewal = renewals.at(-1)!.at
     const deadline = lastRenewal + RENEW_DEADLINE_MS
 
-    // Give the leader work all along: its Deployments keep disappearing. (kubectl runs
+    // Give the leader work all along: its Deployments keep disappearing. (At 2 requests a second,
+    // a reconcile is still writing when the deadline comes: only the write gate can stop it.) (kubectl runs
     // asynchronously: the proxy in this process must stamp each write when it arrives.)
     const statuses: Array<{at: number; status: number}> = []
     while (operator.alive() && Date.now() < blockedAt + 30_000) {

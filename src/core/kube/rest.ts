@@ -159,11 +159,14 @@ export class KubeRest {
   }
 
   private async send(method: string, path: string, options: RequestOptions & {timeoutHint?: string}): Promise<http.IncomingMessage> {
+    const gated = method !== 'GET' ? this.gate : undefined
+    // A refused write fails at once rather than waiting its turn first.
+    gated?.()
     await this.limiter?.take()
     let timeoutMs = options.timeoutMs
-    if (method !== 'GET' && this.gate) {
-      // Asked after the rate limit's wait, which may have used up the time left.
-      const left = this.gate()
+    if (gated) {
+      // Asked again after the rate limit's wait, which may have used up the time left.
+      const left = gated()
       timeoutMs = timeoutMs === undefined ? left : Math.min(timeoutMs, left)
     }
     const url = this.url(path, options.query)

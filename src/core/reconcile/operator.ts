@@ -140,6 +140,7 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
     return undefined
   }
   const servers: http.Server[] = []
+  const electionClients: KubeRest[] = []
   let leading = false
   try {
     const separateMetrics = options.metricsPort !== undefined && options.metricsPort !== options.healthPort
@@ -160,7 +161,11 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
       await Promise.all(controllers.map((c) => c.run(until)))
     }
     if (options.leaderElect) {
-      await runAsLeader(countingWrites(rest, metrics, 'leader-election'), {namespace: options.leaderElectionNamespace ?? 'dappmesh-system', name: 'dappmesh-operator', log: options.log, onHeldUntil: (until) => (heldUntil = until)}, signal, runAll).catch((error) => {
+      // The lease has a client of its own (its own connections, no rate limit): a renewal must not
+      // wait behind the loops' requests, or a busy leader would lose its lease for being busy.
+      const leaseClient = await KubeRest.create(loaded, {maxSockets: 2})
+      electionClients.push(leaseClient)
+      await runAsLeader(countingWrites(leaseClient, metrics, 'leader-election'), {namespace: options.leaderElectionNamespace ?? 'dappmesh-system', name: 'dappmesh-operator', log: options.log, onHeldUntil: (until) => (heldUntil = until)}, signal, runAll).catch((error) => {
         if (error instanceof LostLeadershipError) throw new UserError(`${error.message}: stopped so that only one operator writes`, {suggestions: ['Restart it; it becomes a candidate again.']})
         throw error
       })
@@ -170,6 +175,7 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
     options.log('info', 'stopped')
   } finally {
     for (const server of servers) server.close()
+    for (const client of electionClients) client.close()
     rest.close()
   }
   return {
