@@ -69,7 +69,7 @@ describe('reconcile informer', () => {
     assert.deepEqual(calls, ['list x', 'watch rv=10', 'watch rv=20'], 'the stream ended: watch again from the bookmark, no relist')
     assert.deepEqual(events, ['ADDED a', 'ADDED c', 'ADDED b', 'MODIFIED a', 'DELETED b'])
     assert.deepEqual(informer.values().map((o) => [o.kind, o.metadata.name, o.metadata.resourceVersion]).sort(), [['ConfigMap', 'a', '12'], ['ConfigMap', 'c', '6']], 'list items get the kind of the list')
-    assert.equal(informer.get('ns/c').apiVersion, 'v1')
+    assert.equal(informer.get('ns/c')?.apiVersion, 'v1')
     assert.equal(informer.isSynced, true)
   })
 

@@ -1,9 +1,9 @@
-import {stripped} from '../kube/objects.js'
+import {type KubeObject, stripped} from '../kube/objects.js'
 import {KubeApiError, type KubeRest, type WatchEvent, WatchIdleError} from '../kube/rest.js'
 
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED'
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> {
   /** the collection path, e.g. /apis/apps/v1/statefulsets (every namespace) */
   path: string
   labelSelector?: string
@@ -11,9 +11,9 @@ export interface InformerOptions {
    * Objects for which this is false are treated as not in the collection (a client-side
    * selector): not cached, and an object that stops passing is reported as deleted.
    */
-  filter?: (object: any) => boolean
+  filter?: (object: T) => boolean
   /** told of every change to the cache, after the cache holds it */
-  onEvent?: (type: InformerEventType, object: any) => void
+  onEvent?: (type: InformerEventType, object: T) => void
   /** told of every failed list or watch, with the delay before the next attempt */
   onError?: (error: unknown, retryInMs: number) => void
   /** told when a watch that fell silent (no event, no bookmark) is restarted from its resourceVersion */
@@ -26,9 +26,9 @@ export interface InformerOptions {
 }
 
 /** What a reconciler reads: one collection's cached objects. */
-export interface Cache {
-  get(key: string): any | undefined
-  values(): any[]
+export interface Cache<T extends KubeObject = KubeObject> {
+  get(key: string): T | undefined
+  values(): T[]
   readonly isSynced: boolean
   readonly synced: Promise<void>
   run(signal: AbortSignal): Promise<void>
@@ -47,8 +47,8 @@ class Relist extends Error {}
  * relist on 410 Gone or an ERROR event, and restart with exponential backoff after any failure.
  * A watch the server ends (timeoutSeconds, an API server restart) is resumed, not relisted.
  */
-export class Informer implements Cache {
-  private readonly cache = new Map<string, any>()
+export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
+  private readonly cache = new Map<string, T>()
   private resourceVersion = ''
   private syncedResolve!: () => void
   private hasSynced = false
@@ -63,17 +63,17 @@ export class Informer implements Cache {
   /** since when lists and watches have been failing (0: they are not) */
   failingSince = 0
 
-  constructor(private readonly rest: KubeRest, private readonly options: InformerOptions) {}
+  constructor(private readonly rest: KubeRest, private readonly options: InformerOptions<T>) {}
 
   get isSynced(): boolean {
     return this.hasSynced
   }
 
-  get(key: string): any | undefined {
+  get(key: string): T | undefined {
     return this.cache.get(key)
   }
 
-  values(): any[] {
+  values(): T[] {
     return [...this.cache.values()]
   }
 
@@ -123,7 +123,7 @@ export class Informer implements Cache {
   }
 
   private async list(): Promise<void> {
-    const list = await this.rest.list(this.options.path, {labelSelector: this.options.labelSelector})
+    const list = await this.rest.list<T>(this.options.path, {labelSelector: this.options.labelSelector})
     this.lists++
     this.contact()
     const kind = list.kind?.replace(/List$/, '')
@@ -163,7 +163,7 @@ export class Informer implements Cache {
     // Some minutes per watch, like client-go, so a silently dead connection is noticed.
     const timeoutSeconds = 300 + Math.floor(Math.random() * 300)
     try {
-      await this.rest.watch(this.options.path, {labelSelector: this.options.labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds}, (event: WatchEvent) => {
+      await this.rest.watch<T>(this.options.path, {labelSelector: this.options.labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds}, (event: WatchEvent<T>) => {
         if (relist) return
         this.contact()
         if (event.type === 'ERROR') {
@@ -205,10 +205,10 @@ export class Informer implements Cache {
  * One collection watched through several paths (e.g. one per namespace, as kubebuilder's
  * multi-namespace cache does): each path has its own informer; reads see all of them.
  */
-export class MultiInformer implements Cache {
+export class MultiInformer<T extends KubeObject = KubeObject> implements Cache<T> {
   readonly synced: Promise<void>
 
-  constructor(readonly parts: Informer[]) {
+  constructor(readonly parts: Array<Informer<T>>) {
     this.synced = Promise.all(parts.map((p) => p.synced)).then(() => {})
   }
 
@@ -216,7 +216,7 @@ export class MultiInformer implements Cache {
     return this.parts.every((p) => p.isSynced)
   }
 
-  get(key: string): any | undefined {
+  get(key: string): T | undefined {
     for (const part of this.parts) {
       const object = part.get(key)
       if (object) return object
@@ -224,7 +224,7 @@ export class MultiInformer implements Cache {
     return undefined
   }
 
-  values(): any[] {
+  values(): T[] {
     return this.parts.flatMap((p) => p.values())
   }
 
