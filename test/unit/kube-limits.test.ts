@@ -25,9 +25,9 @@ describe('client-side limits', () => {
     })
 
     it('reads its defaults from the environment, ignoring nonsense', () => {
-      assert.deepEqual(rateLimitFromEnv({}), {qps: 20, burst: 30})
+      assert.deepEqual(rateLimitFromEnv({}), {qps: 50, burst: 100})
       assert.deepEqual(rateLimitFromEnv({DAPPMESH_KUBE_QPS: '100', DAPPMESH_KUBE_BURST: '200'}), {qps: 100, burst: 200})
-      assert.deepEqual(rateLimitFromEnv({DAPPMESH_KUBE_QPS: '-1', DAPPMESH_KUBE_BURST: 'lots'}), {qps: 20, burst: 30})
+      assert.deepEqual(rateLimitFromEnv({DAPPMESH_KUBE_QPS: '-1', DAPPMESH_KUBE_BURST: 'lots'}), {qps: 50, burst: 100})
     })
   })
 

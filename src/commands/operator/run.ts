@@ -41,8 +41,8 @@ Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unr
     'leader-elect': Flags.boolean({description: 'reconcile only while holding the Lease dappmesh-operator, so several operators can run and one writes'}),
     'leader-election-namespace': Flags.string({description: 'namespace of the leader election Lease (created when missing)', default: 'dappmesh-system'}),
     'runtime-image': Flags.string({description: "the dappmesh image each product's runtime and workflow triggers run (default: dappmesh:<version of this CLI>)", env: 'DAPPMESH_RUNTIME_IMAGE', helpValue: 'IMAGE'}),
-    'kube-qps': Flags.integer({description: 'requests a second to the API server on average (client-side limit; default $DAPPMESH_KUBE_QPS, else 20)', min: 1, helpValue: 'N'}),
-    'kube-burst': Flags.integer({description: 'requests to the API server at once before --kube-qps applies (default $DAPPMESH_KUBE_BURST, else 30)', min: 1, helpValue: 'N'}),
+    'kube-qps': Flags.integer({description: 'requests a second to the API server on average (client-side limit; default $DAPPMESH_KUBE_QPS, else 50)', min: 1, helpValue: 'N'}),
+    'kube-burst': Flags.integer({description: 'requests to the API server at once before --kube-qps applies (default $DAPPMESH_KUBE_BURST, else 100)', min: 1, helpValue: 'N'}),
     'install-crds': Flags.boolean({description: 'install or upgrade the CRDs first when missing or older', default: true, allowNo: true}),
   }
 

@@ -55,11 +55,12 @@ export class TokenBucket {
 }
 
 /**
- * The client's limits: $DAPPMESH_KUBE_QPS and $DAPPMESH_KUBE_BURST override client-go's usual
- * defaults for controllers (20 and 30; kubectl uses 5 and 10 but makes few requests).
+ * The client's limits: $DAPPMESH_KUBE_QPS and $DAPPMESH_KUBE_BURST override the defaults, 50 and
+ * 100. controller-runtime's 20 and 30 would hold a burst of a hundred products (about 30 writes
+ * each) for minutes; 50 a second still bounds what one operator asks of a shared API server.
  */
 export function rateLimitFromEnv(env: NodeJS.ProcessEnv = process.env): {qps: number; burst: number} {
   const qps = Number(env.DAPPMESH_KUBE_QPS)
   const burst = Number(env.DAPPMESH_KUBE_BURST)
-  return {qps: Number.isFinite(qps) && qps > 0 ? qps : 20, burst: Number.isFinite(burst) && burst >= 1 ? Math.floor(burst) : 30}
+  return {qps: Number.isFinite(qps) && qps > 0 ? qps : 50, burst: Number.isFinite(burst) && burst >= 1 ? Math.floor(burst) : 100}
 }

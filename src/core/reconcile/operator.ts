@@ -35,7 +35,7 @@ export interface OperatorOptions {
   leaderElectionNamespace?: string
   /** the dappmesh image every product's runtime and workflow triggers run */
   runtimeImage: string
-  /** the client-side rate limit on API requests (default $DAPPMESH_KUBE_QPS/$DAPPMESH_KUBE_BURST, else 20 and 30) */
+  /** the client-side rate limit on API requests (default $DAPPMESH_KUBE_QPS/$DAPPMESH_KUBE_BURST, else 50 and 100) */
   kubeQps?: number
   kubeBurst?: number
   /** /healthz fails when a loop made no progress for this long (default 120 s) */
