@@ -70,7 +70,7 @@ describe('operator run --leader-elect: a leader that cannot renew (real control 
     rmSync(dir, {recursive: true, force: true})
   })
 
-  it('stops writing at its renew deadline, before the lease can expire, fails /healthz and exits 1', async () => {
+  it('stops writing at its renew deadline, before the lease can expire, never answers /healthz with 200 after it, and exits 1', async () => {
     operator = spawnOperator(['--only', 'product', '-n', p.namespace, '--leader-elect', '--leader-election-namespace', leaseNamespace, '--kubeconfig', path.join(dir, 'kubeconfig'), '--health-port', '0', '--kube-qps', '2', '--kube-burst', '2'])
     await operator.waitFor(/became the leader/)
     await operator.waitFor(/applied Deployment/)
