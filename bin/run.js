@@ -12,8 +12,13 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   const {readFileSync} = await import('node:fs')
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
-} else if (!(argv[0] === 'validate' && (await fastValidate(argv)))) {
-  // Everything else, and anything the fast path does not recognise, goes to oclif.
+} else if (
+  !(argv[0] === 'validate' && (await fastValidate(argv))) &&
+  !(argv[0] === 'operator' && argv[1] === 'run' && (await (await import('../dist/core/reconcile/fast-entry.js')).tryFastOperatorRun(argv)))
+) {
+  // `validate` and `operator run` with plain arguments run without loading oclif (see
+  // fastValidate below, and dist/core/reconcile/fast-entry.js); everything else, and anything those
+  // modules do not recognise, goes to oclif.
   const {execute} = await import('@oclif/core')
   await execute({dir: import.meta.url})
 }

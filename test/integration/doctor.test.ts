@@ -9,6 +9,7 @@ import {SCHEMA_HASH_ANNOTATION, generateCrds} from '../../src/core/crds/generate
 import {doctorReportSchema} from '../../src/core/doctor/result-schema.js'
 import {installCrds} from '../../src/core/kube/crds-install.js'
 import {loadKubeConfig} from '../../src/core/kube/kubeconfig.js'
+import {KubeRest} from '../../src/core/kube/rest.js'
 import {compile} from '../../src/core/validate/ajv.js'
 import {cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
@@ -57,15 +58,14 @@ describe('doctor against the test cluster', () => {
     const loaded = await loadKubeConfig({kubeconfig})
     const crds = generateCrds()
     const target = crds[0].metadata.name
-    const objects = k8s.KubernetesObjectApi.makeApiClient(loaded.kc)
-    await objects.patch(
-      {apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: {name: target, annotations: {[SCHEMA_HASH_ANNOTATION]: 'stale'}}},
-      undefined,
-      undefined,
-      'dappmesh-test',
-      undefined,
-      k8s.PatchStrategy.MergePatch,
-    )
+    const rest = await KubeRest.create(loaded)
+    await rest
+      .request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${target}`, {
+        body: {metadata: {annotations: {[SCHEMA_HASH_ANNOTATION]: 'stale'}}},
+        contentType: 'application/merge-patch+json',
+        query: {fieldManager: 'dappmesh-test'},
+      })
+      .finally(() => rest.close())
     try {
       const result = cli(['doctor', '--kubeconfig', kubeconfig], {env})
       assert.equal(result.code, 1, result.stdout + result.stderr)

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 
+import type {KubeObject} from '../../src/core/kube/objects.js'
 import {KubeApiError, type KubeRest, type WatchEvent} from '../../src/core/kube/rest.js'
 import {Informer} from '../../src/core/reconcile/informer.js'
 
@@ -25,7 +26,7 @@ function scripted(steps: Step[]) {
     return step
   }
   const rest = {
-    async get(_path: string, query: any) {
+    async list(_path: string, query: any) {
       calls.push(`list ${query?.labelSelector ?? ''}`.trim())
       const step = next('list') as any
       if (!step) return new Promise(() => {})
@@ -59,7 +60,7 @@ describe('reconcile informer', () => {
           emit({type: 'ADDED', object: obj('b', '11')})
           emit({type: 'MODIFIED', object: obj('a', '12')})
           emit({type: 'DELETED', object: obj('b', '13')})
-          emit({type: 'BOOKMARK', object: {metadata: {resourceVersion: '20'}}})
+          emit({type: 'BOOKMARK', object: {metadata: {resourceVersion: '20'}} as KubeObject})
         },
       },
     ])
@@ -68,7 +69,7 @@ describe('reconcile informer', () => {
     assert.deepEqual(calls, ['list x', 'watch rv=10', 'watch rv=20'], 'the stream ended: watch again from the bookmark, no relist')
     assert.deepEqual(events, ['ADDED a', 'ADDED c', 'ADDED b', 'MODIFIED a', 'DELETED b'])
     assert.deepEqual(informer.values().map((o) => [o.kind, o.metadata.name, o.metadata.resourceVersion]).sort(), [['ConfigMap', 'a', '12'], ['ConfigMap', 'c', '6']], 'list items get the kind of the list')
-    assert.equal(informer.get('ns/c').apiVersion, 'v1')
+    assert.equal(informer.get('ns/c')?.apiVersion, 'v1')
     assert.equal(informer.isSynced, true)
   })
 
@@ -76,7 +77,7 @@ describe('reconcile informer', () => {
     const events: string[] = []
     const {rest, calls, finished} = scripted([
       {list: () => ({metadata: {resourceVersion: '10'}, items: [obj('a', '1'), obj('b', '2')]})},
-      {watch: (_q, emit) => emit({type: 'ERROR', object: {kind: 'Status', code: 410, reason: 'Expired'}})},
+      {watch: (_q, emit) => emit({type: 'ERROR', object: {kind: 'Status', code: 410, reason: 'Expired'} as unknown as KubeObject})},
       {list: () => ({metadata: {resourceVersion: '30'}, items: [obj('a', '25')]})},
     ])
     const informer = new Informer(rest, {path: '/p', onEvent: (type, o) => events.push(`${type} ${o.metadata.name}`), baseBackoffMs: 1})

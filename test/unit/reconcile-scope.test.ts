@@ -50,7 +50,7 @@ describe('operator scope', () => {
     const events: string[] = []
     const abort = new AbortController()
     const rest = {
-      async get() {
+      async list() {
         return {kind: 'DataDomainList', apiVersion: 'v1', metadata: {resourceVersion: '1'}, items: [item('a', 'in', '1'), item('b', 'out', '1')]}
       },
       async watch(_path: string, _query: any, emit: (e: WatchEvent) => void, signal: AbortSignal) {
@@ -61,7 +61,7 @@ describe('operator scope', () => {
         await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve())))
       },
     }
-    const informer = new Informer(rest as unknown as KubeRest, {path: '/x', filter: (o) => o.metadata.labels.team === 'in', onEvent: (type, o) => events.push(`${type} ${o.metadata.name}`)})
+    const informer = new Informer(rest as unknown as KubeRest, {path: '/x', filter: (o) => o.metadata.labels?.team === 'in', onEvent: (type, o) => events.push(`${type} ${o.metadata.name}`)})
     await informer.run(abort.signal)
     assert.deepEqual(events, ['ADDED a', 'DELETED a', 'MODIFIED b'])
     assert.deepEqual(informer.values().map((o) => o.metadata.name), ['b'])

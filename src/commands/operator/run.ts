@@ -2,9 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../core/cli/base-command.js'
 import {kubeFlags} from '../../core/cli/kube-flags.js'
-import {defaultImage} from '../../core/operator-install/manifests.js'
-import {type OperatorResult, parseLoops, runOperator} from '../../core/reconcile/operator.js'
-import {parseNamespaces, parseSelector} from '../../core/reconcile/scope.js'
+import type {OperatorResult} from '../../core/reconcile/operator.js'
+import {runOperatorFromFlags} from '../../core/reconcile/run-flags.js'
 
 export default class OperatorRun extends BaseCommand {
   static override summary = 'Run the dappmesh reconcile loops on this machine until interrupted.'
@@ -17,6 +16,8 @@ With --leader-elect several operators may run against one cluster: only the hold
 Installs or upgrades the dappmesh CRDs first when they are missing or older (--no-install-crds: fail instead). Stops gracefully on SIGINT or SIGTERM, finishing the reconciles in progress. --health-port serves /healthz and /readyz (and /metrics unless --metrics-port is given); port 0 picks a free port, said on stderr.
 
 The mesh loop keeps each DataMesh's status (how many domains and products it has) and publishes the catalog ConfigMap dappmesh-catalog in dappmesh-system: every output port with its contract id and version and the products that consume it.
+
+A leader writes only while it surely holds the lease: when it cannot renew within the renew deadline (10 s, before the 15 s lease can expire for anyone else) every write is refused, /healthz fails and the operator exits 1. /healthz also fails when a loop has made no progress for 2 minutes (reconciles hanging, a watch failing). Requests to the API server are limited on the client side (--kube-qps, --kube-burst); a watch that receives nothing, not even a bookmark, for $DAPPMESH_WATCH_IDLE_TIMEOUT seconds (default 150) is restarted from where it was.
 
 Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unreachable.`
 
@@ -40,46 +41,13 @@ Exit codes: 0 stopped by a signal, 1 lost the leadership, 2 usage, 3 cluster unr
     'leader-elect': Flags.boolean({description: 'reconcile only while holding the Lease dappmesh-operator, so several operators can run and one writes'}),
     'leader-election-namespace': Flags.string({description: 'namespace of the leader election Lease (created when missing)', default: 'dappmesh-system'}),
     'runtime-image': Flags.string({description: "the dappmesh image each product's runtime and workflow triggers run (default: dappmesh:<version of this CLI>)", env: 'DAPPMESH_RUNTIME_IMAGE', helpValue: 'IMAGE'}),
+    'kube-qps': Flags.integer({description: 'requests a second to the API server on average (client-side limit; default $DAPPMESH_KUBE_QPS, else 50)', min: 1, helpValue: 'N'}),
+    'kube-burst': Flags.integer({description: 'requests to the API server at once before --kube-qps applies (default $DAPPMESH_KUBE_BURST, else 100)', min: 1, helpValue: 'N'}),
     'install-crds': Flags.boolean({description: 'install or upgrade the CRDs first when missing or older', default: true, allowNo: true}),
   }
 
   async run(): Promise<OperatorResult> {
     const {flags} = await this.parse(OperatorRun)
-    const only = flags.only === undefined ? undefined : parseLoops(flags.only)
-    const scope = {
-      namespaces: flags.namespace === undefined ? undefined : parseNamespaces(flags.namespace),
-      selector: flags.selector === undefined ? undefined : parseSelector(flags.selector),
-    }
-    const abort = new AbortController()
-    const stop = (signal: NodeJS.Signals) => {
-      process.stderr.write(`${signal}: stopping after the reconciles in progress\n`)
-      abort.abort()
-    }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-    try {
-      return await runOperator(
-        {
-          kubeconfig: flags.kubeconfig,
-          context: flags.context,
-          only,
-          healthPort: flags['health-port'],
-          metricsPort: flags['metrics-port'],
-          bindAddress: flags['bind-address'],
-          concurrency: flags.concurrency,
-          runtimeImage: flags['runtime-image'] ?? defaultImage(this.config.version),
-          installCrds: flags['install-crds'],
-          leaderElect: flags['leader-elect'],
-          leaderElectionNamespace: flags['leader-election-namespace'],
-          scope,
-          log: (level, message) => process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`),
-          onListening: (what, url) => process.stderr.write(`${what} endpoints on ${url}\n`),
-        },
-        abort.signal,
-      )
-    } finally {
-      process.removeListener('SIGINT', stop)
-      process.removeListener('SIGTERM', stop)
-    }
+    return runOperatorFromFlags(flags, this.config.version)
   }
 }

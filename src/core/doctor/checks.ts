@@ -5,7 +5,9 @@ import semver from 'semver'
 import {SCHEMA_HASH_ANNOTATION, generateCrds} from '../crds/generate.js'
 import {dockerEngineAnswers, findOnPath} from '../cluster/tools.js'
 import {compareCrds} from '../kube/crds-install.js'
-import {type LoadedKubeConfig, kubeClient, unreachable} from '../kube/kubeconfig.js'
+import {type LoadedKubeConfig, unreachable} from '../kube/kubeconfig.js'
+import type {KubeObject, Lease} from '../kube/objects.js'
+import {KubeApiError, KubeRest} from '../kube/rest.js'
 import type {CheckResult} from './result-schema.js'
 
 export type {CheckResult, CheckStatus} from './result-schema.js'
@@ -40,22 +42,24 @@ export async function checkCrds(loaded: LoadedKubeConfig): Promise<CheckResult> 
  * replica) or on someone's machine (`operator run --leader-elect` renews a Lease there).
  */
 export async function checkOperator(loaded: LoadedKubeConfig, now = Date.now()): Promise<CheckResult> {
-  const k8s = await kubeClient()
   const title = 'dappmesh operator'
   const fix = 'deploy it with dappmesh operator install, or run it locally with dappmesh operator run'
-  const apps = loaded.kc.makeApiClient(k8s.AppsV1Api)
-  const coordination = loaded.kc.makeApiClient(k8s.CoordinationV1Api)
-  const orEmpty = (error: unknown) => {
-    if ((error as {code?: unknown}).code === 404) return {items: []}
-    throw unreachable(loaded, error)
-  }
-  const deployments = await apps.listNamespacedDeployment({namespace: OPERATOR_NAMESPACE}).catch(orEmpty)
-  const available = deployments.items.find((deployment: any) => (deployment.status?.availableReplicas ?? 0) > 0)
+  const rest = await KubeRest.create(loaded, {maxSockets: 1})
+  const listOrEmpty = <T extends KubeObject>(path: string) =>
+    rest.list<T>(path).catch((error: unknown) => {
+      if (error instanceof KubeApiError && error.status === 404) return {items: [] as T[]}
+      throw unreachable(loaded, error)
+    })
+  type Deployment = KubeObject & {status?: {availableReplicas?: number}}
+  const [deployments, leases] = await Promise.all([
+    listOrEmpty<Deployment>(`/apis/apps/v1/namespaces/${OPERATOR_NAMESPACE}/deployments`),
+    listOrEmpty<Lease>(`/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/leases`),
+  ]).finally(() => rest.close())
+  const available = deployments.items.find((deployment) => (deployment.status?.availableReplicas ?? 0) > 0)
   if (available) {
     return {id: 'operator', title, status: 'pass', message: `Deployment ${OPERATOR_NAMESPACE}/${available.metadata?.name} has ${available.status?.availableReplicas} available replica(s)`}
   }
-  const leases = await coordination.listNamespacedLease({namespace: OPERATOR_NAMESPACE}).catch(orEmpty)
-  const held = leases.items.find((lease: any) => {
+  const held = leases.items.find((lease) => {
     const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0
     const duration = (lease.spec?.leaseDurationSeconds ?? 15) * 1000
     return lease.spec?.holderIdentity && now - renewed <= duration * 2
@@ -63,7 +67,7 @@ export async function checkOperator(loaded: LoadedKubeConfig, now = Date.now()):
   if (held) {
     return {id: 'operator', title, status: 'pass', message: `running outside the cluster: Lease ${OPERATOR_NAMESPACE}/${held.metadata?.name} is held by ${held.spec?.holderIdentity}`}
   }
-  const found = deployments.items.length > 0 ? ` (Deployment ${deployments.items.map((item: any) => item.metadata?.name).join(', ')} has no available replica)` : ''
+  const found = deployments.items.length > 0 ? ` (Deployment ${deployments.items.map((item) => item.metadata?.name).join(', ')} has no available replica)` : ''
   return {id: 'operator', title, status: 'warn', message: `not running: no available Deployment and no live Lease in ${OPERATOR_NAMESPACE}${found}`, fix}
 }
 

@@ -13,12 +13,15 @@ import {ClusterUnreachableError} from '../errors.js'
  * not needed for this, which keeps `cluster list` and `cluster delete` light.
  */
 
+/** A cluster, user or context entry: edited as data, unknown keys kept. */
+type KubeconfigEntry = Record<string, unknown>
+
 export interface KubeconfigDocument {
   apiVersion?: string
   kind?: string
-  clusters?: Array<{name: string; cluster: Record<string, any>}>
-  users?: Array<{name: string; user: Record<string, any>}>
-  contexts?: Array<{name: string; context: Record<string, any>}>
+  clusters?: Array<{name: string; cluster: KubeconfigEntry}>
+  users?: Array<{name: string; user: KubeconfigEntry}>
+  contexts?: Array<{name: string; context: KubeconfigEntry}>
   'current-context'?: string
   [key: string]: unknown
 }
@@ -61,15 +64,16 @@ function upsert<T extends {name: string}>(list: T[] | undefined, entry: T): T[] 
  * Turns a single-context kubeconfig into self-contained entries all named `name`: certificate
  * files become inline data, so the entry keeps working wherever it is merged.
  */
-export async function extractEntries(source: KubeconfigDocument, name: string, baseDir: string): Promise<{cluster: Record<string, any>; user: Record<string, any>; server: string}> {
+export async function extractEntries(source: KubeconfigDocument, name: string, baseDir: string): Promise<{cluster: KubeconfigEntry; user: KubeconfigEntry; server: string}> {
   const contextName = source['current-context'] ?? source.contexts?.[0]?.name
   const context = source.contexts?.find((item) => item.name === contextName)?.context
   const cluster = {...source.clusters?.find((item) => item.name === context?.cluster)?.cluster}
   const user = {...source.users?.find((item) => item.name === context?.user)?.user}
   if (!context || !cluster.server) throw new Error(`kubeconfig for ${name} has no usable context`)
-  const inline = async (entry: Record<string, any>, fileKey: string, dataKey: string) => {
-    if (typeof entry[fileKey] !== 'string') return
-    const file = isAbsolute(entry[fileKey]) ? entry[fileKey] : join(baseDir, entry[fileKey])
+  const inline = async (entry: KubeconfigEntry, fileKey: string, dataKey: string) => {
+    const name = entry[fileKey]
+    if (typeof name !== 'string') return
+    const file = isAbsolute(name) ? name : join(baseDir, name)
     entry[dataKey] = (await readFile(file)).toString('base64')
     delete entry[fileKey]
   }
@@ -80,7 +84,7 @@ export async function extractEntries(source: KubeconfigDocument, name: string, b
 }
 
 /** Adds (or replaces) a cluster, user and context all called `name`, and makes it current. */
-export async function mergeIntoKubeconfig(path: string, name: string, entries: {cluster: Record<string, any>; user: Record<string, any>}, namespace?: string): Promise<void> {
+export async function mergeIntoKubeconfig(path: string, name: string, entries: {cluster: KubeconfigEntry; user: KubeconfigEntry}, namespace?: string): Promise<void> {
   const document = await readKubeconfig(path)
   document.apiVersion ??= 'v1'
   document.kind ??= 'Config'

@@ -1,6 +1,7 @@
 import {UsageError, UserError} from '../errors.js'
 import type {ProductRef} from '../project/product-ref.js'
 import {API_VERSION} from '../model/kinds.js'
+import type {ObjectMeta, UntypedObject} from './objects.js'
 import {resourcePath} from './paths.js'
 import {KubeApiError, type KubeRest} from './rest.js'
 
@@ -9,11 +10,11 @@ import {KubeApiError, type KubeRest} from './rest.js'
  * LIST by name) and asks for -n only when the name is ambiguous. Not found is exit 1, saying where
  * it looked.
  */
-export async function locateProduct(client: KubeRest, ref: ProductRef): Promise<any> {
+export async function locateProduct(client: KubeRest, ref: ProductRef): Promise<UntypedObject & {metadata: ObjectMeta & {namespace: string}}> {
   const where = ref.namespace ? `namespace ${ref.namespace}` : 'any namespace'
-  let items: any[]
+  let items: UntypedObject[]
   try {
-    items = (await client.get<{items: any[]}>(resourcePath(API_VERSION, 'DataProduct', ref.namespace), {fieldSelector: `metadata.name=${ref.name}`})).items
+    items = (await client.list<UntypedObject>(resourcePath(API_VERSION, 'DataProduct', ref.namespace), {fieldSelector: `metadata.name=${ref.name}`})).items
   } catch (error) {
     if (error instanceof KubeApiError && error.status === 404) {
       throw new UserError(`no DataProduct ${ref.name} in ${where} (context ${client.loaded.context}): the dappmesh CRDs are not installed there`, {
@@ -30,5 +31,6 @@ export async function locateProduct(client: KubeRest, ref: ProductRef): Promise<
   if (items.length > 1) {
     throw new UsageError(`DataProduct ${ref.name} exists in several namespaces: ${items.map((p) => p.metadata.namespace).join(', ')}`, ['Pick one with -n NAMESPACE.'])
   }
-  return {...items[0], apiVersion: API_VERSION, kind: 'DataProduct'}
+  // A DataProduct is namespaced: the API server always says where.
+  return {...items[0], apiVersion: API_VERSION, kind: 'DataProduct', metadata: {...items[0].metadata, namespace: items[0].metadata.namespace!}}
 }

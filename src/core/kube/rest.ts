@@ -1,27 +1,66 @@
+import {readFile} from 'node:fs/promises'
 import http from 'node:http'
 import https from 'node:https'
 
-import {type LoadedKubeConfig, unreachable} from './kubeconfig.js'
+import {ClusterUnreachableError} from '../errors.js'
+import {Credentials} from './credentials.js'
+import type {LoadedKubeConfig} from './kubeconfig.js'
+import type {KubeList, KubeObject, KubeStatus, WatchEvent} from './objects.js'
+import {TokenBucket} from './rate-limit.js'
+import {unreachable} from './unreachable.js'
+
+export type {WatchEvent} from './objects.js'
 
 export class KubeApiError extends Error {
   constructor(
     readonly status: number,
     readonly reason: string,
     message: string,
-    readonly body: any,
+    readonly body: KubeStatus | string | undefined,
   ) {
     super(message)
     this.name = 'KubeApiError'
   }
 }
 
+/** A watch that received nothing, not even a bookmark, for its idle timeout: the connection is presumed dead. */
+export class WatchIdleError extends Error {
+  constructor(readonly idleMs: number) {
+    super(`the watch received nothing for ${Math.round(idleMs / 1000)}s`)
+    this.name = 'WatchIdleError'
+  }
+}
+
+/** A write refused by the client itself: this process may not write now (it is not, or no longer surely, the leader). */
+export class WriteRefusedError extends Error {
+  constructor(reason: string) {
+    super(`write refused: ${reason}`)
+    this.name = 'WriteRefusedError'
+  }
+}
+
+/**
+ * Asked before every write (any method but GET) and before each retry of one: how many ms the
+ * write may still take, or throw WriteRefusedError. A leader answers the time left until its
+ * renew deadline, so no write of its can land after it may have lost the lease.
+ */
+export type WriteGate = () => number
+
 export interface RequestOptions {
   body?: unknown
   contentType?: string
   query?: Record<string, string | number | boolean | undefined>
   signal?: AbortSignal
-  /** how long the connection may stay silent before the request fails (exit 3); none for watches */
+  /** how long the connection may stay silent before the request fails (exit 3) */
   timeoutMs?: number
+  /** how often a "try again" answer (429, 503) is retried (default 12, about 30 s) */
+  retries?: number
+}
+
+export interface KubeRestOptions {
+  maxSockets?: number
+  /** a client-side limit on requests: `qps` a second on average, `burst` at once (default: none) */
+  rateLimit?: {qps: number; burst: number}
 }
 
 /**
@@ -34,32 +73,79 @@ export function requestTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 30_000
 }
 
-export interface WatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
-  object: any
+/**
+ * How long a watch may receive nothing before it is presumed dead and restarted from its
+ * resourceVersion. The API server sends a bookmark about every minute to a watch that asks for
+ * them, so a live watch is never silent for long. $DAPPMESH_WATCH_IDLE_TIMEOUT (seconds) overrides it.
+ */
+export function watchIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.DAPPMESH_WATCH_IDLE_TIMEOUT)
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 150_000
+}
+
+/** Items per page of a list: a cluster with thousands of objects is read in pieces, not one huge answer. */
+export const LIST_PAGE_SIZE = 500
+
+const TIMEOUT_CODE = 'ETIMEDOUT'
+/** Responses whose connection was destroyed for silence (the stream then fails with a plain "aborted"). */
+const silenced = new WeakSet<http.IncomingMessage>()
+
+interface Tls {
+  ca?: Buffer
+  rejectUnauthorized: boolean
+  servername?: string
 }
 
 /**
- * A lean client for the Kubernetes REST API: credentials and TLS from the kubeconfig, one
- * kept-alive connection pool, JSON in and out. dappmesh knows the paths of everything it touches,
- * so it needs no discovery round-trips, which is most of what makes apply fast.
+ * The one client dappmesh has for the Kubernetes REST API: credentials from the kubeconfig applied
+ * per request (token files re-read, exec plugins re-run when their credential expires, one retry
+ * after a 401), TLS from the kubeconfig, one kept-alive connection pool, a timeout on every
+ * request, an idle timeout on watches, an optional client-side rate limit and write gate, JSON in
+ * and out. dappmesh knows the paths of everything it touches, so it needs no discovery round-trips.
  */
 export class KubeRest {
+  /** set on a view made by `gated` */
+  protected gate?: WriteGate
+
   private constructor(
     readonly loaded: LoadedKubeConfig,
+    readonly credentials: Credentials,
     private readonly base: URL,
-    private readonly options: https.RequestOptions,
+    private readonly tls: Tls,
     private readonly agent: http.Agent,
+    private readonly limiter?: TokenBucket,
   ) {}
 
-  static async create(loaded: LoadedKubeConfig, options: {maxSockets?: number} = {}): Promise<KubeRest> {
+  static async create(loaded: LoadedKubeConfig, options: KubeRestOptions = {}): Promise<KubeRest> {
     const base = new URL(loaded.server)
-    const opts: https.RequestOptions = {}
-    await loaded.kc.applyToHTTPSOptions(opts)
-    const secure = base.protocol === 'https:'
-    const agentOptions = {keepAlive: true, maxSockets: options.maxSockets ?? 16, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized}
-    const agent = secure ? new https.Agent(agentOptions) : new http.Agent({keepAlive: true, maxSockets: options.maxSockets ?? 16})
-    return new KubeRest(loaded, base, opts, agent)
+    const cluster = loaded.cluster
+    let ca: Buffer | undefined
+    try {
+      if (cluster['certificate-authority-data']) ca = Buffer.from(cluster['certificate-authority-data'], 'base64')
+      else if (cluster['certificate-authority']) ca = await readFile(cluster['certificate-authority'])
+    } catch (error) {
+      throw new ClusterUnreachableError(`cannot read the certificate authority of context ${loaded.context}: ${(error as Error).message}`, ['fix certificate-authority of that cluster in the kubeconfig'], error)
+    }
+    const tls: Tls = {ca, rejectUnauthorized: !cluster['insecure-skip-tls-verify'], servername: cluster['tls-server-name']}
+    const maxSockets = options.maxSockets ?? 16
+    const agent = base.protocol === 'https:' ? new https.Agent({keepAlive: true, maxSockets}) : new http.Agent({keepAlive: true, maxSockets})
+    const limiter = options.rateLimit ? new TokenBucket(options.rateLimit.qps, options.rateLimit.burst) : undefined
+    return new KubeRest(loaded, new Credentials(loaded), base, tls, agent, limiter)
+  }
+
+  /**
+   * The same client (one pool, one rate limit) whose writes first ask `gate`: the way a leader
+   * keeps every write of its loops inside the time it surely holds the lease.
+   */
+  gated(gate: WriteGate): this {
+    const view = Object.create(this) as this
+    view.gate = gate
+    return view
+  }
+
+  /** Requests waiting for the client-side rate limit. */
+  get throttled(): number {
+    return this.limiter?.waiting ?? 0
   }
 
   close(): void {
@@ -72,21 +158,42 @@ export class KubeRest {
     return url
   }
 
-  private send(method: string, path: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
+  private async send(method: string, path: string, options: RequestOptions & {timeoutHint?: string}): Promise<http.IncomingMessage> {
+    const gated = method !== 'GET' ? this.gate : undefined
+    // A refused write fails at once rather than waiting its turn first.
+    gated?.()
+    await this.limiter?.take()
+    let timeoutMs = options.timeoutMs
+    if (gated) {
+      // Asked again after the rate limit's wait, which may have used up the time left.
+      const left = gated()
+      timeoutMs = timeoutMs === undefined ? left : Math.min(timeoutMs, left)
+    }
     const url = this.url(path, options.query)
     const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
-    const headers: Record<string, string> = {...(this.options.headers as Record<string, string>), accept: 'application/json'}
+    const auth = await this.credentials.authenticate()
+    const headers: Record<string, string | string[]> = {...auth.headers, accept: 'application/json'}
     if (body !== undefined) {
       headers['content-type'] = options.contentType ?? 'application/json'
       headers['content-length'] = String(Buffer.byteLength(body))
     }
-    const transport = url.protocol === 'https:' ? https : http
+    const secure = url.protocol === 'https:'
+    const transport = secure ? https : http
+    const tlsOptions = secure ? {ca: this.tls.ca, cert: auth.cert, key: auth.key, rejectUnauthorized: this.tls.rejectUnauthorized, servername: this.tls.servername} : {}
     return new Promise((resolve, reject) => {
-      const req = transport.request(url, {method, headers, agent: this.agent, signal: options.signal, ...(url.protocol === 'https:' ? {ca: this.options.ca, cert: this.options.cert, key: this.options.key, rejectUnauthorized: this.options.rejectUnauthorized} : {})}, resolve)
-      req.on('error', (error) => reject(options.signal?.aborted ? error : unreachable(this.loaded, error)))
-      if (options.timeoutMs) {
-        const seconds = Math.round(options.timeoutMs / 1000)
-        req.setTimeout(options.timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${seconds}s (set DAPPMESH_REQUEST_TIMEOUT to wait longer)`), {code: 'ETIMEDOUT'})))
+      let response: http.IncomingMessage | undefined
+      const req = transport.request(url, {method, headers, agent: this.agent, signal: options.signal, ...tlsOptions}, (res) => {
+        response = res
+        resolve(res)
+      })
+      req.on('error', (error) => reject(options.signal?.aborted || error instanceof WatchIdleError ? error : unreachable(this.loaded, error)))
+      if (timeoutMs !== undefined) {
+        // The socket's idle time: no byte in either direction for this long (also while the body streams).
+        req.setTimeout(Math.max(1, timeoutMs), () => {
+          const seconds = Math.round(timeoutMs! / 1000)
+          if (response) silenced.add(response)
+          req.destroy(Object.assign(new Error(`no answer within ${seconds}s${options.timeoutHint ?? ''}`), {code: TIMEOUT_CODE}))
+        })
       }
       if (body !== undefined) req.write(body)
       req.end()
@@ -96,17 +203,30 @@ export class KubeRest {
   /**
    * One request; a non-2xx answer becomes a KubeApiError carrying the server's own message.
    * "Try again" answers (429, 503: a new CRD's storage initializing, an overloaded server) are
-   * retried with exponential backoff, honouring Retry-After, for up to about 30 seconds.
+   * retried with exponential backoff, honouring Retry-After, for up to about 30 seconds. A 401 is
+   * retried once after the credentials are read again (a token rotated, an exec credential expired).
    */
   async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     let delay = 100
+    let reauthenticated = false
+    const retries = options.retries ?? 12
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.once<T>(method, path, options)
       } catch (error) {
+        if (error instanceof KubeApiError && error.status === 401) {
+          if (!reauthenticated && this.credentials.refreshable) {
+            reauthenticated = true
+            this.credentials.invalidate()
+            continue
+          }
+          // 401 is a kubeconfig problem (exit 3); 403 is RBAC, and the server's message names the verb and resource.
+          throw unreachable(this.loaded, Object.assign(new Error('unauthorized'), {code: 401}))
+        }
         const retryable = error instanceof KubeApiError && (error.status === 429 || error.status === 503)
-        if (!retryable || attempt >= 12 || options.signal?.aborted) throw error
-        const after = Number((error as KubeApiError).body?.details?.retryAfterSeconds)
+        if (!retryable || attempt >= retries || options.signal?.aborted) throw error
+        const body = (error as KubeApiError).body
+        const after = Number(typeof body === 'object' ? body?.details?.retryAfterSeconds : undefined)
         await new Promise((resolve) => setTimeout(resolve, Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 5000) : delay))
         delay = Math.min(delay * 2, 5000)
       }
@@ -114,16 +234,18 @@ export class KubeRest {
   }
 
   private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
-    const res = await this.send(method, path, {timeoutMs: requestTimeoutMs(), ...options})
+    const hint = options.timeoutMs === undefined ? ' (set DAPPMESH_REQUEST_TIMEOUT to wait longer)' : ''
+    const res = await this.send(method, path, {...options, timeoutMs: options.timeoutMs ?? requestTimeoutMs(), timeoutHint: hint})
     const chunks: Buffer[] = []
     try {
       for await (const chunk of res) chunks.push(chunk as Buffer)
     } catch (error) {
       // The server fell silent (or the connection broke) halfway through its answer.
-      throw options.signal?.aborted ? error : unreachable(this.loaded, (error as Error).cause ?? error)
+      if (options.signal?.aborted) throw error
+      throw unreachable(this.loaded, silenced.has(res) ? Object.assign(new Error(`the answer stopped for ${Math.round((options.timeoutMs ?? requestTimeoutMs()) / 1000)}s${hint}`), {code: TIMEOUT_CODE}) : ((error as Error).cause ?? error))
     }
     const text = Buffer.concat(chunks).toString('utf8')
-    let parsed: any = text
+    let parsed: unknown = text
     try {
       parsed = text ? JSON.parse(text) : undefined
     } catch {
@@ -131,10 +253,9 @@ export class KubeRest {
     }
     const status = res.statusCode ?? 0
     if (status >= 200 && status < 300) return parsed as T
-    // 401 is a kubeconfig problem (exit 3); 403 is RBAC, and the server's message names the verb and resource.
-    if (status === 401) throw unreachable(this.loaded, Object.assign(new Error('unauthorized'), {code: 401}))
-    const message = typeof parsed === 'object' && parsed?.message ? parsed.message : `HTTP ${status} ${text.slice(0, 200)}`
-    throw new KubeApiError(status, typeof parsed === 'object' ? (parsed?.reason ?? '') : '', message, parsed)
+    const statusBody = typeof parsed === 'object' && parsed !== null ? (parsed as KubeStatus) : undefined
+    const message = statusBody?.message ? statusBody.message : `HTTP ${status} ${text.slice(0, 200)}`
+    throw new KubeApiError(status, statusBody?.reason ?? '', message, statusBody ?? text)
   }
 
   get<T = any>(path: string, query?: RequestOptions['query']): Promise<T> {
@@ -149,6 +270,31 @@ export class KubeRest {
       if (error instanceof KubeApiError && error.status === 404) return undefined
       throw error
     }
+  }
+
+  /**
+   * A whole collection, read in pages of `pageSize` (limit and continue), so neither the server
+   * nor this process holds one enormous answer. All pages are one consistent snapshot, at the
+   * resourceVersion of the result. A continue token that expired (410, a long pause between pages)
+   * makes it read the collection again in one piece, as client-go's pager does.
+   */
+  async list<T extends KubeObject = KubeObject>(path: string, query: RequestOptions['query'] = {}, pageSize = LIST_PAGE_SIZE): Promise<KubeList<T>> {
+    let first: KubeList<T> | undefined
+    const items: T[] = []
+    let continueToken: string | undefined
+    do {
+      let page: KubeList<T>
+      try {
+        page = await this.get<KubeList<T>>(path, {...query, limit: pageSize, continue: continueToken})
+      } catch (error) {
+        if (continueToken && error instanceof KubeApiError && error.status === 410) return this.get<KubeList<T>>(path, query)
+        throw error
+      }
+      first ??= page
+      for (const item of page.items ?? []) items.push(item)
+      continueToken = page.metadata?.continue || undefined
+    } while (continueToken)
+    return {apiVersion: first.apiVersion, kind: first.kind, metadata: {resourceVersion: first.metadata?.resourceVersion}, items}
   }
 
   /** Server-side apply of one object (field manager, optional dry run and forced ownership). */
@@ -173,20 +319,24 @@ export class KubeRest {
 
   /**
    * Streams watch events until the signal aborts or the server ends the stream; resolves then.
-   * The caller re-lists and re-watches (on 410 Gone or a closed stream) as it sees fit.
+   * A stream silent for `idleTimeoutMs` (default watchIdleTimeoutMs()) rejects with
+   * WatchIdleError: the caller watches again from its last resourceVersion. The caller re-lists
+   * (on 410 Gone) as it sees fit. A 401 makes the next request read the credentials again.
    */
-  async watch(path: string, query: RequestOptions['query'], onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+  async watch<T extends KubeObject = KubeObject>(path: string, query: RequestOptions['query'], onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal, options: {idleTimeoutMs?: number} = {}): Promise<void> {
+    const idleMs = options.idleTimeoutMs ?? watchIdleTimeoutMs()
     let res: http.IncomingMessage
     try {
-      res = await this.send('GET', path, {query: {...query, watch: true, allowWatchBookmarks: true}, signal})
+      res = await this.send('GET', path, {query: {...query, watch: true, allowWatchBookmarks: true}, signal, timeoutMs: idleMs})
     } catch (error) {
       if (signal.aborted) return
-      throw error
+      throw isTimeout(error) ? new WatchIdleError(idleMs) : error
     }
     if ((res.statusCode ?? 0) >= 300) {
       const chunks: Buffer[] = []
       for await (const chunk of res) chunks.push(chunk as Buffer)
       const text = Buffer.concat(chunks).toString('utf8')
+      if (res.statusCode === 401 && this.credentials.refreshable) this.credentials.invalidate()
       throw new KubeApiError(res.statusCode ?? 0, '', `watch ${path}: HTTP ${res.statusCode} ${text.slice(0, 200)}`, text)
     }
     let buffer = ''
@@ -197,11 +347,21 @@ export class KubeRest {
         while ((newline = buffer.indexOf('\n')) >= 0) {
           const line = buffer.slice(0, newline)
           buffer = buffer.slice(newline + 1)
-          if (line.trim()) onEvent(JSON.parse(line) as WatchEvent)
+          if (line.trim()) onEvent(JSON.parse(line) as WatchEvent<T>)
         }
       }
     } catch (error) {
-      if (!signal.aborted) throw error
+      if (signal.aborted) return
+      throw silenced.has(res) || isTimeout(error) ? new WatchIdleError(idleMs) : error
     }
+    // A connection destroyed for silence may also just end the stream.
+    if (silenced.has(res)) throw new WatchIdleError(idleMs)
   }
+}
+
+function isTimeout(error: unknown): boolean {
+  for (let current = error as {code?: unknown; cause?: unknown} | undefined, depth = 0; current && depth < 5; current = current.cause as typeof current, depth++) {
+    if (current.code === TIMEOUT_CODE) return true
+  }
+  return false
 }

@@ -1,3 +1,4 @@
+import type {OwnerReference, UntypedObject} from '../kube/objects.js'
 import type {KubeRest} from '../kube/rest.js'
 import {type Cache, Informer, MultiInformer, keyOf} from './informer.js'
 import type {Metrics} from './metrics.js'
@@ -12,16 +13,16 @@ export interface WatchSpec {
   paths?: string[]
   labelSelector?: string
   /** a client-side selector: objects it rejects are not cached and cause no reconcile */
-  filter?: (object: any) => boolean
+  filter?: (object: UntypedObject) => boolean
   /** the primary keys to reconcile when this object changes (default: the object's own key) */
-  keysFor?: (object: any) => string[]
+  keysFor?: (object: UntypedObject) => string[]
 }
 
 export type Log = (level: 'info' | 'warn' | 'error' | 'debug', message: string) => void
 
 export interface ReconcileContext {
   /** the informer of a watched collection, by its WatchSpec name */
-  informer(name: string): Cache
+  informer(name: string): Cache<UntypedObject>
   log: Log
 }
 
@@ -44,15 +45,15 @@ export interface ControllerOptions {
  * Keys of the owners of `object` of one kind: a child's change is news for its owner. Owner
  * references are namespace-local, so the owner's key is in the child's namespace.
  */
-export function ownerKeys(apiVersion: string, kind: string): (object: any) => string[] {
+export function ownerKeys(apiVersion: string, kind: string): (object: UntypedObject) => string[] {
   return (object) =>
     (object?.metadata?.ownerReferences ?? [])
-      .filter((ref: any) => ref.kind === kind && ref.apiVersion === apiVersion)
-      .map((ref: any) => (object.metadata.namespace ? `${object.metadata.namespace}/${ref.name}` : ref.name))
+      .filter((ref: OwnerReference) => ref.kind === kind && ref.apiVersion === apiVersion)
+      .map((ref: OwnerReference) => (object.metadata.namespace ? `${object.metadata.namespace}/${ref.name}` : ref.name))
 }
 
 /** Keys named by a label's value, e.g. dappmesh.io/product on a product's DataStorage. */
-export function labelKeys(label: string): (object: any) => string[] {
+export function labelKeys(label: string): (object: UntypedObject) => string[] {
   return (object) => {
     const value = object?.metadata?.labels?.[label]
     if (!value) return []
@@ -66,7 +67,7 @@ export function labelKeys(label: string): (object: any) => string[] {
  * half-filled cache. Nothing is polled: only a change (or a failure's retry) causes work.
  */
 export class Controller {
-  readonly informers = new Map<string, Cache>()
+  readonly informers = new Map<string, Cache<UntypedObject>>()
   readonly queue: WorkQueue
   private started = false
   private readonly log: Log
@@ -90,7 +91,7 @@ export class Controller {
     })
     metrics?.gauge('dappmesh_queue_depth', {controller: options.name}, () => this.queue.depth)
     for (const spec of [options.primary, ...(options.secondary ?? [])]) {
-      const keysFor = spec.keysFor ?? ((object: any) => [keyOf(object)])
+      const keysFor = spec.keysFor ?? ((object: UntypedObject) => [keyOf(object)])
       const informers = (spec.paths ?? [spec.path]).map(
         (path) =>
           new Informer(options.rest, {
@@ -102,6 +103,10 @@ export class Controller {
                 if (options.coalesceMs) this.queue.addCoalesced(key, options.coalesceMs)
                 else this.queue.add(key)
               }
+            },
+            onIdleRestart: () => {
+              metrics?.count('dappmesh_watch_idle_restarts_total', {controller: options.name, resource: spec.name})
+              this.log('debug', `${options.name}: the watch of ${spec.name} fell silent; watching again from where it was`)
             },
             onError: (error, retryInMs) => {
               metrics?.count('dappmesh_watch_errors_total', {controller: options.name, resource: spec.name})
@@ -116,6 +121,22 @@ export class Controller {
   /** Every informer has listed once. */
   get ready(): boolean {
     return this.started && [...this.informers.values()].every((i) => i.isSynced)
+  }
+
+  /**
+   * Why this controller is not making progress, if it is not: keys have waited or been processed
+   * for `afterMs` without any finishing (a reconcile hanging, writes refused), or a watched
+   * collection could not be listed or watched for `afterMs`. Undefined when healthy.
+   */
+  stuck(afterMs: number, now = Date.now()): string | undefined {
+    if (!this.started) return undefined
+    if (this.queue.busy && now - this.queue.lastProgressAt > afterMs) return `${this.options.name}: no reconcile finished for ${Math.round((now - this.queue.lastProgressAt) / 1000)}s with ${this.queue.depth + this.queue.active} keys waiting`
+    for (const [name, informer] of this.informers) {
+      const parts = informer instanceof MultiInformer ? informer.parts : [informer as Informer]
+      const since = Math.min(...parts.map((p) => p.failingSince || Number.POSITIVE_INFINITY))
+      if (Number.isFinite(since) && now - since > afterMs) return `${this.options.name}: the watch of ${name} has failed for ${Math.round((now - since) / 1000)}s`
+    }
+    return undefined
   }
 
   private context(): ReconcileContext {

@@ -1,8 +1,9 @@
-import {KubeApiError, type KubeRest, type WatchEvent} from '../kube/rest.js'
+import {type KubeObject, stripped} from '../kube/objects.js'
+import {KubeApiError, type KubeRest, type WatchEvent, WatchIdleError} from '../kube/rest.js'
 
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED'
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> {
   /** the collection path, e.g. /apis/apps/v1/statefulsets (every namespace) */
   path: string
   labelSelector?: string
@@ -10,20 +11,24 @@ export interface InformerOptions {
    * Objects for which this is false are treated as not in the collection (a client-side
    * selector): not cached, and an object that stops passing is reported as deleted.
    */
-  filter?: (object: any) => boolean
+  filter?: (object: T) => boolean
   /** told of every change to the cache, after the cache holds it */
-  onEvent?: (type: InformerEventType, object: any) => void
+  onEvent?: (type: InformerEventType, object: T) => void
   /** told of every failed list or watch, with the delay before the next attempt */
   onError?: (error: unknown, retryInMs: number) => void
+  /** told when a watch that fell silent (no event, no bookmark) is restarted from its resourceVersion */
+  onIdleRestart?: () => void
+  /** a watch silent this long is restarted (default: watchIdleTimeoutMs(), $DAPPMESH_WATCH_IDLE_TIMEOUT) */
+  idleTimeoutMs?: number
   /** first restart delay after a failure (default 500 ms), doubling up to maxBackoffMs (default 30 s) */
   baseBackoffMs?: number
   maxBackoffMs?: number
 }
 
 /** What a reconciler reads: one collection's cached objects. */
-export interface Cache {
-  get(key: string): any | undefined
-  values(): any[]
+export interface Cache<T extends KubeObject = KubeObject> {
+  get(key: string): T | undefined
+  values(): T[]
   readonly isSynced: boolean
   readonly synced: Promise<void>
   run(signal: AbortSignal): Promise<void>
@@ -42,8 +47,8 @@ class Relist extends Error {}
  * relist on 410 Gone or an ERROR event, and restart with exponential backoff after any failure.
  * A watch the server ends (timeoutSeconds, an API server restart) is resumed, not relisted.
  */
-export class Informer implements Cache {
-  private readonly cache = new Map<string, any>()
+export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
+  private readonly cache = new Map<string, T>()
   private resourceVersion = ''
   private syncedResolve!: () => void
   private hasSynced = false
@@ -51,18 +56,24 @@ export class Informer implements Cache {
   readonly synced: Promise<void> = new Promise((resolve) => (this.syncedResolve = resolve))
   /** how many lists this informer made (the first one and each relist) */
   lists = 0
+  /** how many silent watches were restarted */
+  idleRestarts = 0
+  /** when the list or watch last worked (a list, an event or a bookmark, a watch the server ended): for /healthz */
+  lastContactAt = 0
+  /** since when lists and watches have been failing (0: they are not) */
+  failingSince = 0
 
-  constructor(private readonly rest: KubeRest, private readonly options: InformerOptions) {}
+  constructor(private readonly rest: KubeRest, private readonly options: InformerOptions<T>) {}
 
   get isSynced(): boolean {
     return this.hasSynced
   }
 
-  get(key: string): any | undefined {
+  get(key: string): T | undefined {
     return this.cache.get(key)
   }
 
-  values(): any[] {
+  values(): T[] {
     return [...this.cache.values()]
   }
 
@@ -80,6 +91,7 @@ export class Informer implements Cache {
         }
         const started = Date.now()
         await this.watch(signal)
+        this.contact()
         // A stream the server ends at once, again and again, must not become a busy loop.
         if (Date.now() - started < 1000) await sleep(base, signal)
         failures = 0
@@ -89,7 +101,14 @@ export class Informer implements Cache {
           needList = true
           continue
         }
+        if (error instanceof WatchIdleError) {
+          // Presumed a dead connection, not stale data: watch again from where we were.
+          this.idleRestarts++
+          this.options.onIdleRestart?.()
+          continue
+        }
         needList = true
+        if (this.failingSince === 0) this.failingSince = Date.now()
         failures++
         const delay = Math.min(max, base * 2 ** (failures - 1))
         this.options.onError?.(error, delay)
@@ -98,13 +117,20 @@ export class Informer implements Cache {
     }
   }
 
+  private contact(): void {
+    this.lastContactAt = Date.now()
+    this.failingSince = 0
+  }
+
   private async list(): Promise<void> {
-    const list = await this.rest.get<{items: any[]; metadata: {resourceVersion: string}}>(this.options.path, {labelSelector: this.options.labelSelector})
+    const list = await this.rest.list<T>(this.options.path, {labelSelector: this.options.labelSelector})
     this.lists++
-    const kind = (list as any).kind?.replace(/List$/, '')
-    const apiVersion = (list as any).apiVersion
+    this.contact()
+    const kind = list.kind?.replace(/List$/, '')
+    const apiVersion = list.apiVersion
     const seen = new Set<string>()
     for (const item of list.items) {
+      stripped(item)
       if (this.options.filter && !this.options.filter(item)) continue
       // Items of a list carry no kind/apiVersion; watch events do. Give them the same shape.
       item.kind ??= kind
@@ -122,7 +148,7 @@ export class Informer implements Cache {
         this.options.onEvent?.('DELETED', old)
       }
     }
-    this.resourceVersion = list.metadata.resourceVersion
+    this.resourceVersion = list.metadata.resourceVersion ?? ''
     if (!this.hasSynced) {
       this.hasSynced = true
       this.syncedResolve()
@@ -137,14 +163,15 @@ export class Informer implements Cache {
     // Some minutes per watch, like client-go, so a silently dead connection is noticed.
     const timeoutSeconds = 300 + Math.floor(Math.random() * 300)
     try {
-      await this.rest.watch(this.options.path, {labelSelector: this.options.labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds}, (event: WatchEvent) => {
+      await this.rest.watch<T>(this.options.path, {labelSelector: this.options.labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds}, (event: WatchEvent<T>) => {
         if (relist) return
+        this.contact()
         if (event.type === 'ERROR') {
           relist = true
           local.abort()
           return
         }
-        const object = event.object
+        const object = stripped(event.object)
         if (object?.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion
         if (event.type === 'BOOKMARK') return
         const key = keyOf(object)
@@ -163,7 +190,7 @@ export class Informer implements Cache {
           this.cache.set(key, object)
         }
         this.options.onEvent?.(type, object)
-      }, local.signal)
+      }, local.signal, {idleTimeoutMs: this.options.idleTimeoutMs})
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 410) throw new Relist()
       throw error
@@ -178,10 +205,10 @@ export class Informer implements Cache {
  * One collection watched through several paths (e.g. one per namespace, as kubebuilder's
  * multi-namespace cache does): each path has its own informer; reads see all of them.
  */
-export class MultiInformer implements Cache {
+export class MultiInformer<T extends KubeObject = KubeObject> implements Cache<T> {
   readonly synced: Promise<void>
 
-  constructor(readonly parts: Informer[]) {
+  constructor(readonly parts: Array<Informer<T>>) {
     this.synced = Promise.all(parts.map((p) => p.synced)).then(() => {})
   }
 
@@ -189,7 +216,7 @@ export class MultiInformer implements Cache {
     return this.parts.every((p) => p.isSynced)
   }
 
-  get(key: string): any | undefined {
+  get(key: string): T | undefined {
     for (const part of this.parts) {
       const object = part.get(key)
       if (object) return object
@@ -197,7 +224,7 @@ export class MultiInformer implements Cache {
     return undefined
   }
 
-  values(): any[] {
+  values(): T[] {
     return this.parts.flatMap((p) => p.values())
   }
 

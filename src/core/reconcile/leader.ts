@@ -2,7 +2,8 @@ import {hostname} from 'node:os'
 import {randomBytes} from 'node:crypto'
 
 import {resourcePath} from '../kube/paths.js'
-import {KubeApiError, type KubeRest} from '../kube/rest.js'
+import type {Lease} from '../kube/objects.js'
+import {KubeApiError, type KubeRest, type WriteGate, WriteRefusedError} from '../kube/rest.js'
 import type {Log} from './controller.js'
 import {sleep} from './informer.js'
 
@@ -17,7 +18,26 @@ export interface LeaderElectionOptions {
   renewDeadlineMs?: number
   /** how often candidates try and the leader renews (default 2 s) */
   retryPeriodMs?: number
+  /**
+   * Told, on taking the lease and on each renewal, until when this process surely holds it: the
+   * moment the renewal was sent plus the renew deadline (earlier than anyone else can see the lease
+   * expire). Writes must stop then; see `leaderWriteGate`.
+   */
+  onHeldUntil?: (until: number) => void
   log: Log
+}
+
+/**
+ * The write gate of a leader's loops: writes may go until the time the last renewal promised
+ * (`holdsUntil()`), and each may take at most the time left, so none lands after the leader may
+ * have lost the lease, even when the renewals hang or fail and the loops are still writing.
+ */
+export function leaderWriteGate(holdsUntil: () => number, now: () => number = Date.now): WriteGate {
+  return () => {
+    const left = holdsUntil() - now()
+    if (left <= 0) throw new WriteRefusedError('this operator is not the leader, or could not renew its lease in time')
+    return left
+  }
 }
 
 function microTime(date: Date): string {
@@ -48,14 +68,20 @@ export async function runAsLeader(rest: KubeRest, options: LeaderElectionOptions
 
   await ensureNamespace(rest, options.namespace)
 
-  const tryAcquireOrRenew = async (): Promise<boolean> => {
+  /** One attempt, each of its requests given at most `timeoutMs` (a renewal must not outlast the deadline). */
+  const tryAcquireOrRenew = async (timeoutMs: number): Promise<boolean> => {
     const now = new Date()
-    const lease = await rest.find(path)
+    const lease = await rest.request<Lease>('GET', path, {timeoutMs, retries: 0}).catch((error: unknown) => {
+      if (error instanceof KubeApiError && error.status === 404) return undefined
+      throw error
+    })
     const spec = {holderIdentity: identity, leaseDurationSeconds: Math.ceil(durationMs / 1000), renewTime: microTime(now)}
     if (!lease) {
       try {
         await rest.request('POST', resourcePath('coordination.k8s.io/v1', 'Lease', options.namespace), {
           body: {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: {name: options.name, namespace: options.namespace}, spec: {...spec, acquireTime: microTime(now), leaseTransitions: 0}},
+          timeoutMs,
+          retries: 0,
         })
         return true
       } catch (error) {
@@ -78,6 +104,8 @@ export async function runAsLeader(rest: KubeRest, options: LeaderElectionOptions
           ...lease,
           spec: {...lease.spec, ...spec, ...(transition ? {acquireTime: microTime(now), leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + 1} : {})},
         },
+        timeoutMs,
+        retries: 0,
       })
       return true
     } catch (error) {
@@ -88,12 +116,17 @@ export async function runAsLeader(rest: KubeRest, options: LeaderElectionOptions
 
   // Candidate: until acquired.
   let waitingSaid = ''
+  let renewedAt = 0
   while (!signal.aborted) {
-    const acquired = await tryAcquireOrRenew().catch((error) => {
+    const sentAt = Date.now()
+    const acquired = await tryAcquireOrRenew(deadlineMs).catch((error) => {
       options.log('warn', `leader election: ${(error as Error).message}`)
       return false
     })
-    if (acquired) break
+    if (acquired) {
+      renewedAt = sentAt
+      break
+    }
     if (observed.holder && observed.holder !== waitingSaid) {
       options.log('info', `waiting for leadership: the lease ${options.namespace}/${options.name} is held by ${observed.holder}`)
       waitingSaid = observed.holder
@@ -101,6 +134,7 @@ export async function runAsLeader(rest: KubeRest, options: LeaderElectionOptions
     await sleep(retryMs, signal)
   }
   if (signal.aborted) return
+  options.onHeldUntil?.(renewedAt + deadlineMs)
   options.log('info', `became the leader (${identity}) on the lease ${options.namespace}/${options.name}`)
 
   const leading = new AbortController()
@@ -108,15 +142,18 @@ export async function runAsLeader(rest: KubeRest, options: LeaderElectionOptions
   signal.addEventListener('abort', stop, {once: true})
   let lost = false
   const renewing = (async () => {
-    let lastRenew = Date.now()
     while (!leading.signal.aborted) {
       await sleep(retryMs, leading.signal)
       if (leading.signal.aborted) break
-      const renewed = await tryAcquireOrRenew().catch(() => false)
-      if (renewed) lastRenew = Date.now()
-      else if (Date.now() - lastRenew > deadlineMs) {
+      const sentAt = Date.now()
+      const left = renewedAt + deadlineMs - sentAt
+      const renewed = left > 0 && (await tryAcquireOrRenew(left).catch(() => false))
+      if (renewed) {
+        renewedAt = sentAt
+        options.onHeldUntil?.(renewedAt + deadlineMs)
+      } else if (Date.now() - renewedAt >= deadlineMs) {
         lost = true
-        options.log('error', `lost leadership: could not renew the lease ${options.namespace}/${options.name} within ${deadlineMs} ms`)
+        options.log('error', `lost leadership: could not renew the lease ${options.namespace}/${options.name} within ${deadlineMs} ms; stopped writing`)
         leading.abort()
       }
     }
@@ -134,7 +171,7 @@ export async function runAsLeader(rest: KubeRest, options: LeaderElectionOptions
 
 /** Gives the lease up at once, so a successor takes over without waiting for it to expire. */
 async function release(rest: KubeRest, path: string, identity: string): Promise<void> {
-  const lease = await rest.find(path)
+  const lease = await rest.find<Lease>(path)
   if (lease?.spec?.holderIdentity !== identity) return
   await rest.request('PUT', path, {body: {...lease, spec: {...lease.spec, holderIdentity: '', leaseDurationSeconds: 1}}})
 }

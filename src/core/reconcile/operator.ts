@@ -6,8 +6,9 @@ import {ensureCrds} from '../apply/crds.js'
 import {UsageError, UserError} from '../errors.js'
 import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {KubeRest} from '../kube/rest.js'
+import {rateLimitFromEnv} from '../kube/rate-limit.js'
 import type {Controller, Log} from './controller.js'
-import {LostLeadershipError, runAsLeader} from './leader.js'
+import {LostLeadershipError, leaderWriteGate, runAsLeader} from './leader.js'
 import {Metrics, countingWrites} from './metrics.js'
 import {type Scope, describeScope} from './scope.js'
 import {domainController} from './domain/controller.js'
@@ -34,6 +35,11 @@ export interface OperatorOptions {
   leaderElectionNamespace?: string
   /** the dappmesh image every product's runtime and workflow triggers run */
   runtimeImage: string
+  /** the client-side rate limit on API requests (default $DAPPMESH_KUBE_QPS/$DAPPMESH_KUBE_BURST, else 50 and 100) */
+  kubeQps?: number
+  kubeBurst?: number
+  /** /healthz fails when a loop made no progress for this long (default 120 s) */
+  stuckAfterMs?: number
   /** reconcile only these namespaces and/or objects with these labels (default: the whole cluster) */
   scope?: Scope
   log: Log
@@ -66,8 +72,9 @@ function listen(server: http.Server, port: number, host: string): Promise<string
 }
 
 /**
- * Runs the reconcile loops against one cluster until the signal aborts, with /healthz (the
- * process is alive), /readyz (every informer has listed) and /metrics (Prometheus text).
+ * Runs the reconcile loops against one cluster until the signal aborts, with /healthz (the loops
+ * make progress and, with leader election, the lease is surely held), /readyz (every informer has
+ * listed) and /metrics (Prometheus text).
  */
 export async function runOperator(options: OperatorOptions, signal: AbortSignal): Promise<OperatorResult> {
   const scope = options.scope ?? {}
@@ -87,7 +94,12 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   // Every informer holds one connection open for its watch (one per kind and namespace with
   // --namespace): a pool smaller than the watches would leave no socket for the writes, and every
   // reconcile would wait for a watch to end. The work queues bound the other requests.
-  const rest = await KubeRest.create(loaded, {maxSockets: Number.POSITIVE_INFINITY})
+  const limits = rateLimitFromEnv()
+  const rateLimit = {qps: options.kubeQps ?? limits.qps, burst: options.kubeBurst ?? limits.burst}
+  const rest = await KubeRest.create(loaded, {maxSockets: Number.POSITIVE_INFINITY, rateLimit})
+  // A leader's loops write only while it surely holds the lease; the lease itself is renewed through `rest`.
+  let heldUntil = 0
+  const writer = options.leaderElect ? rest.gated(leaderWriteGate(() => heldUntil)) : rest
   // Without its CRDs every watch fails: install them, or say so once instead of retrying forever.
   const crds = await ensureCrds(rest, {install: options.installCrds ?? true, timeoutMs: 60_000}).catch((error) => {
     rest.close()
@@ -96,15 +108,17 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   if (crds !== 'current') options.log('info', `CRDs ${crds}`)
   const metrics = new Metrics()
   const controllers: Controller[] = []
-  if (loops.includes('mesh')) controllers.push(meshController(countingWrites(rest, metrics, 'mesh'), {log: options.log, metrics, selector: scope.selector}))
-  if (loops.includes('domain')) controllers.push(domainController(countingWrites(rest, metrics, 'domain'), {log: options.log, metrics, concurrency: options.concurrency, scope}))
-  if (loops.includes('product')) controllers.push(productController(countingWrites(rest, metrics, 'product'), {runtimeImage: options.runtimeImage, log: options.log, metrics, concurrency: options.concurrency, scope}))
+  metrics.gauge('dappmesh_api_requests_throttled', {}, () => rest.throttled)
+  if (loops.includes('mesh')) controllers.push(meshController(countingWrites(writer, metrics, 'mesh'), {log: options.log, metrics, selector: scope.selector}))
+  if (loops.includes('domain')) controllers.push(domainController(countingWrites(writer, metrics, 'domain'), {log: options.log, metrics, concurrency: options.concurrency, scope}))
+  if (loops.includes('product')) controllers.push(productController(countingWrites(writer, metrics, 'product'), {runtimeImage: options.runtimeImage, log: options.log, metrics, concurrency: options.concurrency, scope}))
 
   const host = options.bindAddress ?? '127.0.0.1'
   const handler = (serveMetrics: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = (req.url ?? '/').split('?')[0]
     if (url === '/healthz') {
-      res.writeHead(200, {'content-type': 'text/plain'}).end('ok\n')
+      const problem = unhealthy()
+      res.writeHead(problem ? 500 : 200, {'content-type': 'text/plain'}).end(problem ? `${problem}\n` : 'ok\n')
     } else if (url === '/readyz') {
       // A follower is ready too: it is healthy, only waiting for its turn.
       const ready = (options.leaderElect && !leading) || controllers.every((c) => c.ready)
@@ -115,7 +129,18 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
       res.writeHead(404, {'content-type': 'text/plain'}).end('not found\n')
     }
   }
+  const stuckAfterMs = options.stuckAfterMs ?? 120_000
+  /** Why a liveness probe should restart this process, if it should: a lease it may have lost, a loop that does not move. */
+  const unhealthy = (): string | undefined => {
+    if (options.leaderElect && leading && Date.now() >= heldUntil) return 'the leader could not renew its lease in time and has stopped writing'
+    for (const controller of controllers) {
+      const stuck = controller.stuck(stuckAfterMs)
+      if (stuck) return stuck
+    }
+    return undefined
+  }
   const servers: http.Server[] = []
+  const electionClients: KubeRest[] = []
   let leading = false
   try {
     const separateMetrics = options.metricsPort !== undefined && options.metricsPort !== options.healthPort
@@ -136,7 +161,11 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
       await Promise.all(controllers.map((c) => c.run(until)))
     }
     if (options.leaderElect) {
-      await runAsLeader(countingWrites(rest, metrics, 'leader-election'), {namespace: options.leaderElectionNamespace ?? 'dappmesh-system', name: 'dappmesh-operator', log: options.log}, signal, runAll).catch((error) => {
+      // The lease has a client of its own (its own connections, no rate limit): a renewal must not
+      // wait behind the loops' requests, or a busy leader would lose its lease for being busy.
+      const leaseClient = await KubeRest.create(loaded, {maxSockets: 2})
+      electionClients.push(leaseClient)
+      await runAsLeader(countingWrites(leaseClient, metrics, 'leader-election'), {namespace: options.leaderElectionNamespace ?? 'dappmesh-system', name: 'dappmesh-operator', log: options.log, onHeldUntil: (until) => (heldUntil = until)}, signal, runAll).catch((error) => {
         if (error instanceof LostLeadershipError) throw new UserError(`${error.message}: stopped so that only one operator writes`, {suggestions: ['Restart it; it becomes a candidate again.']})
         throw error
       })
@@ -146,6 +175,7 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
     options.log('info', 'stopped')
   } finally {
     for (const server of servers) server.close()
+    for (const client of electionClients) client.close()
     rest.close()
   }
   return {

@@ -42,6 +42,8 @@ export class WorkQueue {
   private readonly maxDelayMs: number
   private stopped = false
   private paused: boolean
+  /** when a key was last processed (or the queue last had nothing to do): for /healthz */
+  lastProgressAt = Date.now()
   private idleWaiters: Array<() => void> = []
 
   constructor(private readonly handler: Handler, private readonly options: QueueOptions = {}) {
@@ -72,8 +74,15 @@ export class WorkQueue {
     return this.timers.size
   }
 
+  /** Whether keys wait or are being processed. */
+  get busy(): boolean {
+    return this.pending.length > 0 || this.processing.size > 0
+  }
+
   add(key: string): void {
     if (this.stopped) return
+    // Work arriving at an idle queue: the time without progress counts from now.
+    if (!this.busy) this.lastProgressAt = Date.now()
     const timer = this.timers.get(key)
     if (timer) {
       // An event is news: handle it now rather than at the end of the backoff.
@@ -171,6 +180,7 @@ export class WorkQueue {
       if (!this.stopped && !this.dirty.has(key)) this.addAfter(key, delay)
     } finally {
       this.processing.delete(key)
+      this.lastProgressAt = Date.now()
       this.options.onProcessed?.(key, Date.now() - started, failed)
       if (this.dirty.delete(key)) this.add(key)
       this.pump()
