@@ -3,6 +3,7 @@ import {FIELD_MANAGER} from '../kube/crds-install.js'
 import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {objectPath, resourcePath} from '../kube/paths.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
+import {displayName, shownName} from '../model/child-names.js'
 import {API_VERSION, KINDS} from '../model/kinds.js'
 import {type Manifest, PRODUCT_LABEL, type RenderedProduct, renderDirectory} from '../render/render.js'
 import {type CrdAction, ensureCrds} from './crds.js'
@@ -134,7 +135,7 @@ async function applyRendered(client: KubeRest, rendered: RenderedProduct, option
     const before = existing.get(key(o))
     const action: ObjectAction = !before ? 'created' : sameObject(before, after, dryRun === 'server') ? 'unchanged' : 'configured'
     results.push(described(o, action))
-    if (action !== 'unchanged') progress(`${o.kind}/${o.metadata.name} ${action}`)
+    if (action !== 'unchanged') progress(`${o.kind}/${displayName(o.metadata.name)} ${action}`)
   }
   const dry = dryRun === 'server'
   if (dry && !namespaceExisted) {
@@ -181,7 +182,7 @@ function key(o: {kind: string; metadata: {name: string; namespace?: string}}): s
 }
 
 function described(o: Manifest, action: ObjectAction): AppliedObject {
-  return {kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? {namespace: o.metadata.namespace} : {}), action}
+  return {kind: o.kind, ...shownName(o.metadata.name), ...(o.metadata.namespace ? {namespace: o.metadata.namespace} : {}), action}
 }
 
 /**
@@ -219,7 +220,7 @@ async function existingObjects(client: KubeRest, rendered: RenderedProduct): Pro
 function refuseTakeover(rendered: RenderedProduct, others: Map<string, string>): void {
   const clashes = rendered.objects.filter((o) => others.has(key(o)))
   if (clashes.length === 0) return
-  const said = clashes.map((o) => `${o.kind} ${o.metadata.name} (product ${others.get(key(o))})`)
+  const said = clashes.map((o) => `${o.kind} ${displayName(o.metadata.name)} (product ${others.get(key(o))})`)
   throw new UserError(`product ${rendered.product} would take over objects of other products in namespace ${rendered.namespace}: ${said.join(', ')}`, {
     suggestions: [
       `Rename them in ${rendered.product}'s project: a name is shared by every product of the domain (e.g. prefix them with ${rendered.product}-)`,
@@ -260,7 +261,7 @@ async function prune(client: KubeRest, doomed: any[], dryRun: boolean, progress:
     await client.delete(objectPath({...o, apiVersion: API_VERSION}), {dryRun}).catch((error) => {
       if (!(error instanceof KubeApiError && error.status === 404)) throw error
     })
-    progress(`${o.kind}/${o.metadata.name} pruned`)
+    progress(`${o.kind}/${displayName(o.metadata.name)} pruned`)
   })
-  return doomed.map((o) => ({kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace, action: 'pruned' as const}))
+  return doomed.map((o) => ({kind: o.kind, ...shownName(o.metadata.name), namespace: o.metadata.namespace, action: 'pruned' as const}))
 }

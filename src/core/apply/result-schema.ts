@@ -5,6 +5,7 @@ const appliedObjectSchema = {
   properties: {
     kind: {type: 'string'},
     name: {type: 'string'},
+    clusterName: {type: 'string', description: 'the name in the cluster, when it differs from the project\'s local name (product-scoped resources are <product>.<name>)'},
     namespace: {type: 'string'},
     action: {enum: ['created', 'configured', 'unchanged', 'pruned']},
   },

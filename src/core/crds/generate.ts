@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 
+import {PRODUCT_SEPARATOR} from '../model/child-names.js'
 import {GROUP, KINDS, type KindInfo, VERSION} from '../model/kinds.js'
 import {SYSTEM_NAMESPACE_NAME} from '../model/schemas/common.js'
 import {toStructural} from './structural.js'
@@ -39,6 +40,12 @@ const status = {
  * namespace defaults to its name, so a domain named after a reserved namespace takes it.
  */
 const ROOT_VALIDATIONS: Record<string, Array<{rule: string; message: string}>> = {
+  DataProduct: [
+    {
+      rule: `!self.metadata.name.contains('${PRODUCT_SEPARATOR}')`,
+      message: `a DataProduct name may not hold "${PRODUCT_SEPARATOR}": it separates a product's name from its parts' in the names of their Kubernetes objects; use single hyphens`,
+    },
+  ],
   DataDomain: [
     {
       rule: `has(self.spec.namespace) || !(self.metadata.name.startsWith('kube-') || self.metadata.name in ['default', '${SYSTEM_NAMESPACE_NAME}'])`,

@@ -4,6 +4,7 @@ import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {resourcePath} from '../kube/paths.js'
 import {refused} from '../kube/refused.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
+import {displayName, shownName} from '../model/child-names.js'
 import {API_VERSION} from '../model/kinds.js'
 import type {ProductRef} from '../project/product-ref.js'
 import {planDeletion} from './plan.js'
@@ -37,7 +38,7 @@ export async function deleteProduct(options: DeleteOptions): Promise<DeleteResul
     const remove = async (o: DoomedObject) => {
       try {
         await client.delete(resourcePath(API_VERSION, o.kind, o.namespace, o.name), {dryRun, propagationPolicy: options.wait ? 'Foreground' : 'Background'})
-        progress(`${o.kind}/${o.name} deleted${dryRun ? ' (dry run)' : ''}`)
+        progress(`${o.kind}/${displayName(o.name)} deleted${dryRun ? ' (dry run)' : ''}`)
       } catch (error) {
         if (error instanceof KubeApiError && error.status === 404) return // already gone
         if (error instanceof KubeApiError) {
@@ -51,7 +52,7 @@ export async function deleteProduct(options: DeleteOptions): Promise<DeleteResul
     const [first, ...others] = plan.objects
     if (first?.kind === 'DataProduct') await remove(first)
     await mapPool(first?.kind === 'DataProduct' ? others : plan.objects, 12, remove)
-    const result: DeleteResult = {product: plan.product, namespace: plan.namespace, context: loaded.context, server: loaded.server, dryRun, deleted: plan.objects, warnings: plan.warnings}
+    const result: DeleteResult = {product: plan.product, namespace: plan.namespace, context: loaded.context, server: loaded.server, dryRun, deleted: plan.objects.map((o) => ({...o, ...shownName(o.name)})), warnings: plan.warnings}
     if (options.wait && !dryRun) {
       progress(`waiting for ${plan.objects.length} objects of ${plan.product} to be gone`)
       await waitUntilGone(client, plan.objects, {timeoutMs: options.timeoutMs ?? 300_000, onProgress: progress})

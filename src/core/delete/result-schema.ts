@@ -7,6 +7,7 @@ export const doomedObjectSchema = {
   properties: {
     kind: {type: 'string'},
     name: {type: 'string'},
+    clusterName: {type: 'string', description: 'the name in the cluster, when it differs from the project\'s local name (product-scoped resources are <product>.<name>)'},
     namespace: {type: 'string'},
   },
 } as const

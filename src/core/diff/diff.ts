@@ -6,6 +6,7 @@ import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {objectPath, resourcePath} from '../kube/paths.js'
 import {refused} from '../kube/refused.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
+import {displayName, shownName} from '../model/child-names.js'
 import {API_VERSION, kindInfo} from '../model/kinds.js'
 import {type Manifest, PRODUCT_LABEL, type RenderedProduct, renderDirectory} from '../render/render.js'
 import {diffableYaml} from './normalize.js'
@@ -99,10 +100,10 @@ async function dryRunApply(client: KubeRest, object: Manifest, force: boolean): 
 }
 
 function described(o: {kind: string; metadata: {name: string; namespace?: string}}): Omit<ObjectChange, 'action' | 'diff'> {
-  return {kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? {namespace: o.metadata.namespace} : {})}
+  return {kind: o.kind, ...shownName(o.metadata.name), ...(o.metadata.namespace ? {namespace: o.metadata.namespace} : {})}
 }
 
 function labels(o: {kind: string; metadata: {name: string; namespace?: string}}): {oldLabel: string; newLabel: string} {
-  const where = `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`
+  const where = `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${displayName(o.metadata.name)}`
   return {oldLabel: `live/${where}`, newLabel: `project/${where}`}
 }

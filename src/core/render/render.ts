@@ -1,4 +1,5 @@
 import {UserError} from '../errors.js'
+import {clusterName} from '../model/child-names.js'
 import {API_VERSION, KINDS} from '../model/kinds.js'
 import {POD_SECURITY_LABELS} from '../model/pod-security.js'
 import {resolveRelative} from '../project/load.js'
@@ -74,6 +75,9 @@ export function renderProduct(ctx: ValidationContext): RenderedProduct {
       continue
     }
     object.metadata.namespace = namespace
+    // Every product of the domain shares its namespace: the product's name qualifies its resources'
+    // (model/child-names.ts), so two products may both have an `operational` storage.
+    if (r.kind !== 'DataProduct') object.metadata.name = clusterName(product.name, r.name)
     object.metadata.labels = {...object.metadata.labels, ...labels}
     withImages(ctx, r, object, imageOf)
     if (r.kind === 'DataContract') inlineDocument(ctx, r, object)

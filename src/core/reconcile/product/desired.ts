@@ -1,5 +1,5 @@
 import {type Access, type GrantChild, type GrantTarget, GRANT_PERMISSIONS, STORAGE_GRANT_NOTE, type Subject, refusedSubject} from '../../model/grants.js'
-import {childName} from '../../model/child-names.js'
+import {childName, workloadAccountName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
@@ -70,7 +70,7 @@ export {childName} from '../../model/child-names.js'
 
 /** The product's ServiceAccount, which its workloads run as: no token, no rights unless a DataRole names it. */
 export function serviceAccountName(product: string): string {
-  return product
+  return workloadAccountName(product)
 }
 
 /** A storage's requests and limits: the engine's defaults, each overridden by `spec.resources`. */
@@ -86,7 +86,7 @@ function podBasics(product: any, uid?: number): Record<string, unknown> {
 }
 
 export function secretName(product: string, storage: string): string {
-  return `${product}-${storage}-credentials`
+  return `${childName(product, storage)}-credentials`
 }
 
 export function ownerReference(product: any): Record<string, unknown> {
