@@ -31,6 +31,8 @@ const INVALID: Record<string, Expected> = {
   'naming-reserved-domain': {rule: 'naming', file: 'mesh/domain.yaml', line: 4, path: '/metadata/name', message: /DataDomain "default" would use the namespace of its name.*set spec\.namespace/},
   'naming-product-separator': {rule: 'naming', file: 'dappmesh.yaml', line: 4, path: '/metadata/name', message: /DataProduct name "my--items" holds "--", which separates a product's name from its parts' in the cluster; use single hyphens \(e\.g\. "my-items"\)/},
   'naming-shared-child': {rule: 'naming', file: 'services/items/output.yaml', line: 4, path: '/metadata/name', message: /OutputPort items-out and DataStorage items-out would both need the Service "items--items-out"; rename one of them/},
+  'storage-replicas': {rule: 'storage', file: 'storage/operational.yaml', line: 8, path: '/spec/replicas', message: /asks for 3 replicas, but dappmesh runs postgresql as a single node .* set replicas to 1/},
+  'storage-backup': {rule: 'storage', file: 'storage/operational.yaml', line: 9, path: '/spec/backup', message: /asks for a backup, which dappmesh does not take for postgresql yet; remove spec\.backup/},
   'naming-derived-too-long': {rule: 'naming', file: 'storage/operational.yaml', line: 4, path: '/metadata/name', message: /StatefulSet and Service made for DataStorage .* are named "items--operational-store-with-a-very-long-name-of-48-ch", which is 55 characters, over the 52 Kubernetes allows/},
   naming: {rule: 'naming', file: 'mesh/roles.yaml', line: 4, column: 9, path: '/metadata/name', message: /not a DNS-1123 label.*"readers-team"/},
   duplicate: {rule: 'duplicate', file: 'storage/operational.yaml', line: 4, path: '/metadata/name', message: /already defined at storage\/copy\.yaml:4/},

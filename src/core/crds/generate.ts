@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
 
 import {PRODUCT_SEPARATOR} from '../model/child-names.js'
 import {GROUP, KINDS, type KindInfo, VERSION} from '../model/kinds.js'
@@ -6,6 +7,19 @@ import {SYSTEM_NAMESPACE_NAME} from '../model/schemas/common.js'
 import {toStructural} from './structural.js'
 
 export const SCHEMA_HASH_ANNOTATION = 'dappmesh.io/schema-hash'
+/**
+ * The version of the dappmesh that installed a CRD's schema: an older dappmesh, whose schema hash
+ * differs, must not replace a newer one's (objects stored with newer fields would fail its
+ * validation, or lose them on the next write). Not part of the hash.
+ */
+export const CLI_VERSION_ANNOTATION = 'dappmesh.io/cli-version'
+
+let cliVersion: string | undefined
+/** This dappmesh's version, from its package.json. */
+export function dappmeshVersion(): string {
+  cliVersion ??= String(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version)
+  return cliVersion
+}
 
 const condition = {
   type: 'object',
@@ -77,7 +91,7 @@ export function generateCrd(info: KindInfo): Record<string, any> {
     metadata: {
       name: `${info.plural}.${GROUP}`,
       labels: {'app.kubernetes.io/part-of': 'dappmesh', 'app.kubernetes.io/managed-by': 'dappmesh'},
-      annotations: {[SCHEMA_HASH_ANNOTATION]: hash},
+      annotations: {[SCHEMA_HASH_ANNOTATION]: hash, [CLI_VERSION_ANNOTATION]: dappmeshVersion()},
     },
     spec: {
       group: GROUP,
