@@ -39,17 +39,25 @@ describe('shared objects owned once: the platform project (real control plane)',
     rmSync(work, {recursive: true, force: true})
   })
 
-  /** A product of the platform's domain, whose copy of the mesh says `requireContracts`. */
-  const product = (requireContracts: boolean) => {
+  /** A product of its own domain in mesh `mesh` (the first test makes the platform's domain from one). */
+  const product = () => {
     const p = cluster.fresh()
-    p.edit('mesh/cluster.yaml', (t) => t.replace('name: acme', `name: ${mesh}`).replace('requireContracts: true', `requireContracts: ${requireContracts}`))
+    p.edit('mesh/cluster.yaml', (t) => t.replace('name: acme', `name: ${mesh}`))
     p.edit('mesh/domain.yaml', (t) => t.replace('mesh: acme', `mesh: ${mesh}`))
+    return p
+  }
+  /** A product of the platform's domain, carrying the platform's mesh and domain as its copies. */
+  const productOfPlatform = (name: string) => {
+    const p = product()
+    p.edit('dappmesh.yaml', (t) => t.replace(`domain: ${p.domain}`, `domain: ${domain}`).replace('name: orders', `name: ${name}`))
+    p.edit('mesh/roles.yaml', (t) => t.replaceAll(p.namespace, domain))
+    writeFileSync(path.join(p.dir, 'mesh/cluster.yaml'), readFileSync(path.join(platform, 'mesh.yaml')))
+    writeFileSync(path.join(p.dir, 'mesh/domain.yaml'), readFileSync(path.join(platform, 'domains', `${domain}.yaml`)))
     return p
   }
 
   it('init mesh writes a platform project that validates, and applying it creates the mesh, the domain and its namespace', () => {
-    const first = product(true)
-    domain = first.domain
+    domain = product().domain
     const init = cli(['init', 'mesh', platform, '--mesh', mesh, '--domain', domain, '--owner', 'platform@example.com'])
     assert.equal(init.code, 0, init.stderr)
     assert.equal(cli(['validate', platform]).code, 0)
@@ -63,11 +71,9 @@ describe('shared objects owned once: the platform project (real control plane)',
 
   it('never changes the mesh from a product whose copy differs (requireContracts: false), and says so', () => {
     const before = json('get', 'datamesh', mesh)
-    const p = product(false)
-    // This product joins the platform's domain.
-    p.edit('dappmesh.yaml', (t) => t.replace(`domain: ${p.domain}`, `domain: ${domain}`))
-    p.edit('mesh/domain.yaml', (t) => t.replaceAll(p.domain, domain).replace('owner: ', 'owner: someone-else@example.com # '))
-    p.edit('mesh/roles.yaml', (t) => t.replaceAll(p.namespace, domain))
+    const p = productOfPlatform('orders')
+    p.edit('mesh/cluster.yaml', (t) => t.replace('requireContracts: true', 'requireContracts: false'))
+    p.edit('mesh/domain.yaml', (t) => t.replace('owner: platform@example.com', 'owner: someone-else@example.com'))
     const applied = cli(['apply', p.dir, '--kubeconfig', cluster.kubeconfig])
     assert.equal(applied.code, 0, applied.stderr)
     const said = flat(applied.stderr)
@@ -97,10 +103,7 @@ describe('shared objects owned once: the platform project (real control plane)',
     const kubeconfig = path.join(work, 'author.kubeconfig')
     writeFileSync(kubeconfig, JSON.stringify({apiVersion: 'v1', kind: 'Config', clusters: [{name: 'c', cluster: view.clusters[0].cluster}], users: [{name: 'a', user: {token}}], contexts: [{name: 'a', context: {cluster: 'c', user: 'a'}}], 'current-context': 'a'}))
 
-    const p = product(true)
-    p.edit('dappmesh.yaml', (t) => t.replace(`domain: ${p.domain}`, `domain: ${domain}`).replace('name: orders', 'name: returns'))
-    p.edit('mesh/domain.yaml', (t) => t.replaceAll(p.domain, domain).replace(/owner: .*/, 'owner: platform@example.com'))
-    p.edit('mesh/roles.yaml', (t) => t.replaceAll(p.namespace, domain))
+    const p = productOfPlatform('returns')
     const applied = cli(['apply', p.dir, '--kubeconfig', kubeconfig, '--no-install-crds'])
     assert.equal(applied.code, 0, applied.stderr)
     assert.doesNotMatch(flat(applied.stderr), /differs from this project's copy/)

@@ -47,7 +47,7 @@ describe('no takeover by name (real control plane)', function () {
     }
     try {
       kubectl('delete', 'datamesh', `take-${id}`, '--ignore-not-found')
-      kubectl('delete', 'pv', ...[0, 1, 2, 3].map((i) => `take-${id}-${i}`), '--ignore-not-found', '--wait=false')
+      kubectl('delete', 'pv', ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => `take-${id}-${i}`), '--ignore-not-found', '--wait=false')
       kubectl('delete', 'namespace', ns, '--wait=false', '--ignore-not-found')
     } catch {
       // the cluster goes away at the end of the run anyway
@@ -88,8 +88,9 @@ describe('no takeover by name (real control plane)', function () {
       assert.equal(init.code, 0, init.stderr)
       return dir
     })
-    // kwok has no volume provisioner: each product's postgres and runtime (duckdb) claims bind to these.
-    create(persistentVolumes(`take-${id}`, 4, '5Gi'))
+    // kwok has no volume provisioner: each product's postgres and runtime (duckdb) claims bind to
+    // these, and so may the claims of this suite's earlier products.
+    create(persistentVolumes(`take-${id}`, 8, '5Gi'))
     for (const dir of dirs) {
       const applied = cli(['apply', dir, '--kubeconfig', cluster.kubeconfig], {timeout: 180_000})
       assert.equal(applied.code, 0, applied.stderr)

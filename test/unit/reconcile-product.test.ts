@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {mergeConditions} from '../../src/core/reconcile/conditions.js'
 import {containsAll, withAppliedHash} from '../../src/core/reconcile/matches.js'
 import {parseLoops} from '../../src/core/reconcile/operator.js'
-import {type ProductState, credentialsSecret, desiredChildren, missingReferences, refusedSubjects} from '../../src/core/reconcile/product/desired.js'
+import {type ProductState, credentialsSecret, desiredChildren, isCredentialsOf, missingReferences, refusedSubjects} from '../../src/core/reconcile/product/desired.js'
 import {componentOf, productStatus} from '../../src/core/reconcile/product/status.js'
 import {meshStatus} from '../../src/core/reconcile/mesh/controller.js'
 import {Metrics} from '../../src/core/reconcile/metrics.js'
@@ -156,6 +156,16 @@ describe('product reconciler: desired children', () => {
     const secret = credentialsSecret(product, state().storages[0], () => 'generated')
     assert.equal(secret.metadata.name, 'orders--operational-credentials')
     assert.deepEqual(secret.stringData, {username: 'operational', password: 'generated'})
+  })
+
+  it('gives a credentials Secret no owner, so that it lasts as long as the volume, and knows it by its labels', () => {
+    const secret = credentialsSecret(product, state().storages[0], () => 'generated')
+    assert.equal(secret.metadata.ownerReferences, undefined, 'garbage collection would delete it with the product')
+    assert.equal(isCredentialsOf(secret, 'orders', 'operational'), true)
+    assert.equal(isCredentialsOf(secret, 'orders', 'other'), false, 'another storage\'s')
+    assert.equal(isCredentialsOf(secret, 'orders-x', 'operational'), false, 'another product\'s')
+    const controlled = {...secret, metadata: {...secret.metadata, ownerReferences: [{kind: 'Deployment', name: 'x', uid: 'u', controller: true}]}}
+    assert.equal(isCredentialsOf(controlled, 'orders', 'operational'), false, 'controlled by something else')
   })
 
   it('gives each DataRole a Role naming only the children its grants reach, and a RoleBinding of its subjects', () => {

@@ -28,7 +28,7 @@ const PART_KINDS = KINDS.filter((k) => k.scope === 'Namespaced' && k.kind !== 'D
  * DataDomain, never the namespace. Objects the operator made are owned by these and go with them
  * (garbage collection).
  */
-export async function planDeletion(client: KubeRest, ref: ProductRef): Promise<DeletionPlan> {
+export async function planDeletion(client: KubeRest, ref: ProductRef, options: {dataMayRemain?: boolean} = {}): Promise<DeletionPlan> {
   // Without a namespace, the product itself says where it is.
   const namespace = ref.namespace ?? (await locateProduct(client, ref)).metadata.namespace
   const name = ref.name
@@ -65,7 +65,8 @@ export async function planDeletion(client: KubeRest, ref: ProductRef): Promise<D
   })
   objects.push(...fromInventory.filter((o) => o !== undefined))
   objects.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
-  if (!product && objects.length === 0) {
+  // --purge-data of a product deleted earlier: only its data is left.
+  if (!product && objects.length === 0 && !options.dataMayRemain) {
     throw new UserError(`no DataProduct ${name} in namespace ${namespace} (context ${client.loaded.context}), and nothing labelled for it`, {
       suggestions: ['List the installed products with dappmesh status --all.'],
     })

@@ -10,7 +10,7 @@ import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
 import {containsAll, withAppliedHash} from '../matches.js'
-import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
+import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
@@ -123,7 +123,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     const secret = credentialsSecret(live, storage, generatePassword)
     secrets.push({...secret, stringData: undefined})
     if (existing) {
-      const other = foreignOwner(existing, live)
+      // Kept from before (the storage removed and added again, or the product made again): its
+      // password opens the data on the volume that was kept with it.
+      const other = isCredentialsOf(existing, name, storage.metadata.name) ? undefined : foreignOwner(existing, live)
       if (other) taken.push(nameTaken(secret, other))
       else current.set(childKey('Secret', secret.metadata.name), existing)
       continue
@@ -137,7 +139,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
       // never hand a workload a Secret that someone else controls.
       if (error instanceof KubeApiError && error.status === 409) {
-        const other = await rest.find(objectPath(secret)).then((found) => foreignOwner(found, live), (e: unknown) => `unreadable (${describeError(e)})`)
+        const other = await rest.find(objectPath(secret)).then((found) => (isCredentialsOf(found, name, storage.metadata.name) ? undefined : foreignOwner(found, live)), (e: unknown) => `unreadable (${describeError(e)})`)
         if (other) taken.push(nameTaken(secret, other))
         else current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
       } else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
@@ -192,7 +194,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   // Children the product no longer has (a port or storage removed from the project).
   const wanted = new Set([...desired, ...secrets].map((c) => childKey(c.kind, c.metadata.name)))
   for (const child of ownedChildren(ctx, live)) {
-    if (wanted.has(childKey(child.kind, child.metadata.name)) || child.metadata.deletionTimestamp) continue
+    // A removed storage's credentials stay with its volume (credentialsSecret), whoever made them.
+    if (wanted.has(childKey(child.kind, child.metadata.name)) || child.metadata.deletionTimestamp || isCredentials(child)) continue
     try {
       await rest.delete(objectPath(child))
       ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: no longer part of the product`)
