@@ -61,8 +61,8 @@ describe('dappmesh delete (real control plane)', function () {
 
   it('also deletes what the inventory lists even without the label, but never what another product\'s label claims', () => {
     const p = installed()
-    kubectl('label', 'datastorage', 'object', '-n', p.namespace, 'dappmesh.io/product-')
-    kubectl('label', 'datastorage', 'analytics', '-n', p.namespace, 'dappmesh.io/product=billing', '--overwrite')
+    kubectl('label', 'datastorage', 'orders.object', '-n', p.namespace, 'dappmesh.io/product-')
+    kubectl('label', 'datastorage', 'orders.analytics', '-n', p.namespace, 'dappmesh.io/product=billing', '--overwrite')
     const r = del([p.dir, '--json'])
     assert.equal(r.code, 0, r.stderr)
     const names = JSON.parse(r.stdout).deleted.map((o: any) => `${o.kind}/${o.name}`)

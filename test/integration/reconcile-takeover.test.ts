@@ -64,8 +64,9 @@ describe('no takeover by name (real control plane)', function () {
     assert.equal(theirs.metadata.ownerReferences[0].name, 'shop-orders')
     assert.equal(ours.metadata.ownerReferences[0].name, 'shop')
     assert.notEqual(degraded('shop')?.reason, 'NameTaken')
-    assert.equal(json('get', 'secret', 'shop-orders--operational-credentials', '-n', ns).metadata.ownerReferences[0].name, 'shop-orders')
-    assert.equal(json('get', 'secret', 'shop--orders-operational-credentials', '-n', ns).metadata.ownerReferences[0].name, 'shop')
+    // Credentials have no owner (they last as long as the volume): their labels say whose they are.
+    assert.equal(json('get', 'secret', 'shop-orders--operational-credentials', '-n', ns).metadata.labels['dappmesh.io/product'], 'shop-orders')
+    assert.equal(json('get', 'secret', 'shop--orders-operational-credentials', '-n', ns).metadata.labels['dappmesh.io/product'], 'shop')
   })
 
   it('never adopts an object made by hand with a child\'s name', async () => {

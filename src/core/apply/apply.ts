@@ -275,7 +275,7 @@ async function applyOne(client: KubeRest, object: Manifest, options: {dryRun: bo
     return await client.apply(objectPath(object), object, {fieldManager: FIELD_MANAGER, force: options.force, dryRun: options.dryRun})
   } catch (error) {
     if (!(error instanceof KubeApiError)) throw error
-    const what = `${object.kind}/${object.metadata.name}${object.metadata.namespace ? ` in ${object.metadata.namespace}` : ''}`
+    const what = `${object.kind}/${displayName(object.metadata.name)}${object.metadata.namespace ? ` in ${object.metadata.namespace}` : ''}`
     if (error.status === 409) {
       throw new UserError(`conflict applying ${what}: ${error.message}`, {
         suggestions: ['Another field manager owns these fields. Rerun with --force-conflicts to take them over, or change them through their owner.'],

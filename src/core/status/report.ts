@@ -89,7 +89,7 @@ export function productStatus(product: any, snapshot: Snapshot): ProductStatus {
     .map((e) => {
       const o = e.involvedObject ?? e.regarding ?? {}
       const lastSeen = e.lastTimestamp ?? e.eventTime ?? e.series?.lastObservedTime ?? e.metadata?.creationTimestamp
-      return {object: `${o.kind}/${o.name}`, reason: String(e.reason ?? ''), message: String(e.message ?? e.note ?? ''), count: Number(e.count ?? e.series?.count ?? 1), ...(lastSeen ? {lastSeen: String(lastSeen)} : {})}
+      return {object: `${o.kind}/${displayName(String(o.name ?? ''))}`, reason: String(e.reason ?? ''), message: String(e.message ?? e.note ?? ''), count: Number(e.count ?? e.series?.count ?? 1), ...(lastSeen ? {lastSeen: String(lastSeen)} : {})}
     })
     .sort((a, b) => String(b.lastSeen ?? '').localeCompare(String(a.lastSeen ?? '')))
     .slice(0, 10)
