@@ -74,7 +74,7 @@ describe('data safety (real control plane)', function () {
     assert.equal(deleted.code, 0, deleted.stderr)
     const result = JSON.parse(deleted.stdout)
     assert.deepEqual(result.retained.map((o: any) => `${o.kind}/${o.name}`), ['PersistentVolumeClaim/data-keep--db-0', 'Secret/keep--db-credentials'])
-    assert.match(flat(deleted.stderr), /kept the product's data: .* dappmesh delete keep -n data-[0-9a-f]+ --purge-data removes it/)
+    assert.match(result.warnings.join('\n'), /kept the product's data: .* dappmesh delete keep -n data-[0-9a-f]+ --purge-data removes it/)
     assert.equal(find('secret', 'keep--db-credentials')?.metadata.uid, secret.metadata.uid)
 
     create([productObject, storage])

@@ -91,7 +91,7 @@ describe('no takeover by name (real control plane)', function () {
     })
     // kwok has no volume provisioner: each product's postgres and runtime (duckdb) claims bind to
     // these, and so may the claims of this suite's earlier products.
-    create(persistentVolumes(`take-${id}`, 8, '5Gi'))
+    create(persistentVolumes(`take-${id}`, 8, '20Gi'))
     for (const dir of dirs) {
       const applied = cli(['apply', dir, '--kubeconfig', cluster.kubeconfig], {timeout: 180_000})
       assert.equal(applied.code, 0, applied.stderr)
