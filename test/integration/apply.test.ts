@@ -22,7 +22,8 @@ describe('dappmesh apply (real control plane)', function () {
     const result = JSON.parse(first.stdout)
     assertResult('apply', result)
     assert.equal(result.namespace, p.namespace)
-    assert.ok(result.objects.every((o: any) => o.action === 'created'), first.stdout)
+    // The mesh is shared: another suite's product may have made it already (and then it is left as it is).
+    assert.ok(result.objects.every((o: any) => o.action === 'created' || (o.kind === 'DataMesh' && o.action === 'unchanged')), first.stdout)
     const storages = JSON.parse(kubectl('get', 'datastorages', '-n', p.namespace, '-o', 'json', '--show-managed-fields')).items
     // Named by the product in the cluster: another product of the domain may have an `operational` too.
     assert.deepEqual(storages.map((s: any) => s.metadata.name).sort(), ['orders.analytics', 'orders.object', 'orders.operational'])

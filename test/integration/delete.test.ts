@@ -69,7 +69,7 @@ describe('dappmesh delete (real control plane)', function () {
     assert.ok(names.includes('DataStorage/object'), names.join(' '))
     assert.ok(!names.includes('DataStorage/analytics'), names.join(' '))
     assert.match(JSON.parse(r.stdout).warnings.join('\n'), /DataStorage\/analytics is in the inventory of orders but labelled for product billing: kept/)
-    assert.deepEqual(inNamespace(p.namespace).map((o) => o.split('@')[0]), ['DataStorage/analytics'])
+    assert.deepEqual(inNamespace(p.namespace).map((o) => o.split('@')[0]), ['DataStorage/orders.analytics'])
   })
 
   it('--dry-run deletes nothing and lists what would go', () => {

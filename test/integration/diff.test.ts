@@ -83,7 +83,7 @@ describe('dappmesh diff (real control plane)', function () {
     assert.ok(body.includes('+  engine: minio'), archive.diff)
     assert.ok(body.includes('+    dappmesh.io/product: orders'), 'the server-side dry run shows the labels render adds')
     // The DataProduct's inventory gains the new object.
-    assert.ok(changes.some((c: any) => c.kind === 'DataProduct' && c.action === 'update' && /DataStorage\/archive/.test(c.diff)))
+    assert.ok(changes.some((c: any) => c.kind === 'DataProduct' && c.action === 'update' && /DataStorage\/orders\.archive/.test(c.diff)))
   })
 
   it('shows an object that left the project, still in the inventory, as to be deleted', () => {

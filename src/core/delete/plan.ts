@@ -4,6 +4,7 @@ import {UserError} from '../errors.js'
 import {locateProduct} from '../kube/locate-product.js'
 import {resourcePath} from '../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../kube/rest.js'
+import {displayName} from '../model/child-names.js'
 import {API_VERSION, KINDS, kindInfo} from '../model/kinds.js'
 import type {ProductRef} from '../project/product-ref.js'
 import {PRODUCT_LABEL} from '../render/render.js'
@@ -58,7 +59,7 @@ export async function planDeletion(client: KubeRest, ref: ProductRef, options: {
     if (!live) return undefined
     const owner = live.metadata?.labels?.[PRODUCT_LABEL]
     if (owner !== undefined && owner !== name) {
-      warnings.push(`${kind}/${objectName} is in the inventory of ${name} but labelled for product ${owner}: kept`)
+      warnings.push(`${kind}/${displayName(objectName)} is in the inventory of ${name} but labelled for product ${owner}: kept`)
       return undefined
     }
     return {kind, name: objectName, namespace}
