@@ -117,7 +117,7 @@ describe('operator run: the mesh catalog ConfigMap (real control plane)', functi
   it('puts a deleted catalog back, and drops a deleted port from it', async () => {
     kubectl('delete', 'configmap', 'dappmesh-catalog', '-n', 'dappmesh-system')
     await eventually(() => entry('daily'), 'the catalog to come back')
-    kubectl('delete', 'outputport', 'raw', '-n', ns)
+    kubectl('delete', 'outputport', `${producer}.raw`, '-n', ns)
     await eventually(() => entry('raw') === undefined, 'the port raw to leave the catalog')
     assert.ok(entry('daily'))
   })
