@@ -220,8 +220,8 @@ describe('operator run: the product reconciler (real control plane)', function (
       const analysts = items.find((o) => o.kind === 'Role' && o.metadata.name === 'orders--analysts')
       // analytics is duckdb: its data is served by the runtime, there is no Secret or Service of its own to grant.
       assert.deepEqual(analysts.rules.map((r: any) => `${r.resources[0]}:${r.resourceNames.join(',')}:${r.verbs.join(',')}`), [
-        'services:orders-orders-api:get',
-        'configmaps:orders-orders-api-contract:get',
+        'services:orders--orders-api:get',
+        'configmaps:orders--orders-api-contract:get',
       ])
       const ingest = items.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'orders--ingest')
       assert.deepEqual(ingest.subjects, [{kind: 'ServiceAccount', name: 'orders-ingest', namespace: p.namespace}])
