@@ -117,7 +117,7 @@ describe('operator run: faults (real control plane)', function () {
     const running = operators.at(-1)!
     assert.ok(running.alive())
     const ns = namespaces[0]
-    const deployment = 'p0-p0-api'
+    const deployment = 'p0--p0-api'
     const uidBefore = kubectl('get', 'deployment', deployment, '-n', ns, '-o', 'jsonpath={.metadata.uid}')
     const logged = running.log().length
 
