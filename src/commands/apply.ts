@@ -6,7 +6,11 @@ import {kubeFlags, parseDuration} from '../core/cli/kube-flags.js'
 
 export default class Apply extends BaseCommand {
   static override summary = 'Install or upgrade a data product in a cluster.'
-  static override description = `Validates the project (an invalid one applies nothing), installs or upgrades the dappmesh CRDs when they are missing or older than this dappmesh, creates the domain's namespace, checks every object with a server-side dry run (so a conflict or an admission error writes nothing of the product), then server-side applies everything with field manager "dappmesh": the shared DataMesh and DataDomain, the DataProduct (which records the inventory of what the product owns), then the product's resources concurrently. A second apply of an unchanged project writes nothing and reports every object unchanged.
+  static override description = `Validates the project (an invalid one applies nothing), installs or upgrades the dappmesh CRDs when they are missing or older than this dappmesh, creates the domain's namespace, checks every object with a server-side dry run (so a conflict or an admission error writes nothing of the product), then server-side applies everything with field manager "dappmesh": the DataProduct (which records the inventory of what the product owns), then the product's resources concurrently. A second apply of an unchanged project writes nothing and reports every object unchanged.
+
+The DataMesh, the DataDomain and the domain's namespace are shared by every product of the mesh and belong to the platform project (dappmesh init mesh). A product's apply creates them when they do not exist yet and never changes them when they do: when the product's copy differs from the cluster's, it says so and leaves the cluster's as it is. Applying the platform project (a directory with the DataMesh and DataDomains and no DataProduct) is what changes them.
+
+In the cluster a product's resources are named <product>.<name>, so that two products of a domain may use the same names; the output shows the project's names.
 
 --prune deletes product resources that left the project: only objects listed in the product's previous inventory that still carry its label, never the shared mesh or domain. --wait watches the DataProduct until its Ready condition is True for the applied generation; on timeout it exits 4 and says what is not ready and why.
 
@@ -19,7 +23,7 @@ Exit codes: 0 applied, 1 invalid project, conflict or refusal, 2 usage, 3 cluste
   ]
 
   static override args = {
-    dir: Args.directory({description: 'directory of the data product; give several to apply a mesh of products in one go', default: '.', exists: false}),
+    dir: Args.directory({description: 'directory of the data product (or of the platform project); give several to apply a mesh of products in one go', default: '.', exists: false}),
   }
 
   // Several directories may follow: `dappmesh apply products/*`.
@@ -64,7 +68,7 @@ Exit codes: 0 applied, 1 invalid project, conflict or refusal, 2 usage, 3 cluste
       for (const o of result.objects) this.log(`${o.kind.toLowerCase()}/${o.name} ${o.action}${suffix}`)
       const counts = new Map<string, number>()
       for (const o of result.objects) counts.set(o.action, (counts.get(o.action) ?? 0) + 1)
-      this.log(`${result.product}: ${[...counts].map(([a, n]) => `${n} ${a}`).join(', ')}${result.crds !== 'skipped' && result.crds !== 'current' ? `; CRDs ${result.crds}` : ''}${result.ready ? '; Ready' : ''}${suffix}`)
+      this.log(`${result.platform ? 'platform' : result.product}: ${[...counts].map(([a, n]) => `${n} ${a}`).join(', ')}${result.crds !== 'skipped' && result.crds !== 'current' ? `; CRDs ${result.crds}` : ''}${result.ready ? '; Ready' : ''}${suffix}`)
     }
   }
 }

@@ -8,7 +8,7 @@ import {resolveProductRef} from '../core/project/product-ref.js'
 
 export default class Delete extends BaseCommand {
   static override summary = 'Delete a data product\'s resources from the cluster.'
-  static override description = `Deletes the DataProduct and every resource of the product in its namespace: those carrying its label and those its inventory lists. Never the shared DataMesh or DataDomain, never the namespace. What the operator made for the product is owned by these resources and goes with them.
+  static override description = `Deletes the DataProduct and every resource of the product in its namespace: those carrying its label and those its inventory lists. Never the shared DataMesh or DataDomain, never the namespace. What the operator made for the product is owned by these resources and goes with them, except its data: the volume claims of its storages and runtime, and its storages' credentials Secrets, stay (a product of the same name, or a storage added again, takes them up with the data intact). --purge-data deletes them too; it also removes the data a product deleted earlier left behind (give -n).
 
 PRODUCT is a product name or a project directory; by default, the project around the current directory. A name is looked up in every namespace unless -n is given.
 
@@ -20,6 +20,7 @@ Exit codes: 0 deleted, 1 not found or refused, 2 usage, 3 cluster unreachable, 4
     {description: 'Delete the product in the current directory', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'See what would be deleted', command: '<%= config.bin %> <%= command.id %> orders -n sales --dry-run'},
     {description: 'Delete and wait until everything is gone', command: '<%= config.bin %> <%= command.id %> ./orders --wait --timeout 2m'},
+    {description: 'Delete the product and its data (volumes and credentials)', command: '<%= config.bin %> <%= command.id %> orders -n sales --purge-data'},
   ]
 
   static override args = {
@@ -29,6 +30,7 @@ Exit codes: 0 deleted, 1 not found or refused, 2 usage, 3 cluster unreachable, 4
   static override flags = {
     ...kubeFlags,
     'dry-run': Flags.boolean({description: 'have the server check each deletion; delete nothing'}),
+    'purge-data': Flags.boolean({description: 'also delete the product\'s data: its volume claims and its storages\' credentials Secrets (kept otherwise)'}),
     wait: Flags.boolean({description: 'wait until the product and its children are gone'}),
     timeout: Flags.string({description: 'how long --wait may take', default: '5m', helpValue: 'DURATION'}),
   }
@@ -43,6 +45,7 @@ Exit codes: 0 deleted, 1 not found or refused, 2 usage, 3 cluster unreachable, 4
       context: flags.context,
       ref,
       dryRun: flags['dry-run'],
+      purgeData: flags['purge-data'],
       wait: flags.wait,
       timeoutMs,
       // Deletions on stdout as they happen (so a --wait that times out has said what went), the rest on stderr.
@@ -56,7 +59,8 @@ Exit codes: 0 deleted, 1 not found or refused, 2 usage, 3 cluster unreachable, 4
     for (const warning of result.warnings) this.warn(warning)
     if (!this.jsonEnabled()) {
       const suffix = result.dryRun ? ' (dry run)' : ''
-      this.log(`${result.product}: ${result.deleted.length} objects deleted from ${result.namespace}${result.gone ? ', all gone' : ''}${suffix}`)
+      const purged = result.purged ? `, ${result.purged.length} data objects purged` : ''
+      this.log(`${result.product}: ${result.deleted.length} objects deleted from ${result.namespace}${purged}${result.gone ? ', all gone' : ''}${suffix}`)
     }
     return result
   }

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../core/cli/base-command.js'
 import {type WrittenManifests, writeManifestFiles} from '../core/render/output-dir.js'
-import {type Manifest, allManifests, renderDirectory} from '../core/render/render.js'
+import {type Manifest, allManifests, renderProjectDirectory} from '../core/render/render.js'
 import {type KubeList, kubeList, yamlStreamParts} from '../core/render/yaml.js'
 
 export default class Render extends BaseCommand {
@@ -29,7 +29,7 @@ YAML is written for YAML 1.1 readers such as kubectl: every string such a reader
 
   async run(): Promise<KubeList<Manifest> | WrittenManifests> {
     const {args, flags} = await this.parse(Render)
-    const rendered = await renderDirectory(args.dir)
+    const rendered = await renderProjectDirectory(args.dir)
     for (const warning of rendered.warnings) this.warn(warning)
     const list = kubeList(allManifests(rendered))
 

@@ -22,7 +22,8 @@ export function lightDomain(name: string): any {
 /** The objects of one product `name` in `namespace`. */
 export function lightProduct(namespace: string, name: string, options: LightProductOptions): any[] {
   const labels = {'dappmesh.io/product': name}
-  const meta = (n: string) => ({name: n, namespace, labels})
+  // Named as render names them: `<product>.<name>`, references staying local.
+  const meta = (n: string) => ({name: `${name}.${n}`, namespace, labels})
   const objects: any[] = [
     {apiVersion: API, kind: 'DataProduct', metadata: {name, namespace}, spec: {domain: options.domain, owner: 'test@example.com', version: '1.0.0'}},
     {
@@ -42,13 +43,13 @@ export const LIGHT_CHILD_KINDS = 'statefulsets,deployments,services,secrets,conf
 
 /** The namespaced children the operator makes of lightProduct(namespace, name), as Kind/name, sorted. */
 export function lightChildren(name: string, options: {storage?: boolean} = {}): string[] {
-  const port = `${name}-${name}-api`
+  const port = `${name}--${name}-api`
   const runtime = `${name}-runtime`
   // The runtime (no flows, no duckdb storage: no volume to claim, Ready on kwok without one); its ClusterRoleBinding is cluster-scoped.
   const runtimeChildren = ['StatefulSet', 'Service', 'NetworkPolicy', 'ServiceAccount', 'Role', 'RoleBinding'].map((kind) => `${kind}/${runtime}`)
-  const children = [`ConfigMap/${port}-contract`, `Deployment/${port}`, `Service/${port}`, `ServiceAccount/${name}`, ...runtimeChildren]
+  const children = [`ConfigMap/${port}-contract`, `Deployment/${port}`, `Service/${port}`, `ServiceAccount/${name}-workloads`, ...runtimeChildren]
   if (options.storage) {
-    const db = `${name}-${name}-db`
+    const db = `${name}--${name}-db`
     children.push(`StatefulSet/${db}`, `Service/${db}`, `Secret/${db}-credentials`, `NetworkPolicy/${db}`)
   }
   return children.sort()

@@ -30,6 +30,7 @@ export const RESULT_SCHEMAS: Record<string, object> = {
   diff: diffResultSchema,
   doctor: doctorReportSchema,
   init: initResultSchema,
+  'init:mesh': initResultSchema,
   lineage: lineageGraphSchema,
   'operator:install': operatorInstallResultSchema,
   'operator:run': operatorRunResultSchema,

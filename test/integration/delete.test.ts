@@ -61,15 +61,15 @@ describe('dappmesh delete (real control plane)', function () {
 
   it('also deletes what the inventory lists even without the label, but never what another product\'s label claims', () => {
     const p = installed()
-    kubectl('label', 'datastorage', 'object', '-n', p.namespace, 'dappmesh.io/product-')
-    kubectl('label', 'datastorage', 'analytics', '-n', p.namespace, 'dappmesh.io/product=billing', '--overwrite')
+    kubectl('label', 'datastorage', 'orders.object', '-n', p.namespace, 'dappmesh.io/product-')
+    kubectl('label', 'datastorage', 'orders.analytics', '-n', p.namespace, 'dappmesh.io/product=billing', '--overwrite')
     const r = del([p.dir, '--json'])
     assert.equal(r.code, 0, r.stderr)
     const names = JSON.parse(r.stdout).deleted.map((o: any) => `${o.kind}/${o.name}`)
     assert.ok(names.includes('DataStorage/object'), names.join(' '))
     assert.ok(!names.includes('DataStorage/analytics'), names.join(' '))
     assert.match(JSON.parse(r.stdout).warnings.join('\n'), /DataStorage\/analytics is in the inventory of orders but labelled for product billing: kept/)
-    assert.deepEqual(inNamespace(p.namespace).map((o) => o.split('@')[0]), ['DataStorage/analytics'])
+    assert.deepEqual(inNamespace(p.namespace).map((o) => o.split('@')[0]), ['DataStorage/orders.analytics'])
   })
 
   it('--dry-run deletes nothing and lists what would go', () => {

@@ -43,14 +43,14 @@ describe('dappmesh diff (real control plane)', function () {
   it('exits 1 on a changed field and shows that line as removed and added, persisting nothing', () => {
     const p = fresh()
     apply(p.dir)
-    p.edit('storage/operational.yaml', (t) => t.replace('replicas: 1', 'replicas: 3'))
+    p.edit('storage/operational.yaml', (t) => t.replace('size: 5Gi', 'size: 8Gi'))
     const r = diff(p.dir)
     assert.equal(r.code, 1, r.stderr)
     assert.match(r.stdout, new RegExp(`update DataStorage/operational in ${p.namespace}`))
     assert.match(r.stdout, new RegExp(`^--- live/DataStorage/${p.namespace}/operational$`, 'm'))
     assert.match(r.stdout, /^@@ -\d+,\d+ \+\d+,\d+ @@$/m)
-    assert.match(r.stdout, /^- {2}replicas: 1$/m)
-    assert.match(r.stdout, /^\+ {2}replicas: 3$/m)
+    assert.match(r.stdout, /^- {2}size: 5Gi$/m)
+    assert.match(r.stdout, /^\+ {2}size: 8Gi$/m)
     assert.match(r.stdout, /0 to create, 1 to update, 0 to delete/)
     assert.doesNotMatch(r.stdout, /managedFields|resourceVersion|creationTimestamp|uid:/, 'server bookkeeping is left out')
     const forced = cli(['diff', p.dir, '--kubeconfig', cluster.kubeconfig], {env: {NO_COLOR: '', FORCE_COLOR: '3'}})
@@ -62,8 +62,8 @@ describe('dappmesh diff (real control plane)', function () {
     const {changes} = JSON.parse(json.stdout)
     valid(JSON.parse(json.stdout))
     assert.deepEqual(changes.map((c: any) => [c.kind, c.name, c.namespace, c.action]), [['DataStorage', 'operational', p.namespace, 'update']])
-    assert.match(changes[0].diff, /\n\+ {2}replicas: 3\n/)
-    assert.equal(kubectl('get', 'datastorage', 'operational', '-n', p.namespace, '-o', 'jsonpath={.spec.replicas}'), '1', 'diff wrote nothing')
+    assert.match(changes[0].diff, /\n\+ {2}size: 8Gi\n/)
+    assert.equal(kubectl('get', 'datastorage', 'orders.operational', '-n', p.namespace, '-o', 'jsonpath={.spec.size}'), '5Gi', 'diff wrote nothing')
   })
 
   it('shows a new object as all added', () => {
@@ -83,7 +83,7 @@ describe('dappmesh diff (real control plane)', function () {
     assert.ok(body.includes('+  engine: minio'), archive.diff)
     assert.ok(body.includes('+    dappmesh.io/product: orders'), 'the server-side dry run shows the labels render adds')
     // The DataProduct's inventory gains the new object.
-    assert.ok(changes.some((c: any) => c.kind === 'DataProduct' && c.action === 'update' && /DataStorage\/archive/.test(c.diff)))
+    assert.ok(changes.some((c: any) => c.kind === 'DataProduct' && c.action === 'update' && /DataStorage\/orders\.archive/.test(c.diff)))
   })
 
   it('shows an object that left the project, still in the inventory, as to be deleted', () => {

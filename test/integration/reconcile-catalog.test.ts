@@ -19,7 +19,8 @@ describe('operator run: the mesh catalog ConfigMap (real control plane)', functi
   const apply = (...objects: any[]) =>
     execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {input: JSON.stringify({apiVersion: 'v1', kind: 'List', items: objects}), stdio: ['pipe', 'pipe', 'pipe']})
   const labelled = (product: string) => ({'dappmesh.io/product': product})
-  const meta = (name: string, product: string) => ({name, namespace: ns, labels: labelled(product)})
+  // Named as render names them: `<product>.<name>`; references (a port's contract) stay local.
+  const meta = (name: string, product: string) => ({name: `${product}.${name}`, namespace: ns, labels: labelled(product)})
   const catalog = () => JSON.parse(json('get', 'configmap', 'dappmesh-catalog', '-n', 'dappmesh-system').data['catalog.json'])
   const entry = (port: string) => catalog().outputPorts.find((e: any) => e.namespace === ns && e.port === port)
 
@@ -90,7 +91,7 @@ describe('operator run: the mesh catalog ConfigMap (real control plane)', functi
     apply({apiVersion: 'dappmesh.io/v1alpha1', kind: 'InputPort', metadata: meta('raw-orders', consumer), spec: {entity: 'orders', schema: 'orders@1.0.0/raw', source: {type: 'product', product: producer, port: 'raw'}}})
     await eventually(() => entry('raw').consumers.length === 1, 'the new consumer of raw')
     assert.deepEqual(entry('raw').consumers, [{product: consumer, namespace: ns, inputPort: 'raw-orders'}])
-    kubectl('patch', 'datacontract', 'orders-daily', '-n', ns, '--type=merge', '-p', JSON.stringify({spec: {document: {version: '1.1.0'}}}))
+    kubectl('patch', 'datacontract', `${producer}.orders-daily`, '-n', ns, '--type=merge', '-p', JSON.stringify({spec: {document: {version: '1.1.0'}}}))
     await eventually(() => entry('daily').contract.version === '1.1.0', 'the contract version 1.1.0')
   })
 
@@ -117,7 +118,7 @@ describe('operator run: the mesh catalog ConfigMap (real control plane)', functi
   it('puts a deleted catalog back, and drops a deleted port from it', async () => {
     kubectl('delete', 'configmap', 'dappmesh-catalog', '-n', 'dappmesh-system')
     await eventually(() => entry('daily'), 'the catalog to come back')
-    kubectl('delete', 'outputport', 'raw', '-n', ns)
+    kubectl('delete', 'outputport', `${producer}.raw`, '-n', ns)
     await eventually(() => entry('raw') === undefined, 'the port raw to leave the catalog')
     assert.ok(entry('daily'))
   })

@@ -47,7 +47,10 @@ describe('operator run: faults (real control plane)', function () {
     for (const ns of namespaces) {
       const byProduct = new Map<string, string[]>()
       for (const child of childrenOf(ns)) {
-        const owner = (child.metadata.ownerReferences ?? []).find((r: any) => r.controller && r.kind === 'DataProduct')
+        // A storage's credentials have no owner (they last as long as its volume): their label says whose.
+        const credentials = child.kind === 'Secret' && !child.metadata.ownerReferences
+        const product = child.metadata.labels['dappmesh.io/product']
+        const owner = credentials ? {name: product, uid: uids.get(`${ns}/${product}`)} : (child.metadata.ownerReferences ?? []).find((r: any) => r.controller && r.kind === 'DataProduct')
         assert.ok(owner, `${ns} ${child.kind}/${child.metadata.name} has no owning DataProduct`)
         assert.equal(owner.uid, uids.get(`${ns}/${owner.name}`), `${ns} ${child.kind}/${child.metadata.name} is owned by a DataProduct that does not exist (orphan)`)
         byProduct.set(owner.name, [...(byProduct.get(owner.name) ?? []), `${child.kind}/${child.metadata.name}`])
@@ -114,7 +117,7 @@ describe('operator run: faults (real control plane)', function () {
     const running = operators.at(-1)!
     assert.ok(running.alive())
     const ns = namespaces[0]
-    const deployment = 'p0-p0-api'
+    const deployment = 'p0--p0-api'
     const uidBefore = kubectl('get', 'deployment', deployment, '-n', ns, '-o', 'jsonpath={.metadata.uid}')
     const logged = running.log().length
 

@@ -110,35 +110,35 @@ describe('DataRole grants: no escalation through the operator (real control plan
     // Made by the cluster admin, who holds every right: admission lets it through.
     const objects = [
       // The inventory apply records: what belongs to the product.
-      {apiVersion: API, kind: 'DataProduct', metadata: {name: 'orders', namespace: ns, annotations: {'dappmesh.io/inventory': '["DataRole/admins","DataStorage/operational"]'}}, spec: {domain: 'sales', owner: 'team@example.com', version: '1.0.0'}},
-      {apiVersion: API, kind: 'DataStorage', metadata: {name: 'operational', namespace: ns, labels}, spec: {class: 'operational', engine: 'postgresql'}},
-      role('admins', [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'admin'}]),
+      {apiVersion: API, kind: 'DataProduct', metadata: {name: 'orders', namespace: ns, annotations: {'dappmesh.io/inventory': '["DataRole/orders.admins","DataStorage/orders.operational"]'}}, spec: {domain: 'sales', owner: 'team@example.com', version: '1.0.0'}},
+      {apiVersion: API, kind: 'DataStorage', metadata: {name: 'orders.operational', namespace: ns, labels}, spec: {class: 'operational', engine: 'postgresql'}},
+      role('orders.admins', [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'admin'}]),
     ]
     const made = run(undefined, ['apply', '-f', '-'], {apiVersion: 'v1', kind: 'List', items: objects})
     assert.equal(made.code, 0, made.output)
-    await eventually(() => run(undefined, ['get', 'rolebinding', 'orders-admins', '-n', ns]).code === 0, 'the operator to bind the role')
-    await eventually(() => run(undefined, ['get', 'secret', 'orders-operational-credentials', '-n', ns]).code === 0, 'the credentials Secret')
+    await eventually(() => run(undefined, ['get', 'rolebinding', 'orders--admins', '-n', ns]).code === 0, 'the operator to bind the role')
+    await eventually(() => run(undefined, ['get', 'secret', 'orders--operational-credentials', '-n', ns]).code === 0, 'the credentials Secret')
     // What the grant gives: reading the StatefulSet (so the binding does work)...
-    const get = run(consumer, ['get', 'statefulset', 'orders-operational', '-n', ns, '-o', 'name'])
+    const get = run(consumer, ['get', 'statefulset', 'orders--operational', '-n', ns, '-o', 'name'])
     assert.equal(get.code, 0, get.output)
     // ...and never a pod spec of its choosing, nor the engine's root credentials.
-    const patch = run(consumer, ['patch', 'statefulset', 'orders-operational', '-n', ns, '--type=merge', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"postgresql","image":"evil:1"}]}}}}'])
+    const patch = run(consumer, ['patch', 'statefulset', 'orders--operational', '-n', ns, '--type=merge', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"postgresql","image":"evil:1"}]}}}}'])
     assert.notEqual(patch.code, 0, patch.output)
     assert.match(patch.output, /forbidden/i)
-    const secret = run(consumer, ['get', 'secret', 'orders-operational-credentials', '-n', ns])
+    const secret = run(consumer, ['get', 'secret', 'orders--operational-credentials', '-n', ns])
     assert.notEqual(secret.code, 0, secret.output)
     assert.match(secret.output, /forbidden/i)
   })
 
   it('makes nothing of a resource someone labels for the product when the product\'s inventory does not list it', async () => {
     // The author may write DataStorages, not the product: her storage with its own image claims the product by label.
-    const evil = {apiVersion: API, kind: 'DataStorage', metadata: {name: 'evil', namespace: ns, labels}, spec: {class: 'operational', engine: 'postgresql', image: 'evil.example.com/miner:1'}}
+    const evil = {apiVersion: API, kind: 'DataStorage', metadata: {name: 'orders.evil', namespace: ns, labels}, spec: {class: 'operational', engine: 'postgresql', image: 'evil.example.com/miner:1'}}
     const made = run(author, ['create', '-f', '-'], evil)
     assert.equal(made.code, 0, made.output)
     await eventually(
-      () => kubectl('get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=orders,reason=NotInInventory', '-o', 'jsonpath={.items[*].message}').includes('DataStorage evil'),
+      () => kubectl('get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=orders,reason=NotInInventory', '-o', 'jsonpath={.items[*].message}').includes('DataStorage orders.evil'),
       'the operator to say it ignored the storage',
     )
-    assert.equal(run(undefined, ['get', 'statefulset', 'orders-evil', '-n', ns]).code, 1, 'no StatefulSet for the unlisted storage')
+    assert.equal(run(undefined, ['get', 'statefulset', 'orders--evil', '-n', ns]).code, 1, 'no StatefulSet for the unlisted storage')
   })
 })

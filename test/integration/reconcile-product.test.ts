@@ -17,32 +17,32 @@ const CHILD_KINDS = 'statefulsets,deployments,services,secrets,configmaps,networ
  * pods run as; 2 contracts, 1 scheduled workflow, 2 roles.
  */
 const ORDERS_CHILDREN = [
-  'ConfigMap/orders-orders-api-contract',
-  'ConfigMap/orders-orders-daily-contract',
-  'CronJob/orders-orders-nightly',
-  'Deployment/orders-orders-api',
-  'Deployment/orders-orders-events',
-  'NetworkPolicy/orders-object',
-  'NetworkPolicy/orders-operational',
+  'ConfigMap/orders--orders-api-contract',
+  'ConfigMap/orders--orders-daily-contract',
+  'CronJob/orders--orders-nightly',
+  'Deployment/orders--orders-api',
+  'Deployment/orders--orders-events',
+  'NetworkPolicy/orders--object',
+  'NetworkPolicy/orders--operational',
   'NetworkPolicy/orders-runtime',
-  'Role/orders-analysts',
-  'Role/orders-ingest',
+  'Role/orders--analysts',
+  'Role/orders--ingest',
   'Role/orders-runtime',
-  'RoleBinding/orders-analysts',
-  'RoleBinding/orders-ingest',
+  'RoleBinding/orders--analysts',
+  'RoleBinding/orders--ingest',
   'RoleBinding/orders-runtime',
-  'Secret/orders-object-credentials',
-  'Secret/orders-operational-credentials',
-  'Service/orders-object',
-  'Service/orders-operational',
-  'Service/orders-orders-api',
-  'Service/orders-orders-daily',
-  'Service/orders-orders-events',
+  'Secret/orders--object-credentials',
+  'Secret/orders--operational-credentials',
+  'Service/orders--object',
+  'Service/orders--operational',
+  'Service/orders--orders-api',
+  'Service/orders--orders-daily',
+  'Service/orders--orders-events',
   'Service/orders-runtime',
-  'ServiceAccount/orders',
   'ServiceAccount/orders-runtime',
-  'StatefulSet/orders-object',
-  'StatefulSet/orders-operational',
+  'ServiceAccount/orders-workloads',
+  'StatefulSet/orders--object',
+  'StatefulSet/orders--operational',
   'StatefulSet/orders-runtime',
 ]
 /** Cluster-scoped, so not among the children listed by namespace: the binding that lets the runtime review tokens. */
@@ -197,31 +197,36 @@ describe('operator run: the product reconciler (real control plane)', function (
       const items = children(p.namespace)
       assert.deepEqual(names(items), ORDERS_CHILDREN)
       for (const o of items) {
+        // A storage's credentials last as long as its volume: no owner (delete --purge-data removes them).
+        if (o.kind === 'Secret') {
+          assert.equal(o.metadata.ownerReferences, undefined, `${o.kind}/${o.metadata.name}`)
+          continue
+        }
         const owner = o.metadata.ownerReferences?.[0]
         assert.deepEqual([owner?.kind, owner?.name, owner?.uid, owner?.controller], ['DataProduct', 'orders', uid, true], `${o.kind}/${o.metadata.name}`)
       }
-      const sts = items.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'orders-operational')
+      const sts = items.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'orders--operational')
       assert.equal(sts.spec.template.spec.containers[0].image, 'postgres:16')
       assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '5Gi')
       assert.equal(sts.status.readyReplicas, 1, 'kwok runs the pods')
       assert.ok(sts.metadata.managedFields.some((f: any) => f.manager === 'dappmesh-operator' && f.operation === 'Apply'))
-      const secret = items.find((o) => o.kind === 'Secret' && o.metadata.name === 'orders-operational-credentials')
+      const secret = items.find((o) => o.kind === 'Secret' && o.metadata.name === 'orders--operational-credentials')
       assert.ok(Buffer.from(secret.data.password, 'base64').length >= 24)
       assert.ok(!operatorLog.includes(Buffer.from(secret.data.password, 'base64').toString()), 'the password is never logged')
       const reconciled = json('get', 'events', '-n', p.namespace, '--field-selector', 'involvedObject.kind=DataProduct,reason=Reconciled').items
-      assert.ok(reconciled.some((e: any) => e.type === 'Normal' && /applied StatefulSet\/orders-operational/.test(e.message)), JSON.stringify(reconciled))
-      const contract = items.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'orders-orders-daily-contract')
+      assert.ok(reconciled.some((e: any) => e.type === 'Normal' && /applied StatefulSet\/orders--operational/.test(e.message)), JSON.stringify(reconciled))
+      const contract = items.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'orders--orders-daily-contract')
       assert.equal(JSON.parse(contract.data['contract.json']).id, 'urn:acme:sales:orders-daily')
-      const analysts = items.find((o) => o.kind === 'Role' && o.metadata.name === 'orders-analysts')
+      const analysts = items.find((o) => o.kind === 'Role' && o.metadata.name === 'orders--analysts')
       // analytics is duckdb: its data is served by the runtime, there is no Secret or Service of its own to grant.
       assert.deepEqual(analysts.rules.map((r: any) => `${r.resources[0]}:${r.resourceNames.join(',')}:${r.verbs.join(',')}`), [
-        'services:orders-orders-api:get',
-        'configmaps:orders-orders-api-contract:get',
+        'services:orders--orders-api:get',
+        'configmaps:orders--orders-api-contract:get',
       ])
-      const ingest = items.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'orders-ingest')
+      const ingest = items.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'orders--ingest')
       assert.deepEqual(ingest.subjects, [{kind: 'ServiceAccount', name: 'orders-ingest', namespace: p.namespace}])
-      assert.deepEqual(ingest.roleRef, {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'orders-ingest'})
-      const policy = items.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'orders-operational')
+      assert.deepEqual(ingest.roleRef, {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'orders--ingest'})
+      const policy = items.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'orders--operational')
       assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}}}])
     })
 
@@ -241,27 +246,27 @@ describe('operator run: the product reconciler (real control plane)', function (
       // the claim of its one pod exists, made by the StatefulSet controller
       assert.equal(json('get', 'pvc', 'data-orders-runtime-0', '-n', p.namespace).spec.resources.requests.storage, '10Gi')
       const env = new Map<string, any>(c.env.map((e: any) => [e.name, e]))
-      assert.equal(env.get('DAPPMESH_STORAGE_OPERATIONAL_HOST').value, `orders-operational.${p.namespace}.svc`)
-      assert.deepEqual(env.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders-operational-credentials', key: 'password'}})
-      assert.deepEqual(env.get('DAPPMESH_STORAGE_OBJECT_USERNAME').valueFrom, {secretKeyRef: {name: 'orders-object-credentials', key: 'username'}})
+      assert.equal(env.get('DAPPMESH_STORAGE_OPERATIONAL_HOST').value, `orders--operational.${p.namespace}.svc`)
+      assert.deepEqual(env.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders--operational-credentials', key: 'password'}})
+      assert.deepEqual(env.get('DAPPMESH_STORAGE_OBJECT_USERNAME').valueFrom, {secretKeyRef: {name: 'orders--object-credentials', key: 'username'}})
       assert.ok(c.env.every((e: any) => !/_(USERNAME|PASSWORD)$/.test(e.name) || e.value === undefined), 'no credential as a value')
       assert.equal(pod.serviceAccountName, 'orders-runtime')
       assert.equal(pod.securityContext.runAsNonRoot, true)
       assert.deepEqual(c.securityContext.capabilities.drop, ['ALL'])
-      assert.equal(find('StatefulSet', 'orders-analytics'), undefined, 'no StatefulSet for a duckdb storage')
-      assert.equal(find('Secret', 'orders-analytics-credentials'), undefined)
+      assert.equal(find('StatefulSet', 'orders--analytics'), undefined, 'no StatefulSet for a duckdb storage')
+      assert.equal(find('Secret', 'orders--analytics-credentials'), undefined)
 
       // Services: the runtime's, and one per port it serves, all onto its API port
-      for (const name of ['orders-runtime', 'orders-orders-daily']) {
+      for (const name of ['orders-runtime', 'orders--orders-daily']) {
         const svc = find('Service', name)
         assert.deepEqual(svc.spec.selector, {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}, name)
         assert.equal(svc.spec.ports[0].targetPort, 'http')
       }
       // the pod the StatefulSet made is behind them: kwok gave it an address and the endpoints list it
-      const slices = json('get', 'endpointslices', '-n', p.namespace, '-l', 'kubernetes.io/service-name=orders-orders-daily').items
+      const slices = json('get', 'endpointslices', '-n', p.namespace, '-l', 'kubernetes.io/service-name=orders--orders-daily').items
       assert.equal(slices.flatMap((s: any) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready).length, 1, JSON.stringify(slices))
 
-      const cron = find('CronJob', 'orders-orders-nightly').spec.jobTemplate.spec.template.spec
+      const cron = find('CronJob', 'orders--orders-nightly').spec.jobTemplate.spec.template.spec
       assert.equal(cron.containers[0].image, RUNTIME_IMAGE)
       assert.deepEqual(cron.containers[0].args, ['workflow', 'trigger', 'orders-nightly', '--url', `http://orders-runtime.${p.namespace}:8080`])
 
@@ -294,33 +299,33 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.doesNotMatch(operatorLog.slice(logged), /applied|created|deleted/)
     })
 
+    // One node per engine (validate refuses more): a replicas change is stopping and starting it.
     it('takes a replicas change to the StatefulSet', async () => {
-      p.edit('storage/operational.yaml', (t) => t.replace('replicas: 1', 'replicas: 2'))
+      p.edit('storage/operational.yaml', (t) => t.replace('replicas: 1', 'replicas: 0'))
       const r = apply(p.dir)
       assert.equal(r.code, 0, r.stderr)
-      kubectl('wait', 'statefulset/orders-operational', '-n', p.namespace, '--for=jsonpath={.status.readyReplicas}=2', '--timeout=120s')
-      assert.equal(kubectl('get', 'statefulset', 'orders-operational', '-n', p.namespace, '-o', 'jsonpath={.spec.replicas}'), '2')
+      kubectl('wait', 'statefulset/orders--operational', '-n', p.namespace, '--for=jsonpath={.spec.replicas}=0', '--timeout=120s')
       await eventually(() => {
-        const component = json('get', 'dataproduct', 'orders', '-n', p.namespace).status.components.find((c: any) => c.kind === 'StatefulSet' && c.name === 'orders-operational')
-        assert.deepEqual(component, {kind: 'StatefulSet', name: 'orders-operational', ready: true, message: '2/2 replicas ready'})
+        const component = json('get', 'dataproduct', 'orders', '-n', p.namespace).status.components.find((c: any) => c.kind === 'StatefulSet' && c.name === 'orders--operational')
+        assert.deepEqual(component, {kind: 'StatefulSet', name: 'orders--operational', ready: true, message: '0/0 replicas ready'})
       })
       waitReady(p.namespace)
     })
 
     it('keeps a Secret edited by hand but recreates a deleted Deployment', () => {
-      kubectl('patch', 'secret', 'orders-operational-credentials', '-n', p.namespace, '--type=merge', '-p', '{"stringData":{"password":"chosen-by-hand"}}')
-      const oldUid = kubectl('get', 'deployment', 'orders-orders-api', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}')
-      kubectl('delete', 'deployment', 'orders-orders-api', '-n', p.namespace, '--wait=true')
-      kubectl('wait', 'deployment/orders-orders-api', '-n', p.namespace, '--for=create', '--timeout=60s')
-      assert.notEqual(kubectl('get', 'deployment', 'orders-orders-api', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}'), oldUid)
-      kubectl('wait', 'deployment/orders-orders-api', '-n', p.namespace, '--for=condition=Available', '--timeout=60s')
+      kubectl('patch', 'secret', 'orders--operational-credentials', '-n', p.namespace, '--type=merge', '-p', '{"stringData":{"password":"chosen-by-hand"}}')
+      const oldUid = kubectl('get', 'deployment', 'orders--orders-api', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}')
+      kubectl('delete', 'deployment', 'orders--orders-api', '-n', p.namespace, '--wait=true')
+      kubectl('wait', 'deployment/orders--orders-api', '-n', p.namespace, '--for=create', '--timeout=60s')
+      assert.notEqual(kubectl('get', 'deployment', 'orders--orders-api', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}'), oldUid)
+      kubectl('wait', 'deployment/orders--orders-api', '-n', p.namespace, '--for=condition=Available', '--timeout=60s')
       waitReady(p.namespace)
-      const password = Buffer.from(kubectl('get', 'secret', 'orders-operational-credentials', '-n', p.namespace, '-o', 'jsonpath={.data.password}'), 'base64').toString()
+      const password = Buffer.from(kubectl('get', 'secret', 'orders--operational-credentials', '-n', p.namespace, '-o', 'jsonpath={.data.password}'), 'base64').toString()
       assert.equal(password, 'chosen-by-hand')
     })
 
     it('says which references do not resolve, and recovers when they do', () => {
-      kubectl('delete', 'datacontract', 'orders-daily', '-n', p.namespace)
+      kubectl('delete', 'datacontract', 'orders.orders-daily', '-n', p.namespace)
       kubectl('wait', 'dataproduct/orders', '-n', p.namespace, '--for=condition=ReferencesResolved=False', '--timeout=60s')
       const product = json('get', 'dataproduct', 'orders', '-n', p.namespace)
       const refs = product.status.conditions.find((c: any) => c.type === 'ReferencesResolved')
@@ -329,25 +334,25 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.equal(product.status.conditions.find((c: any) => c.type === 'Ready').status, 'False')
       const warnings = json('get', 'events', '-n', p.namespace, '--field-selector', 'involvedObject.kind=DataProduct,reason=ReferencesUnresolved').items
       assert.ok(warnings.some((e: any) => e.type === 'Warning' && /DataContract orders-daily/.test(e.message) && e.source.component === 'dappmesh-operator'), JSON.stringify(warnings))
-      kubectl('wait', 'configmap/orders-orders-daily-contract', '-n', p.namespace, '--for=delete', '--timeout=60s')
+      kubectl('wait', 'configmap/orders--orders-daily-contract', '-n', p.namespace, '--for=delete', '--timeout=60s')
       assert.equal(apply(p.dir).code, 0)
       waitReady(p.namespace)
-      kubectl('get', 'configmap', 'orders-orders-daily-contract', '-n', p.namespace)
+      kubectl('get', 'configmap', 'orders--orders-daily-contract', '-n', p.namespace)
     })
 
     it('converges after being killed and restarted, with no duplicate child', async function () {
-      const secretBefore = kubectl('get', 'secret', 'orders-object-credentials', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}:{.data.password}')
+      const secretBefore = kubectl('get', 'secret', 'orders--object-credentials', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}:{.data.password}')
       await stopOperator('SIGKILL')
-      kubectl('delete', 'deployment', 'orders-orders-events', '-n', p.namespace, '--wait=true')
-      p.edit('storage/operational.yaml', (t) => t.replace('replicas: 2', 'replicas: 1'))
+      kubectl('delete', 'deployment', 'orders--orders-events', '-n', p.namespace, '--wait=true')
+      p.edit('storage/operational.yaml', (t) => t.replace('replicas: 0', 'replicas: 1'))
       assert.equal(apply(p.dir).code, 0)
       startOperator()
-      kubectl('wait', 'deployment/orders-orders-events', '-n', p.namespace, '--for=create', '--timeout=60s')
-      kubectl('wait', 'statefulset/orders-operational', '-n', p.namespace, '--for=jsonpath={.spec.replicas}=1', '--timeout=60s')
-      kubectl('wait', 'deployment/orders-orders-events', '-n', p.namespace, '--for=condition=Available', '--timeout=60s')
+      kubectl('wait', 'deployment/orders--orders-events', '-n', p.namespace, '--for=create', '--timeout=60s')
+      kubectl('wait', 'statefulset/orders--operational', '-n', p.namespace, '--for=jsonpath={.spec.replicas}=1', '--timeout=60s')
+      kubectl('wait', 'deployment/orders--orders-events', '-n', p.namespace, '--for=condition=Available', '--timeout=60s')
       waitReady(p.namespace)
       assert.deepEqual(names(children(p.namespace)), ORDERS_CHILDREN)
-      assert.equal(kubectl('get', 'secret', 'orders-object-credentials', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}:{.data.password}'), secretBefore)
+      assert.equal(kubectl('get', 'secret', 'orders--object-credentials', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}:{.data.password}'), secretBefore)
     })
 
     it('keeps the runtime\'s volume size when its duckdb storage\'s size changes, and says so in the component', async () => {
@@ -368,7 +373,7 @@ describe('operator run: the product reconciler (real control plane)', function (
         const before = kubectl('get', 'statefulset', 'orders-runtime', '-n', p.namespace, '-o', 'jsonpath={.metadata.uid}')
         p.edit('storage/analytics.yaml', (t) => t.replace(`engine: ${from}`, `engine: ${to}`))
         assert.equal(apply(p.dir).code, 0)
-        kubectl('wait', 'statefulset/orders-analytics', '-n', p.namespace, `--for=${wait}`, '--timeout=60s')
+        kubectl('wait', 'statefulset/orders--analytics', '-n', p.namespace, `--for=${wait}`, '--timeout=60s')
         let sts: any
         await eventually(() => {
           sts = json('get', 'statefulset', 'orders-runtime', '-n', p.namespace)
@@ -390,21 +395,24 @@ describe('operator run: the product reconciler (real control plane)', function (
     it('hands the ports that lost their image to the runtime: their Deployments go, the output port\'s Service selects the runtime', () => {
       rmSync(path.join(p.dir, 'services/orders/Containerfile'))
       assert.equal(apply(p.dir).code, 0)
-      kubectl('wait', 'deployment/orders-orders-events', 'service/orders-orders-events', 'deployment/orders-orders-api', '-n', p.namespace, '--for=delete', '--timeout=60s')
-      kubectl('wait', 'service/orders-orders-api', '-n', p.namespace, "--for=jsonpath={.spec.selector.dappmesh\\.io/component}=runtime", '--timeout=60s')
+      kubectl('wait', 'deployment/orders--orders-events', 'service/orders--orders-events', 'deployment/orders--orders-api', '-n', p.namespace, '--for=delete', '--timeout=60s')
+      kubectl('wait', 'service/orders--orders-api', '-n', p.namespace, "--for=jsonpath={.spec.selector.dappmesh\\.io/component}=runtime", '--timeout=60s')
       waitReady(p.namespace)
-      assert.deepEqual(names(children(p.namespace)), ORDERS_CHILDREN.filter((n) => !/^(Deployment\/orders-orders-(events|api)|Service\/orders-orders-events)$/.test(n)))
-      assert.equal(kubectl('get', 'cronjob', 'orders-orders-nightly', '-n', p.namespace, '-o', 'jsonpath={.spec.jobTemplate.spec.template.spec.containers[0].image}'), RUNTIME_IMAGE, 'the trigger needs no image of the product')
+      // The analytics storage was a server for a while: its credentials stay, with its volume.
+      const expected = [...ORDERS_CHILDREN.filter((n) => !/^(Deployment\/orders--orders-(events|api)|Service\/orders--orders-events)$/.test(n)), 'Secret/orders--analytics-credentials'].sort()
+      assert.deepEqual(names(children(p.namespace)), expected)
+      assert.equal(kubectl('get', 'cronjob', 'orders--orders-nightly', '-n', p.namespace, '-o', 'jsonpath={.spec.jobTemplate.spec.template.spec.containers[0].image}'), RUNTIME_IMAGE, 'the trigger needs no image of the product')
     })
 
     it('on deletion removes every child, then its finalizer', async () => {
       kubectl('delete', 'dataproduct', 'orders', '-n', p.namespace, '--timeout=90s')
-      assert.deepEqual(children(p.namespace), [])
+      // Only the storages' credentials stay, with their volumes (delete --purge-data removes them).
+      assert.deepEqual(names(children(p.namespace)), ['Secret/orders--analytics-credentials', 'Secret/orders--object-credentials', 'Secret/orders--operational-credentials'])
       assert.throws(() => kubectl('get', 'clusterrolebinding', runtimeBinding(p.namespace)), /NotFound/, 'cluster-scoped, so the finalizer deletes it')
       assert.throws(() => kubectl('get', 'dataproduct', 'orders', '-n', p.namespace), /NotFound/)
       // kubectl ran synchronously: the operator's log is read once the event loop turns again.
       await waitForLog(/children removed, finalizer released/)
-      assert.match(operatorLog, /deleted StatefulSet \S+\/orders-operational: its product is being deleted/)
+      assert.match(operatorLog, /deleted StatefulSet \S+\/orders--operational: its product is being deleted/)
     })
   })
 

@@ -117,7 +117,7 @@ describe('serve --product: the model from the API server, followed without a res
     const before = await call(`${handle.url}/v1/ports`)
     assert.deepEqual(before.json.ports.map((p: any) => p.name), ['orders-api', 'orders-daily', 'orders-log'])
     assert.equal(before.json.ports[0].contract.id, 'urn:test:shop:orders-clean')
-    kubectl('delete', 'outputport', 'orders-log', '-n', ns.name)
+    kubectl('delete', 'outputport', 'shop.orders-log', '-n', ns.name)
     const deadline = Date.now() + 20_000
     for (;;) {
       const now = await call(`${handle.url}/v1/ports`)

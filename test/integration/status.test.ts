@@ -90,7 +90,7 @@ describe('dappmesh status (real control plane)', function () {
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
     const event = (name: string, type: string, reason: string, message: string) => ({
       apiVersion: 'v1', kind: 'Event', metadata: {name, namespace: p.namespace}, type, reason, message, count: 3, firstTimestamp: now, lastTimestamp: now,
-      involvedObject: {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataStorage', name: 'operational', namespace: p.namespace}, source: {component: 'test'},
+      involvedObject: {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataStorage', name: 'orders.operational', namespace: p.namespace}, source: {component: 'test'},
     })
     const file = path.join(p.dir, '..', 'events.json')
     writeFileSync(file, JSON.stringify({apiVersion: 'v1', kind: 'List', items: [event('w1', 'Warning', 'ProvisionFailed', 'no volume for operational'), event('n1', 'Normal', 'Provisioned', 'all fine')]}))

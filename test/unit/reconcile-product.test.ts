@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {mergeConditions} from '../../src/core/reconcile/conditions.js'
 import {containsAll, withAppliedHash} from '../../src/core/reconcile/matches.js'
 import {parseLoops} from '../../src/core/reconcile/operator.js'
-import {type ProductState, credentialsSecret, desiredChildren, missingReferences, refusedSubjects} from '../../src/core/reconcile/product/desired.js'
+import {type ProductState, credentialsSecret, desiredChildren, isCredentialsOf, missingReferences, refusedSubjects} from '../../src/core/reconcile/product/desired.js'
 import {componentOf, productStatus} from '../../src/core/reconcile/product/status.js'
 import {meshStatus} from '../../src/core/reconcile/mesh/controller.js'
 import {Metrics} from '../../src/core/reconcile/metrics.js'
@@ -35,22 +35,22 @@ const byName = (children: any[]) => new Map(children.map((c) => [`${c.kind}/${c.
 describe('product reconciler: desired children', () => {
   it('makes a StatefulSet, headless Service and NetworkPolicy per server storage, with the engine image, replicas and size', () => {
     const children = byName(desiredChildren(state(), RUNTIME))
-    const sts = children.get('StatefulSet/orders-operational')
+    const sts = children.get('StatefulSet/orders--operational')
     assert.equal(sts.spec.replicas, 2)
     assert.equal(sts.spec.template.spec.containers[0].image, 'postgres:15')
     assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '5Gi')
     assert.deepEqual(sts.spec.template.spec.containers[0].env.filter((e: any) => e.valueFrom).map((e: any) => [e.name, e.valueFrom.secretKeyRef.name]), [
-      ['POSTGRES_USER', 'orders-operational-credentials'],
-      ['POSTGRES_PASSWORD', 'orders-operational-credentials'],
+      ['POSTGRES_USER', 'orders--operational-credentials'],
+      ['POSTGRES_PASSWORD', 'orders--operational-credentials'],
     ])
-    assert.equal(children.get('Service/orders-operational').spec.clusterIP, 'None')
-    const policy = children.get('NetworkPolicy/orders-operational')
+    assert.equal(children.get('Service/orders--operational').spec.clusterIP, 'None')
+    const policy = children.get('NetworkPolicy/orders--operational')
     assert.deepEqual(policy.spec.podSelector.matchLabels, {'dappmesh.io/product': 'orders', 'dappmesh.io/storage': 'operational'})
     assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}}}], 'only the runtime reaches a storage')
   })
 
   it('puts Postgres\' data one directory below its volume, which initdb can own (a volume\'s root belongs to root)', () => {
-    const sts = byName(desiredChildren(state(), RUNTIME)).get('StatefulSet/orders-operational')
+    const sts = byName(desiredChildren(state(), RUNTIME)).get('StatefulSet/orders--operational')
     const container = sts.spec.template.spec.containers[0]
     const pgdata = container.env.find((e: any) => e.name === 'PGDATA')?.value
     assert.equal(container.volumeMounts[0].mountPath, '/var/lib/postgresql/data')
@@ -58,48 +58,65 @@ describe('product reconciler: desired children', () => {
   })
 
   it('counts a storage server ready only once it accepts connections on its port (a readiness probe)', () => {
-    const container = byName(desiredChildren(state(), RUNTIME)).get('StatefulSet/orders-operational').spec.template.spec.containers[0]
+    const container = byName(desiredChildren(state(), RUNTIME)).get('StatefulSet/orders--operational').spec.template.spec.containers[0]
     assert.deepEqual(container.readinessProbe?.tcpSocket, {port: 'data'})
     assert.deepEqual(container.ports, [{name: 'data', containerPort: 5432}])
+  })
+
+  it('never gives two products of one namespace a child of the same name, whatever their names and their parts\' (shop + orders-operational, shop-orders + operational, shop-runtime + anything)', () => {
+    const of = (productName: string, storage: string, port: string) => {
+      const p = {...product, metadata: {...product.metadata, name: productName, uid: `u-${productName}`}}
+      const s = state({product: p, storages: [{kind: 'DataStorage', metadata: meta(storage), spec: {class: 'operational', engine: 'postgresql'}}], outputPorts: [{kind: 'OutputPort', metadata: meta(port), spec: {entity: 'x', type: 'api', service: {image: 'i'}}}], inputPorts: [], workflows: [], contracts: []})
+      return [...desiredChildren(s, RUNTIME), credentialsSecret(p, s.storages[0], () => 'pw')].map((c) => `${c.kind}/${c.metadata.name}`)
+    }
+    const products = [of('shop', 'orders-operational', 'runtime'), of('shop-orders', 'operational', 'api'), of('shop-runtime', 'operational', 'workloads'), of('shop-orders-operational', 'credentials', 'x')]
+    const seen = new Map<string, number>()
+    for (const [i, names] of products.entries()) {
+      for (const name of names) {
+        assert.ok(!seen.has(name) || seen.get(name) === i, `${name} is made by product ${seen.get(name)} and product ${i}`)
+        seen.set(name, i)
+      }
+    }
+    assert.ok(seen.has('StatefulSet/shop--orders-operational') && seen.has('StatefulSet/shop-orders--operational'), [...seen.keys()].join(' '))
   })
 
   it('prefers a storage\'s own image to the engine\'s', () => {
     const s = state()
     s.storages[0].spec.image = 'registry.local/pg:custom'
-    assert.equal(byName(desiredChildren(s, RUNTIME)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].image, 'registry.local/pg:custom')
+    assert.equal(byName(desiredChildren(s, RUNTIME)).get('StatefulSet/orders--operational').spec.template.spec.containers[0].image, 'registry.local/pg:custom')
   })
 
   it('gives a port with an image a Deployment and Service on its port, a port without one neither', () => {
     const children = byName(desiredChildren(state(), RUNTIME))
-    const deployment = children.get('Deployment/orders-orders-api')
+    const deployment = children.get('Deployment/orders--orders-api')
     assert.equal(deployment.spec.template.spec.containers[0].image, 'shop/orders@sha256:abc')
-    assert.equal(children.get('Service/orders-orders-api').spec.ports[0].port, 9090)
-    assert.equal(children.has('Deployment/orders-orders-daily'), false)
-    assert.equal(children.has('Deployment/orders-orders-events'), false)
+    assert.equal(children.get('Service/orders--orders-api').spec.ports[0].port, 9090)
+    assert.equal(children.has('Deployment/orders--orders-daily'), false)
+    assert.equal(children.has('Deployment/orders--orders-events'), false)
   })
 
   it('puts the contract document of an output port in a ConfigMap, and none when the contract is not in the cluster', () => {
     const children = byName(desiredChildren(state(), RUNTIME))
-    assert.deepEqual(JSON.parse(children.get('ConfigMap/orders-orders-api-contract').data['contract.json']), {id: 'urn:c', version: '1.0.0'})
-    assert.equal(children.has('ConfigMap/orders-orders-daily-contract'), false)
+    assert.deepEqual(JSON.parse(children.get('ConfigMap/orders--orders-api-contract').data['contract.json']), {id: 'urn:c', version: '1.0.0'})
+    assert.equal(children.has('ConfigMap/orders--orders-daily-contract'), false)
   })
 
   it('makes a CronJob only for a scheduled workflow, which asks the product\'s runtime to run it from the dappmesh image', () => {
     const children = byName(desiredChildren(state(), RUNTIME))
-    const cron = children.get('CronJob/orders-nightly')
+    const cron = children.get('CronJob/orders--nightly')
     assert.equal(cron.spec.schedule, '0 2 * * *')
     const container = cron.spec.jobTemplate.spec.template.spec.containers[0]
     assert.equal(container.image, 'registry.local/dappmesh:1.2.3', 'the workflow\'s own image runs inside the run, not as the trigger')
     assert.deepEqual(container.args, ['workflow', 'trigger', 'nightly', '--url', 'http://orders-runtime.sales:8080'])
-    assert.equal(children.has('CronJob/orders-on-demand'), false)
+    assert.equal(children.has('CronJob/orders--on-demand'), false)
   })
 
   it('runs every pod under Pod Security restricted: non-root, no escalation, no capabilities, RuntimeDefault seccomp', () => {
     const children = byName(desiredChildren(state(), RUNTIME))
     const pods = {
-      statefulSet: children.get('StatefulSet/orders-operational').spec.template.spec,
-      deployment: children.get('Deployment/orders-orders-api').spec.template.spec,
-      cronJob: children.get('CronJob/orders-nightly').spec.jobTemplate.spec.template.spec,
+      statefulSet: children.get('StatefulSet/orders--operational').spec.template.spec,
+      deployment: children.get('Deployment/orders--orders-api').spec.template.spec,
+      cronJob: children.get('CronJob/orders--nightly').spec.jobTemplate.spec.template.spec,
     }
     for (const [what, pod] of Object.entries(pods)) {
       assert.equal(pod.securityContext.runAsNonRoot, true, what)
@@ -118,23 +135,23 @@ describe('product reconciler: desired children', () => {
 
   it('runs the pods as the product\'s own ServiceAccount, with no token mounted', () => {
     const children = byName(desiredChildren(state(), RUNTIME))
-    assert.equal(children.get('ServiceAccount/orders').automountServiceAccountToken, false)
-    for (const pod of [children.get('StatefulSet/orders-operational').spec.template.spec, children.get('Deployment/orders-orders-api').spec.template.spec]) {
-      assert.equal(pod.serviceAccountName, 'orders')
+    assert.equal(children.get('ServiceAccount/orders-workloads').automountServiceAccountToken, false)
+    for (const pod of [children.get('StatefulSet/orders--operational').spec.template.spec, children.get('Deployment/orders--orders-api').spec.template.spec]) {
+      assert.equal(pod.serviceAccountName, 'orders-workloads')
       assert.equal(pod.automountServiceAccountToken, false)
     }
     const dataOnly = state({storages: [], workflows: [], outputPorts: [state().outputPorts[1]]})
-    assert.equal(byName(desiredChildren(dataOnly, RUNTIME)).has('ServiceAccount/orders'), false, 'no pods but the runtime\'s, no account')
+    assert.equal(byName(desiredChildren(dataOnly, RUNTIME)).has('ServiceAccount/orders-workloads'), false, 'no pods but the runtime\'s, no account')
   })
 
   it('takes the engine\'s default requests and limits, each overridable by the storage\'s resources', () => {
     const s = state()
-    assert.deepEqual(byName(desiredChildren(s, RUNTIME)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].resources, {
+    assert.deepEqual(byName(desiredChildren(s, RUNTIME)).get('StatefulSet/orders--operational').spec.template.spec.containers[0].resources, {
       requests: {cpu: '100m', memory: '256Mi'},
       limits: {cpu: '1', memory: '1Gi'},
     })
     s.storages[0].spec.resources = {limits: {memory: '8Gi'}}
-    assert.deepEqual(byName(desiredChildren(s, RUNTIME)).get('StatefulSet/orders-operational').spec.template.spec.containers[0].resources, {
+    assert.deepEqual(byName(desiredChildren(s, RUNTIME)).get('StatefulSet/orders--operational').spec.template.spec.containers[0].resources, {
       requests: {cpu: '100m', memory: '256Mi'},
       limits: {cpu: '1', memory: '8Gi'},
     })
@@ -151,8 +168,18 @@ describe('product reconciler: desired children', () => {
 
   it('generates a credentials Secret with the generator it is given', () => {
     const secret = credentialsSecret(product, state().storages[0], () => 'generated')
-    assert.equal(secret.metadata.name, 'orders-operational-credentials')
+    assert.equal(secret.metadata.name, 'orders--operational-credentials')
     assert.deepEqual(secret.stringData, {username: 'operational', password: 'generated'})
+  })
+
+  it('gives a credentials Secret no owner, so that it lasts as long as the volume, and knows it by its labels', () => {
+    const secret = credentialsSecret(product, state().storages[0], () => 'generated')
+    assert.equal(secret.metadata.ownerReferences, undefined, 'garbage collection would delete it with the product')
+    assert.equal(isCredentialsOf(secret, 'orders', 'operational'), true)
+    assert.equal(isCredentialsOf(secret, 'orders', 'other'), false, 'another storage\'s')
+    assert.equal(isCredentialsOf(secret, 'orders-x', 'operational'), false, 'another product\'s')
+    const controlled = {...secret, metadata: {...secret.metadata, ownerReferences: [{kind: 'Deployment', name: 'x', uid: 'u', controller: true}]}}
+    assert.equal(isCredentialsOf(controlled, 'orders', 'operational'), false, 'controlled by something else')
   })
 
   it('gives each DataRole a Role naming only the children its grants reach, and a RoleBinding of its subjects', () => {
@@ -161,23 +188,23 @@ describe('product reconciler: desired children', () => {
       {kind: 'DataRole', metadata: meta('nobody'), spec: {subjects: [{kind: 'User', name: 'x'}], grants: [{storage: 'gone', access: 'read'}]}},
     ]
     const children = byName(desiredChildren(state({roles}), RUNTIME))
-    assert.deepEqual(children.get('Role/orders-ops').rules, [
-      {apiGroups: [''], resources: ['services'], resourceNames: ['orders-operational'], verbs: ['get']},
-      {apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['orders-operational'], verbs: ['get']},
-      {apiGroups: [''], resources: ['services'], resourceNames: ['orders-orders-api'], verbs: ['get']},
-      {apiGroups: [''], resources: ['configmaps'], resourceNames: ['orders-orders-api-contract'], verbs: ['get']},
+    assert.deepEqual(children.get('Role/orders--ops').rules, [
+      {apiGroups: [''], resources: ['services'], resourceNames: ['orders--operational'], verbs: ['get']},
+      {apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['orders--operational'], verbs: ['get']},
+      {apiGroups: [''], resources: ['services'], resourceNames: ['orders--orders-api'], verbs: ['get']},
+      {apiGroups: [''], resources: ['configmaps'], resourceNames: ['orders--orders-api-contract'], verbs: ['get']},
     ])
-    assert.deepEqual(children.get('RoleBinding/orders-ops').subjects, [
+    assert.deepEqual(children.get('RoleBinding/orders--ops').subjects, [
       {kind: 'Group', name: 'ops', apiGroup: 'rbac.authorization.k8s.io'},
       {kind: 'ServiceAccount', name: 'bot', namespace: 'sales'},
     ])
-    assert.equal(children.get('Role/orders-nobody').rules, undefined, 'a grant of something missing grants nothing')
+    assert.equal(children.get('Role/orders--nobody').rules, undefined, 'a grant of something missing grants nothing')
     assert.deepEqual(missingReferences(state({roles}), new Set(['sales']), new Set(['orders'])), ['DataContract orders-daily (OutputPort orders-daily)', 'DataStorage gone (DataRole nobody)'])
   })
 
   it('never lets an admin grant write a workload: no patch or update on StatefulSets or Deployments', () => {
     const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'User', name: 'ann'}], grants: [{storage: 'operational', access: 'admin'}, {outputPort: 'orders-api', access: 'admin'}]}}]
-    const rules = byName(desiredChildren(state({roles}), RUNTIME)).get('Role/orders-ops').rules
+    const rules = byName(desiredChildren(state({roles}), RUNTIME)).get('Role/orders--ops').rules
     assert.deepEqual(rules.filter((r: any) => r.resources[0] === 'deployments' || r.resources[0] === 'statefulsets').map((r: any) => [r.resources[0], r.verbs]), [
       ['statefulsets', ['get']],
       ['deployments', ['get']],
@@ -188,7 +215,7 @@ describe('product reconciler: desired children', () => {
   it('hands out no storage credentials Secret for any access, and says so on the Role', () => {
     for (const access of ['read', 'write', 'admin']) {
       const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'User', name: 'ann'}], grants: [{storage: 'operational', access}]}}]
-      const role = byName(desiredChildren(state({roles}), RUNTIME)).get('Role/orders-ops')
+      const role = byName(desiredChildren(state({roles}), RUNTIME)).get('Role/orders--ops')
       assert.ok(!role.rules.some((r: any) => r.resources.includes('secrets')), `${access}: ${JSON.stringify(role.rules)}`)
       assert.match(role.metadata.annotations['dappmesh.io/grant-note'], /never its credentials: per-access database users are not implemented yet/)
     }
@@ -202,14 +229,14 @@ describe('product reconciler: desired children', () => {
       {kind: 'User', name: 'ann'},
     ]
     const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects, grants: [{outputPort: 'orders-api', access: 'read'}]}}]
-    assert.deepEqual(byName(desiredChildren(state({roles}), RUNTIME)).get('RoleBinding/orders-ops').subjects, [{kind: 'User', name: 'ann', apiGroup: 'rbac.authorization.k8s.io'}])
+    assert.deepEqual(byName(desiredChildren(state({roles}), RUNTIME)).get('RoleBinding/orders--ops').subjects, [{kind: 'User', name: 'ann', apiGroup: 'rbac.authorization.k8s.io'}])
     assert.deepEqual(refusedSubjects(roles[0]), [
       'Group system:authenticated is a Kubernetes system identity (system:*)',
       'User system:admin is a Kubernetes system identity (system:*)',
       'ServiceAccount kube-system/default lives in a Kubernetes system namespace (kube-*)',
     ])
     const onlySystem = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects: subjects.slice(0, 1), grants: [{outputPort: 'orders-api', access: 'read'}]}}]
-    assert.equal(byName(desiredChildren(state({roles: onlySystem}), RUNTIME)).get('RoleBinding/orders-ops'), undefined, 'no binding at all when no subject is left')
+    assert.equal(byName(desiredChildren(state({roles: onlySystem}), RUNTIME)).get('RoleBinding/orders--ops'), undefined, 'no binding at all when no subject is left')
   })
 
   it('names each reference that does not resolve', () => {

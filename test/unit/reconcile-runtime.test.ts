@@ -62,7 +62,7 @@ describe('product reconciler: the runtime', () => {
     assert.equal(claim.metadata.name, 'data')
     assert.equal(claim.spec.resources.requests.storage, '10Gi')
     assert.deepEqual([...made.keys()].filter((k) => k.endsWith('-analytics')), [])
-    assert.ok(made.has('StatefulSet/orders-operational'), 'a postgresql storage still runs its server')
+    assert.ok(made.has('StatefulSet/orders--operational'), 'a postgresql storage still runs its server')
   })
 
   it('sizes one volume for several duckdb storages as their sum, and 1Gi for the embedded default when there is none', () => {
@@ -90,10 +90,10 @@ describe('product reconciler: the runtime', () => {
   it('reaches the other storages by their Service and takes their credentials only as Secret references', () => {
     const env = runtimePod().containers[0].env
     const byName = new Map<string, any>(env.map((e: any) => [e.name, e]))
-    assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_HOST').value, 'orders-operational.sales.svc')
+    assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_HOST').value, 'orders--operational.sales.svc')
     assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_PORT').value, '5432')
-    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders-operational-credentials', key: 'password'}})
-    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OBJECT_USERNAME').valueFrom, {secretKeyRef: {name: 'orders-object-credentials', key: 'username'}})
+    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders--operational-credentials', key: 'password'}})
+    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OBJECT_USERNAME').valueFrom, {secretKeyRef: {name: 'orders--object-credentials', key: 'username'}})
     assert.equal(byName.has('DAPPMESH_STORAGE_ANALYTICS_HOST'), false, 'duckdb is a file on the volume')
     for (const e of env) {
       if (/_(USERNAME|PASSWORD|ACCESS_KEY_ID|SECRET_ACCESS_KEY)$/.test(e.name)) assert.equal(e.value, undefined, `${e.name} is never a value`)
@@ -104,11 +104,11 @@ describe('product reconciler: the runtime', () => {
     const env = runtimePod().containers[0].env
     const names = env.map((e: any) => e.name)
     const byName = new Map<string, any>(env.map((e: any) => [e.name, e]))
-    assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_URL').value, 'postgres://$(DAPPMESH_STORAGE_OPERATIONAL_USERNAME):$(DAPPMESH_STORAGE_OPERATIONAL_PASSWORD)@orders-operational.sales.svc:5432/$(DAPPMESH_STORAGE_OPERATIONAL_USERNAME)')
+    assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_URL').value, 'postgres://$(DAPPMESH_STORAGE_OPERATIONAL_USERNAME):$(DAPPMESH_STORAGE_OPERATIONAL_PASSWORD)@orders--operational.sales.svc:5432/$(DAPPMESH_STORAGE_OPERATIONAL_USERNAME)')
     // $(VAR) expands only from variables defined earlier in the list
     assert.ok(names.indexOf('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD') < names.indexOf('DAPPMESH_STORAGE_OPERATIONAL_URL'))
-    assert.equal(byName.get('DAPPMESH_STORAGE_OBJECT_ENDPOINT').value, 'http://orders-object.sales.svc:9000')
-    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OBJECT_SECRET_ACCESS_KEY').valueFrom, {secretKeyRef: {name: 'orders-object-credentials', key: 'password'}})
+    assert.equal(byName.get('DAPPMESH_STORAGE_OBJECT_ENDPOINT').value, 'http://orders--object.sales.svc:9000')
+    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OBJECT_SECRET_ACCESS_KEY').valueFrom, {secretKeyRef: {name: 'orders--object-credentials', key: 'password'}})
   })
 
   it('starts Node with a small young generation, so an idle runtime does not hold V8\'s default 32 MiB of semi-spaces', () => {
@@ -156,13 +156,13 @@ describe('product reconciler: the runtime', () => {
     const made = children()
     const selector = {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}
     assert.deepEqual(made.get('Service/orders-runtime').spec.selector, selector)
-    const api = made.get('Service/orders-orders-api')
+    const api = made.get('Service/orders--orders-api')
     assert.deepEqual(api.spec.selector, selector)
     assert.deepEqual(api.spec.ports, [{name: 'http', port: 9090, targetPort: 'http', protocol: 'TCP'}])
-    assert.equal(made.get('Service/orders-orders-daily').spec.ports[0].port, 8080)
-    assert.equal(made.get('Deployment/orders-orders-custom').spec.template.spec.containers[0].image, 'shop/custom:1')
-    assert.notDeepEqual(made.get('Service/orders-orders-custom').spec.selector, selector)
-    assert.equal(made.has('Service/orders-orders-events'), false, 'input ports are pushed to through the runtime\'s own Service')
+    assert.equal(made.get('Service/orders--orders-daily').spec.ports[0].port, 8080)
+    assert.equal(made.get('Deployment/orders--orders-custom').spec.template.spec.containers[0].image, 'shop/custom:1')
+    assert.notDeepEqual(made.get('Service/orders--orders-custom').spec.selector, selector)
+    assert.equal(made.has('Service/orders--orders-events'), false, 'input ports are pushed to through the runtime\'s own Service')
   })
 
   it('admits any caller to the runtime\'s API port only', () => {
@@ -172,7 +172,7 @@ describe('product reconciler: the runtime', () => {
   })
 
   it('fails a trigger job at once when the run failed, and retries it only when the runtime was unreachable', () => {
-    const job = children().get('CronJob/orders-nightly').spec.jobTemplate.spec
+    const job = children().get('CronJob/orders--nightly').spec.jobTemplate.spec
     assert.deepEqual(job.podFailurePolicy.rules, [{action: 'FailJob', onExitCodes: {containerName: 'trigger', operator: 'In', values: [1, 2]}}])
     assert.equal(job.template.spec.serviceAccountName, 'orders-runtime')
     assert.equal(job.template.spec.securityContext.runAsNonRoot, true)

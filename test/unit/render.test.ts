@@ -34,9 +34,18 @@ describe('render', () => {
     assert.ok(rendered.objects.every((o) => o.metadata.namespace === 'sales'))
   })
 
+  it('names each product-scoped resource <product>.<name> in the cluster and keeps its references local', async () => {
+    const r = await renderDirectory(fixture('../../examples/orders'))
+    const names = r.objects.map((o) => `${o.kind}/${o.metadata.name}`)
+    assert.ok(names.includes('DataProduct/orders'), names.join(' '))
+    for (const o of r.objects.filter((x) => x.kind !== 'DataProduct')) assert.match(o.metadata.name, /^orders\.[a-z0-9-]+$/, `${o.kind}/${o.metadata.name}`)
+    const port = r.objects.find((o) => o.kind === 'OutputPort' && o.metadata.name === 'orders.orders-api')!
+    assert.equal(port.spec.contract, 'orders-clean', 'a reference names the local resource')
+  })
+
   it('inlines a documentRef contract document', async () => {
     const r = await renderDirectory(fixture('../../examples/orders'))
-    const contract = r.objects.find((o) => o.kind === 'DataContract' && o.metadata.name === 'orders-clean')!
+    const contract = r.objects.find((o) => o.kind === 'DataContract' && o.metadata.name === 'orders.orders-clean')!
     assert.equal(contract.spec.documentRef, undefined)
     assert.equal(contract.spec.document.id, 'urn:acme:sales:orders-clean')
   })
@@ -45,17 +54,17 @@ describe('render', () => {
     const p = orderProduct()
     try {
       const before = await renderDirectory(p.dir)
-      assert.equal(before.objects.find((o) => o.metadata.name === 'orders-api')!.spec.service.image, 'orders-orders:dev')
+      assert.equal(before.objects.find((o) => o.metadata.name === 'orders.orders-api')!.spec.service.image, 'orders-orders:dev')
       assert.match(before.warnings[0], /no pushed build recorded for entity orders/)
       mkdirSync(path.join(p.dir, '.dappmesh'))
       const digest = `sha256:${'a'.repeat(64)}`
       writeFileSync(path.join(p.dir, '.dappmesh/images.json'), JSON.stringify({version: 1, images: {orders: {repository: '127.0.0.1:5000/sales/orders-orders', tag: 'c0ffee', digest, builder: 'buildah', contextDigest: 'sha256:c0ffee', builtAt: '2026-11-24T00:00:00Z'}}}))
       const after = await renderDirectory(p.dir)
       const image = `127.0.0.1:5000/sales/orders-orders@${digest}`
-      assert.equal(after.objects.find((o) => o.metadata.name === 'orders-api')!.spec.service.image, image)
+      assert.equal(after.objects.find((o) => o.metadata.name === 'orders.orders-api')!.spec.service.image, image)
       assert.equal(after.objects.find((o) => o.kind === 'InputPort')!.spec.image, image)
       assert.equal(after.objects.find((o) => o.kind === 'DataWorkflow')!.spec.image, image)
-      assert.equal(after.objects.find((o) => o.metadata.name === 'orders-daily')!.spec.service, undefined, 'a table port without a service stays data only')
+      assert.equal(after.objects.find((o) => o.metadata.name === 'orders.orders-daily')!.spec.service, undefined, 'a table port without a service stays data only')
       assert.deepEqual(after.warnings, [])
     } finally {
       p.remove()

@@ -59,6 +59,10 @@ describe('--json results match their JSON Schemas', () => {
       assertResult('add:entity', run('add:entity', ['customers', '--dir', dir]))
     })
 
+    it('init mesh', () => {
+      assertResult('init:mesh', run('init:mesh', [path.join(tmp, 'platform'), '--domain', 'sales', '--owner', 'a@example.com']))
+    })
+
     it('run and test on a scaffolded product', () => {
       const dir = path.join(tmp, 'shop')
       run('init', [dir, '--domain', 'sales', '--owner', 'a@example.com'])

@@ -15,9 +15,10 @@ function catalogOf(namespace: string, version = '2.1.0', portSpec: Record<string
     meshes: [],
     domains: [],
     products: [{metadata: {name: 'shop', namespace}, spec: {domain: 'sales'}}],
-    outputPorts: [{metadata: {name: 'orders-api', namespace, labels: {[PRODUCT_LABEL]: 'shop'}}, spec: {contract: 'orders-clean', ...portSpec}}],
+    // Named as render names them (`<product>.<name>`); the port's reference to its contract stays local.
+    outputPorts: [{metadata: {name: 'shop.orders-api', namespace, labels: {[PRODUCT_LABEL]: 'shop'}}, spec: {contract: 'orders-clean', ...portSpec}}],
     inputPorts: [],
-    contracts: [{metadata: {name: 'orders-clean', namespace}, spec: {document: {id: 'urn:test:shop:orders-clean', version}}}],
+    contracts: [{metadata: {name: 'shop.orders-clean', namespace}, spec: {document: {id: 'urn:test:shop:orders-clean', version}}}],
   })
 }
 

@@ -3,11 +3,13 @@ import {FIELD_MANAGER} from '../kube/crds-install.js'
 import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {objectPath, resourcePath} from '../kube/paths.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
+import {displayName, shownName} from '../model/child-names.js'
 import {API_VERSION, KINDS} from '../model/kinds.js'
-import {type Manifest, PRODUCT_LABEL, type RenderedProduct, renderDirectory} from '../render/render.js'
+import {type Manifest, PRODUCT_LABEL, type RenderedPlatform, type RenderedProduct, renderProjectDirectory} from '../render/render.js'
 import {type CrdAction, ensureCrds} from './crds.js'
 import {inventoryOf, parseInventory, productWithInventory} from './inventory.js'
 import {mapPool} from './pool.js'
+import {planShared, readShared} from './shared.js'
 import {waitForProduct} from './wait.js'
 
 export type ObjectAction = 'created' | 'configured' | 'unchanged' | 'pruned'
@@ -32,7 +34,10 @@ export interface ApplyOptions extends KubeTarget {
 }
 
 export interface ApplyResult {
+  /** empty for the platform project */
   product: string
+  /** the platform project (`dappmesh init mesh`): its mesh, domains and their namespaces */
+  platform?: boolean
   namespace: string
   context?: string
   server?: string
@@ -63,20 +68,25 @@ export async function applyProduct(options: ApplyOptions): Promise<ApplyResult> 
 export async function applyProducts(dirs: string[], options: Omit<ApplyOptions, 'dir'>): Promise<ApplyResult[]> {
   const dryRun = options.dryRun ?? 'none'
   const progress = options.onProgress ?? (() => {})
-  const rendered: RenderedProduct[] = []
-  for (const dir of dirs) rendered.push(await renderDirectory(dir))
+  const projects: Array<RenderedProduct | RenderedPlatform> = []
+  for (const dir of dirs) projects.push(await renderProjectDirectory(dir))
+  // The platform's projects first: a product may need the mesh and the domain they make.
+  const platforms = projects.filter((r): r is RenderedPlatform => 'platform' in r)
+  const rendered = projects.filter((r): r is RenderedProduct => !('platform' in r))
   const seen = new Map<string, string>()
-  for (const [i, r] of rendered.entries()) {
+  for (const [i, r] of projects.entries()) {
+    if ('platform' in r) continue
     const id = `${r.namespace}/${r.product}`
     if (seen.has(id)) throw new UserError(`${dirs[i]} and ${seen.get(id)} are both the product ${id}`, {suggestions: ['Give each product its own name or domain.']})
     seen.set(id, dirs[i])
   }
 
   if (dryRun === 'client') {
-    return rendered.map((r) => ({
+    const ofPlatforms = platforms.map((p) => ({...platformBase(p), dryRun, crds: 'skipped' as const, objects: [...p.shared, ...p.namespaces].map((o) => described(o, 'configured'))}))
+    return [...ofPlatforms, ...rendered.map((r) => ({
       product: r.product, namespace: r.namespace, dryRun, warnings: [...r.warnings], crds: 'skipped' as const,
       objects: [...r.shared, r.namespaceObject, productWithInventory(r, []), ...rest(r)].map((o) => described(o, 'configured')),
-    }))
+    }))]
   }
 
   const loaded = await loadKubeConfig(options)
@@ -93,8 +103,10 @@ export async function applyProducts(dirs: string[], options: Omit<ApplyOptions, 
     } else {
       crds = await ensureCrds(client, {install: options.installCrds ?? true, timeoutMs, onProgress: progress})
     }
+    const ofPlatforms: ApplyResult[] = []
+    for (const p of platforms) ofPlatforms.push(await applyPlatform(client, p, {dryRun, concurrency, progress, crds, force: options.forceConflicts ?? false}))
     const one = (r: RenderedProduct) => applyRendered(client, r, {...options, dryRun, timeoutMs, concurrency, progress, crds})
-    return await mapPool(rendered, Math.max(1, Math.min(8, Math.floor(concurrency / 2))), one)
+    return [...ofPlatforms, ...(await mapPool(rendered, Math.max(1, Math.min(8, Math.floor(concurrency / 2))), one))]
   } finally {
     client.close()
   }
@@ -112,42 +124,47 @@ async function applyRendered(client: KubeRest, rendered: RenderedProduct, option
   const {dryRun, progress, concurrency, crds} = options
   const loaded = client.loaded
   const base = {product: rendered.product, namespace: rendered.namespace, dryRun, warnings: [...rendered.warnings]}
-  const {existing, others: ofOthers} = await existingObjects(client, rendered)
+  const {existing, others: ofOthers, shared: sharedLive} = await existingObjects(client, rendered)
   refuseTakeover(rendered, ofOthers)
+  // The mesh, the domain and its namespace are the platform's: created when missing, never changed.
+  const shared = await planShared(client, [...rendered.shared, rendered.namespaceObject], sharedLive)
+  base.warnings.push(...shared.warnings)
+  const sharedToCreate = shared.create.filter((o) => o !== rendered.namespaceObject)
+  const keptShared = shared.kept.filter((o) => o !== rendered.namespaceObject)
   const leftovers = leftOver(rendered, existing)
   // Without --prune, what left the project stays in the inventory, so a later --prune finds it.
   const product = productWithInventory(rendered, options.prune ? [] : leftovers)
   const apply = (o: Manifest, dry: boolean) => applyOne(client, o, {dryRun: dry, force: options.forceConflicts ?? false})
 
   // The namespace first (a dry run cannot place objects in a namespace that does not exist).
-  const namespaceExisted = existing.has(key(rendered.namespaceObject))
-  if (dryRun === 'none' || namespaceExisted) await apply(rendered.namespaceObject, dryRun === 'server')
+  const namespaceExisted = !shared.create.includes(rendered.namespaceObject)
+  if (dryRun === 'none' && !namespaceExisted) await apply(rendered.namespaceObject, false)
 
-  const ordered = [...rendered.shared, product, ...rest(rendered)]
+  const ordered = [...sharedToCreate, product, ...rest(rendered)]
   if (dryRun === 'none') {
     progress(`${rendered.product}: checking ${ordered.length} objects with a server-side dry run`)
     await mapPool(ordered, concurrency, (o) => apply(o, true))
   }
   progress(`${rendered.product}: ${dryRun === 'server' ? 'dry-run applying' : 'applying'} ${ordered.length} objects to ${rendered.namespace} (context ${loaded.context})`)
-  const results: AppliedObject[] = [described(rendered.namespaceObject, namespaceExisted ? 'unchanged' : 'created')]
+  const results: AppliedObject[] = [described(rendered.namespaceObject, namespaceExisted ? 'unchanged' : 'created'), ...keptShared.map((o) => described(o, 'unchanged'))]
   const record = (o: Manifest, after: any) => {
     const before = existing.get(key(o))
     const action: ObjectAction = !before ? 'created' : sameObject(before, after, dryRun === 'server') ? 'unchanged' : 'configured'
     results.push(described(o, action))
-    if (action !== 'unchanged') progress(`${o.kind}/${o.metadata.name} ${action}`)
+    if (action !== 'unchanged') progress(`${o.kind}/${displayName(o.metadata.name)} ${action}`)
   }
   const dry = dryRun === 'server'
   if (dry && !namespaceExisted) {
     // Nothing can be dry-run into a namespace that does not exist yet: check the shared objects
     // and the namespace, and report the product's objects as to be created.
     await apply(rendered.namespaceObject, true)
-    for (const o of rendered.shared) record(o, await apply(o, true))
+    for (const o of sharedToCreate) record(o, await apply(o, true))
     for (const o of [product, ...rest(rendered)]) results.push(described(o, 'created'))
     base.warnings.push(`namespace ${rendered.namespace} does not exist yet, so the server could not check the product's own objects`)
     return {...base, context: loaded.context, server: loaded.server, crds, objects: results}
   }
-  // Shared objects and the DataProduct in order; everything else concurrently.
-  for (const o of [...rendered.shared, product]) record(o, await apply(o, dry))
+  // Shared objects new to the cluster and the DataProduct in order; everything else concurrently.
+  for (const o of [...sharedToCreate, product]) record(o, await apply(o, dry))
   const others = rest(rendered)
   const applied = await mapPool(others, concurrency, (o) => apply(o, dry))
   others.forEach((o, i) => record(o, applied[i]))
@@ -160,6 +177,31 @@ async function applyRendered(client: KubeRest, rendered: RenderedProduct, option
     result.ready = true
   }
   return result
+}
+
+function platformBase(p: RenderedPlatform): Pick<ApplyResult, 'product' | 'namespace' | 'platform' | 'warnings'> {
+  return {product: '', namespace: p.namespaces.map((n) => n.metadata.name).join(','), platform: true, warnings: [...p.warnings]}
+}
+
+/**
+ * The platform project's apply: the mesh, its domains and their namespaces, checked first with a
+ * server-side dry run, then applied in order. Only this changes a mesh or a domain that exists.
+ */
+async function applyPlatform(client: KubeRest, rendered: RenderedPlatform, options: {dryRun: 'none' | 'server'; concurrency: number; progress: (m: string) => void; crds: CrdAction | 'skipped'; force: boolean}): Promise<ApplyResult> {
+  const objects = [...rendered.shared, ...rendered.namespaces]
+  const before = await mapPool(objects, options.concurrency, (o) => client.find(objectPath(o)))
+  const apply = (o: Manifest, dry: boolean) => applyOne(client, o, {dryRun: dry, force: options.force})
+  const dry = options.dryRun === 'server'
+  if (!dry) await mapPool(objects, options.concurrency, (o) => apply(o, true))
+  options.progress(`platform: ${dry ? 'dry-run applying' : 'applying'} ${objects.length} objects (context ${client.loaded.context})`)
+  const results: AppliedObject[] = []
+  for (const [i, o] of objects.entries()) {
+    const after = await apply(o, dry)
+    const action: ObjectAction = !before[i] ? 'created' : sameObject(before[i], after, dry) ? 'unchanged' : 'configured'
+    results.push(described(o, action))
+    if (action !== 'unchanged') options.progress(`${o.kind}/${o.metadata.name} ${action}`)
+  }
+  return {...platformBase(rendered), dryRun: options.dryRun, context: client.loaded.context, server: client.loaded.server, crds: options.crds, objects: results}
 }
 
 function rest(rendered: RenderedProduct): Manifest[] {
@@ -181,7 +223,7 @@ function key(o: {kind: string; metadata: {name: string; namespace?: string}}): s
 }
 
 function described(o: Manifest, action: ObjectAction): AppliedObject {
-  return {kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? {namespace: o.metadata.namespace} : {}), action}
+  return {kind: o.kind, ...shownName(o.metadata.name), ...(o.metadata.namespace ? {namespace: o.metadata.namespace} : {}), action}
 }
 
 /**
@@ -189,7 +231,7 @@ function described(o: Manifest, action: ObjectAction): AppliedObject {
  * shared object. `existing` holds this product's objects and the shared ones; `others`, by key,
  * the product that each object of another product belongs to.
  */
-async function existingObjects(client: KubeRest, rendered: RenderedProduct): Promise<{existing: Map<string, any>; others: Map<string, string>}> {
+async function existingObjects(client: KubeRest, rendered: RenderedProduct): Promise<{existing: Map<string, any>; others: Map<string, string>; shared: Array<any | 'forbidden' | undefined>}> {
   const existing = new Map<string, any>()
   const others = new Map<string, string>()
   const lists = await Promise.all(
@@ -206,9 +248,9 @@ async function existingObjects(client: KubeRest, rendered: RenderedProduct): Pro
       else others.set(k, owner)
     }
   }
-  const singles = await Promise.all([...rendered.shared, rendered.namespaceObject].map((o) => client.find(objectPath(o))))
-  for (const item of singles) if (item) existing.set(key(item), item)
-  return {existing, others}
+  const shared = await Promise.all([...rendered.shared, rendered.namespaceObject].map((o) => readShared(client, o)))
+  for (const item of shared) if (item && item !== 'forbidden') existing.set(key(item), item)
+  return {existing, others, shared}
 }
 
 /**
@@ -219,7 +261,7 @@ async function existingObjects(client: KubeRest, rendered: RenderedProduct): Pro
 function refuseTakeover(rendered: RenderedProduct, others: Map<string, string>): void {
   const clashes = rendered.objects.filter((o) => others.has(key(o)))
   if (clashes.length === 0) return
-  const said = clashes.map((o) => `${o.kind} ${o.metadata.name} (product ${others.get(key(o))})`)
+  const said = clashes.map((o) => `${o.kind} ${displayName(o.metadata.name)} (product ${others.get(key(o))})`)
   throw new UserError(`product ${rendered.product} would take over objects of other products in namespace ${rendered.namespace}: ${said.join(', ')}`, {
     suggestions: [
       `Rename them in ${rendered.product}'s project: a name is shared by every product of the domain (e.g. prefix them with ${rendered.product}-)`,
@@ -233,7 +275,7 @@ async function applyOne(client: KubeRest, object: Manifest, options: {dryRun: bo
     return await client.apply(objectPath(object), object, {fieldManager: FIELD_MANAGER, force: options.force, dryRun: options.dryRun})
   } catch (error) {
     if (!(error instanceof KubeApiError)) throw error
-    const what = `${object.kind}/${object.metadata.name}${object.metadata.namespace ? ` in ${object.metadata.namespace}` : ''}`
+    const what = `${object.kind}/${displayName(object.metadata.name)}${object.metadata.namespace ? ` in ${object.metadata.namespace}` : ''}`
     if (error.status === 409) {
       throw new UserError(`conflict applying ${what}: ${error.message}`, {
         suggestions: ['Another field manager owns these fields. Rerun with --force-conflicts to take them over, or change them through their owner.'],
@@ -260,7 +302,7 @@ async function prune(client: KubeRest, doomed: any[], dryRun: boolean, progress:
     await client.delete(objectPath({...o, apiVersion: API_VERSION}), {dryRun}).catch((error) => {
       if (!(error instanceof KubeApiError && error.status === 404)) throw error
     })
-    progress(`${o.kind}/${o.metadata.name} pruned`)
+    progress(`${o.kind}/${displayName(o.metadata.name)} pruned`)
   })
-  return doomed.map((o) => ({kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace, action: 'pruned' as const}))
+  return doomed.map((o) => ({kind: o.kind, ...shownName(o.metadata.name), namespace: o.metadata.namespace, action: 'pruned' as const}))
 }

@@ -1,9 +1,10 @@
 import {generateAdmissionPolicies} from '../crds/admission.js'
-import {SCHEMA_HASH_ANNOTATION, generateCrds} from '../crds/generate.js'
+import {CLI_VERSION_ANNOTATION, SCHEMA_HASH_ANNOTATION, dappmeshVersion, generateCrds} from '../crds/generate.js'
 import {UserError} from '../errors.js'
 import {FIELD_MANAGER, waitEstablished} from '../kube/crds-install.js'
 import {objectPath} from '../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../kube/rest.js'
+import {compareSemver, isSemver} from '../semver.js'
 import {mapPool} from './pool.js'
 
 export type CrdAction = 'current' | 'installed' | 'upgraded'
@@ -21,6 +22,13 @@ export async function ensureCrds(rest: KubeRest, options: {install: boolean; tim
   if (stale.length === 0) {
     await ensureAdmissionPolicies(rest, options)
     return 'current'
+  }
+  const newer = newerCrds(stale.map((crd) => installed.get(crd.metadata.name)).filter((crd) => crd !== undefined))
+  if (newer.length > 0) {
+    if (options.install) throw downgradeRefused(newer)
+    // Not installing: a newer dappmesh's schemas are left as they are, and its policies with them.
+    const names = new Set(newer.map((crd) => crd.metadata.name))
+    if (stale.every((crd) => names.has(crd.metadata.name))) return 'current'
   }
   const missing = stale.filter((crd) => !installed.has(crd.metadata.name))
   if (!options.install) {
@@ -40,6 +48,25 @@ export async function ensureCrds(rest: KubeRest, options: {install: boolean; tim
   await waitEstablished(rest.loaded, stale.map((c) => c.metadata.name), options.timeoutMs)
   await ensureAdmissionPolicies(rest, options)
   return missing.length === stale.length ? 'installed' : 'upgraded'
+}
+
+/**
+ * CRDs whose schema a newer dappmesh installed are never replaced by this one's: objects written
+ * with the newer schema could fail the older one's validation, or lose fields on their next
+ * write. Says which, and exits 1; the fix is to upgrade dappmesh, not to force.
+ */
+export function newerCrds(live: any[], mine = dappmeshVersion()): any[] {
+  return live.filter((crd) => {
+    const theirs = crd.metadata?.annotations?.[CLI_VERSION_ANNOTATION]
+    return typeof theirs === 'string' && isSemver(theirs) && isSemver(mine) && compareSemver(theirs, mine) > 0
+  })
+}
+
+function downgradeRefused(newer: any[], mine = dappmeshVersion()): UserError {
+  const by = [...new Set(newer.map((crd) => crd.metadata.annotations[CLI_VERSION_ANNOTATION]))].join(', ')
+  return new UserError(`the cluster's dappmesh CRDs (${newer.map((crd) => crd.metadata.name).join(', ')}) were installed by dappmesh ${by}, newer than this dappmesh ${mine}: they are not downgraded`, {
+    suggestions: [`Upgrade dappmesh to ${by} or later, or pass --no-install-crds to use the cluster's CRDs as they are.`],
+  })
 }
 
 /**

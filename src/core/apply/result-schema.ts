@@ -5,6 +5,7 @@ const appliedObjectSchema = {
   properties: {
     kind: {type: 'string'},
     name: {type: 'string'},
+    clusterName: {type: 'string', description: 'the name in the cluster, when it differs from the project\'s local name (product-scoped resources are <product>.<name>)'},
     namespace: {type: 'string'},
     action: {enum: ['created', 'configured', 'unchanged', 'pruned']},
   },
@@ -15,7 +16,8 @@ const oneProductSchema = {
   additionalProperties: false,
   required: ['product', 'namespace', 'dryRun', 'crds', 'objects', 'warnings'],
   properties: {
-    product: {type: 'string'},
+    product: {type: 'string', description: 'empty for the platform project'},
+    platform: {type: 'boolean', description: 'true for the platform project (dappmesh init mesh): the mesh, its domains and their namespaces (listed in namespace, comma-separated)'},
     namespace: {type: 'string'},
     context: {type: 'string'},
     server: {type: 'string'},

@@ -1,10 +1,25 @@
 import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
 
+import {PRODUCT_SEPARATOR} from '../model/child-names.js'
 import {GROUP, KINDS, type KindInfo, VERSION} from '../model/kinds.js'
 import {SYSTEM_NAMESPACE_NAME} from '../model/schemas/common.js'
 import {toStructural} from './structural.js'
 
 export const SCHEMA_HASH_ANNOTATION = 'dappmesh.io/schema-hash'
+/**
+ * The version of the dappmesh that installed a CRD's schema: an older dappmesh, whose schema hash
+ * differs, must not replace a newer one's (objects stored with newer fields would fail its
+ * validation, or lose them on the next write). Not part of the hash.
+ */
+export const CLI_VERSION_ANNOTATION = 'dappmesh.io/cli-version'
+
+let cliVersion: string | undefined
+/** This dappmesh's version, from its package.json. */
+export function dappmeshVersion(): string {
+  cliVersion ??= String(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version)
+  return cliVersion
+}
 
 const condition = {
   type: 'object',
@@ -39,6 +54,12 @@ const status = {
  * namespace defaults to its name, so a domain named after a reserved namespace takes it.
  */
 const ROOT_VALIDATIONS: Record<string, Array<{rule: string; message: string}>> = {
+  DataProduct: [
+    {
+      rule: `!self.metadata.name.contains('${PRODUCT_SEPARATOR}')`,
+      message: `a DataProduct name may not hold "${PRODUCT_SEPARATOR}": it separates a product's name from its parts' in the names of their Kubernetes objects; use single hyphens`,
+    },
+  ],
   DataDomain: [
     {
       rule: `has(self.spec.namespace) || !(self.metadata.name.startsWith('kube-') || self.metadata.name in ['default', '${SYSTEM_NAMESPACE_NAME}'])`,
@@ -70,7 +91,7 @@ export function generateCrd(info: KindInfo): Record<string, any> {
     metadata: {
       name: `${info.plural}.${GROUP}`,
       labels: {'app.kubernetes.io/part-of': 'dappmesh', 'app.kubernetes.io/managed-by': 'dappmesh'},
-      annotations: {[SCHEMA_HASH_ANNOTATION]: hash},
+      annotations: {[SCHEMA_HASH_ANNOTATION]: hash, [CLI_VERSION_ANNOTATION]: dappmeshVersion()},
     },
     spec: {
       group: GROUP,

@@ -4,8 +4,10 @@ import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {resourcePath} from '../kube/paths.js'
 import {refused} from '../kube/refused.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
+import {displayName, shownName} from '../model/child-names.js'
 import {API_VERSION} from '../model/kinds.js'
 import type {ProductRef} from '../project/product-ref.js'
+import {productData, purgeData} from './data.js'
 import {planDeletion} from './plan.js'
 import type {DeleteResult, DoomedObject} from './result-schema.js'
 import {waitForPodsGone, waitUntilGone} from './wait-gone.js'
@@ -13,6 +15,8 @@ import {waitForPodsGone, waitUntilGone} from './wait-gone.js'
 export interface DeleteOptions extends KubeTarget {
   ref: ProductRef
   dryRun?: boolean
+  /** also delete the product's data: its volume claims and its storages' credentials */
+  purgeData?: boolean
   wait?: boolean
   timeoutMs?: number
   onProgress?: (message: string) => void
@@ -33,12 +37,13 @@ export async function deleteProduct(options: DeleteOptions): Promise<DeleteResul
   const progress = options.onProgress ?? (() => {})
   try {
     await client.get('/version')
-    const plan = await planDeletion(client, options.ref)
+    const plan = await planDeletion(client, options.ref, {dataMayRemain: options.purgeData})
     const dryRun = options.dryRun ?? false
+    const data = await productData(client, plan.namespace, plan.product)
     const remove = async (o: DoomedObject) => {
       try {
         await client.delete(resourcePath(API_VERSION, o.kind, o.namespace, o.name), {dryRun, propagationPolicy: options.wait ? 'Foreground' : 'Background'})
-        progress(`${o.kind}/${o.name} deleted${dryRun ? ' (dry run)' : ''}`)
+        progress(`${o.kind}/${displayName(o.name)} deleted${dryRun ? ' (dry run)' : ''}`)
       } catch (error) {
         if (error instanceof KubeApiError && error.status === 404) return // already gone
         if (error instanceof KubeApiError) {
@@ -52,7 +57,17 @@ export async function deleteProduct(options: DeleteOptions): Promise<DeleteResul
     const [first, ...others] = plan.objects
     if (first?.kind === 'DataProduct') await remove(first)
     await mapPool(first?.kind === 'DataProduct' ? others : plan.objects, 12, remove)
-    const result: DeleteResult = {product: plan.product, namespace: plan.namespace, context: loaded.context, server: loaded.server, dryRun, deleted: plan.objects, warnings: plan.warnings}
+    const result: DeleteResult = {product: plan.product, namespace: plan.namespace, context: loaded.context, server: loaded.server, dryRun, deleted: plan.objects.map((o) => ({...o, ...shownName(o.name)})), warnings: plan.warnings}
+    if (options.purgeData) {
+      if (data === undefined) throw new UserError(`cannot list the volume claims and Secrets of ${plan.product} in ${plan.namespace}: forbidden`, {suggestions: ['--purge-data needs rights to list and delete persistentvolumeclaims and secrets in the namespace.']})
+      await purgeData(client, data, {dryRun, onProgress: progress})
+      result.purged = data
+    } else if (data === undefined) {
+      result.warnings.push(`the product's data (volume claims, storage credentials) is kept, unless you could not list it: check with kubectl get pvc,secret -n ${plan.namespace} -l dappmesh.io/product=${plan.product}`)
+    } else if (data.length > 0) {
+      result.retained = data
+      result.warnings.push(`kept the product's data: ${data.map((o) => `${o.kind}/${o.name}`).join(', ')}; a product of the same name takes it up again, and dappmesh delete ${plan.product} -n ${plan.namespace} --purge-data removes it`)
+    }
     if (options.wait && !dryRun) {
       progress(`waiting for ${plan.objects.length} objects of ${plan.product} to be gone`)
       const started = Date.now()

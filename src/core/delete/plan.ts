@@ -4,6 +4,7 @@ import {UserError} from '../errors.js'
 import {locateProduct} from '../kube/locate-product.js'
 import {resourcePath} from '../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../kube/rest.js'
+import {displayName} from '../model/child-names.js'
 import {API_VERSION, KINDS, kindInfo} from '../model/kinds.js'
 import type {ProductRef} from '../project/product-ref.js'
 import {PRODUCT_LABEL} from '../render/render.js'
@@ -28,7 +29,7 @@ const PART_KINDS = KINDS.filter((k) => k.scope === 'Namespaced' && k.kind !== 'D
  * DataDomain, never the namespace. Objects the operator made are owned by these and go with them
  * (garbage collection).
  */
-export async function planDeletion(client: KubeRest, ref: ProductRef): Promise<DeletionPlan> {
+export async function planDeletion(client: KubeRest, ref: ProductRef, options: {dataMayRemain?: boolean} = {}): Promise<DeletionPlan> {
   // Without a namespace, the product itself says where it is.
   const namespace = ref.namespace ?? (await locateProduct(client, ref)).metadata.namespace
   const name = ref.name
@@ -58,14 +59,15 @@ export async function planDeletion(client: KubeRest, ref: ProductRef): Promise<D
     if (!live) return undefined
     const owner = live.metadata?.labels?.[PRODUCT_LABEL]
     if (owner !== undefined && owner !== name) {
-      warnings.push(`${kind}/${objectName} is in the inventory of ${name} but labelled for product ${owner}: kept`)
+      warnings.push(`${kind}/${displayName(objectName)} is in the inventory of ${name} but labelled for product ${owner}: kept`)
       return undefined
     }
     return {kind, name: objectName, namespace}
   })
   objects.push(...fromInventory.filter((o) => o !== undefined))
   objects.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
-  if (!product && objects.length === 0) {
+  // --purge-data of a product deleted earlier: only its data is left.
+  if (!product && objects.length === 0 && !options.dataMayRemain) {
     throw new UserError(`no DataProduct ${name} in namespace ${namespace} (context ${client.loaded.context}), and nothing labelled for it`, {
       suggestions: ['List the installed products with dappmesh status --all.'],
     })

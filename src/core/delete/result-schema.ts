@@ -7,6 +7,7 @@ export const doomedObjectSchema = {
   properties: {
     kind: {type: 'string'},
     name: {type: 'string'},
+    clusterName: {type: 'string', description: 'the name in the cluster, when it differs from the project\'s local name (product-scoped resources are <product>.<name>)'},
     namespace: {type: 'string'},
   },
 } as const
@@ -24,6 +25,8 @@ export const deleteResultSchema = {
     context: {type: 'string'},
     server: {type: 'string'},
     dryRun: {type: 'boolean', description: 'true: the server checked each deletion and nothing was deleted'},
+    retained: {type: 'array', items: doomedObjectSchema, description: 'the product\'s data kept (volume claims, storage credentials): delete --purge-data removes it'},
+    purged: {type: 'array', items: doomedObjectSchema, description: 'with --purge-data: the product\'s data deleted'},
     deleted: {type: 'array', items: doomedObjectSchema, description: 'the DataProduct first, then its resources'},
     gone: {type: 'boolean', description: 'with --wait: every object (and what it owns) was confirmed gone'},
     warnings: {type: 'array', items: {type: 'string'}},

@@ -1,11 +1,13 @@
 import {inventoryOf, parseInventory, productWithInventory} from '../apply/inventory.js'
 import {mapPool} from '../apply/pool.js'
+import {planShared, readShared} from '../apply/shared.js'
 import {UserError} from '../errors.js'
 import {FIELD_MANAGER} from '../kube/crds-install.js'
 import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {objectPath, resourcePath} from '../kube/paths.js'
 import {refused} from '../kube/refused.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
+import {displayName, shownName} from '../model/child-names.js'
 import {API_VERSION, kindInfo} from '../model/kinds.js'
 import {type Manifest, PRODUCT_LABEL, type RenderedProduct, renderDirectory} from '../render/render.js'
 import {diffableYaml} from './normalize.js'
@@ -40,9 +42,14 @@ export async function diffProduct(options: DiffOptions): Promise<DiffResult> {
 
     const liveProduct = await client.find(objectPath(productOf(rendered)))
     const leftovers = await leftOver(client, rendered, liveProduct)
-    const desired = [...rendered.shared, rendered.namespaceObject, productWithInventory(rendered, leftovers), ...rendered.objects.filter((o) => o.kind !== 'DataProduct')]
+    // As apply does: the mesh, the domain and the namespace only when the cluster has none of them.
+    const sharedObjects = [...rendered.shared, rendered.namespaceObject]
+    const shared = await planShared(client, sharedObjects, await Promise.all(sharedObjects.map((o) => readShared(client, o))))
+    warnings.push(...shared.warnings)
+    unchanged += shared.kept.length
+    const desired = [...shared.create, productWithInventory(rendered, leftovers), ...rendered.objects.filter((o) => o.kind !== 'DataProduct')]
     const live = await mapPool(desired, concurrency, (o) => (o.kind === 'DataProduct' ? Promise.resolve(liveProduct) : client.find(objectPath(o))))
-    const namespaceExists = live[desired.indexOf(rendered.namespaceObject)] !== undefined
+    const namespaceExists = !shared.create.includes(rendered.namespaceObject)
     if (!namespaceExists) warnings.push(`namespace ${rendered.namespace} does not exist yet, so the server could not check the product's own objects; they are shown as rendered`)
 
     const after = await mapPool(desired, concurrency, async (o) => {
@@ -99,10 +106,10 @@ async function dryRunApply(client: KubeRest, object: Manifest, force: boolean): 
 }
 
 function described(o: {kind: string; metadata: {name: string; namespace?: string}}): Omit<ObjectChange, 'action' | 'diff'> {
-  return {kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? {namespace: o.metadata.namespace} : {})}
+  return {kind: o.kind, ...shownName(o.metadata.name), ...(o.metadata.namespace ? {namespace: o.metadata.namespace} : {})}
 }
 
 function labels(o: {kind: string; metadata: {name: string; namespace?: string}}): {oldLabel: string; newLabel: string} {
-  const where = `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`
+  const where = `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${displayName(o.metadata.name)}`
   return {oldLabel: `live/${where}`, newLabel: `project/${where}`}
 }

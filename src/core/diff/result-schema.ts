@@ -7,6 +7,7 @@ export const objectChangeSchema = {
   properties: {
     kind: {type: 'string'},
     name: {type: 'string'},
+    clusterName: {type: 'string', description: 'the name in the cluster, when it differs from the project\'s local name (product-scoped resources are <product>.<name>)'},
     namespace: {type: 'string', description: 'absent for cluster-scoped objects (DataMesh, DataDomain, Namespace)'},
     action: {type: 'string', enum: ['create', 'update', 'delete'], description: 'delete: in the inventory, no longer in the project (what apply --prune removes)'},
     diff: {type: 'string', description: 'unified diff of the YAML, live → after apply; managed fields, resourceVersion, generation, uid, creationTimestamp and status left out'},

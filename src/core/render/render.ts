@@ -1,10 +1,12 @@
 import {UserError} from '../errors.js'
+import {clusterName} from '../model/child-names.js'
 import {API_VERSION, KINDS} from '../model/kinds.js'
 import {POD_SECURITY_LABELS} from '../model/pod-security.js'
 import {resolveRelative} from '../project/load.js'
 import type {Resource} from '../project/resource.js'
 import type {ValidationContext} from '../validate/context.js'
 import {loadValidProject} from '../validate/require-valid.js'
+import {isPlatformProject} from '../validate/rules/product.js'
 import {readImages} from '../build/images-file.js'
 import {hasContainerfile, pinnedImage} from './images.js'
 import {refuseOversizedObjects} from './size-limit.js'
@@ -29,11 +31,54 @@ export interface RenderedProduct {
 
 const KIND_ORDER = new Map(KINDS.map((k, i) => [k.kind, i]))
 
+/** The platform's project (`dappmesh init mesh`): the mesh and its domains, with the domains' namespaces. */
+export interface RenderedPlatform {
+  platform: true
+  shared: Manifest[]
+  namespaces: Manifest[]
+  warnings: string[]
+}
+
 /** Loads, validates and renders the product in `dir` as cluster manifests. */
 export async function renderDirectory(dir: string): Promise<RenderedProduct> {
+  const rendered = await renderProjectDirectory(dir)
+  if ('platform' in rendered) {
+    throw new UserError(`${dir} is a platform project (a mesh and its domains, no DataProduct): it has no product`, {
+      suggestions: ['Pass the directory of a product (dappmesh init makes one); dappmesh apply and render also take a platform project.'],
+    })
+  }
+  return rendered
+}
+
+/** Loads, validates and renders a product's or the platform's project. */
+export async function renderProjectDirectory(dir: string): Promise<RenderedProduct | RenderedPlatform> {
   // Rendering reads only the documents' data, never a position: a valid project is read without.
   const {context} = await loadValidProject(dir, 'it cannot be rendered', {positions: false})
-  return renderProduct(context)
+  return isPlatformProject(context.project) ? renderPlatform(context) : renderProduct(context)
+}
+
+/** The mesh and its domains as applied by the platform project, which alone changes them once they exist. */
+export function renderPlatform(ctx: ValidationContext): RenderedPlatform {
+  const shared = ctx.project.resources.filter((r) => !r.broken && ctx.valid.has(r)).map((r) => sharedObject(r))
+  shared.sort(byKindAndName)
+  const namespaces = ctx.all('DataDomain').map((d) => namespaceOf(d.name, d.object.spec.namespace ?? d.name))
+  return {platform: true, shared, namespaces, warnings: []}
+}
+
+function sharedObject(r: Resource): Manifest {
+  const object = structuredClone(r.object) as unknown as Manifest
+  delete (object as any).status
+  delete object.metadata.namespace
+  object.metadata.labels = {...object.metadata.labels, [MANAGED_BY_LABEL]: 'dappmesh'}
+  return object
+}
+
+function namespaceOf(domain: string, namespace: string): Manifest {
+  return {apiVersion: 'v1', kind: 'Namespace', metadata: {name: namespace, labels: {'dappmesh.io/domain': domain, [MANAGED_BY_LABEL]: 'dappmesh', ...POD_SECURITY_LABELS}}}
+}
+
+function byKindAndName(a: Manifest, b: Manifest): number {
+  return KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! || a.metadata.name.localeCompare(b.metadata.name)
 }
 
 export function renderProduct(ctx: ValidationContext): RenderedProduct {
@@ -65,27 +110,28 @@ export function renderProduct(ctx: ValidationContext): RenderedProduct {
   const objects: Manifest[] = []
   for (const r of ctx.project.resources) {
     if (r.broken || !ctx.valid.has(r)) continue
+    if (r.kind === 'DataMesh' || r.kind === 'DataDomain') {
+      shared.push(sharedObject(r))
+      continue
+    }
     // A new top level, metadata and spec, the only parts rendering changes; the rest is shared
     // with the project, which is read for this render alone. A full copy of every object was
     // the largest allocation of rendering a large project.
     const {status: _status, ...top} = r.object as unknown as Manifest
     const object: Manifest = {...top, metadata: {...top.metadata}}
     if (top.spec !== undefined) object.spec = {...top.spec}
-    if (r.kind === 'DataMesh' || r.kind === 'DataDomain') {
-      delete object.metadata.namespace
-      object.metadata.labels = {...object.metadata.labels, [MANAGED_BY_LABEL]: 'dappmesh'}
-      shared.push(object)
-      continue
-    }
     object.metadata.namespace = namespace
+    // Every product of the domain shares its namespace: the product's name qualifies its resources'
+    // (model/child-names.ts), so two products may both have an `operational` storage.
+    if (r.kind !== 'DataProduct') object.metadata.name = clusterName(product.name, r.name)
     object.metadata.labels = {...object.metadata.labels, ...labels}
     withImages(ctx, r, object, imageOf)
     if (r.kind === 'DataContract') inlineDocument(ctx, r, object)
     objects.push(object)
   }
-  objects.sort((a, b) => KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! || a.metadata.name.localeCompare(b.metadata.name))
-  shared.sort((a, b) => KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! || a.metadata.name.localeCompare(b.metadata.name))
-  const namespaceObject: Manifest = {apiVersion: 'v1', kind: 'Namespace', metadata: {name: namespace, labels: {'dappmesh.io/domain': domain.name, [MANAGED_BY_LABEL]: 'dappmesh', ...POD_SECURITY_LABELS}}}
+  objects.sort(byKindAndName)
+  shared.sort(byKindAndName)
+  const namespaceObject = namespaceOf(domain.name, namespace)
   refuseOversizedObjects([...shared, ...objects])
   return {product: product.name, namespace, shared, namespaceObject, objects, warnings}
 }
@@ -121,8 +167,9 @@ function inlineDocument(ctx: ValidationContext, r: Resource, object: Manifest): 
   object.metadata.annotations = {...object.metadata.annotations, 'dappmesh.io/document-path': ref}
 }
 
-/** Everything in apply order, as one list: shared, namespace, product. */
-export function allManifests(rendered: RenderedProduct): Manifest[] {
+/** Everything in apply order, as one list: shared, namespace(s), product. */
+export function allManifests(rendered: RenderedProduct | RenderedPlatform): Manifest[] {
+  if ('platform' in rendered) return [...rendered.shared, ...rendered.namespaces]
   return [...rendered.shared, rendered.namespaceObject, ...rendered.objects]
 }
 

@@ -1,4 +1,5 @@
 import {UserError} from '../errors.js'
+import {displayName} from '../model/child-names.js'
 import type {Manifest} from './render.js'
 
 /**
@@ -14,7 +15,7 @@ export function refuseOversizedObjects(manifests: Manifest[]): void {
     .map((m) => ({m, bytes: Buffer.byteLength(JSON.stringify(m))}))
     .filter(({bytes}) => bytes > MAX_OBJECT_BYTES)
   if (tooLarge.length === 0) return
-  const list = tooLarge.map(({m, bytes}) => `${m.kind}/${m.metadata.name} (${(bytes / 1024 / 1024).toFixed(1)} MiB)`).join(', ')
+  const list = tooLarge.map(({m, bytes}) => `${m.kind}/${displayName(m.metadata.name)} (${(bytes / 1024 / 1024).toFixed(1)} MiB)`).join(', ')
   throw new UserError(`${list} ${tooLarge.length === 1 ? 'is' : 'are'} larger than the 1.5 MiB etcd stores per object, so the cluster would refuse ${tooLarge.length === 1 ? 'it' : 'them'}`, {
     suggestions: ['Keep large data out of resources: a contract document by documentRef is inlined into its DataContract, so split a huge contract, or move sample data and long descriptions into files the product reads at run time.'],
   })

@@ -3,6 +3,7 @@ import {stringify} from 'yaml'
 import {UserError} from '../errors.js'
 import {resourcePath} from '../kube/paths.js'
 import type {KubeRest} from '../kube/rest.js'
+import {localName} from '../model/child-names.js'
 import {API_VERSION} from '../model/kinds.js'
 import {fromParsedFiles} from '../project/load.js'
 import {parseYamlFile} from '../project/source.js'
@@ -34,8 +35,12 @@ export async function clusterModel(client: KubeRest, product: string, namespace:
     resourceVersions.set(kind, list.metadata.resourceVersion)
     for (const item of list.items) {
       if (kind === 'DataProduct') found = true
-      const object = {apiVersion: API_VERSION, kind, metadata: item.metadata, spec: item.spec}
-      files.push(parseYamlFile(`cluster/${kind}/${item.metadata.name}.yaml`, stringify(object)))
+      // The model speaks the project's local names (render qualifies them with the product's): a
+      // resource not named `<product>.<local>` is not this product's, whatever its label says.
+      const name = kind === 'DataProduct' ? item.metadata.name : localName(product, item.metadata.name)
+      if (name === undefined) continue
+      const object = {apiVersion: API_VERSION, kind, metadata: {...item.metadata, name}, spec: item.spec}
+      files.push(parseYamlFile(`cluster/${kind}/${name}.yaml`, stringify(object)))
     }
   }
   if (!found) {

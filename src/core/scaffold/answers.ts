@@ -54,7 +54,10 @@ function dnsLabel(what: string, max: number, mustStartWithLetter = false): Check
   }
 }
 
-export const checkProductName = dnsLabel('product name', MAX_PRODUCT_NAME)
+const productLabel = dnsLabel('product name', MAX_PRODUCT_NAME)
+/** `--` separates a product's name from its parts' in the cluster (model/child-names.ts). */
+export const checkProductName: Check = (value) =>
+  productLabel(value) ?? (value.includes('--') ? `${JSON.stringify(value)} is not a valid product name: it may not hold "--", which separates a product's name from its parts' in the cluster` : undefined)
 export const checkDomain = dnsLabel('domain name', MAX_NAME)
 export const checkMesh = dnsLabel('mesh name', MAX_NAME)
 // An entity name is also spec.entity, an identifier, so it starts with a letter.

@@ -3,7 +3,7 @@
  * so that the longest suffix bounds how long a name may be: every derived name must still be a
  * DNS-1123 label of at most 63 characters.
  */
-import {SUFFIXED_NAME_MAX} from '../model/child-names.js'
+import {PRODUCT_SEPARATOR, SUFFIXED_NAME_MAX} from '../model/child-names.js'
 
 export const MAX_NAME = 63
 
@@ -31,9 +31,9 @@ const longestEntitySuffix = Math.max(
 )
 
 /**
- * The operator names each workload `<product>-<resource>` in the cluster (a CronJob's name may have
+ * The operator names each workload `<product>--<resource>` in the cluster (a CronJob's name may have
  * 52 characters: src/core/model/child-names.ts), so product and entity names share that budget:
  * the product gets 20 characters, an entity what is left after the longest entity suffix.
  */
 export const MAX_PRODUCT_NAME = Math.min(20, MAX_NAME - longestProductSuffix)
-export const MAX_ENTITY_NAME = Math.min(MAX_NAME - longestEntitySuffix, SUFFIXED_NAME_MAX - MAX_PRODUCT_NAME - 1 - longestEntitySuffix)
+export const MAX_ENTITY_NAME = Math.min(MAX_NAME - longestEntitySuffix, SUFFIXED_NAME_MAX - MAX_PRODUCT_NAME - PRODUCT_SEPARATOR.length - longestEntitySuffix)

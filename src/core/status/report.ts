@@ -1,3 +1,4 @@
+import {displayName} from '../model/child-names.js'
 import {PRODUCT_LABEL} from '../render/render.js'
 import type {ComponentView, ConditionView, ProductStatus, Readiness} from './result-schema.js'
 import {runtimeView} from './runtime.js'
@@ -74,7 +75,8 @@ export function productStatus(product: any, snapshot: Snapshot): ProductStatus {
       }))
     : (snapshot.parts.get(partsKey(namespace, name)) ?? []).map((o) => {
         const {ready, reason} = readinessOf(o)
-        return {kind: o.kind, name: o.metadata.name, ready, ...(ready === true || !reason ? {} : {message: reason})}
+        // The name the project gave it: in the cluster it is qualified by the product's.
+        return {kind: o.kind, name: displayName(o.metadata.name), ready, ...(ready === true || !reason ? {} : {message: reason})}
       })
   components.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
 
@@ -82,12 +84,12 @@ export function productStatus(product: any, snapshot: Snapshot): ProductStatus {
   const events = snapshot.warnings
     .filter((e) => {
       const o = e.involvedObject ?? e.regarding ?? {}
-      return (o.namespace ?? e.metadata?.namespace) === namespace && (involved.has(`${o.kind}/${o.name}`) || String(o.name ?? '').startsWith(`${name}-`))
+      return (o.namespace ?? e.metadata?.namespace) === namespace && (involved.has(`${o.kind}/${o.name}`) || String(o.name ?? '').startsWith(`${name}-`) || String(o.name ?? '').startsWith(`${name}.`))
     })
     .map((e) => {
       const o = e.involvedObject ?? e.regarding ?? {}
       const lastSeen = e.lastTimestamp ?? e.eventTime ?? e.series?.lastObservedTime ?? e.metadata?.creationTimestamp
-      return {object: `${o.kind}/${o.name}`, reason: String(e.reason ?? ''), message: String(e.message ?? e.note ?? ''), count: Number(e.count ?? e.series?.count ?? 1), ...(lastSeen ? {lastSeen: String(lastSeen)} : {})}
+      return {object: `${o.kind}/${displayName(String(o.name ?? ''))}`, reason: String(e.reason ?? ''), message: String(e.message ?? e.note ?? ''), count: Number(e.count ?? e.series?.count ?? 1), ...(lastSeen ? {lastSeen: String(lastSeen)} : {})}
     })
     .sort((a, b) => String(b.lastSeen ?? '').localeCompare(String(a.lastSeen ?? '')))
     .slice(0, 10)

@@ -15,6 +15,7 @@ import {checkRefs} from './rules/ref.js'
 import {checkSchema} from './rules/schema.js'
 import {checkSql} from './rules/sql.js'
 import {checkStorageDrivers} from './rules/storage.js'
+import {checkStorageLimits} from './rules/storage-limits.js'
 
 export interface ValidationResult {
   valid: boolean
@@ -40,7 +41,7 @@ export function validateProject(project: Project, previous?: Project): {result: 
   }
   findings.push(...checkDuplicates(project), ...checkOneProduct(project))
   const context = new ValidationContext(project, valid)
-  findings.push(...checkRefs(context), ...checkDerivedNames(context), ...checkCycles(context), ...checkContracts(context), ...checkBreaking(context), ...checkGovernance(context), ...checkStorageDrivers(context))
+  findings.push(...checkRefs(context), ...checkDerivedNames(context), ...checkCycles(context), ...checkContracts(context), ...checkBreaking(context), ...checkGovernance(context), ...checkStorageDrivers(context), ...checkStorageLimits(context))
   if (previous) {
     const before = validateProject(previous).context
     findings.push(...checkBreakingAgainst(context, before))

@@ -17,7 +17,12 @@ export const dataStorageSchema = resourceSchema(
     type: 'object',
     additionalProperties: false,
     required: ['class', 'engine'],
-    'x-kubernetes-validations': [{rule: engineRule, message: 'engine is not one of its class\'s engines'}],
+    'x-kubernetes-validations': [
+      {rule: engineRule, message: 'engine is not one of its class\'s engines'},
+      // The cluster agrees with validate's storage rule (model/engine-limits.ts): every engine runs as one node, none is backed up yet.
+      {rule: '!has(self.replicas) || self.replicas <= 1', message: 'dappmesh runs every engine as a single node: more than 1 replica would be independent databases behind one Service'},
+      {rule: '!has(self.backup)', message: 'backup is not implemented by dappmesh yet: remove spec.backup and back the volume up with your platform\'s tools'},
+    ],
     allOf: (Object.keys(ENGINES) as Array<keyof typeof ENGINES>).map((c) => ({
       if: {properties: {class: {const: c}}, required: ['class']},
       then: {properties: {engine: {enum: ENGINES[c]}}},

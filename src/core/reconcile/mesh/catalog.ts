@@ -1,3 +1,4 @@
+import {clusterName, displayName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import {FIELD_MANAGER} from '../product/desired.js'
@@ -66,14 +67,16 @@ export function buildCatalog(state: CatalogState): Catalog {
     const product = productName ? products.get(`${namespace}/${productName}`) : undefined
     const domain = str(product?.spec?.domain)
     const contractName = port.spec?.contract
-    const contract = contractName ? contracts.get(`${namespace}/${contractName}`) : undefined
+    // References stay local in the cluster; the resources themselves are `<product>.<local>`.
+    const contract = contractName && productName ? contracts.get(`${namespace}/${clusterName(productName, contractName)}`) : undefined
+    const portName = displayName(port.metadata.name)
     // An input port names the product and the port it reads; product names are unique per mesh.
     const consumers = state.inputPorts
-      .filter((input) => input.spec?.source?.type === 'product' && input.spec.source.product === productName && input.spec.source.port === port.metadata.name)
-      .map((input) => ({product: input.metadata.labels?.[PRODUCT_LABEL] ?? null, namespace: input.metadata.namespace, inputPort: input.metadata.name}))
+      .filter((input) => input.spec?.source?.type === 'product' && input.spec.source.product === productName && input.spec.source.port === portName)
+      .map((input) => ({product: input.metadata.labels?.[PRODUCT_LABEL] ?? null, namespace: input.metadata.namespace, inputPort: displayName(input.metadata.name)}))
       .sort((a, b) => byText(`${a.namespace}/${a.product}/${a.inputPort}`, `${b.namespace}/${b.product}/${b.inputPort}`))
     return {
-      port: port.metadata.name,
+      port: portName,
       namespace,
       product: productName,
       domain,

@@ -32,6 +32,10 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
     (controller.informers.get('DataProduct')?.values() ?? []).filter((p) => p.spec?.domain === domain.metadata.name).map((p) => keyOf(p))
   const events = new EventRecorder(rest, options.log ?? (() => {}))
   const childSelector = `${PRODUCT_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`
+  const owned = ownerKeys(API_VERSION, 'DataProduct')
+  // Storage credentials have no owner (they outlive their storage): their labels say whose they are.
+  const labelled = labelKeys(PRODUCT_LABEL)
+  const credentialsKeys = (o: any) => [...new Set([...owned(o), ...labelled(o)])]
   const controller: Controller = new Controller({
     name: 'product',
     rest,
@@ -42,7 +46,7 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
     secondary: [
       ...PRODUCT_KINDS.map((kind) => ({name: kind, ...watchPaths(API_VERSION, kind, namespaces), labelSelector: PRODUCT_LABEL, keysFor: labelKeys(PRODUCT_LABEL)})),
       {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), keysFor: productsOfDomain},
-      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: ownerKeys(API_VERSION, 'DataProduct')})),
+      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: kind === 'Secret' ? credentialsKeys : owned})),
       // Cluster-wide, whatever the scope: only those labelled with a namespace in scope are cached.
       ...CLUSTER_CHILD_KINDS.map(({apiVersion, kind}) => ({
         name: kind,

@@ -1,5 +1,5 @@
 import {type Access, type GrantChild, type GrantTarget, GRANT_PERMISSIONS, STORAGE_GRANT_NOTE, type Subject, refusedSubject} from '../../model/grants.js'
-import {childName} from '../../model/child-names.js'
+import {childName, workloadAccountName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
@@ -75,7 +75,7 @@ export {childName} from '../../model/child-names.js'
 
 /** The product's ServiceAccount, which its workloads run as: no token, no rights unless a DataRole names it. */
 export function serviceAccountName(product: string): string {
-  return product
+  return workloadAccountName(product)
 }
 
 /** A storage's requests and limits: the engine's defaults, each overridden by `spec.resources`. */
@@ -91,7 +91,7 @@ function podBasics(product: any, uid?: number): Record<string, unknown> {
 }
 
 export function secretName(product: string, storage: string): string {
-  return `${product}-${storage}-credentials`
+  return `${childName(product, storage)}-credentials`
 }
 
 export function ownerReference(product: any): Record<string, unknown> {
@@ -131,15 +131,38 @@ export function missingReferences(state: ProductState, domains: Set<string>, flo
   return missing
 }
 
-/** The credentials Secret of a storage: created once, with data made by `generate`, never applied again. */
+/**
+ * The credentials Secret of a storage: created once, with data made by `generate`, never applied
+ * again. It lives as long as the storage's volume: like the volume claims a StatefulSet makes, it
+ * has no owner, so neither removing the storage nor deleting the product removes it (re-adding the
+ * storage finds its data and the password that opens it); `dappmesh delete --purge-data` does.
+ * Whose it is, its labels say (isCredentialsOf).
+ */
 export function credentialsSecret(product: any, storage: any, generate: () => string): Child {
+  const {ownerReferences: _, ...metadata} = meta(product, secretName(product.metadata.name, storage.metadata.name), {[STORAGE_LABEL]: storage.metadata.name})
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: meta(product, secretName(product.metadata.name, storage.metadata.name), {[STORAGE_LABEL]: storage.metadata.name}),
+    metadata,
     type: 'Opaque',
     stringData: {username: storage.metadata.name.replaceAll('-', '_'), password: generate()},
   }
+}
+
+/**
+ * Whether a live Secret is the credentials of this product's storage: made by the operator for it
+ * (by its labels: only whoever may write Secrets in the namespace, who may read them all anyway,
+ * can set them), and controlled by no one else.
+ */
+export function isCredentialsOf(secret: any, product: string, storage: string): boolean {
+  const labels = secret?.metadata?.labels ?? {}
+  const controlled = (secret?.metadata?.ownerReferences ?? []).some((ref: any) => ref.controller)
+  return !controlled && labels[PRODUCT_LABEL] === product && labels[STORAGE_LABEL] === storage && labels[MANAGED_BY_LABEL] === FIELD_MANAGER
+}
+
+/** Whether a child is a storage's credentials, which outlive the storage (credentialsSecret). */
+export function isCredentials(child: any): boolean {
+  return child?.kind === 'Secret' && child?.metadata?.labels?.[STORAGE_LABEL] !== undefined
 }
 
 /** Whether a storage is a server of its own (a StatefulSet); duckdb lives in the runtime's volume. */

@@ -4,12 +4,13 @@ import {isDeepStrictEqual} from 'node:util'
 import {parseInventory} from '../../apply/inventory.js'
 import {objectPath, resourcePath} from '../../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
+import {clusterName, displayName, localName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
 import {containsAll, withAppliedHash} from '../matches.js'
-import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
+import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
@@ -71,16 +72,19 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   // The label says which product a resource is for, and anyone who may write the resource may set
   // it. The inventory apply records on the DataProduct can only be written by whoever may write the
   // product: when there is one, a resource belongs to the product only if it lists it.
+  // In the cluster a product's resources are named `<product>.<local>` (render does it): what the
+  // reconcile reads is under the local names the project uses, which its references use too.
   const ofProduct = (kind: string) =>
     ctx
       .informer(kind)
       .values()
       .filter((o) => o.metadata.namespace === namespace && o.metadata.labels?.[PRODUCT_LABEL] === name)
       .filter((o) => {
-        const listed = inventory.size === 0 || inventory.has(`${kind}/${o.metadata.name}`)
+        const listed = (inventory.size === 0 || inventory.has(`${kind}/${o.metadata.name}`)) && localName(name, o.metadata.name) !== undefined
         if (!listed && !disowned.includes(`${kind} ${o.metadata.name}`)) disowned.push(`${kind} ${o.metadata.name}`)
         return listed
       })
+      .map((o) => ({...o, metadata: {...o.metadata, name: localName(name, o.metadata.name)!}}))
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
   const state: ProductState = {
     product: live,
@@ -97,10 +101,10 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const missing = missingReferences(state, domains, flows)
   // apply records what the product consists of: until all of it is here (apply writes the
   // DataProduct first, its resources after), the product is not complete, let alone Ready.
-  const present = new Set(PRODUCT_KINDS.flatMap((kind) => ofProduct(kind).map((o) => `${kind}/${o.metadata.name}`)))
+  const present = new Set(PRODUCT_KINDS.flatMap((kind) => ofProduct(kind).map((o) => `${kind}/${clusterName(name, o.metadata.name)}`)))
   for (const entry of inventory) {
-    const kind = entry.split('/')[0]
-    if ((PRODUCT_KINDS as readonly string[]).includes(kind) && !present.has(entry)) missing.push(`${entry.replace('/', ' ')} ${INVENTORY_MISSING}`)
+    const [kind, listed] = entry.split('/')
+    if ((PRODUCT_KINDS as readonly string[]).includes(kind) && !present.has(entry)) missing.push(`${kind} ${displayName(listed ?? '')} ${INVENTORY_MISSING}`)
   }
   const failures: string[] = []
   /** children whose names an object of someone else's holds: never adopted */
@@ -119,7 +123,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     const secret = credentialsSecret(live, storage, generatePassword)
     secrets.push({...secret, stringData: undefined})
     if (existing) {
-      const other = foreignOwner(existing, live)
+      // Kept from before (the storage removed and added again, or the product made again): its
+      // password opens the data on the volume that was kept with it.
+      const other = isCredentialsOf(existing, name, storage.metadata.name) ? undefined : foreignOwner(existing, live)
       if (other) taken.push(nameTaken(secret, other))
       else current.set(childKey('Secret', secret.metadata.name), existing)
       continue
@@ -133,7 +139,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
       // never hand a workload a Secret that someone else controls.
       if (error instanceof KubeApiError && error.status === 409) {
-        const other = await rest.find(objectPath(secret)).then((found) => foreignOwner(found, live), (e: unknown) => `unreadable (${describeError(e)})`)
+        const other = await rest.find(objectPath(secret)).then((found) => (isCredentialsOf(found, name, storage.metadata.name) ? undefined : foreignOwner(found, live)), (e: unknown) => `unreadable (${describeError(e)})`)
         if (other) taken.push(nameTaken(secret, other))
         else current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
       } else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
@@ -188,7 +194,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   // Children the product no longer has (a port or storage removed from the project).
   const wanted = new Set([...desired, ...secrets].map((c) => childKey(c.kind, c.metadata.name)))
   for (const child of ownedChildren(ctx, live)) {
-    if (wanted.has(childKey(child.kind, child.metadata.name)) || child.metadata.deletionTimestamp) continue
+    // A removed storage's credentials stay with its volume (credentialsSecret), whoever made them.
+    if (wanted.has(childKey(child.kind, child.metadata.name)) || child.metadata.deletionTimestamp || isCredentials(child)) continue
     try {
       await rest.delete(objectPath(child))
       ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: no longer part of the product`)

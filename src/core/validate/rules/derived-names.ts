@@ -11,8 +11,11 @@ const DERIVED: Partial<Record<KindName, {what: string; max: number}>> = {
   DataWorkflow: {what: 'CronJob', max: SUFFIXED_NAME_MAX},
 }
 
+/** Kinds whose children (Services, and Deployments or StatefulSets) share one name per product: `<product>--<name>`. */
+const SERVED: KindName[] = ['DataStorage', 'OutputPort', 'InputPort']
+
 /**
- * `naming`: the names the operator derives in the cluster (`<product>-<name>`) must fit
+ * `naming`: the names the operator derives in the cluster (`<product>--<name>`) must fit
  * Kubernetes' limits, and a Service's name must start with a letter (DNS-1035). Found here rather
  * than as a failed apply in the operator's status.
  */
@@ -51,6 +54,31 @@ export function checkDerivedNames(ctx: ValidationContext): Finding[] {
           kind: r.kind,
           name: r.name,
           message: `the ${what} made for ${kind} ${r.name} are named "${derived}", which ${problem}; shorten the ${kind}'s or the product's name`,
+        }),
+      )
+    }
+  }
+  out.push(...sharedChildNames(ctx, product))
+  return out
+}
+
+/** A storage and a port (or an input and an output port) of one name would need the same Service. */
+function sharedChildNames(ctx: ValidationContext, product: string): Finding[] {
+  const first = new Map<string, KindName>()
+  const out: Finding[] = []
+  for (const kind of SERVED) {
+    for (const r of ctx.all(kind)) {
+      const other = first.get(r.name)
+      if (!other) first.set(r.name, kind)
+      // Two of one kind are the `duplicate` rule's.
+      if (!other || other === kind) continue
+      out.push(
+        r.source.finding(['metadata', 'name'], {
+          rule: 'naming',
+          severity: 'error',
+          kind: r.kind,
+          name: r.name,
+          message: `${kind} ${r.name} and ${other} ${r.name} would both need the Service "${childName(product, r.name)}"; rename one of them`,
         }),
       )
     }

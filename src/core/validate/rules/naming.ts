@@ -1,3 +1,4 @@
+import {PRODUCT_SEPARATOR} from '../../model/child-names.js'
 import {DNS_LABEL, RESERVED_NAMESPACE} from '../../model/schemas/common.js'
 import type {Resource} from '../../project/resource.js'
 import {RESERVED_NAMESPACE_FIX} from '../describe-error.js'
@@ -21,6 +22,19 @@ export function checkNaming(resource: Resource): Finding[] {
         kind: resource.kind,
         name: resource.name,
         message: `metadata.${field} "${value}" is not a DNS-1123 label; use at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit (e.g. "${suggestLabel(value)}")`,
+      }),
+    )
+  }
+  // The operator names a product's children `<product>--<name>` in a namespace every product of the
+  // domain shares: a product name holding `--` could meet another product's children (model/child-names.ts).
+  if (resource.kind === 'DataProduct' && typeof metadata?.name === 'string' && metadata.name.includes(PRODUCT_SEPARATOR)) {
+    out.push(
+      resource.source.finding(['metadata', 'name'], {
+        rule: 'naming',
+        severity: 'error',
+        kind: resource.kind,
+        name: resource.name,
+        message: `DataProduct name "${metadata.name}" holds "${PRODUCT_SEPARATOR}", which separates a product's name from its parts' in the cluster; use single hyphens (e.g. "${metadata.name.replaceAll(/-+/g, '-')}")`,
       }),
     )
   }

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+
+import {cli, flat} from '../helpers/cli.js'
+import {type OperatorChild, eventually, startOperator} from '../helpers/operator-child.js'
+import {productsOnCluster} from '../helpers/product.js'
+
+/** A product's data outlives its storages and the product itself, until --purge-data; CRDs are never downgraded. */
+describe('data safety (real control plane)', function () {
+  this.timeout(300_000)
+  const cluster = productsOnCluster('data')
+  let operator: OperatorChild | undefined
+  const id = randomBytes(3).toString('hex')
+  const ns = `data-${id}`
+  const API = 'dappmesh.io/v1alpha1'
+  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', cluster.kubeconfig, ...args], {encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe']})
+  const json = (...args: string[]) => JSON.parse(kubectl(...args, '-o', 'json'))
+  const find = (kind: string, name: string) => {
+    const r = spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, 'get', kind, name, '-n', ns, '-o', 'json', '--ignore-not-found'], {encoding: 'utf8'})
+    return r.stdout.trim() ? JSON.parse(r.stdout) : undefined
+  }
+  const create = (items: any[]) => {
+    const r = spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', '-'], {input: JSON.stringify({apiVersion: 'v1', kind: 'List', items}), encoding: 'utf8'})
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`)
+  }
+  const productObject = {apiVersion: API, kind: 'DataProduct', metadata: {name: 'keep', namespace: ns}, spec: {domain: 'sales', owner: 'team@example.com', version: '1.0.0'}}
+  const storage = {apiVersion: API, kind: 'DataStorage', metadata: {name: 'keep.db', namespace: ns, labels: {'dappmesh.io/product': 'keep'}}, spec: {class: 'operational', engine: 'postgresql'}}
+
+  before(async function () {
+    if (!cluster.kubeconfig) this.skip()
+    kubectl('create', 'namespace', ns)
+    operator = await startOperator(['--only', 'product', '-n', ns, '--kubeconfig', cluster.kubeconfig])
+  })
+
+  after(async () => {
+    await operator?.stop()
+    try {
+      kubectl('patch', 'dataproduct', 'keep', '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}')
+    } catch {
+      // gone already
+    }
+    try {
+      kubectl('delete', 'namespace', ns, '--wait=false', '--ignore-not-found')
+    } catch {
+      // the cluster goes away at the end of the run anyway
+    }
+  })
+
+  it('keeps a removed storage\'s credentials and volume claim, and a storage added again takes up both unchanged', async () => {
+    create([productObject, storage])
+    const secret = await eventually(() => find('secret', 'keep--db-credentials'), 'the credentials Secret')
+    const claim = await eventually(() => find('pvc', 'data-keep--db-0'), 'the StatefulSet\'s volume claim')
+    kubectl('delete', 'datastorage', 'keep.db', '-n', ns)
+    await eventually(() => !find('statefulset', 'keep--db'), 'the storage\'s StatefulSet to go')
+    const kept = find('secret', 'keep--db-credentials')
+    assert.ok(kept, 'the credentials Secret was deleted with its storage')
+    assert.equal(kept.metadata.uid, secret.metadata.uid)
+    assert.equal(find('pvc', 'data-keep--db-0')?.metadata.uid, claim.metadata.uid)
+
+    create([storage])
+    const statefulSet = await eventually(() => find('statefulset', 'keep--db'), 'the StatefulSet to come back')
+    const env = statefulSet.spec.template.spec.containers[0].env
+    assert.ok(env.every((e: any) => e.valueFrom.secretKeyRef.name === 'keep--db-credentials'))
+    const again = find('secret', 'keep--db-credentials')
+    assert.equal(again.metadata.uid, secret.metadata.uid, 'a new Secret would hold a password the volume\'s database does not know')
+    assert.deepEqual(again.data, secret.data)
+    assert.equal(find('pvc', 'data-keep--db-0')?.metadata.uid, claim.metadata.uid)
+  })
+
+  it('keeps the data when the product is deleted, hands it to a product made again, and removes it only with delete --purge-data', async () => {
+    const secret = find('secret', 'keep--db-credentials')
+    const deleted = cli(['delete', 'keep', '-n', ns, '--kubeconfig', cluster.kubeconfig, '--wait', '--json'])
+    assert.equal(deleted.code, 0, deleted.stderr)
+    const result = JSON.parse(deleted.stdout)
+    assert.deepEqual(result.retained.map((o: any) => `${o.kind}/${o.name}`), ['PersistentVolumeClaim/data-keep--db-0', 'Secret/keep--db-credentials'])
+    assert.match(result.warnings.join('\n'), /kept the product's data: .* dappmesh delete keep -n data-[0-9a-f]+ --purge-data removes it/)
+    assert.equal(find('secret', 'keep--db-credentials')?.metadata.uid, secret.metadata.uid)
+
+    create([productObject, storage])
+    await eventually(() => find('statefulset', 'keep--db'), 'the product made again')
+    const degraded = json('get', 'dataproduct', 'keep', '-n', ns).status?.conditions?.find((c: any) => c.type === 'Degraded')
+    assert.notEqual(degraded?.reason, 'NameTaken', 'the kept credentials are the product\'s own')
+    assert.deepEqual(find('secret', 'keep--db-credentials').data, secret.data)
+
+    const purged = cli(['delete', 'keep', '-n', ns, '--kubeconfig', cluster.kubeconfig, '--purge-data', '--wait', '--json'])
+    assert.equal(purged.code, 0, purged.stderr)
+    assert.deepEqual(JSON.parse(purged.stdout).purged.map((o: any) => o.kind).sort(), ['PersistentVolumeClaim', 'Secret'])
+    await eventually(() => !find('secret', 'keep--db-credentials') && (!find('pvc', 'data-keep--db-0') || find('pvc', 'data-keep--db-0').metadata.deletionTimestamp), 'the data to go')
+  })
+
+  it('never lets an older dappmesh downgrade CRDs a newer one installed: says so and exits 1', () => {
+    const crd = 'datastorages.dappmesh.io'
+    const before = json('get', 'crd', crd)
+    const annotate = (version: string, hash: string) => kubectl('annotate', 'crd', crd, '--overwrite', `dappmesh.io/cli-version=${version}`, `dappmesh.io/schema-hash=${hash}`)
+    try {
+      annotate('99.0.0', 'from-a-newer-dappmesh')
+      const p = cluster.fresh()
+      const applied = cli(['apply', p.dir, '--kubeconfig', cluster.kubeconfig])
+      assert.equal(applied.code, 1, applied.stderr)
+      assert.match(flat(applied.stderr), /the cluster's dappmesh CRDs \(datastorages\.dappmesh\.io\) were installed by dappmesh 99\.0\.0, newer than this dappmesh \d+\.\d+\.\d+: they are not downgraded/)
+      const after = json('get', 'crd', crd)
+      assert.equal(after.metadata.annotations['dappmesh.io/schema-hash'], 'from-a-newer-dappmesh')
+      assert.deepEqual(after.spec, before.spec)
+    } finally {
+      // This dappmesh's own again: the next apply upgrades it back.
+      annotate(before.metadata.annotations['dappmesh.io/cli-version'] ?? '0.0.0', 'restore')
+      const p = cluster.fresh()
+      const restored = cli(['apply', p.dir, '--kubeconfig', cluster.kubeconfig])
+      assert.equal(restored.code, 0, restored.stderr)
+    }
+  })
+})
