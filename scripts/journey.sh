@@ -143,7 +143,7 @@ if [ "$provider" = local ]; then
   forward_stop
 
   step "the workflow runs (a Job from its CronJob)"
-  k create job journey-run --from=cronjob/orders-orders-pipeline
+  k create job journey-run --from=cronjob/orders--orders-pipeline
   k wait --for=condition=Complete job/journey-run --timeout=300s
   k logs job/journey-run
 
@@ -155,8 +155,8 @@ if [ "$provider" = local ]; then
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("      name: orders-readers\n", "      name: orders-readers\n    - kind: ServiceAccount\n      name: orders-reader\n      namespace: sales\n"))' \
     "$work/orders/mesh/roles.yaml"
   dm apply "$work/orders" --kubeconfig "$kubeconfig" --wait --timeout 2m
-  forward orders-orders-table
-  echo "GET /v1/ports/orders-table?limit=5&format=ndjson (through svc/orders-orders-table)" >&2
+  forward orders--orders-table
+  echo "GET /v1/ports/orders-table?limit=5&format=ndjson (through svc/orders--orders-table)" >&2
   curl -fsS -H "Authorization: Bearer $(k create token orders-reader)" \
     "http://127.0.0.1:$forward_port/v1/ports/orders-table?limit=5&format=ndjson" | tee "$work/rows.ndjson"
   forward_stop

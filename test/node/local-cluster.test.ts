@@ -93,7 +93,7 @@ describe('cluster create --provider local (a real node on this machine)', functi
     /** Rows of the output port through `kubectl port-forward` to its Service. */
     async function rowsThroughPortForward(): Promise<any[]> {
       const port = await freePort()
-      forward = spawn('kubectl', ['--kubeconfig', kubeconfig, '-n', 'sales', 'port-forward', 'svc/orders-orders-table', `${port}:8080`], {stdio: 'ignore'})
+      forward = spawn('kubectl', ['--kubeconfig', kubeconfig, '-n', 'sales', 'port-forward', 'svc/orders--orders-table', `${port}:8080`], {stdio: 'ignore'})
       try {
         const reader = token('orders-reader')
         for (let attempt = 0; ; attempt++) {
@@ -138,7 +138,7 @@ describe('cluster create --provider local (a real node on this machine)', functi
       assert.equal(r.code, 0, r.stderr)
       const pods = JSON.parse(k(['-n', 'sales', 'get', 'pods', '-o', 'json'])).items
       const running = pods.filter((p: any) => p.status.containerStatuses?.every((c: any) => c.ready && c.state.running)).map((p: any) => p.metadata.name)
-      for (const item of ['orders-operational-0', 'orders-runtime-0']) assert.ok(running.includes(item), item)
+      for (const item of ['orders--operational-0', 'orders-runtime-0']) assert.ok(running.includes(item), item)
     })
 
     it('takes rows pushed to its input port, runs its workflow and serves them through kubectl port-forward', async function () {
@@ -162,7 +162,7 @@ describe('cluster create --provider local (a real node on this machine)', functi
         forward.kill()
         forward = undefined
       }
-      k(['-n', 'sales', 'create', 'job', 'run-1', '--from=cronjob/orders-orders-pipeline'])
+      k(['-n', 'sales', 'create', 'job', 'run-1', '--from=cronjob/orders--orders-pipeline'])
       k(['-n', 'sales', 'wait', '--for=condition=Complete', 'job/run-1', '--timeout=180s'])
       const rows = await rowsThroughPortForward()
       assert.ok(rows.length > 0)
@@ -170,7 +170,7 @@ describe('cluster create --provider local (a real node on this machine)', functi
     })
 
     it('serves the same rows through its Service to another pod, by DNS name', function () {
-      const url = 'http://orders-orders-table.sales.svc:8080/v1/ports/orders-table?format=ndjson'
+      const url = 'http://orders--orders-table.sales.svc:8080/v1/ports/orders-table?format=ndjson'
       // The domain's namespace enforces Pod Security restricted, so the client pod complies.
       k(['apply', '-f', '-'], JSON.stringify({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'client', namespace: 'sales'}, spec: {
         restartPolicy: 'Never', securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: 'RuntimeDefault'}},
@@ -185,9 +185,9 @@ describe('cluster create --provider local (a real node on this machine)', functi
 
     it('brings a killed runtime pod and Postgres pod back with their data', async function () {
       const rowsBefore = await rowsThroughPortForward()
-      const uids = k(['-n', 'sales', 'get', 'pod', 'orders-runtime-0', 'orders-operational-0', '-o', 'jsonpath={.items[*].metadata.uid}'])
-      k(['-n', 'sales', 'delete', 'pod', 'orders-runtime-0', 'orders-operational-0', '--grace-period=0', '--force'])
-      for (const pod of ['orders-runtime-0', 'orders-operational-0']) {
+      const uids = k(['-n', 'sales', 'get', 'pod', 'orders-runtime-0', 'orders--operational-0', '-o', 'jsonpath={.items[*].metadata.uid}'])
+      k(['-n', 'sales', 'delete', 'pod', 'orders-runtime-0', 'orders--operational-0', '--grace-period=0', '--force'])
+      for (const pod of ['orders-runtime-0', 'orders--operational-0']) {
         for (let i = 0; i < 300; i++) {
           const uid = sh0(() => k(['-n', 'sales', 'get', 'pod', pod, '-o', 'jsonpath={.metadata.uid}']))
           if (uid && !uids.includes(uid)) break
@@ -203,7 +203,7 @@ describe('cluster create --provider local (a real node on this machine)', functi
       assert.ok(claims.length > 0)
       const r = dm(['delete', project, '--wait', '--timeout', '5m'])
       assert.equal(r.code, 0, r.stderr)
-      const left = JSON.parse(k(['-n', 'sales', 'get', 'pods', '-o', 'json'])).items.map((p: any) => p.metadata.name).filter((n: string) => n.startsWith('orders-') && !n.startsWith('orders-orders-pipeline'))
+      const left = JSON.parse(k(['-n', 'sales', 'get', 'pods', '-o', 'json'])).items.map((p: any) => p.metadata.name).filter((n: string) => n.startsWith('orders-') && !n.startsWith('orders--orders-pipeline'))
       assert.deepEqual(left, [])
       const kept = k(['-n', 'sales', 'get', 'pvc', '-o', 'jsonpath={.items[*].metadata.name}']).split(' ').filter(Boolean)
       for (const claim of claims) assert.ok(kept.includes(claim), `claim ${claim} was deleted`)
