@@ -12,6 +12,7 @@ import {ImageStore, type MountedImage, type NetworkNamespace, type RunOptions, c
 import {postgresBinDir, requireOrSkip} from '../helpers/postgres.js'
 
 const BUILD = path.join(ROOT, 'test/images/build.sh')
+const REGISTRY = path.join(ROOT, 'cluster/registry.sh')
 const VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version
 
 /**
@@ -68,6 +69,8 @@ describe('test images for the real node (test/images/build.sh, run by runc)', fu
   let store: ImageStore
   let refs: Record<'node' | 'postgres' | 'dappmesh', string>
   let run = 0
+  /** Whether this suite started the local registry (build.sh stops the one it starts on exit). */
+  let startedRegistry = false
 
   /** A fresh bundle for `image` and `options`. */
   const bundle = (image: MountedImage, options: RunOptions) => writeBundle(path.join(tmp, `bundle-${++run}`), image, options)
@@ -82,6 +85,12 @@ describe('test images for the real node (test/images/build.sh, run by runc)', fu
     // Cold on a fresh machine (.ci/run builds them before the tests), seconds when cached.
     const [node, postgres, dappmesh] = build().refs
     refs = {node, postgres, dappmesh}
+    // The tests pull the images back from the registry, which build.sh stops when it started it.
+    if (spawnSync('bash', [REGISTRY, 'status']).status !== 0) {
+      const started = spawnSync('bash', [REGISTRY, 'start'], {encoding: 'utf8'})
+      assert.equal(started.status, 0, `cluster/registry.sh start failed:\n${started.stderr}`)
+      startedRegistry = true
+    }
     tmp = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-images-'))
     store = new ImageStore(path.join(tmp, 'store'))
   })
@@ -89,6 +98,7 @@ describe('test images for the real node (test/images/build.sh, run by runc)', fu
   after(() => {
     store?.close()
     if (tmp) rmSync(tmp, {recursive: true, force: true})
+    if (startedRegistry) spawnSync('bash', [REGISTRY, 'stop'])
   })
 
   it('builds nothing and pushes nothing when nothing changed', () => {
