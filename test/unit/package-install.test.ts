@@ -55,10 +55,14 @@ describe('the installed package', function () {
     assert.match(r.stderr, /did you mean "dappmesh validate"/)
   })
 
-  it('ships the kwok scripts where cluster create --provider kwok looks for them', async () => {
+  it('ships the cluster scripts (kwok and the real node) where cluster create looks for them', async () => {
     const {clusterScriptsDir} = (await import(pathToFileURL(path.join(installed, 'dist', 'core', 'cluster', 'binaries.js')).href)) as {clusterScriptsDir: string}
     assert.ok(clusterScriptsDir.startsWith(installed), `${clusterScriptsDir} is outside the installed package`)
-    assert.deepEqual(readdirSync(clusterScriptsDir).filter((f) => /\.(sh|mod|sum)$/.test(f)).sort(), ['build.sh', 'down.sh', 'go.mod', 'go.sum', 'kwokctl-config.sh', 'up.sh', 'versions.sh'])
+    assert.deepEqual(readdirSync(clusterScriptsDir).filter((f) => /\.(sh|mod|sum)$/.test(f)).sort(), [
+      'build-node.sh', 'build.sh', 'down.sh', 'go.mod', 'go.sum', 'kwokctl-config.sh', 'local-check.sh', 'local-down.sh', 'local-up.sh', 'registry.sh', 'up.sh', 'versions.sh',
+    ])
+    // build-node.sh builds the node's CoreDNS and pause programs from these sources.
+    for (const source of ['coredns/main.go', 'coredns/go.mod', 'pause/main.go', 'pause/go.mod']) assert.ok(existsSync(path.join(clusterScriptsDir, source)), `${source} is not shipped`)
     const printed = spawnSync('bash', [path.join(clusterScriptsDir, 'build.sh'), '--print-dir'], {encoding: 'utf8'})
     assert.equal(printed.status, 0, printed.stderr)
     assert.match(printed.stdout, /kube-v[\d.]+_etcd-v[\d.]+_kwok-v[\d.]+/)
