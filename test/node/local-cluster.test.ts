@@ -90,17 +90,15 @@ describe('cluster create --provider local (a real node on this machine)', functi
     let forward: ChildProcess | undefined
     const token = (account: string) => k(['-n', 'sales', 'create', 'token', account]).trim()
 
-    /** Rows of the output port through `kubectl port-forward` to its Service. */
-    async function rowsThroughPortForward(): Promise<any[]> {
+    /** GET of the output port through `kubectl port-forward` to its Service, as `bearer` (or with no token). */
+    async function getThroughPortForward(bearer: string | undefined): Promise<{status: number; body: string}> {
       const port = await freePort()
       forward = spawn('kubectl', ['--kubeconfig', kubeconfig, '-n', 'sales', 'port-forward', 'svc/orders--orders-table', `${port}:8080`], {stdio: 'ignore'})
       try {
-        const reader = token('orders-reader')
         for (let attempt = 0; ; attempt++) {
           try {
-            const response = await fetch(`http://127.0.0.1:${port}/v1/ports/orders-table?format=ndjson`, {headers: {Authorization: `Bearer ${reader}`}})
-            assert.equal(response.status, 200, await response.clone().text())
-            return (await response.text()).trim().split('\n').filter(Boolean).map((line) => JSON.parse(line))
+            const response = await fetch(`http://127.0.0.1:${port}/v1/ports/orders-table?format=ndjson`, {headers: bearer ? {Authorization: `Bearer ${bearer}`} : {}})
+            return {status: response.status, body: await response.text()}
           } catch (error) {
             if (attempt > 50 || !(error instanceof TypeError)) throw error // TypeError: not listening yet
             await new Promise((resolve) => setTimeout(resolve, 200))
@@ -110,6 +108,13 @@ describe('cluster create --provider local (a real node on this machine)', functi
         forward.kill()
         forward = undefined
       }
+    }
+
+    /** Rows of the output port, read with a token of the ServiceAccount the readers' DataRole grants. */
+    async function rowsThroughPortForward(): Promise<any[]> {
+      const {status, body} = await getThroughPortForward(token('orders-reader'))
+      assert.equal(status, 200, body)
+      return body.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line))
     }
 
     before(function () {
@@ -181,6 +186,17 @@ describe('cluster create --provider local (a real node on this machine)', functi
       const rows = k(['-n', 'sales', 'logs', 'client']).trim().split('\n').map((line) => JSON.parse(line))
       assert.ok(rows.length > 0)
       assert.ok('id' in rows[0])
+    })
+
+    it('refuses a real token no DataRole grants (403) and a caller without one (401), the runtime asking the API server', async function () {
+      k(['-n', 'sales', 'create', 'serviceaccount', 'stranger'])
+      const stranger = await getThroughPortForward(token('stranger'))
+      assert.equal(stranger.status, 403, stranger.body)
+      assert.match(stranger.body, /stranger/)
+      const anonymous = await getThroughPortForward(undefined)
+      assert.equal(anonymous.status, 401, anonymous.body)
+      const forged = await getThroughPortForward(`${token('orders-reader')}x`)
+      assert.equal(forged.status, 401, forged.body)
     })
 
     it('brings a killed runtime pod and Postgres pod back with their data', async function () {
