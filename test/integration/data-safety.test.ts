@@ -61,7 +61,8 @@ describe('data safety (real control plane)', function () {
     create([storage])
     const statefulSet = await eventually(() => find('statefulset', 'keep--db'), 'the StatefulSet to come back')
     const env = statefulSet.spec.template.spec.containers[0].env
-    assert.ok(env.every((e: any) => e.valueFrom.secretKeyRef.name === 'keep--db-credentials'))
+    const secretRefs = env.filter((e: any) => e.valueFrom).map((e: any) => e.valueFrom.secretKeyRef.name)
+    assert.deepEqual(secretRefs, ['keep--db-credentials', 'keep--db-credentials'], 'user and password from the kept Secret')
     const again = find('secret', 'keep--db-credentials')
     assert.equal(again.metadata.uid, secret.metadata.uid, 'a new Secret would hold a password the volume\'s database does not know')
     assert.deepEqual(again.data, secret.data)
