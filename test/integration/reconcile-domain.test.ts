@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict'
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
+import {copyFileSync, mkdtempSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
 
 import {BIN, cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
@@ -20,6 +24,20 @@ describe('operator run: the domain and mesh reconcilers (real control plane)', f
   const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe']})
   const json = (...args: string[]) => JSON.parse(kubectl(...args, '-o', 'json'))
   const apply = (dir: string, ...flags: string[]) => cli(['apply', dir, '--kubeconfig', kubeconfig, ...flags], {timeout: 120_000})
+  /**
+   * Applies the product's copies of its mesh and domain as the platform project (mesh and domains
+   * only) that owns them: a product's own apply never changes an existing mesh or domain.
+   */
+  const applyPlatform = () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-platform-'))
+    try {
+      copyFileSync(path.join(p.dir, 'mesh/cluster.yaml'), path.join(dir, 'mesh.yaml'))
+      copyFileSync(path.join(p.dir, 'mesh/domain.yaml'), path.join(dir, 'domain.yaml'))
+      return apply(dir)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  }
 
   before(async function () {
     kubeconfig = await requireCluster(this)
@@ -105,18 +123,18 @@ describe('operator run: the domain and mesh reconcilers (real control plane)', f
 
   it('takes a quota change to the ResourceQuota, and removes it and the LimitRange when the quota goes', async () => {
     p.edit('mesh/domain.yaml', (t) => t.replace('cpu: "8"', 'cpu: "4"'))
-    assert.equal(apply(p.dir).code, 0)
+    assert.equal(applyPlatform().code, 0)
     kubectl('wait', 'resourcequota/dappmesh-quota', '-n', p.namespace, '--for=jsonpath={.spec.hard.requests\\.cpu}=4', '--timeout=60s')
     // A field removed (the rest unchanged) reaches the cluster too: the storage limit goes.
     p.edit('mesh/domain.yaml', (t) => t.replace(/ {4}storage: 100Gi\n/, ''))
-    assert.equal(apply(p.dir).code, 0)
+    assert.equal(applyPlatform().code, 0)
     for (const deadline = Date.now() + 60_000; json('get', 'resourcequota', 'dappmesh-quota', '-n', p.namespace).spec.hard['requests.storage'] !== undefined; ) {
       if (Date.now() > deadline) assert.fail('the quota still limits storage 60s after the limit was removed from the domain')
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
     assert.deepEqual(json('get', 'resourcequota', 'dappmesh-quota', '-n', p.namespace).spec.hard, {'requests.cpu': '4', 'requests.memory': '16Gi'})
     p.edit('mesh/domain.yaml', (t) => t.replace(/ {2}quota:\n(?: {4}.*\n)+/, ''))
-    assert.equal(apply(p.dir).code, 0)
+    assert.equal(applyPlatform().code, 0)
     kubectl('wait', 'resourcequota/dappmesh-quota', 'limitrange/dappmesh-defaults', '-n', p.namespace, '--for=delete', '--timeout=60s')
     kubectl('get', 'networkpolicy', 'dappmesh-default-deny', '-n', p.namespace)
   })
