@@ -36,9 +36,9 @@ describe('serve: a product input located through the mesh catalog (real control 
       meshes: [],
       domains: [],
       products: [{metadata: {name: 'shop', namespace: ns.name}, spec: {domain: 'sales'}}],
-      outputPorts: [{metadata: {name: 'orders-api', namespace: ns.name, labels: {[PRODUCT_LABEL]: 'shop'}}, spec: {contract: 'orders-clean'}}],
+      outputPorts: [{metadata: {name: 'shop.orders-api', namespace: ns.name, labels: {[PRODUCT_LABEL]: 'shop'}}, spec: {contract: 'orders-clean'}}],
       inputPorts: [],
-      contracts: [{metadata: {name: 'orders-clean', namespace: ns.name}, spec: {document: {id: 'urn:test:shop:orders-clean', version}}}],
+      contracts: [{metadata: {name: 'shop.orders-clean', namespace: ns.name}, spec: {document: {id: 'urn:test:shop:orders-clean', version}}}],
     })
     catalog.outputPorts[0].runtime = runtime
     const manifest = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: CATALOG_NAME, namespace: CATALOG_NAMESPACE}, data: {[CATALOG_KEY_NAME]: JSON.stringify(catalog)}}
