@@ -157,9 +157,22 @@ if [ "$provider" = local ]; then
   dm apply "$work/orders" --kubeconfig "$kubeconfig" --wait --timeout 2m
   forward orders--orders-table
   echo "GET /v1/ports/orders-table?limit=5&format=ndjson (through svc/orders--orders-table)" >&2
-  curl -fsS -H "Authorization: Bearer $(k create token orders-reader)" \
-    "http://127.0.0.1:$forward_port/v1/ports/orders-table?limit=5&format=ndjson" | tee "$work/rows.ndjson"
+  # The runtime follows its product's DataRoles with a watch: the new grant reaches it within moments.
+  reader_token=$(k create token orders-reader)
+  for attempt in $(seq 60); do
+    code=$(curl -sS -o "$work/rows.ndjson" -w '%{http_code}' -H "Authorization: Bearer $reader_token" \
+      "http://127.0.0.1:$forward_port/v1/ports/orders-table?limit=5&format=ndjson")
+    [ "$code" = 200 ] && break
+    sleep 1
+  done
   forward_stop
+  if [ "$code" != 200 ]; then
+    echo "GET answered $code 60s after the grant: $(cat "$work/rows.ndjson")" >&2
+    k logs orders-runtime-0 --tail=30 >&2 || true
+    exit 1
+  fi
+  echo "(granted after $attempt attempt(s))" >&2
+  cat "$work/rows.ndjson"
   [ -s "$work/rows.ndjson" ] || { echo "no rows served through port orders-table" >&2; exit 1; }
 elif dm operator run --help >/dev/null 2>&1; then
   step "dappmesh operator run (the reconcile loops, in the background) and apply --wait"
