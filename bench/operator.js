@@ -5,10 +5,12 @@
 // Ready, the operator's CPU-seconds and peak RSS over that time, then its CPU and its API writes
 // over BENCH_IDLE_SECONDS (default 60) of steady state. Writes bench/operator-results.json.
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {CLK_TCK, cpuSeconds, peakRssMiB, run} from './lib/proc.js'
 
 import {orderCopies} from './lib/products.js'
 
@@ -24,28 +26,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const work = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-bench-operator-'))
 const cluster = `bench-operator-${process.pid}`
 const kubeconfig = path.join(work, 'kubeconfig')
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).stdout.trim()) || 100
 
-function run(command, args, options = {}) {
-  const started = process.hrtime.bigint()
-  const r = spawnSync(command, args, {encoding: 'utf8', maxBuffer: 1 << 28, env: {...process.env, NO_COLOR: '1'}, ...options})
-  const ms = Number(process.hrtime.bigint() - started) / 1e6
-  if (r.status !== 0) throw new Error(`${command} ${args.slice(0, 3).join(' ')} … failed (${r.status}):\n${String(r.stderr).slice(-2000)}`)
-  return {ms, stdout: r.stdout}
-}
 
-/** CPU-seconds (user + system) of a process so far, from /proc. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
-}
 
-/** Peak resident set size in MiB (VmHWM) of a process. */
-function peakRssMiB(pid) {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Math.round(Number(m[1]) / 102.4) / 10 : undefined
-}
 
 /** The sum of a Prometheus counter over all its label sets. */
 function counter(text, name) {
