@@ -8,12 +8,12 @@
 #   docker client        the machine usually has one; else Debian's docker.io
 #   busybox-static       a static shell for the base image the tests make (there is no image to pull)
 #   bsdutils, util-linux script(1), setsid, setpriv (runs the test Postgres as a non-root user)
-#   mmdebstrap, iproute2 the real node's image fixtures: root filesystems from Debian's packages
-#                        (test/images/build.sh) and a network namespace to reach Postgres in (ip)
-#   curl                 test/images/build.sh asks the local registry whether it answers
+#   mmdebstrap           the real node's image fixtures: root filesystems from Debian's packages
+#                        (test/images/build.sh)
 #   containernetworking-plugins, iptables, iproute2, curl
 #                        the real node of `cluster create --provider local` (bridge CNI, kube-proxy's
-#                        rules, the pods' bridge, the registry's health check)
+#                        rules, the pods' bridge and the image tests' network namespaces, the local
+#                        registry's health check, which test/images/build.sh asks too)
 #   postgresql           initdb/postgres/psql for the storage tests (test/helpers/postgres.ts); Debian
 #                        keeps them in /usr/lib/postgresql/<major>/bin, off PATH
 set -euo pipefail
