@@ -1,5 +1,6 @@
 import {KINDS, GROUP} from '../model/kinds.js'
 import {CATALOG_NAME} from '../reconcile/mesh/catalog.js'
+import {SHARD_NAMES} from '../reconcile/mesh/catalog-shards.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL} from '../render/render.js'
 
 export const OPERATOR_NAMESPACE = 'dappmesh-system'
@@ -120,12 +121,13 @@ export function operatorManifests(options: OperatorManifestOptions): any[] {
       roleRef: {apiGroup: rbac, kind: 'Role', name: `${OPERATOR_NAME}-leader-election`},
       subjects: [subject],
     },
-    // The catalog names ports, contracts and products, nothing secret: every workload's account may read it.
+    // The catalog names ports, contracts and products, nothing secret: every workload's account may
+    // read it, its index and every name a shard may have (RBAC has no wildcard names), nothing else.
     {
       apiVersion: `${rbac}/v1`,
       kind: 'Role',
       metadata: {...namespaced, name: CATALOG_READER},
-      rules: [{apiGroups: [''], resources: ['configmaps'], resourceNames: [CATALOG_NAME], verbs: ['get', 'watch']}],
+      rules: [{apiGroups: [''], resources: ['configmaps'], resourceNames: [CATALOG_NAME, ...SHARD_NAMES], verbs: ['get', 'watch']}],
     },
     {
       apiVersion: `${rbac}/v1`,

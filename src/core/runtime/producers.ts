@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 import {UserError} from '../errors.js'
 import {checkProducerContract, type ProductSource} from '../ingest/product.js'
 import type {KubeRest} from '../kube/rest.js'
-import {type Catalog, CATALOG_KEY_NAME, CATALOG_NAME, CATALOG_NAMESPACE} from '../reconcile/mesh/catalog.js'
+import {type Catalog, CATALOG_NAME, CATALOG_NAMESPACE} from '../reconcile/mesh/catalog.js'
 import {runtimeUrl} from '../reconcile/product/runtime.js'
 import type {ProducerLocator} from './engine-runs.js'
 import type {IngestPort} from './model.js'
@@ -44,21 +44,22 @@ export function producerFromCatalog(catalog: Catalog, input: IngestPort, namespa
 }
 
 /**
- * Locates producers through the catalog ConfigMap, read from the API server at each run (a run is
- * rare; the catalog changes as products come and go). The runtime presents its ServiceAccount's
- * token (or DAPPMESH_TOKEN) to the producer, whose DataRoles decide.
+ * Locates producers through the mesh catalog, read from the API server at each run (a run is
+ * rare; the catalog changes as products come and go): its index and the one shard the producer
+ * product is in. The runtime presents its ServiceAccount's token (or DAPPMESH_TOKEN) to the
+ * producer, whose DataRoles decide.
  */
 export function catalogLocator(client: KubeRest, namespace: string, env: NodeJS.ProcessEnv = process.env): ProducerLocator {
   return async (input) => {
-    const map = await client.request<{data?: Record<string, string>}>('GET', `/api/v1/namespaces/${CATALOG_NAMESPACE}/configmaps/${CATALOG_NAME}`).catch((error: unknown) => {
-      throw new UserError(`input ${input.name}: cannot read the mesh catalog ${CATALOG_NAMESPACE}/${CATALOG_NAME}: ${(error as Error).message}`, {
-        suggestions: ['The operator publishes it once a DataMesh exists (dappmesh operator install, then apply the mesh).'],
-        cause: error,
-      })
+    const {readCatalog} = await import('../reconcile/mesh/catalog-read.js')
+    const product = input.source.product
+    // Without a product there is no shard to read; producerFromCatalog says what is missing.
+    if (!product) return producerFromCatalog({outputPorts: []}, input, namespace)
+    const catalog = await readCatalog(client, product).catch((error: unknown) => {
+      if (!(error instanceof UserError)) throw error
+      throw new UserError(`input ${input.name}: ${error.message}`, {exit: error.exit, suggestions: error.suggestions, cause: error})
     })
-    const text = map.data?.[CATALOG_KEY_NAME]
-    if (!text) throw new UserError(`input ${input.name}: the mesh catalog ${CATALOG_NAMESPACE}/${CATALOG_NAME} has no ${CATALOG_KEY_NAME}`)
     const token = env.DAPPMESH_TOKEN ?? (await readFile(SERVICE_ACCOUNT_TOKEN, 'utf8').then((t) => t.trim(), () => undefined))
-    return producerFromCatalog(JSON.parse(text) as Catalog, input, namespace, token)
+    return producerFromCatalog(catalog, input, namespace, token)
   }
 }

@@ -1,22 +1,33 @@
+import type {ObjectMeta} from '../../kube/objects.js'
 import {clusterName, displayName} from '../../model/child-names.js'
-import {API_VERSION} from '../../model/kinds.js'
-import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
-import {FIELD_MANAGER} from '../product/desired.js'
+import type {DataContract, DataDomain, DataMesh, DataProduct, InputPort, OutputPort} from '../../model/types.js'
+import {PRODUCT_LABEL} from '../../render/render.js'
 import {runtimeUrl} from '../product/runtime.js'
 
+/** The catalog's index ConfigMap (the name of the one catalog ConfigMap before it was sharded). */
 export const CATALOG_NAME = 'dappmesh-catalog'
 export const CATALOG_NAMESPACE = 'dappmesh-system'
+/** The key of a shard's entries (and of the whole catalog in the unsharded format). */
 export const CATALOG_KEY_NAME = 'catalog.json'
 export const CATALOG_LABEL = 'dappmesh.io/catalog'
 
+/**
+ * One of the model's kinds as the caches hold it: Kubernetes' metadata and the model's spec. The
+ * catalog reads only a few spec fields and tolerates any of them missing, hence Partial.
+ */
+export interface InCluster<T extends {spec: object}> {
+  metadata: ObjectMeta
+  spec?: Partial<T['spec']>
+}
+
 /** What the catalog is made from: the informers' caches of the whole cluster. */
 export interface CatalogState {
-  meshes: any[]
-  domains: any[]
-  products: any[]
-  outputPorts: any[]
-  inputPorts: any[]
-  contracts: any[]
+  meshes: InCluster<DataMesh>[]
+  domains: InCluster<DataDomain>[]
+  products: InCluster<DataProduct>[]
+  outputPorts: InCluster<OutputPort>[]
+  inputPorts: InCluster<InputPort>[]
+  contracts: InCluster<DataContract>[]
 }
 
 export interface CatalogConsumer {
@@ -49,7 +60,9 @@ export interface Catalog {
   outputPorts: CatalogEntry[]
 }
 
-const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+export const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+/** The catalog's order: by namespace, product and port. */
+export const byEntry = (a: CatalogEntry, b: CatalogEntry): number => byText(`${a.namespace}/${a.product}/${a.port}`, `${b.namespace}/${b.product}/${b.port}`)
 const str = (value: unknown): string | null => (value === undefined || value === null ? null : String(value))
 
 /**
@@ -61,20 +74,30 @@ export function buildCatalog(state: CatalogState): Catalog {
   const products = new Map(state.products.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]))
   const domains = new Map(state.domains.map((d) => [d.metadata.name, d]))
   const contracts = new Map(state.contracts.map((c) => [`${c.metadata.namespace}/${c.metadata.name}`, c]))
+  // An input port names the product and the port it reads; product names are unique per mesh.
+  // Grouped once: scanning every input port for every output port is 10^8 steps at 10,000 ports.
+  const consumersOf = new Map<string, CatalogConsumer[]>()
+  for (const input of state.inputPorts) {
+    const source = input.spec?.source
+    if (source?.type !== 'product') continue
+    const key = `${source.product}/${source.port}`
+    const list = consumersOf.get(key) ?? []
+    list.push({product: input.metadata.labels?.[PRODUCT_LABEL] ?? null, namespace: input.metadata.namespace!, inputPort: displayName(input.metadata.name)})
+    consumersOf.set(key, list)
+  }
   const entries = state.outputPorts.map((port): CatalogEntry => {
-    const namespace = port.metadata.namespace
+    const namespace = port.metadata.namespace!
     const productName = port.metadata.labels?.[PRODUCT_LABEL] ?? null
     const product = productName ? products.get(`${namespace}/${productName}`) : undefined
     const domain = str(product?.spec?.domain)
     const contractName = port.spec?.contract
     // References stay local in the cluster; the resources themselves are `<product>.<local>`.
     const contract = contractName && productName ? contracts.get(`${namespace}/${clusterName(productName, contractName)}`) : undefined
+    const document = contract?.spec && 'document' in contract.spec ? contract.spec.document : undefined
     const portName = displayName(port.metadata.name)
-    // An input port names the product and the port it reads; product names are unique per mesh.
-    const consumers = state.inputPorts
-      .filter((input) => input.spec?.source?.type === 'product' && input.spec.source.product === productName && input.spec.source.port === portName)
-      .map((input) => ({product: input.metadata.labels?.[PRODUCT_LABEL] ?? null, namespace: input.metadata.namespace, inputPort: displayName(input.metadata.name)}))
-      .sort((a, b) => byText(`${a.namespace}/${a.product}/${a.inputPort}`, `${b.namespace}/${b.product}/${b.inputPort}`))
+    const consumers = [...(productName ? (consumersOf.get(`${productName}/${portName}`) ?? []) : [])].sort((a, b) =>
+      byText(`${a.namespace}/${a.product}/${a.inputPort}`, `${b.namespace}/${b.product}/${b.inputPort}`),
+    )
     return {
       port: portName,
       namespace,
@@ -84,36 +107,10 @@ export function buildCatalog(state: CatalogState): Catalog {
       entity: str(port.spec?.entity),
       type: str(port.spec?.type),
       schema: str(port.spec?.schema),
-      contract: contractName
-        ? {name: contractName, id: str(contract?.spec?.document?.id), version: str(contract?.spec?.document?.version), found: contract !== undefined}
-        : null,
+      contract: contractName ? {name: contractName, id: str(document?.id), version: str(document?.version), found: contract !== undefined} : null,
       runtime: productName && !port.spec?.service?.image ? runtimeUrl(productName, namespace) : null,
       consumers,
     }
   })
-  entries.sort((a, b) => byText(`${a.namespace}/${a.product}/${a.port}`, `${b.namespace}/${b.product}/${b.port}`))
-  return {outputPorts: entries}
-}
-
-/**
- * The catalog ConfigMap. Every DataMesh owns it (a namespaced object may have cluster-scoped
- * owners), so the garbage collector removes it with the last mesh; none of them is its
- * controller, as no single mesh is.
- */
-export function desiredCatalogConfigMap(state: CatalogState): any {
-  const owners = [...state.meshes]
-    .sort((a, b) => byText(a.metadata.name, b.metadata.name))
-    .map((mesh) => ({apiVersion: API_VERSION, kind: 'DataMesh', name: mesh.metadata.name, uid: mesh.metadata.uid}))
-  const catalog = buildCatalog(state)
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: {
-      name: CATALOG_NAME,
-      namespace: CATALOG_NAMESPACE,
-      labels: {[CATALOG_LABEL]: 'true', [MANAGED_BY_LABEL]: FIELD_MANAGER, [PART_OF_LABEL]: 'dappmesh'},
-      ownerReferences: owners,
-    },
-    data: {[CATALOG_KEY_NAME]: `${JSON.stringify(catalog, null, 2)}\n`},
-  }
+  return {outputPorts: entries.sort(byEntry)}
 }

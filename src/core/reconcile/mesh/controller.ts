@@ -8,7 +8,8 @@ import {Controller, type Log, type ReconcileContext} from '../controller.js'
 import {containsAll, withAppliedHash} from '../matches.js'
 import type {Metrics} from '../metrics.js'
 import {FIELD_MANAGER} from '../product/desired.js'
-import {CATALOG_LABEL, CATALOG_NAME, CATALOG_NAMESPACE, desiredCatalogConfigMap} from './catalog.js'
+import {CATALOG_LABEL, CATALOG_NAME, CATALOG_NAMESPACE} from './catalog.js'
+import {type CatalogConfigMap, desiredCatalog, INDEX_KEY_NAME, parseIndex, shardTargetBytes} from './catalog-shards.js'
 
 /** The work-queue key of the catalog: not a DNS name, so no DataMesh can have it. */
 export const CATALOG_KEY = '@catalog'
@@ -36,41 +37,79 @@ async function reconcileMesh(rest: KubeRest, key: string, ctx: ReconcileContext)
   await rest.request('PATCH', `${objectPath({apiVersion: API_VERSION, kind: 'DataMesh', metadata: {name: mesh.metadata.name}})}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
 }
 
-/**
- * The catalog ConfigMap, rebuilt from the caches whenever a port, contract, product, domain or
- * mesh changes; applied only when its content differs. With no DataMesh there is no catalog (its
- * owners are the meshes, and the garbage collector removes it with the last one).
- */
-async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext): Promise<void> {
-  const meshes = ctx.informer('DataMesh').values().filter((m) => !m.metadata.deletionTimestamp)
-  if (meshes.length === 0) return
-  const desired = withAppliedHash(desiredCatalogConfigMap({
-    meshes,
-    domains: ctx.informer('DataDomain').values(),
-    products: ctx.informer('DataProduct').values(),
-    outputPorts: ctx.informer('OutputPort').values(),
-    inputPorts: ctx.informer('InputPort').values(),
-    contracts: ctx.informer('DataContract').values(),
-  }))
-  const live = ctx.informer('CatalogConfigMap').get(`${CATALOG_NAMESPACE}/${CATALOG_NAME}`)
-  if (live && containsAll(live, desired)) return
-  const path = objectPath(desired)
+/** Applies a catalog ConfigMap, making the namespace dappmesh-system first when it is missing. */
+async function applyInSystemNamespace(rest: KubeRest, object: CatalogConfigMap): Promise<void> {
+  const path = objectPath(object)
   try {
-    await rest.apply(path, desired, {fieldManager: FIELD_MANAGER, force: true})
+    await rest.apply(path, object, {fieldManager: FIELD_MANAGER, force: true})
   } catch (error) {
     if (!(error instanceof KubeApiError && error.status === 404)) throw error
-    // The namespace is missing: make it, then apply again.
     await rest.request('POST', resourcePath('v1', 'Namespace'), {body: {apiVersion: 'v1', kind: 'Namespace', metadata: {name: CATALOG_NAMESPACE, labels: {'app.kubernetes.io/part-of': 'dappmesh'}}}}).catch((error_) => {
       if (!(error_ instanceof KubeApiError && error_.status === 409)) throw error_
     })
-    await rest.apply(path, desired, {fieldManager: FIELD_MANAGER, force: true})
+    await rest.apply(path, object, {fieldManager: FIELD_MANAGER, force: true})
   }
-  ctx.log('info', `applied ConfigMap ${CATALOG_NAMESPACE}/${CATALOG_NAME} (${desired.metadata.ownerReferences.length} meshes)`)
 }
 
 /**
- * The mesh loop: each DataMesh's status counts, and the catalog ConfigMap dappmesh-catalog in
- * dappmesh-system of every OutputPort with its contract and consumers.
+ * The catalog's index and shard ConfigMaps (catalog-shards.ts), rebuilt from the caches whenever a
+ * port, contract, product, domain or mesh changes; only the ConfigMaps whose content differs are
+ * applied. Order matters to readers: shards new to the layout first, then changed shards, then
+ * the index, then shards no longer in it are deleted, so a reader holding either index finds its
+ * product (readCatalog follows a shard to the layout it was written for). With no DataMesh there
+ * is no catalog (its owners are the meshes; the garbage collector removes it with the last one).
+ */
+async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext, options: {targetBytes: number; metrics?: Metrics}): Promise<void> {
+  const meshes = ctx.informer('DataMesh').values().filter((m) => !m.metadata.deletionTimestamp)
+  if (meshes.length === 0) return
+  const live = ctx.informer('CatalogConfigMap')
+  const keyOf = (name: string) => `${CATALOG_NAMESPACE}/${name}`
+  const desired = desiredCatalog(
+    {
+      meshes,
+      domains: ctx.informer('DataDomain').values(),
+      products: ctx.informer('DataProduct').values(),
+      outputPorts: ctx.informer('OutputPort').values(),
+      inputPorts: ctx.informer('InputPort').values(),
+      contracts: ctx.informer('DataContract').values(),
+    },
+    {currentShards: parseIndex(live.get(keyOf(CATALOG_NAME))?.data?.[INDEX_KEY_NAME])?.shards, targetBytes: options.targetBytes},
+  )
+  const shards = desired.shards.map((s) => withAppliedHash(s))
+  const fresh = shards.filter((s) => !live.get(keyOf(s.metadata.name)))
+  const changed = shards.filter((s) => {
+    const object = live.get(keyOf(s.metadata.name))
+    return object && !containsAll(object, s)
+  })
+  const index = withAppliedHash(desired.index)
+  const indexObject = live.get(keyOf(CATALOG_NAME))
+  const writes = [...fresh, ...changed, ...(indexObject && containsAll(indexObject, index) ? [] : [index])]
+  let bytes = 0
+  for (const object of writes) {
+    await applyInSystemNamespace(rest, object)
+    bytes += Object.values(object.data).reduce((sum, text) => sum + Buffer.byteLength(text), 0)
+  }
+  // Too large to write stays as it was (not deleted: the index still names it) until the products shrink.
+  const kept = new Set([CATALOG_NAME, ...desired.names])
+  const orphans = live.values().filter((object) => !kept.has(object.metadata.name))
+  for (const orphan of orphans) {
+    await rest.delete(objectPath({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: orphan.metadata.name, namespace: CATALOG_NAMESPACE}})).catch((error: unknown) => {
+      if (!(error instanceof KubeApiError && error.status === 404)) throw error
+    })
+  }
+  if (writes.length > 0 || orphans.length > 0) {
+    options.metrics?.count('dappmesh_catalog_bytes_written_total', {}, bytes)
+    ctx.log('info', `catalog: applied ${writes.length} of ${shards.length + 1} ConfigMaps (${bytes} bytes) in ${CATALOG_NAMESPACE}, deleted ${orphans.length}; ${desired.shards.length} shards of ${desired.bytes} bytes, ${meshes.length} meshes`)
+  }
+  if (desired.oversized.length > 0) {
+    const list = desired.oversized.map((o) => `${o.name} (${o.bytes} bytes: ${o.products.join(', ')})`).join('; ')
+    throw new Error(`catalog shards over the API server's 1 MiB limit, not written: ${list}; a product with thousands of ports must be split`)
+  }
+}
+
+/**
+ * The mesh loop: each DataMesh's status counts, and the catalog of every OutputPort with its
+ * contract and consumers (the index ConfigMap dappmesh-catalog and its shards in dappmesh-system).
  */
 export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; selector?: string} = {}): Controller {
   // Called only on events, which come after the controller exists.
@@ -78,6 +117,7 @@ export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Me
     const mesh = controller.informers.get('DataDomain')!.get(domainName)?.spec?.mesh
     return mesh ? [mesh] : []
   }
+  const targetBytes = shardTargetBytes()
   const controller: Controller = new Controller({
     name: 'mesh',
     rest,
@@ -92,10 +132,10 @@ export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Me
       {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain'), keysFor: (d) => [...(d.spec?.mesh ? [d.spec.mesh] : []), CATALOG_KEY]},
       {name: 'DataProduct', path: resourcePath(API_VERSION, 'DataProduct'), keysFor: (p) => [...meshOfDomain(p.spec?.domain), CATALOG_KEY]},
       ...(['OutputPort', 'InputPort', 'DataContract'] as const).map((kind) => ({name: kind, path: resourcePath(API_VERSION, kind), keysFor: () => [CATALOG_KEY]})),
-      // Only the catalog itself: a hand edit or deletion is put right.
+      // Only the catalog's own ConfigMaps (index and shards): a hand edit or deletion is put right.
       {name: 'CatalogConfigMap', path: resourcePath('v1', 'ConfigMap', CATALOG_NAMESPACE), labelSelector: CATALOG_LABEL, keysFor: () => [CATALOG_KEY]},
     ],
-    reconcile: (key, ctx) => (key === CATALOG_KEY ? reconcileCatalog(rest, ctx) : reconcileMesh(rest, key, ctx)),
+    reconcile: (key, ctx) => (key === CATALOG_KEY ? reconcileCatalog(rest, ctx, {targetBytes, metrics: options.metrics}) : reconcileMesh(rest, key, ctx)),
   })
   return controller
 }
