@@ -21,7 +21,8 @@ export const CATALOG_FORMAT = 2
 export const INDEX_KEY_NAME = 'index.json'
 /**
  * Shards are split once one would exceed this many bytes. Smaller shards mean fewer bytes written
- * per product change, more objects; 256 KiB keeps 10,000 ports in 16 shards (bench/catalog.js).
+ * per product change, more objects. Measured: 10,000 ports (4 MB of entries) make 32 shards of
+ * 107 to 151 KB (powers of two, and the hash spreads products unevenly).
  * $DAPPMESH_CATALOG_SHARD_BYTES overrides it.
  */
 export const SHARD_TARGET_BYTES = 256 * 1024
@@ -29,8 +30,9 @@ export const SHARD_TARGET_BYTES = 256 * 1024
 export const SHARD_MAX_BYTES = 1_000_000
 /**
  * At most this many shards (a power of two). The Role that lets every workload read the catalog
- * names each ConfigMap (RBAC has no wildcard names), so the names are bounded: 64 shards hold about
- * 45,000 ports at the target size and about 180,000 before a shard reaches the API server's limit.
+ * names each ConfigMap (RBAC has no wildcard names), so the names are bounded: 64 shards hold
+ * roughly 40,000 ports at the target size, and shards then grow up to the API server's limit
+ * (roughly 150,000 ports in all).
  */
 export const MAX_SHARDS = 64
 
