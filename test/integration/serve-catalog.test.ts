@@ -6,7 +6,8 @@ import path from 'node:path'
 import {loadKubeConfig} from '../../src/core/kube/kubeconfig.js'
 import {KubeRest} from '../../src/core/kube/rest.js'
 import {PRODUCT_LABEL} from '../../src/core/render/render.js'
-import {buildCatalog, CATALOG_KEY_NAME, CATALOG_NAME, CATALOG_NAMESPACE} from '../../src/core/reconcile/mesh/catalog.js'
+import {CATALOG_KEY_NAME, CATALOG_LABEL, CATALOG_NAME, CATALOG_NAMESPACE} from '../../src/core/reconcile/mesh/catalog.js'
+import {desiredCatalog, shardName, shardOf} from '../../src/core/reconcile/mesh/catalog-shards.js'
 import {catalogLocator} from '../../src/core/runtime/producers.js'
 import {type ServeHandle, startServe} from '../../src/core/runtime/serve.js'
 import {createTestNamespace, requireCluster} from '../helpers/cluster.js'
@@ -24,25 +25,35 @@ describe('serve: a product input located through the mesh catalog (real control 
   let client: KubeRest
   let producer: ServeHandle
   let consumer: ServeHandle
-  let previousCatalog: string | undefined
+  let previousCatalog: any[] = []
   const dirs: string[] = []
   const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8'}).trim()
   const token = (sa: string) => kubectl('create', 'token', sa, '-n', ns.name)
   const bearer = (t: string) => ({authorization: `Bearer ${t}`})
 
-  /** Publishes the catalog the operator would for product shop in the test namespace, its entry's runtime pointing at `runtime`. */
-  function publishCatalog(runtime: string, version = '2.1.0'): void {
-    const catalog = buildCatalog({
-      meshes: [],
-      domains: [],
-      products: [{metadata: {name: 'shop', namespace: ns.name}, spec: {domain: 'sales'}}],
-      outputPorts: [{metadata: {name: 'shop.orders-api', namespace: ns.name, labels: {[PRODUCT_LABEL]: 'shop'}}, spec: {contract: 'orders-clean'}}],
-      inputPorts: [],
-      contracts: [{metadata: {name: 'shop.orders-clean', namespace: ns.name}, spec: {document: {id: 'urn:test:shop:orders-clean', version}}}],
-    })
-    catalog.outputPorts[0].runtime = runtime
-    const manifest = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: CATALOG_NAME, namespace: CATALOG_NAMESPACE}, data: {[CATALOG_KEY_NAME]: JSON.stringify(catalog)}}
-    execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {input: JSON.stringify(manifest)})
+  /**
+   * Publishes the catalog the operator would (index and shards, in small shards so that there are
+   * several) for product shop in the test namespace and 40 other products, shop's entry's runtime
+   * pointing at `runtime`.
+   */
+  function publishCatalog(runtime: string, version = '2.1.0'): number {
+    const others = Array.from({length: 40}, (_, i) => `other-${i}`)
+    const desired = desiredCatalog(
+      {
+        meshes: [],
+        domains: [],
+        products: ['shop', ...others].map((name) => ({metadata: {name, namespace: ns.name}, spec: {domain: 'sales'}})),
+        outputPorts: ['shop', ...others].map((name) => ({metadata: {name: `${name}.orders-api`, namespace: ns.name, labels: {[PRODUCT_LABEL]: name}}, spec: {contract: 'orders-clean'}})),
+        inputPorts: [],
+        contracts: [{metadata: {name: 'shop.orders-clean', namespace: ns.name}, spec: {document: {id: 'urn:test:shop:orders-clean', version}}}],
+      },
+      {targetBytes: 4096},
+    )
+    const local = desired.shards.find((s) => s.metadata.name === shardName(shardOf('shop', desired.names.length)))!
+    local.data[CATALOG_KEY_NAME] = local.data[CATALOG_KEY_NAME].replace(`"runtime":"http://shop-runtime.${ns.name}:8080"`, `"runtime":"${runtime}"`)
+    kubectl('delete', 'configmap', '-n', CATALOG_NAMESPACE, '-l', CATALOG_LABEL, '--ignore-not-found')
+    execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {input: JSON.stringify({apiVersion: 'v1', kind: 'List', items: [desired.index, ...desired.shards]})})
+    return desired.names.length
   }
 
   before(async function () {
@@ -54,11 +65,8 @@ describe('serve: a product input located through the mesh catalog (real control 
     } catch {
       // already there (the operator's namespace)
     }
-    try {
-      previousCatalog = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'configmap', CATALOG_NAME, '-n', CATALOG_NAMESPACE, '-o', 'json'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
-    } catch {
-      previousCatalog = undefined
-    }
+    // Another suite's catalog, put back afterwards.
+    previousCatalog = JSON.parse(kubectl('get', 'configmap', '-n', CATALOG_NAMESPACE, '-l', CATALOG_LABEL, '-o', 'json')).items
 
     // The producer: the shop fixture, checking tokens against its DataRoles (reader may read orders-api).
     const producerDir = await copyShop()
@@ -90,20 +98,43 @@ describe('serve: a product input located through the mesh catalog (real control 
     await producer?.stop()
     client?.close()
     if (kubeconfig) {
-      if (previousCatalog) execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'replace', '-f', '-'], {input: previousCatalog})
-      else kubectl('delete', 'configmap', CATALOG_NAME, '-n', CATALOG_NAMESPACE, '--ignore-not-found')
+      kubectl('delete', 'configmap', '-n', CATALOG_NAMESPACE, '-l', CATALOG_LABEL, '--ignore-not-found')
+      const items = previousCatalog.map(({metadata: {resourceVersion, uid, creationTimestamp, managedFields, ...metadata}, ...rest}) => ({...rest, metadata}))
+      if (items.length > 0) execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'create', '-f', '-'], {input: JSON.stringify({apiVersion: 'v1', kind: 'List', items})})
     }
     await ns?.remove()
     await Promise.all(dirs.map((d) => rm(d, {recursive: true, force: true})))
   })
 
   it('reads the producer\'s rows through the runtime the catalog names and publishes what its flow computes', async () => {
-    publishCatalog(producer.url)
+    assert.ok(publishCatalog(producer.url) > 1, 'the catalog is in several shards')
     const run = await runWorkflow(consumer.url, 'nightly')
     assert.equal(run.status, 'succeeded', JSON.stringify(run))
     assert.equal(run.result.transitions.find((t: {name: string}) => t.name === 'ingest:orders-in').rowsOut, 12)
     const served = await call(`${consumer.url}/v1/ports/orders-api?limit=1000`)
     assert.deepEqual(served.json.rows.map((r: {id: number}) => r.id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+  })
+
+  it('reads a catalog of the previous format (one ConfigMap, key catalog.json), as an operator not yet upgraded left it', async () => {
+    const shards = publishCatalog(producer.url)
+    const shard = JSON.parse(kubectl('get', 'configmap', shardName(shardOf('shop', shards)), '-n', CATALOG_NAMESPACE, '-o', 'json'))
+    const legacy = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: CATALOG_NAME, namespace: CATALOG_NAMESPACE, labels: {[CATALOG_LABEL]: 'true'}}, data: {[CATALOG_KEY_NAME]: shard.data[CATALOG_KEY_NAME]}}
+    kubectl('delete', 'configmap', '-n', CATALOG_NAMESPACE, '-l', CATALOG_LABEL)
+    execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {input: JSON.stringify(legacy)})
+    const run = await runWorkflow(consumer.url, 'nightly')
+    assert.equal(run.status, 'succeeded', JSON.stringify(run))
+  })
+
+  it('fails the run naming the missing ConfigMap when the shard of the producer is gone, or the whole catalog', async () => {
+    const shard = shardName(shardOf('shop', publishCatalog(producer.url)))
+    kubectl('delete', 'configmap', shard, '-n', CATALOG_NAMESPACE)
+    let run = await runWorkflow(consumer.url, 'nightly')
+    assert.equal(run.status, 'failed')
+    assert.match(run.error, new RegExp(`input orders-in: the mesh catalog's shard ${CATALOG_NAMESPACE}/${shard} does not exist`))
+    kubectl('delete', 'configmap', '-n', CATALOG_NAMESPACE, '-l', CATALOG_LABEL)
+    run = await runWorkflow(consumer.url, 'nightly')
+    assert.equal(run.status, 'failed')
+    assert.match(run.error, new RegExp(`input orders-in: the mesh catalog ${CATALOG_NAMESPACE}/${CATALOG_NAME} does not exist`))
   })
 
   it('refuses a producer whose catalog entry has another major contract version, before reading anything', async () => {
