@@ -79,6 +79,18 @@ describe('operator install (real control plane)', function () {
     assert.deepEqual(rb.subjects, [{kind: 'ServiceAccount', name: NAME, namespace: NS}])
   })
 
+  it('lets every ServiceAccount read the catalog\'s index and each shard it may have, and no other ConfigMap in dappmesh-system', () => {
+    const workload = ['--as', 'system:serviceaccount:some-domain:default', '--as-group', 'system:serviceaccounts', '--as-group', 'system:authenticated']
+    const may = (...args: string[]) => spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'auth', 'can-i', ...workload, ...args, '-n', NS], {encoding: 'utf8'}).stdout.trim()
+    assert.equal(may('get', 'configmaps/dappmesh-catalog'), 'yes')
+    assert.equal(may('get', 'configmaps/dappmesh-catalog-00'), 'yes')
+    assert.equal(may('get', 'configmaps/dappmesh-catalog-63'), 'yes')
+    assert.equal(may('get', 'configmaps/dappmesh-catalog-64'), 'no')
+    assert.equal(may('get', 'configmaps/kube-root-ca.crt'), 'no')
+    assert.equal(may('list', 'configmaps'), 'no')
+    assert.equal(may('patch', 'configmaps/dappmesh-catalog-00'), 'no')
+  })
+
   it('runs the operator with leader election, health probes, requests and limits, as a non-root user', () => {
     const d = json('get', 'deployment', NAME, '-n', NS)
     const pod = d.spec.template.spec
