@@ -99,7 +99,12 @@ describe('serve: a product input located through the mesh catalog (real control 
     client?.close()
     if (kubeconfig) {
       kubectl('delete', 'configmap', '-n', CATALOG_NAMESPACE, '-l', CATALOG_LABEL, '--ignore-not-found')
-      const items = previousCatalog.map(({metadata: {resourceVersion, uid, creationTimestamp, managedFields, ...metadata}, ...rest}) => ({...rest, metadata}))
+      // Created anew: without what the API server set on the old objects.
+      const items = previousCatalog.map((object) => {
+        const metadata = {...object.metadata}
+        for (const field of ['resourceVersion', 'uid', 'creationTimestamp', 'managedFields']) delete metadata[field]
+        return {...object, metadata}
+      })
       if (items.length > 0) execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'create', '-f', '-'], {input: JSON.stringify({apiVersion: 'v1', kind: 'List', items})})
     }
     await ns?.remove()

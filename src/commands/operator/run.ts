@@ -15,7 +15,7 @@ With --leader-elect several operators may run against one cluster: only the hold
 
 Installs or upgrades the dappmesh CRDs first when they are missing or older (--no-install-crds: fail instead). Stops gracefully on SIGINT or SIGTERM, finishing the reconciles in progress. --health-port serves /healthz and /readyz (and /metrics unless --metrics-port is given); port 0 picks a free port, said on stderr.
 
-The mesh loop keeps each DataMesh's status (how many domains and products it has) and publishes the catalog ConfigMap dappmesh-catalog in dappmesh-system: every output port with its contract id and version and the products that consume it.
+The mesh loop keeps each DataMesh's status (how many domains and products it has) and publishes the catalog in dappmesh-system: every output port with its contract id and version and the products that consume it, in shards (ConfigMaps dappmesh-catalog-NN, each holding the products whose name hashes to it, split once one would exceed 256 KiB or $DAPPMESH_CATALOG_SHARD_BYTES) listed by the index ConfigMap dappmesh-catalog; a change to one product rewrites only its shard.
 
 A leader writes only while it surely holds the lease: when it cannot renew within the renew deadline (10 s, before the 15 s lease can expire for anyone else) every write is refused, /healthz fails and the operator exits 1. /healthz also fails when a loop has made no progress for 2 minutes (reconciles hanging, a watch failing). Requests to the API server are limited on the client side (--kube-qps, --kube-burst); a watch that receives nothing, not even a bookmark, for $DAPPMESH_WATCH_IDLE_TIMEOUT seconds (default 150) is restarted from where it was.
 
