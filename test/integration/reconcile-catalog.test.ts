@@ -4,7 +4,7 @@ import {randomBytes} from 'node:crypto'
 
 import {loadKubeConfig} from '../../src/core/kube/kubeconfig.js'
 import {KubeRest} from '../../src/core/kube/rest.js'
-import type {Catalog} from '../../src/core/reconcile/mesh/catalog.js'
+import {byEntry, type Catalog} from '../../src/core/reconcile/mesh/catalog.js'
 import {readCatalog} from '../../src/core/reconcile/mesh/catalog-read.js'
 import {type CatalogIndex, INDEX_KEY_NAME, shardName, shardOf} from '../../src/core/reconcile/mesh/catalog-shards.js'
 import {requireCluster} from '../helpers/cluster.js'
@@ -217,6 +217,12 @@ describe('operator run: the mesh catalog, an index ConfigMap and its shards (rea
       for (const name of names) assert.ok(Buffer.byteLength(maps.get(name).data['catalog.json']) <= SHARD_BYTES, `${name} is over ${SHARD_BYTES} bytes`)
       // A reader that knows the product finds its ports in its shard alone.
       for (const p of [products[0], products[31], products[59]]) assert.equal((await catalog(p.name)).outputPorts.length, PORTS, p.name)
+    })
+
+    it('can be read whole with kubectl as the README shows, one entry per line', async () => {
+      const text = kubectl('get', 'configmap', '-n', 'dappmesh-system', '-l', 'dappmesh.io/catalog=shard', '-o', 'jsonpath={range .items[*]}{.data.catalog\\.json}{end}')
+      const lines = text.split('\n').filter((line) => line.startsWith('{"port"')).map((line) => JSON.parse(line.replace(/,$/, '')))
+      assert.deepEqual(lines.sort(byEntry), (await catalog()).outputPorts)
     })
 
     it('rewrites only the shard of a product that gains a port, fewer bytes than the whole catalog', async () => {

@@ -142,6 +142,24 @@ describe('serve: a product input located through the mesh catalog (real control 
     assert.match(run.error, new RegExp(`input orders-in: the mesh catalog ${CATALOG_NAMESPACE}/${CATALOG_NAME} does not exist`))
   })
 
+  it('reads only the index and the producer\'s shard: a run succeeds with every other shard gone', async () => {
+    const shards = publishCatalog(producer.url)
+    const mine = shardName(shardOf('shop', shards))
+    for (let i = 0; i < shards; i++) if (shardName(i) !== mine) kubectl('delete', 'configmap', shardName(i), '-n', CATALOG_NAMESPACE)
+    const run = await runWorkflow(consumer.url, 'nightly')
+    assert.equal(run.status, 'succeeded', JSON.stringify(run))
+  })
+
+  it('finds the producer in the middle of a re-sharding, while the index still names the previous shard count', async () => {
+    const shards = publishCatalog(producer.url)
+    // The operator grew the catalog from half as many shards: the shards are written, the index not yet.
+    assert.notEqual(shardOf('shop', shards), shardOf('shop', shards / 2), `with ${shards} shards, shop would be found without following the layout`)
+    const previous = {version: 2, key: 'sha256(product)', shards: shards / 2, names: Array.from({length: shards / 2}, (_, i) => shardName(i))}
+    kubectl('patch', 'configmap', CATALOG_NAME, '-n', CATALOG_NAMESPACE, '--type=merge', '-p', JSON.stringify({data: {'index.json': JSON.stringify(previous)}}))
+    const run = await runWorkflow(consumer.url, 'nightly')
+    assert.equal(run.status, 'succeeded', JSON.stringify(run))
+  })
+
   it('refuses a producer whose catalog entry has another major contract version, before reading anything', async () => {
     publishCatalog(producer.url, '3.0.0')
     const before = producer.runtime.metrics.render()
