@@ -9,7 +9,7 @@ import {containsAll, withAppliedHash} from '../matches.js'
 import type {Metrics} from '../metrics.js'
 import {FIELD_MANAGER} from '../product/desired.js'
 import {CATALOG_LABEL, CATALOG_NAME, CATALOG_NAMESPACE} from './catalog.js'
-import {type CatalogConfigMap, desiredCatalog, INDEX_KEY_NAME, parseIndex, shardTargetBytes} from './catalog-shards.js'
+import {type CatalogConfigMap, desiredCatalog, INDEX_KEY_NAME, parseIndex, SHARD_NAMES, shardTargetBytes} from './catalog-shards.js'
 
 /** The work-queue key of the catalog: not a DNS name, so no DataMesh can have it. */
 export const CATALOG_KEY = '@catalog'
@@ -89,9 +89,10 @@ async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext, options: 
     await applyInSystemNamespace(rest, object)
     bytes += Object.values(object.data).reduce((sum, text) => sum + Buffer.byteLength(text), 0)
   }
-  // Too large to write stays as it was (not deleted: the index still names it) until the products shrink.
-  const kept = new Set([CATALOG_NAME, ...desired.names])
-  const orphans = live.values().filter((object) => !kept.has(object.metadata.name))
+  // A shard too large to write stays as it was (the index still names it) until its products shrink.
+  // Only shard names are deleted: another ConfigMap that merely carries the label is not the catalog's.
+  const kept = new Set(desired.names)
+  const orphans = live.values().filter((object) => SHARD_NAMES.includes(object.metadata.name) && !kept.has(object.metadata.name))
   for (const orphan of orphans) {
     await rest.delete(objectPath({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: orphan.metadata.name, namespace: CATALOG_NAMESPACE}})).catch((error: unknown) => {
       if (!(error instanceof KubeApiError && error.status === 404)) throw error
