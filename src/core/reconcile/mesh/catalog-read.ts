@@ -1,7 +1,7 @@
 import {UserError} from '../../errors.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
 import {byEntry, type Catalog, CATALOG_KEY_NAME, CATALOG_NAME, CATALOG_NAMESPACE} from './catalog.js'
-import {CATALOG_FORMAT, type CatalogShard, INDEX_KEY_NAME, parseIndex, shardName, shardOf} from './catalog-shards.js'
+import {CATALOG_FORMAT, type CatalogShard, INDEX_KEY_NAME, MAX_SHARDS, parseIndex, shardName, shardOf} from './catalog-shards.js'
 
 const OPERATOR_HINT = 'The operator publishes the catalog once a DataMesh exists (dappmesh operator install, then apply the mesh); check it with kubectl logs -n dappmesh-system deploy/dappmesh-operator.'
 
@@ -18,15 +18,15 @@ async function getData(client: KubeRest, name: string, what: string): Promise<Re
   }
 }
 
-function parseShard(name: string, data: Record<string, string>): CatalogShard {
-  const text = data[CATALOG_KEY_NAME]
+/** The entries in `data`'s catalog.json: a shard's, or (format 1, with no shard fields) the whole catalog's. */
+function parseShard(name: string, data: Record<string, string>, what = 'the mesh catalog\'s shard'): Partial<CatalogShard> & Catalog {
   try {
-    const shard = JSON.parse(text ?? '') as CatalogShard
-    if (Number.isInteger(shard?.shards) && Array.isArray(shard.outputPorts)) return shard
+    const shard = JSON.parse(data[CATALOG_KEY_NAME] ?? '') as Partial<CatalogShard> & Catalog
+    if (Array.isArray(shard?.outputPorts)) return shard
   } catch {
     // reported below
   }
-  throw new UserError(`the mesh catalog's shard ${CATALOG_NAMESPACE}/${name} has no readable ${CATALOG_KEY_NAME}`, {suggestions: [OPERATOR_HINT]})
+  throw new UserError(`${what} ${CATALOG_NAMESPACE}/${name} has no readable ${CATALOG_KEY_NAME}`, {suggestions: [OPERATOR_HINT]})
 }
 
 /**
@@ -42,8 +42,8 @@ export async function readCatalog(client: KubeRest, product?: string): Promise<C
   const index = parseIndex(data[INDEX_KEY_NAME])
   if (!index) {
     if (data[CATALOG_KEY_NAME]) {
-      const whole = JSON.parse(data[CATALOG_KEY_NAME]) as Catalog
-      return product === undefined ? whole : {outputPorts: whole.outputPorts.filter((e) => e.product === product)}
+      const whole = parseShard(CATALOG_NAME, data, 'the mesh catalog')
+      return {outputPorts: product === undefined ? whole.outputPorts : whole.outputPorts.filter((e) => e.product === product)}
     }
     throw new UserError(`the mesh catalog ${CATALOG_NAMESPACE}/${CATALOG_NAME} has no readable ${INDEX_KEY_NAME}`, {suggestions: [OPERATOR_HINT]})
   }
@@ -59,6 +59,8 @@ export async function readCatalog(client: KubeRest, product?: string): Promise<C
     return parseShard(name, await getData(client, name, 'the mesh catalog\'s shard'))
   }
   let shard = await read(index.shards)
-  if (shard.shards !== index.shards && shardOf(product, shard.shards) !== shard.shard) shard = await read(shard.shards)
+  const claimed = shard.shards
+  const layout = Number.isInteger(claimed) && claimed! >= 1 && claimed! <= MAX_SHARDS ? claimed! : index.shards
+  if (layout !== index.shards && shardOf(product, layout) !== shard.shard) shard = await read(layout)
   return {outputPorts: shard.outputPorts.filter((e) => e.product === product)}
 }
