@@ -59,8 +59,8 @@ export async function readCatalog(client: KubeRest, product?: string): Promise<C
     return parseShard(name, await getData(client, name, 'the mesh catalog\'s shard'))
   }
   let shard = await read(index.shards)
-  const claimed = shard.shards
-  const layout = Number.isInteger(claimed) && claimed! >= 1 && claimed! <= MAX_SHARDS ? claimed! : index.shards
+  const claimed = shard.shards ?? 0
+  const layout = Number.isInteger(claimed) && claimed >= 1 && claimed <= MAX_SHARDS ? claimed : index.shards
   if (layout !== index.shards && shardOf(product, layout) !== shard.shard) shard = await read(layout)
   return {outputPorts: shard.outputPorts.filter((e) => e.product === product)}
 }
