@@ -13,8 +13,9 @@
  */
 import {storageEnv, storageEnvName} from './env.js'
 import {ACCESS_LEVELS, type AccessLevel, type AccessUsersPlan, ensureAccessUsers} from './postgres-users.js'
-import {connectPostgres, postgresError, postgresTarget} from './postgres-connect.js'
-import {UsageError} from '../errors.js'
+import {connectPostgres, postgresError, type PostgresSubject, type PostgresTarget, postgresTarget} from './postgres-connect.js'
+import {ExitCode, UsageError, isUserError} from '../errors.js'
+import type {Client} from 'pg'
 
 /**
  * The variables an access user's name and password come in (from its Secret, by secretKeyRef):
@@ -34,6 +35,14 @@ export interface StorageUsersOptions {
   /** the product's schema: its name */
   schema: string
   env: NodeJS.ProcessEnv
+  /**
+   * How long to keep trying a storage that cannot be reached yet (0: once). The runtime's pod
+   * usually starts with its storage: Postgres' image answers on TCP only after its initdb, and
+   * the headless Service has no address until the pod is ready.
+   */
+  waitMs?: number
+  /** Told each failed attempt that will be retried. */
+  onRetry?: (message: string) => void
 }
 
 export interface StorageUsersResult {
@@ -57,7 +66,7 @@ export async function ensureStorageUsers(options: StorageUsersOptions): Promise<
     const plan = accessUsersPlan(storage, options.schema, options.env)
     const target = postgresTarget(storageEnv(options.env, storage, 'URL'), options.env)
     const subject = {label: `storage "${storage}"`, fix: `Set ${storageEnvName(storage, 'URL')} to the storage's root user.`}
-    const client = await connectPostgres(target, subject)
+    const client = await connectWithin(target, subject, Date.now() + (options.waitMs ?? 0), options.onRetry)
     try {
       result.storages.push({storage, changes: await ensureAccessUsers(client, plan)})
     } catch (error) {
@@ -67,4 +76,19 @@ export async function ensureStorageUsers(options: StorageUsersOptions): Promise<
     }
   }
   return result
+}
+
+/** Connects, trying again every 2 s while the server is unreachable (exit 3) and the deadline is ahead. */
+async function connectWithin(target: PostgresTarget, subject: PostgresSubject, deadline: number, onRetry?: (message: string) => void): Promise<Client> {
+  for (;;) {
+    try {
+      return await connectPostgres(target, subject)
+    } catch (error) {
+      if (!isUserError(error) || error.exit !== ExitCode.unreachable || Date.now() + 2000 > deadline) throw error
+      onRetry?.(error.message)
+      await new Promise((resolve) => {
+        setTimeout(resolve, 2000)
+      })
+    }
+  }
 }
