@@ -81,7 +81,15 @@ describe('DataRole grants: no escalation through the operator (real control plan
     const port = run(author, ['create', '-f', '-'], role(`port-${id}`, [{kind: 'User', name: consumer}], [{outputPort: 'orders-api', access: 'read'}]))
     assert.notEqual(port.code, 0, port.output)
     assert.match(port.output, /may not do: get configmaps in namespace/)
-    // What she holds, she may grant: read on a storage is its Service.
+  })
+
+  it('asks for reading Secrets before a storage grant, which hands out a database user\'s Secret', () => {
+    const refused = run(author, ['create', '-f', '-'], role(`read-${id}`, [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'read'}]))
+    assert.notEqual(refused.code, 0, refused.output)
+    assert.match(refused.output, /may not do: get secrets in namespace/)
+    kubectl('create', 'role', 'secret-reader', '-n', ns, '--verb=get', '--resource=secrets')
+    kubectl('create', 'rolebinding', 'secret-reader', '-n', ns, '--role=secret-reader', `--user=${author}`)
+    // What she holds, she may grant: read on a storage is its Service and its read user's Secret.
     const read = run(author, ['create', '-f', '-'], role(`read-${id}`, [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'read'}]))
     assert.equal(read.code, 0, read.output)
     kubectl('delete', 'datarole', `read-${id}`, '-n', ns)
@@ -128,6 +136,32 @@ describe('DataRole grants: no escalation through the operator (real control plan
     const secret = run(consumer, ['get', 'secret', 'orders--operational-credentials', '-n', ns])
     assert.notEqual(secret.code, 0, secret.output)
     assert.match(secret.output, /forbidden/i)
+  })
+
+  it('gives a storage grant the Secret of its access level\'s database user only: the grantee reads it, and neither the root credentials nor another level\'s', async () => {
+    const readers = role('orders.readers', [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'read'}])
+    const inventory = '["DataRole/orders.admins","DataRole/orders.readers","DataStorage/orders.operational"]'
+    assert.equal(run(undefined, ['annotate', '--overwrite', 'dataproduct', 'orders', '-n', ns, `dappmesh.io/inventory=${inventory}`]).code, 0)
+    assert.equal(run(undefined, ['apply', '-f', '-'], readers).code, 0)
+    const rules = await eventually(() => {
+      const r = run(undefined, ['get', 'role', 'orders--readers', '-n', ns, '-o', 'jsonpath={.rules}'])
+      return r.code === 0 && r.output.includes('secrets') ? JSON.parse(r.output) : false
+    }, 'the operator to write the readers\' Role')
+    assert.deepEqual(rules.filter((r: any) => r.resources.includes('secrets')), [{apiGroups: [''], resources: ['secrets'], resourceNames: ['orders--operational-read'], verbs: ['get']}])
+    await eventually(() => run(consumer, ['get', 'secret', 'orders--operational-read', '-n', ns]).code === 0, 'the grantee to read the read user\'s Secret')
+    const user = JSON.parse(run(consumer, ['get', 'secret', 'orders--operational-read', '-n', ns, '-o', 'json']).output)
+    assert.equal(Buffer.from(user.data.username, 'base64').toString(), 'operational_read')
+    assert.ok(Buffer.from(user.data.password, 'base64').length >= 24, 'a generated password')
+    for (const other of ['orders--operational-credentials', 'orders--operational-write']) {
+      const r = run(consumer, ['get', 'secret', other, '-n', ns])
+      assert.notEqual(r.code, 0, `${other}: ${r.output}`)
+      assert.match(r.output, /forbidden/i)
+    }
+    // Removing the grant removes the access (the database role stays with the storage's volume).
+    assert.equal(run(undefined, ['delete', 'datarole', 'orders.readers', '-n', ns]).code, 0)
+    // The consumer is also granted admin (orders.admins), whose Secret stays hers: check the read one goes.
+    await eventually(() => run(consumer, ['get', 'secret', 'orders--operational-read', '-n', ns]).code !== 0, 'the grant\'s access to go')
+    assert.equal(run(consumer, ['get', 'secret', 'orders--operational-admin', '-n', ns]).code, 0, 'the admin grant gives the admin user\'s Secret')
   })
 
   it('makes nothing of a resource someone labels for the product when the product\'s inventory does not list it', async () => {

@@ -32,7 +32,10 @@ const ORDERS_CHILDREN = [
   'RoleBinding/orders--ingest',
   'RoleBinding/orders-runtime',
   'Secret/orders--object-credentials',
+  'Secret/orders--operational-admin',
   'Secret/orders--operational-credentials',
+  'Secret/orders--operational-read',
+  'Secret/orders--operational-write',
   'Service/orders--object',
   'Service/orders--operational',
   'Service/orders--orders-api',
@@ -247,7 +250,10 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.equal(json('get', 'pvc', 'data-orders-runtime-0', '-n', p.namespace).spec.resources.requests.storage, '10Gi')
       const env = new Map<string, any>(c.env.map((e: any) => [e.name, e]))
       assert.equal(env.get('DAPPMESH_STORAGE_OPERATIONAL_HOST').value, `orders--operational.${p.namespace}.svc`)
-      assert.deepEqual(env.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders--operational-credentials', key: 'password'}})
+      // postgresql: the write user; the root user only in the init container that makes the users
+      assert.deepEqual(env.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders--operational-write', key: 'password'}})
+      assert.deepEqual(pod.initContainers.map((i: any) => [i.name, i.args.join(' ')]), [['access-users', 'storage users --schema orders --storage operational']])
+      assert.ok(sts.spec.template.metadata.annotations['dappmesh.io/credentials-version'], 'a rotated password restarts the runtime')
       assert.deepEqual(env.get('DAPPMESH_STORAGE_OBJECT_USERNAME').valueFrom, {secretKeyRef: {name: 'orders--object-credentials', key: 'username'}})
       assert.ok(c.env.every((e: any) => !/_(USERNAME|PASSWORD)$/.test(e.name) || e.value === undefined), 'no credential as a value')
       assert.equal(pod.serviceAccountName, 'orders-runtime')
