@@ -412,8 +412,8 @@ describe('operator run: the product reconciler (real control plane)', function (
 
     it('on deletion removes every child, then its finalizer', async () => {
       kubectl('delete', 'dataproduct', 'orders', '-n', p.namespace, '--timeout=90s')
-      // Only the storages' credentials stay, with their volumes (delete --purge-data removes them).
-      assert.deepEqual(names(children(p.namespace)), ['Secret/orders--analytics-credentials', 'Secret/orders--object-credentials', 'Secret/orders--operational-credentials'])
+      // Only the storages' credentials (and the postgresql users') stay, with their volumes (delete --purge-data removes them).
+      assert.deepEqual(names(children(p.namespace)), ['Secret/orders--analytics-credentials', 'Secret/orders--object-credentials', 'Secret/orders--operational-admin', 'Secret/orders--operational-credentials', 'Secret/orders--operational-read', 'Secret/orders--operational-write'])
       assert.throws(() => kubectl('get', 'clusterrolebinding', runtimeBinding(p.namespace)), /NotFound/, 'cluster-scoped, so the finalizer deletes it')
       assert.throws(() => kubectl('get', 'dataproduct', 'orders', '-n', p.namespace), /NotFound/)
       // kubectl ran synchronously: the operator's log is read once the event loop turns again.
