@@ -330,6 +330,17 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.equal(password, 'chosen-by-hand')
     })
 
+    it('restarts the runtime when a database user\'s password is rotated in its Secret, keeping the new password', async () => {
+      const version = () => kubectl('get', 'statefulset', 'orders-runtime', '-n', p.namespace, '-o', "jsonpath={.spec.template.metadata.annotations.dappmesh\\.io/credentials-version}")
+      const before = version()
+      assert.ok(before)
+      kubectl('patch', 'secret', 'orders--operational-write', '-n', p.namespace, '--type=merge', '-p', '{"stringData":{"password":"rotated-by-hand"}}')
+      await eventually(() => assert.notEqual(version(), before, 'the runtime\'s pod template to change'))
+      waitReady(p.namespace)
+      const password = Buffer.from(kubectl('get', 'secret', 'orders--operational-write', '-n', p.namespace, '-o', 'jsonpath={.data.password}'), 'base64').toString()
+      assert.equal(password, 'rotated-by-hand', 'the operator never overwrites it')
+    })
+
     it('says which references do not resolve, and recovers when they do', () => {
       kubectl('delete', 'datacontract', 'orders.orders-daily', '-n', p.namespace)
       kubectl('wait', 'dataproduct/orders', '-n', p.namespace, '--for=condition=ReferencesResolved=False', '--timeout=60s')
