@@ -114,7 +114,7 @@ export function hasAccessUsers(storage: any): boolean {
 
 /** The engine's root user of a storage (credentialsSecret); the engine's image names its database after it too. */
 function rootUser(storage: any): string {
-  return storage.metadata.name.replaceAll('-', '_').replaceAll('.', '_')
+  return storage.metadata.name.replaceAll('-', '_')
 }
 
 export function ownerReference(product: any): Record<string, unknown> {
