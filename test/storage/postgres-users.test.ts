@@ -8,6 +8,8 @@ import {ensureStorageUsers} from '../../src/core/storage/access-users.js'
 import {type AccessUsersPlan, ensureAccessUsers} from '../../src/core/storage/postgres-users.js'
 import {postgresqlDriver} from '../../src/core/storage/postgresql.js'
 import {postgresBinDir, requireOrSkip, startPostgres, type TestPostgres} from '../helpers/postgres.js'
+import {cli} from '../helpers/cli.js'
+import {assertResult} from '../helpers/result-schemas.js'
 import {runInfo, withDriver} from '../helpers/storage.js'
 
 const SCHEMA = 'orders'
@@ -169,5 +171,20 @@ describe('postgres access users (a real Postgres)', function () {
     const first = await ensureStorageUsers({storages: ['db'], schema: SCHEMA, env})
     assert.deepEqual(first.storages[0].changes.slice(0, 3), ['created role db_read', 'created role db_write', 'created role db_admin'])
     assert.deepEqual((await ensureStorageUsers({storages: ['db'], schema: SCHEMA, env})).storages, [{storage: 'db', changes: []}])
+  })
+
+  it('is what `dappmesh storage users` does: its --json result as documented, passwords nowhere in its output; a missing variable is exit 2', () => {
+    const env: NodeJS.ProcessEnv = {DAPPMESH_STORAGE_DB_URL: server.url}
+    for (const access of ['read', 'write', 'admin']) {
+      env[`DAPPMESH_ACCESS_DB_${access.toUpperCase()}_USERNAME`] = `db_${access}`
+      env[`DAPPMESH_ACCESS_DB_${access.toUpperCase()}_PASSWORD`] = `secret-${access}-value`
+    }
+    const r = cli(['storage', 'users', '--storage', 'db', '--schema', SCHEMA, '--json'], {env})
+    assert.equal(r.code, 0, r.stderr)
+    assertResult('storage:users', JSON.parse(r.stdout))
+    assert.doesNotMatch(r.stdout + r.stderr, /secret-(read|write|admin)-value/)
+    const missing = cli(['storage', 'users', '--storage', 'db', '--schema', SCHEMA], {env: {...env, DAPPMESH_ACCESS_DB_ADMIN_PASSWORD: ''}})
+    assert.equal(missing.code, 2, missing.stderr)
+    assert.match(missing.stderr, /DAPPMESH_ACCESS_DB_ADMIN_PASSWORD is not set/)
   })
 })

@@ -4,6 +4,7 @@ import {BaseCommand} from '../../core/cli/base-command.js'
 import {parseDuration} from '../../core/cli/kube-flags.js'
 import type {StorageUsersResult} from '../../core/storage/access-users.js'
 
+
 export default class StorageUsers extends BaseCommand {
   static override hidden = true
   static override summary = "Make a postgresql storage's read, write and admin users and their grants (the runtime's init container runs it)."
