@@ -191,12 +191,13 @@ export async function ensureAccessUsers(client: SqlClient, plan: AccessUsersPlan
       changes.push(`made ${admin} the owner of schema ${plan.schema}`)
     }
 
-    // Tables made before the access users existed (by the root user): a publish replaces them,
-    // which only their owner may do, so they become write's.
+    // Every table of the schema is write's: a publish replaces a state's table, which only its
+    // owner may do, and tables made before the access users existed (by the root user) or by
+    // admin by hand would block it. Admin, a member of write, keeps every right on them.
     const foreign = await client.query(
       `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND pg_get_userbyid(c.relowner)::text <> ALL($2::text[]) ORDER BY c.relname`,
-      [plan.schema, [admin, write]],
+       WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND pg_get_userbyid(c.relowner)::text <> $2 ORDER BY c.relname`,
+      [plan.schema, write],
     )
     for (const {relname} of foreign.rows as Array<{relname: string}>) {
       await client.query(`ALTER TABLE ${quoteIdent(plan.schema)}.${quoteIdent(relname)} OWNER TO ${quoteIdent(write)}`)
