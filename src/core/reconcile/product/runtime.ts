@@ -1,4 +1,5 @@
 import {runtimeName} from '../../model/child-names.js'
+import {ENGINES_WITH_ACCESS_USERS} from '../../model/grants.js'
 import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {PRODUCT_LABEL} from '../../render/render.js'
 import {RUNTIME_NODE_OPTIONS} from '../../runtime/footprint.js'
@@ -149,9 +150,10 @@ function storageEnv(state: ProductState, ctx: RuntimeContext, root = false): any
     const service = ctx.storageService(storage)
     const host = `${service.name}.${ctx.namespace}.svc`
     const postgres = storage.spec.engine === 'postgresql'
+    const ownUser = ENGINES_WITH_ACCESS_USERS.includes(storage.spec.engine)
     const from = (secret: string) => (key: string) => ({valueFrom: {secretKeyRef: {name: secret, key}}})
     const rootRef = from(ctx.secretName(storage.metadata.name))
-    const userRef = postgres && !root ? from(ctx.accessSecretName(storage.metadata.name, 'write')) : rootRef
+    const userRef = ownUser && !root ? from(ctx.accessSecretName(storage.metadata.name, 'write')) : rootRef
     env.push(
       {name: v('ENGINE'), value: storage.spec.engine},
       {name: v('HOST'), value: host},
@@ -179,8 +181,8 @@ function storageEnv(state: ProductState, ctx: RuntimeContext, root = false): any
  * starts (`dappmesh storage users`; why there: storage/access-users.ts). It alone gets the root
  * user, and the users' names and passwords from their Secrets.
  */
-function accessUsersInit(state: ProductState, ctx: RuntimeContext, options: RuntimeOptions): any | undefined {
-  const storages = state.storages.filter((s) => s.spec?.engine === 'postgresql')
+function accessUsersInit(state: ProductState, ctx: RuntimeContext, options: RuntimeOptions): Record<string, unknown> | undefined {
+  const storages = state.storages.filter((s) => ENGINES_WITH_ACCESS_USERS.includes(s.spec?.engine))
   if (storages.length === 0) return undefined
   const users = storages.flatMap((s) =>
     ACCESS_LEVELS.flatMap((access) =>
