@@ -14,6 +14,7 @@ import {runResultSchema} from '../../src/core/run/result-schema.js'
 import {runRecordSchema, serveResultSchema} from '../../src/core/runtime/result-schema.js'
 import {addEntityResultSchema, initResultSchema} from '../../src/core/scaffold/result-schema.js'
 import {statusAllSchema, statusSchema} from '../../src/core/status/result-schema.js'
+import {storageUsersResultSchema} from '../../src/core/storage/result-schema.js'
 import {compile} from '../../src/core/validate/ajv.js'
 import {validationResultSchema} from '../../src/core/validate/result-schema.js'
 
@@ -38,6 +39,7 @@ export const RESULT_SCHEMAS: Record<string, object> = {
   render: renderResultSchema,
   run: runResultSchema,
   serve: serveResultSchema,
+  'storage:users': storageUsersResultSchema,
   status: {$id: 'https://dappmesh.io/schemas/status-any.json', title: 'dappmesh status', oneOf: [statusSchema, statusAllSchema]},
   test: dataTestsResultSchema,
   validate: validationResultSchema,

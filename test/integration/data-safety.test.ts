@@ -57,6 +57,8 @@ describe('data safety (real control plane)', function () {
     assert.ok(kept, 'the credentials Secret was deleted with its storage')
     assert.equal(kept.metadata.uid, secret.metadata.uid)
     assert.equal(find('pvc', 'data-keep--db-0')?.metadata.uid, claim.metadata.uid)
+    const write = find('secret', 'keep--db-write')
+    assert.ok(write, 'the write user\'s Secret was deleted with its storage (its role stays in the volume\'s database)')
 
     create([storage])
     const statefulSet = await eventually(() => find('statefulset', 'keep--db'), 'the StatefulSet to come back')
@@ -66,6 +68,7 @@ describe('data safety (real control plane)', function () {
     const again = find('secret', 'keep--db-credentials')
     assert.equal(again.metadata.uid, secret.metadata.uid, 'a new Secret would hold a password the volume\'s database does not know')
     assert.deepEqual(again.data, secret.data)
+    assert.deepEqual(find('secret', 'keep--db-write').data, write.data, 'the write user\'s password the database knows')
     assert.equal(find('pvc', 'data-keep--db-0')?.metadata.uid, claim.metadata.uid)
   })
 
@@ -74,7 +77,8 @@ describe('data safety (real control plane)', function () {
     const deleted = cli(['delete', 'keep', '-n', ns, '--kubeconfig', cluster.kubeconfig, '--wait', '--json'])
     assert.equal(deleted.code, 0, deleted.stderr)
     const result = JSON.parse(deleted.stdout)
-    assert.deepEqual(result.retained.map((o: any) => `${o.kind}/${o.name}`), ['PersistentVolumeClaim/data-keep--db-0', 'Secret/keep--db-credentials'])
+    // The database users' Secrets too: their roles live in the kept volume's database.
+    assert.deepEqual(result.retained.map((o: any) => `${o.kind}/${o.name}`), ['PersistentVolumeClaim/data-keep--db-0', 'Secret/keep--db-admin', 'Secret/keep--db-credentials', 'Secret/keep--db-read', 'Secret/keep--db-write'])
     assert.match(result.warnings.join('\n'), /kept the product's data: .* dappmesh delete keep -n data-[0-9a-f]+ --purge-data removes it/)
     assert.equal(find('secret', 'keep--db-credentials')?.metadata.uid, secret.metadata.uid)
 
@@ -86,8 +90,8 @@ describe('data safety (real control plane)', function () {
 
     const purged = cli(['delete', 'keep', '-n', ns, '--kubeconfig', cluster.kubeconfig, '--purge-data', '--wait', '--json'])
     assert.equal(purged.code, 0, purged.stderr)
-    assert.deepEqual(JSON.parse(purged.stdout).purged.map((o: any) => o.kind).sort(), ['PersistentVolumeClaim', 'Secret'])
-    await eventually(() => !find('secret', 'keep--db-credentials') && (!find('pvc', 'data-keep--db-0') || find('pvc', 'data-keep--db-0').metadata.deletionTimestamp), 'the data to go')
+    assert.deepEqual(JSON.parse(purged.stdout).purged.map((o: any) => o.kind).sort(), ['PersistentVolumeClaim', 'Secret', 'Secret', 'Secret', 'Secret'])
+    await eventually(() => !find('secret', 'keep--db-credentials') && !find('secret', 'keep--db-write') && (!find('pvc', 'data-keep--db-0') || find('pvc', 'data-keep--db-0').metadata.deletionTimestamp), 'the data to go')
   })
 
   it('never lets an older dappmesh downgrade CRDs a newer one installed: says so and exits 1', () => {

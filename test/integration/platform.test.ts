@@ -91,8 +91,9 @@ describe('shared objects owned once: the platform project (real control plane)',
     kubectl('create', 'serviceaccount', author, '-n', domain)
     kubectl('create', 'role', author, '-n', domain, '--verb=*', '--resource=dataproducts.dappmesh.io,datastorages.dappmesh.io,dataschemas.dappmesh.io,datacontracts.dappmesh.io,dataflows.dappmesh.io,dataworkflows.dappmesh.io,inputports.dappmesh.io,outputports.dappmesh.io,dataroles.dappmesh.io')
     kubectl('create', 'rolebinding', author, '-n', domain, `--role=${author}`, `--serviceaccount=${domain}:${author}`)
-    // What the example's DataRoles grant (a DataRole may grant only what its author could).
-    kubectl('create', 'role', `${author}-reader`, '-n', domain, '--verb=get', '--resource=services,configmaps,statefulsets.apps,deployments.apps')
+    // What the example's DataRoles grant (a DataRole may grant only what its author could): a
+    // storage grant hands out a database user's Secret, so she may read Secrets.
+    kubectl('create', 'role', `${author}-reader`, '-n', domain, '--verb=get', '--resource=services,configmaps,secrets,statefulsets.apps,deployments.apps')
     kubectl('create', 'rolebinding', `${author}-reader`, '-n', domain, `--role=${author}-reader`, `--serviceaccount=${domain}:${author}`)
     kubectl('create', 'clusterrole', author, '--verb=get,list', '--resource=datameshes.dappmesh.io,datadomains.dappmesh.io,customresourcedefinitions.apiextensions.k8s.io,validatingadmissionpolicies.admissionregistration.k8s.io,validatingadmissionpolicybindings.admissionregistration.k8s.io')
     kubectl('create', 'clusterrolebinding', author, `--clusterrole=${author}`, `--serviceaccount=${domain}:${author}`)

@@ -72,19 +72,28 @@ describe('DataRole grants: no escalation through the operator (real control plan
     assert.match(refused.output, /a DataRole may grant only what its author could grant/)
   })
 
-  it('checks each right a grant hands out: reading Services is not enough for admin on a storage, nor for a port\'s contract', () => {
+  it('asks for reading Secrets before a storage grant, which hands out a database user\'s Secret', async () => {
+    // She may read Services: what a storage grant needs besides, she lacks.
     kubectl('create', 'role', 'service-reader', '-n', ns, '--verb=get', '--resource=services')
     kubectl('create', 'rolebinding', 'service-reader', '-n', ns, '--role=service-reader', `--user=${author}`)
+    // RBAC changes reach the authorizer within moments: until then she lacks Services too.
+    const refused = await refusedCreate(author, [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'read'}])
+    await eventually(() => /may not do: get secrets in namespace/.test(run(author, ['create', '-f', '-'], role(`read-${id}`, [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'read'}])).output), `a refusal naming Secrets (first: ${refused.output})`)
+    kubectl('create', 'role', 'secret-reader', '-n', ns, '--verb=get', '--resource=secrets')
+    kubectl('create', 'rolebinding', 'secret-reader', '-n', ns, '--role=secret-reader', `--user=${author}`)
+    // What she holds, she may grant: read on a storage is its Service and its read user's Secret.
+    await eventually(() => run(author, ['create', '-f', '-'], role(`read-${id}`, [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'read'}])).code === 0, 'the read grant to be admitted')
+    kubectl('delete', 'datarole', `read-${id}`, '-n', ns)
+  })
+
+  it('checks each right a grant hands out: reading Services is not enough for admin on a storage, nor for a port\'s contract', () => {
+    // She holds Services and Secrets (the test before): what admin on a storage adds, she lacks.
     const admin = run(author, ['create', '-f', '-'], role(`admin-${id}`, [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'admin'}]))
     assert.notEqual(admin.code, 0, admin.output)
     assert.match(admin.output, /may not do: get statefulsets\.apps in namespace/)
     const port = run(author, ['create', '-f', '-'], role(`port-${id}`, [{kind: 'User', name: consumer}], [{outputPort: 'orders-api', access: 'read'}]))
     assert.notEqual(port.code, 0, port.output)
     assert.match(port.output, /may not do: get configmaps in namespace/)
-    // What she holds, she may grant: read on a storage is its Service.
-    const read = run(author, ['create', '-f', '-'], role(`read-${id}`, [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'read'}]))
-    assert.equal(read.code, 0, read.output)
-    kubectl('delete', 'datarole', `read-${id}`, '-n', ns)
   })
 
   it('lets the author grant admin once she holds every right it hands out', () => {
@@ -128,6 +137,32 @@ describe('DataRole grants: no escalation through the operator (real control plan
     const secret = run(consumer, ['get', 'secret', 'orders--operational-credentials', '-n', ns])
     assert.notEqual(secret.code, 0, secret.output)
     assert.match(secret.output, /forbidden/i)
+  })
+
+  it('gives a storage grant the Secret of its access level\'s database user only: the grantee reads it, and neither the root credentials nor another level\'s', async () => {
+    const readers = role('orders.readers', [{kind: 'User', name: consumer}], [{storage: 'operational', access: 'read'}])
+    const inventory = '["DataRole/orders.admins","DataRole/orders.readers","DataStorage/orders.operational"]'
+    assert.equal(run(undefined, ['annotate', '--overwrite', 'dataproduct', 'orders', '-n', ns, `dappmesh.io/inventory=${inventory}`]).code, 0)
+    assert.equal(run(undefined, ['apply', '-f', '-'], readers).code, 0)
+    const rules = await eventually(() => {
+      const r = run(undefined, ['get', 'role', 'orders--readers', '-n', ns, '-o', 'jsonpath={.rules}'])
+      return r.code === 0 && r.output.includes('secrets') ? JSON.parse(r.output) : false
+    }, 'the operator to write the readers\' Role')
+    assert.deepEqual(rules.filter((r: any) => r.resources.includes('secrets')), [{apiGroups: [''], resources: ['secrets'], resourceNames: ['orders--operational-read'], verbs: ['get']}])
+    await eventually(() => run(consumer, ['get', 'secret', 'orders--operational-read', '-n', ns]).code === 0, 'the grantee to read the read user\'s Secret')
+    const user = JSON.parse(run(consumer, ['get', 'secret', 'orders--operational-read', '-n', ns, '-o', 'json']).output)
+    assert.equal(Buffer.from(user.data.username, 'base64').toString(), 'operational_read')
+    assert.ok(Buffer.from(user.data.password, 'base64').length >= 24, 'a generated password')
+    for (const other of ['orders--operational-credentials', 'orders--operational-write']) {
+      const r = run(consumer, ['get', 'secret', other, '-n', ns])
+      assert.notEqual(r.code, 0, `${other}: ${r.output}`)
+      assert.match(r.output, /forbidden/i)
+    }
+    // Removing the grant removes the access (the database role stays with the storage's volume).
+    assert.equal(run(undefined, ['delete', 'datarole', 'orders.readers', '-n', ns]).code, 0)
+    // The consumer is also granted admin (orders.admins), whose Secret stays hers: check the read one goes.
+    await eventually(() => run(consumer, ['get', 'secret', 'orders--operational-read', '-n', ns]).code !== 0, 'the grant\'s access to go')
+    assert.equal(run(consumer, ['get', 'secret', 'orders--operational-admin', '-n', ns]).code, 0, 'the admin grant gives the admin user\'s Secret')
   })
 
   it('makes nothing of a resource someone labels for the product when the product\'s inventory does not list it', async () => {

@@ -32,7 +32,10 @@ const ORDERS_CHILDREN = [
   'RoleBinding/orders--ingest',
   'RoleBinding/orders-runtime',
   'Secret/orders--object-credentials',
+  'Secret/orders--operational-admin',
   'Secret/orders--operational-credentials',
+  'Secret/orders--operational-read',
+  'Secret/orders--operational-write',
   'Service/orders--object',
   'Service/orders--operational',
   'Service/orders--orders-api',
@@ -247,7 +250,10 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.equal(json('get', 'pvc', 'data-orders-runtime-0', '-n', p.namespace).spec.resources.requests.storage, '10Gi')
       const env = new Map<string, any>(c.env.map((e: any) => [e.name, e]))
       assert.equal(env.get('DAPPMESH_STORAGE_OPERATIONAL_HOST').value, `orders--operational.${p.namespace}.svc`)
-      assert.deepEqual(env.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders--operational-credentials', key: 'password'}})
+      // postgresql: the write user; the root user only in the init container that makes the users
+      assert.deepEqual(env.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders--operational-write', key: 'password'}})
+      assert.deepEqual(pod.initContainers.map((i: any) => [i.name, i.args.join(' ')]), [['access-users', 'storage users --schema orders --storage operational']])
+      assert.ok(sts.spec.template.metadata.annotations['dappmesh.io/credentials-version'], 'a rotated password restarts the runtime')
       assert.deepEqual(env.get('DAPPMESH_STORAGE_OBJECT_USERNAME').valueFrom, {secretKeyRef: {name: 'orders--object-credentials', key: 'username'}})
       assert.ok(c.env.every((e: any) => !/_(USERNAME|PASSWORD)$/.test(e.name) || e.value === undefined), 'no credential as a value')
       assert.equal(pod.serviceAccountName, 'orders-runtime')
@@ -322,6 +328,17 @@ describe('operator run: the product reconciler (real control plane)', function (
       waitReady(p.namespace)
       const password = Buffer.from(kubectl('get', 'secret', 'orders--operational-credentials', '-n', p.namespace, '-o', 'jsonpath={.data.password}'), 'base64').toString()
       assert.equal(password, 'chosen-by-hand')
+    })
+
+    it('restarts the runtime when a database user\'s password is rotated in its Secret, keeping the new password', async () => {
+      const version = () => kubectl('get', 'statefulset', 'orders-runtime', '-n', p.namespace, '-o', "jsonpath={.spec.template.metadata.annotations.dappmesh\\.io/credentials-version}")
+      const before = version()
+      assert.ok(before)
+      kubectl('patch', 'secret', 'orders--operational-write', '-n', p.namespace, '--type=merge', '-p', '{"stringData":{"password":"rotated-by-hand"}}')
+      await eventually(() => assert.notEqual(version(), before, 'the runtime\'s pod template to change'))
+      waitReady(p.namespace)
+      const password = Buffer.from(kubectl('get', 'secret', 'orders--operational-write', '-n', p.namespace, '-o', 'jsonpath={.data.password}'), 'base64').toString()
+      assert.equal(password, 'rotated-by-hand', 'the operator never overwrites it')
     })
 
     it('says which references do not resolve, and recovers when they do', () => {
@@ -406,8 +423,8 @@ describe('operator run: the product reconciler (real control plane)', function (
 
     it('on deletion removes every child, then its finalizer', async () => {
       kubectl('delete', 'dataproduct', 'orders', '-n', p.namespace, '--timeout=90s')
-      // Only the storages' credentials stay, with their volumes (delete --purge-data removes them).
-      assert.deepEqual(names(children(p.namespace)), ['Secret/orders--analytics-credentials', 'Secret/orders--object-credentials', 'Secret/orders--operational-credentials'])
+      // Only the storages' credentials (and the postgresql users') stay, with their volumes (delete --purge-data removes them).
+      assert.deepEqual(names(children(p.namespace)), ['Secret/orders--analytics-credentials', 'Secret/orders--object-credentials', 'Secret/orders--operational-admin', 'Secret/orders--operational-credentials', 'Secret/orders--operational-read', 'Secret/orders--operational-write'])
       assert.throws(() => kubectl('get', 'clusterrolebinding', runtimeBinding(p.namespace)), /NotFound/, 'cluster-scoped, so the finalizer deletes it')
       assert.throws(() => kubectl('get', 'dataproduct', 'orders', '-n', p.namespace), /NotFound/)
       // kubectl ran synchronously: the operator's log is read once the event loop turns again.

@@ -126,6 +126,11 @@ describe('cluster create --provider local (a real node on this machine)', functi
       // A consumer of our own: the readers' DataRole also names a ServiceAccount a test can get a token for.
       const roles = path.join(project, 'mesh/roles.yaml')
       writeFileSync(roles, readFileSync(roles, 'utf8').replace('      name: orders-readers\n', '      name: orders-readers\n    - kind: ServiceAccount\n      name: orders-reader\n      namespace: sales\n'))
+      // The flow's states in the operational Postgres, so the runtime publishes there (as its write user).
+      const flow = path.join(project, 'model/orders/flow.yaml')
+      writeFileSync(flow, readFileSync(flow, 'utf8').replace('  schema: orders\n', '  schema: orders\n  storage: operational\n'))
+      const output = path.join(project, 'services/orders/output.yaml')
+      writeFileSync(output, readFileSync(output, 'utf8').replace('  storage: analytics\n', '  storage: operational\n'))
     })
 
     after(() => forward?.kill())
@@ -172,6 +177,32 @@ describe('cluster create --provider local (a real node on this machine)', functi
       const rows = await rowsThroughPortForward()
       assert.ok(rows.length > 0)
       assert.ok('id' in rows[0])
+    })
+
+    it('publishes into Postgres as the storage\'s write user, which its init container made; the read user may read and not write', function () {
+      const pod = JSON.parse(k(['-n', 'sales', 'get', 'pod', 'orders-runtime-0', '-o', 'json']))
+      assert.equal(pod.status.initContainerStatuses?.[0]?.state?.terminated?.exitCode, 0, JSON.stringify(pod.status.initContainerStatuses))
+      const secret = (name: string) => {
+        const data = JSON.parse(k(['-n', 'sales', 'get', 'secret', name, '-o', 'json'])).data
+        return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(String(value), 'base64').toString()]))
+      }
+      // psql in the Postgres pod, over TCP with a password (the image trusts only its local socket).
+      /** What psql printed, or undefined when it failed (the statement refused). */
+      const psql = (user: Record<string, string>, sql: string): string | undefined => {
+        try {
+          return k(['-n', 'sales', 'exec', 'orders--operational-0', '--', 'env', `PGPASSWORD=${user.password}`, 'psql', '-h', '127.0.0.1', '-U', user.username, '-d', user.database, '-qAtX', '-v', 'ON_ERROR_STOP=1', '-c', sql])
+        } catch {
+          return undefined
+        }
+      }
+      const write = secret('orders--operational-write')
+      const read = secret('orders--operational-read')
+      const owner = psql(write, "SELECT tableowner FROM pg_tables WHERE schemaname = 'orders' AND tablename = 'orders__clean'")
+      assert.equal(owner?.trim(), write.username, 'the runtime published the state as the write user')
+      assert.ok(Number(psql(read, 'SELECT count(*) FROM orders.orders__clean')) > 0, 'the read user reads it')
+      assert.equal(psql(read, 'DELETE FROM orders.orders__clean'), undefined, 'the read user may not delete')
+      assert.equal(psql(write, 'DROP SCHEMA orders CASCADE'), undefined, 'the write user may not drop the schema')
+      assert.equal(psql(read, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")?.trim(), 'f')
     })
 
     it('serves the same rows through its Service to another pod, by DNS name', function () {

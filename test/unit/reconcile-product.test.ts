@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {mergeConditions} from '../../src/core/reconcile/conditions.js'
 import {containsAll, withAppliedHash} from '../../src/core/reconcile/matches.js'
 import {parseLoops} from '../../src/core/reconcile/operator.js'
-import {type ProductState, credentialsSecret, desiredChildren, isCredentialsOf, missingReferences, refusedSubjects} from '../../src/core/reconcile/product/desired.js'
+import {type ProductState, accessSecret, credentialsSecret, desiredChildren, isCredentialsOf, missingReferences, refusedSubjects, storageSecrets} from '../../src/core/reconcile/product/desired.js'
 import {componentOf, productStatus} from '../../src/core/reconcile/product/status.js'
 import {meshStatus} from '../../src/core/reconcile/mesh/controller.js'
 import {Metrics} from '../../src/core/reconcile/metrics.js'
@@ -67,7 +67,7 @@ describe('product reconciler: desired children', () => {
     const of = (productName: string, storage: string, port: string) => {
       const p = {...product, metadata: {...product.metadata, name: productName, uid: `u-${productName}`}}
       const s = state({product: p, storages: [{kind: 'DataStorage', metadata: meta(storage), spec: {class: 'operational', engine: 'postgresql'}}], outputPorts: [{kind: 'OutputPort', metadata: meta(port), spec: {entity: 'x', type: 'api', service: {image: 'i'}}}], inputPorts: [], workflows: [], contracts: []})
-      return [...desiredChildren(s, RUNTIME), credentialsSecret(p, s.storages[0], () => 'pw')].map((c) => `${c.kind}/${c.metadata.name}`)
+      return [...desiredChildren(s, RUNTIME), ...storageSecrets(p, s.storages[0], () => 'pw').map((x) => x.secret)].map((c) => `${c.kind}/${c.metadata.name}`)
     }
     const products = [of('shop', 'orders-operational', 'runtime'), of('shop-orders', 'operational', 'api'), of('shop-runtime', 'operational', 'workloads'), of('shop-orders-operational', 'credentials', 'x')]
     const seen = new Map<string, number>()
@@ -182,6 +182,29 @@ describe('product reconciler: desired children', () => {
     assert.equal(isCredentialsOf(controlled, 'orders', 'operational'), false, 'controlled by something else')
   })
 
+  it('makes a Secret per access user of a postgresql storage: its role name, a generated password and where to connect; no owner, like the credentials', () => {
+    const secret = accessSecret(product, state().storages[0], 'read', () => 'generated')
+    assert.equal(secret.metadata.name, 'orders--operational-read')
+    assert.deepEqual(secret.stringData, {username: 'operational_read', password: 'generated', host: 'orders--operational.sales.svc', port: '5432', database: 'operational', schema: 'orders'})
+    assert.equal(secret.metadata.ownerReferences, undefined)
+    assert.equal(isCredentialsOf(secret, 'orders', 'operational', 'read'), true)
+    assert.equal(isCredentialsOf(secret, 'orders', 'operational'), false, 'not the root credentials')
+    assert.equal(isCredentialsOf(secret, 'orders', 'operational', 'write'), false, 'not the write user\'s')
+    assert.equal(isCredentialsOf(credentialsSecret(product, state().storages[0], () => 'x'), 'orders', 'operational', 'read'), false, 'the root credentials are no access user\'s')
+  })
+
+  it('never gives two storages of one product a Secret of the same name (operational + operational-read)', () => {
+    const storages = ['operational', 'operational-read', 'operational-read-read'].map((n) => ({kind: 'DataStorage', metadata: meta(n), spec: {class: 'operational', engine: 'postgresql'}}))
+    const names = storages.flatMap((s) => storageSecrets(product, s, () => 'pw').map((x) => x.secret.metadata.name))
+    assert.equal(new Set(names).size, names.length, names.join(' '))
+  })
+
+  it('makes access user Secrets only where the engine has such users (postgresql), the credentials Secret everywhere', () => {
+    const names = (storage: any) => storageSecrets(product, storage, () => 'pw').map((x) => x.secret.metadata.name)
+    assert.deepEqual(names(state().storages[0]), ['orders--operational-credentials', 'orders--operational-read', 'orders--operational-write', 'orders--operational-admin'])
+    assert.deepEqual(names({kind: 'DataStorage', metadata: meta('object'), spec: {class: 'object', engine: 's3'}}), ['orders--object-credentials'])
+  })
+
   it('gives each DataRole a Role naming only the children its grants reach, and a RoleBinding of its subjects', () => {
     const roles = [
       {kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'Group', name: 'ops'}, {kind: 'ServiceAccount', name: 'bot'}], grants: [{storage: 'operational', access: 'admin'}, {outputPort: 'orders-api', access: 'read'}]}},
@@ -191,6 +214,7 @@ describe('product reconciler: desired children', () => {
     assert.deepEqual(children.get('Role/orders--ops').rules, [
       {apiGroups: [''], resources: ['services'], resourceNames: ['orders--operational'], verbs: ['get']},
       {apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['orders--operational'], verbs: ['get']},
+      {apiGroups: [''], resources: ['secrets'], resourceNames: ['orders--operational-admin'], verbs: ['get']},
       {apiGroups: [''], resources: ['services'], resourceNames: ['orders--orders-api'], verbs: ['get']},
       {apiGroups: [''], resources: ['configmaps'], resourceNames: ['orders--orders-api-contract'], verbs: ['get']},
     ])
@@ -212,13 +236,21 @@ describe('product reconciler: desired children', () => {
     assert.ok(rules.every((r: any) => r.verbs.every((v: string) => v === 'get')), JSON.stringify(rules))
   })
 
-  it('hands out no storage credentials Secret for any access, and says so on the Role', () => {
+  it('hands out, per access, the Secret of that access level\'s database user on postgresql, never the root credentials, and needs no note', () => {
     for (const access of ['read', 'write', 'admin']) {
       const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'User', name: 'ann'}], grants: [{storage: 'operational', access}]}}]
       const role = byName(desiredChildren(state({roles}), RUNTIME)).get('Role/orders--ops')
-      assert.ok(!role.rules.some((r: any) => r.resources.includes('secrets')), `${access}: ${JSON.stringify(role.rules)}`)
-      assert.match(role.metadata.annotations['dappmesh.io/grant-note'], /never its credentials: per-access database users are not implemented yet/)
+      assert.deepEqual(role.rules.filter((r: any) => r.resources.includes('secrets')), [{apiGroups: [''], resources: ['secrets'], resourceNames: [`orders--operational-${access}`], verbs: ['get']}], access)
+      assert.equal(role.metadata.annotations, undefined)
     }
+  })
+
+  it('hands out no credentials on an engine without per-access users, and says on the Role which engines share the root user', () => {
+    const storages = [...state().storages, {kind: 'DataStorage', metadata: meta('object'), spec: {class: 'object', engine: 's3'}}]
+    const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects: [{kind: 'User', name: 'ann'}], grants: [{storage: 'object', access: 'read'}]}}]
+    const role = byName(desiredChildren(state({storages, roles}), RUNTIME)).get('Role/orders--ops')
+    assert.ok(!role.rules.some((r: any) => r.resources.includes('secrets')), JSON.stringify(role.rules))
+    assert.match(role.metadata.annotations['dappmesh.io/grant-note'], /storage grants on s3 give its Service .*never its credentials: s3 has no per-access database users \(only postgresql\)/)
   })
 
   it('binds no Kubernetes system identity: system:* users and groups, ServiceAccounts of kube-* namespaces', () => {

@@ -92,7 +92,7 @@ describe('product reconciler: the runtime', () => {
     const byName = new Map<string, any>(env.map((e: any) => [e.name, e]))
     assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_HOST').value, 'orders--operational.sales.svc')
     assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_PORT').value, '5432')
-    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders--operational-credentials', key: 'password'}})
+    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders--operational-write', key: 'password'}}, 'postgresql: the write user, not the root user')
     assert.deepEqual(byName.get('DAPPMESH_STORAGE_OBJECT_USERNAME').valueFrom, {secretKeyRef: {name: 'orders--object-credentials', key: 'username'}})
     assert.equal(byName.has('DAPPMESH_STORAGE_ANALYTICS_HOST'), false, 'duckdb is a file on the volume')
     for (const e of env) {
@@ -104,11 +104,42 @@ describe('product reconciler: the runtime', () => {
     const env = runtimePod().containers[0].env
     const names = env.map((e: any) => e.name)
     const byName = new Map<string, any>(env.map((e: any) => [e.name, e]))
-    assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_URL').value, 'postgres://$(DAPPMESH_STORAGE_OPERATIONAL_USERNAME):$(DAPPMESH_STORAGE_OPERATIONAL_PASSWORD)@orders--operational.sales.svc:5432/$(DAPPMESH_STORAGE_OPERATIONAL_USERNAME)')
+    assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_URL').value, 'postgres://$(DAPPMESH_STORAGE_OPERATIONAL_USERNAME):$(DAPPMESH_STORAGE_OPERATIONAL_PASSWORD)@orders--operational.sales.svc:5432/$(DAPPMESH_STORAGE_OPERATIONAL_DATABASE)')
+    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OPERATIONAL_DATABASE').valueFrom, {secretKeyRef: {name: 'orders--operational-write', key: 'database'}})
     // $(VAR) expands only from variables defined earlier in the list
     assert.ok(names.indexOf('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD') < names.indexOf('DAPPMESH_STORAGE_OPERATIONAL_URL'))
+    assert.ok(names.indexOf('DAPPMESH_STORAGE_OPERATIONAL_DATABASE') < names.indexOf('DAPPMESH_STORAGE_OPERATIONAL_URL'))
     assert.equal(byName.get('DAPPMESH_STORAGE_OBJECT_ENDPOINT').value, 'http://orders--object.sales.svc:9000')
     assert.deepEqual(byName.get('DAPPMESH_STORAGE_OBJECT_SECRET_ACCESS_KEY').valueFrom, {secretKeyRef: {name: 'orders--object-credentials', key: 'password'}})
+  })
+
+  it('never gives the runtime container the root credentials of a postgresql storage', () => {
+    const refs = runtimePod().containers[0].env.filter((e: any) => e.name.includes('OPERATIONAL')).map((e: any) => e.valueFrom?.secretKeyRef?.name).filter(Boolean)
+    assert.ok(refs.length > 0)
+    assert.deepEqual([...new Set(refs)], ['orders--operational-write'])
+  })
+
+  it('makes the postgresql storages\' access users before the runtime starts: an init container with the root user and each user\'s Secret', () => {
+    const [init, ...more] = runtimePod().initContainers
+    assert.equal(more.length, 0)
+    assert.equal(init.image, RUNTIME.image)
+    assert.deepEqual(init.args, ['storage', 'users', '--schema', 'orders', '--storage', 'operational'])
+    const byName = new Map<string, any>(init.env.map((e: any) => [e.name, e]))
+    assert.deepEqual(byName.get('DAPPMESH_STORAGE_OPERATIONAL_PASSWORD').valueFrom, {secretKeyRef: {name: 'orders--operational-credentials', key: 'password'}})
+    assert.equal(byName.get('DAPPMESH_STORAGE_OPERATIONAL_URL').value, 'postgres://$(DAPPMESH_STORAGE_OPERATIONAL_USERNAME):$(DAPPMESH_STORAGE_OPERATIONAL_PASSWORD)@orders--operational.sales.svc:5432/$(DAPPMESH_STORAGE_OPERATIONAL_USERNAME)')
+    for (const access of ['read', 'write', 'admin']) {
+      assert.deepEqual(byName.get(`DAPPMESH_ACCESS_OPERATIONAL_${access.toUpperCase()}_PASSWORD`).valueFrom, {secretKeyRef: {name: `orders--operational-${access}`, key: 'password'}})
+    }
+    assert.equal(byName.has('DAPPMESH_STORAGE_OBJECT_PASSWORD'), false, 'only the postgresql storages')
+    assert.equal(init.securityContext.allowPrivilegeEscalation, false)
+    assert.ok(init.env.every((e: any) => !/PASSWORD$/.test(e.name) || e.value === undefined), 'passwords only by reference')
+  })
+
+  it('has no init container without a postgresql storage, and restarts when the access users\' Secrets change (their version on the pod template)', () => {
+    assert.equal(runtimePod(state({storages: state().storages.filter((s) => s.spec.engine !== 'postgresql')})).initContainers, undefined)
+    const template = (v?: string) => children(state({credentialsVersion: v})).get('StatefulSet/orders-runtime').spec.template.metadata
+    assert.equal(template().annotations, undefined)
+    assert.deepEqual(template('abc').annotations, {'dappmesh.io/credentials-version': 'abc'})
   })
 
   it('starts Node with a small young generation, so an idle runtime does not hold V8\'s default 32 MiB of semi-spaces', () => {

@@ -77,6 +77,11 @@ class PostgresqlDriver implements StorageDriver {
     this.client = await connectPostgres(this.target, this.subject)
     // ISO dates and shortest-exact floats: the text forms DuckDB reads back unchanged.
     await this.query("SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 1; SET IntervalStyle = 'postgres'")
+    // In the cluster the runtime connects as the storage's write user, which may not create
+    // schemas (Postgres checks that right before IF NOT EXISTS): its schema is made by the root
+    // user (postgres-users.ts), and only a missing one is created here (locally, as whoever runs).
+    const exists = await this.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.options.product])
+    if (exists.rows.length > 0) return
     await this.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`).catch(async (error: unknown) => {
       // Two runs creating the schema at once: the loser sees a unique violation; the schema exists.
       if ((error as {code?: string}).code !== '23505') throw error

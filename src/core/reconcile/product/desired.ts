@@ -1,14 +1,17 @@
-import {type Access, type GrantChild, type GrantTarget, GRANT_PERMISSIONS, STORAGE_GRANT_NOTE, type Subject, refusedSubject} from '../../model/grants.js'
+import {type Access, ENGINES_WITH_ACCESS_USERS, type GrantChild, type GrantTarget, GRANT_PERMISSIONS, type Subject, refusedSubject, storageGrantNote} from '../../model/grants.js'
 import {childName, workloadAccountName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
+import {ACCESS_LEVELS, type AccessLevel, accessRoleName} from '../../storage/postgres-users.js'
 import {COMPONENT_LABEL, type RuntimeContext, type RuntimeOptions, runtimeChildren} from './runtime.js'
 
 export const FIELD_MANAGER = 'dappmesh-operator'
 export const STORAGE_LABEL = 'dappmesh.io/storage'
 export const PORT_LABEL = 'dappmesh.io/port'
 export const WORKFLOW_LABEL = 'dappmesh.io/workflow'
+/** On a storage's per-access user Secret: which access level (read, write, admin) it is for. */
+export const ACCESS_LABEL = 'dappmesh.io/access'
 
 /** A child as applied; cluster-scoped ones (the runtime's ClusterRoleBinding) have no namespace and no owner reference. */
 export type Child = {apiVersion: string; kind: string; metadata: {name: string; namespace?: string; labels: Record<string, string>; ownerReferences?: any[]; annotations?: Record<string, string>}; [key: string]: any}
@@ -24,6 +27,11 @@ export interface ProductState {
   roles?: any[]
   /** the product's DataFlows: whether any keeps its states in the runtime's embedded database */
   flows?: any[]
+  /**
+   * A digest of the versions of the storages' per-access user Secrets, on the runtime's pod
+   * template: a changed password restarts the runtime, whose init container then sets it.
+   */
+  credentialsVersion?: string
 }
 
 interface Engine {
@@ -94,6 +102,21 @@ export function secretName(product: string, storage: string): string {
   return `${childName(product, storage)}-credentials`
 }
 
+/** The Secret of a storage's per-access database user: `<product>--<storage>-<access>`. */
+export function accessSecretName(product: string, storage: string, access: AccessLevel): string {
+  return `${childName(product, storage)}-${access}`
+}
+
+/** Whether dappmesh makes per-access database users (and their Secrets) on a storage's engine. */
+export function hasAccessUsers(storage: any): boolean {
+  return ENGINES_WITH_ACCESS_USERS.includes(storage.spec?.engine)
+}
+
+/** The engine's root user of a storage (credentialsSecret); the engine's image names its database after it too. */
+function rootUser(storage: any): string {
+  return storage.metadata.name.replaceAll('-', '_')
+}
+
 export function ownerReference(product: any): Record<string, unknown> {
   return {apiVersion: API_VERSION, kind: 'DataProduct', name: product.metadata.name, uid: product.metadata.uid, controller: true, blockOwnerDeletion: true}
 }
@@ -145,8 +168,42 @@ export function credentialsSecret(product: any, storage: any, generate: () => st
     kind: 'Secret',
     metadata,
     type: 'Opaque',
-    stringData: {username: storage.metadata.name.replaceAll('-', '_'), password: generate()},
+    stringData: {username: rootUser(storage), password: generate()},
   }
+}
+
+/**
+ * The Secret of one per-access database user of a storage (storage/postgres-users.ts): what a
+ * DataRole granting that access hands out (never the root user's). Like the credentials Secret it
+ * is made once, has no owner and lasts as long as the volume (the role it opens lives in the
+ * database there); the runtime's init container makes the role and sets its password from it, so
+ * a new password written here is the rotation. Besides the user: where to connect.
+ */
+export function accessSecret(product: any, storage: any, access: AccessLevel, generate: () => string): Child {
+  const name = product.metadata.name
+  const {ownerReferences: _, ...metadata} = meta(product, accessSecretName(name, storage.metadata.name, access), {[STORAGE_LABEL]: storage.metadata.name, [ACCESS_LABEL]: access})
+  const root = rootUser(storage)
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata,
+    type: 'Opaque',
+    stringData: {
+      username: accessRoleName(root, access),
+      password: generate(),
+      host: `${childName(name, storage.metadata.name)}.${product.metadata.namespace}.svc`,
+      port: String(engineOf(storage).port),
+      database: root,
+      schema: name,
+    },
+  }
+}
+
+/** Every Secret a served storage has: its root credentials, and its per-access users' where the engine has them. */
+export function storageSecrets(product: any, storage: any, generate: () => string): Array<{secret: Child; access?: AccessLevel}> {
+  const secrets: Array<{secret: Child; access?: AccessLevel}> = [{secret: credentialsSecret(product, storage, generate)}]
+  if (hasAccessUsers(storage)) for (const access of ACCESS_LEVELS) secrets.push({secret: accessSecret(product, storage, access, generate), access})
+  return secrets
 }
 
 /**
@@ -154,10 +211,10 @@ export function credentialsSecret(product: any, storage: any, generate: () => st
  * (by its labels: only whoever may write Secrets in the namespace, who may read them all anyway,
  * can set them), and controlled by no one else.
  */
-export function isCredentialsOf(secret: any, product: string, storage: string): boolean {
+export function isCredentialsOf(secret: any, product: string, storage: string, access?: AccessLevel): boolean {
   const labels = secret?.metadata?.labels ?? {}
   const controlled = (secret?.metadata?.ownerReferences ?? []).some((ref: any) => ref.controller)
-  return !controlled && labels[PRODUCT_LABEL] === product && labels[STORAGE_LABEL] === storage && labels[MANAGED_BY_LABEL] === FIELD_MANAGER
+  return !controlled && labels[PRODUCT_LABEL] === product && labels[STORAGE_LABEL] === storage && labels[MANAGED_BY_LABEL] === FIELD_MANAGER && labels[ACCESS_LABEL] === access
 }
 
 /** Whether a child is a storage's credentials, which outlive the storage (credentialsSecret). */
@@ -315,6 +372,8 @@ export function desiredChildren(state: ProductState, options: RuntimeOptions): C
     child: (local) => childName(name, local),
     storageService: (storage) => ({name: childName(name, storage.metadata.name), port: engineOf(storage).port}),
     secretName: (storage) => secretName(name, storage),
+    accessSecretName: (storage, access) => accessSecretName(name, storage, access),
+    credentialsVersion: state.credentialsVersion,
   }
   // Only a product with pods of its own (storages, ports with an image) needs the account they run as; the runtime has its own.
   if (children.some((c) => c.kind === 'StatefulSet' || c.kind === 'Deployment')) {
@@ -345,9 +404,11 @@ function roleChildren(state: ProductState, made: Child[]): Child[] {
   const name = product.metadata.name
   const exists = (kind: string, childName: string) => made.some((c) => c.kind === kind && c.metadata.name === childName)
   const result: Child[] = []
+  const storages = new Map(state.storages.map((s) => [s.metadata.name, s]))
   for (const role of state.roles ?? []) {
     const rules: any[] = []
-    let storageGranted = false
+    /** the engines of granted storages that have no per-access users: their grants give no credentials */
+    const rootOnly: string[] = []
     for (const grant of role.spec?.grants ?? []) {
       const target: GrantTarget = grant.storage ? 'storage' : 'outputPort'
       const full = childName(name, grant[target])
@@ -356,20 +417,24 @@ function roleChildren(state: ProductState, made: Child[]): Child[] {
         service: {kind: 'Service', name: full},
         workload: {kind: target === 'storage' ? 'StatefulSet' : 'Deployment', name: full},
         contract: {kind: 'ConfigMap', name: `${full}-contract`},
+        credentials: {kind: 'Secret', name: accessSecretName(name, grant[target], grant.access as AccessLevel)},
       }
+      // The access user's Secret is made by the reconciler beside the storage, not among these children.
+      let credentials = false
       if (target === 'storage') {
         if (!exists('StatefulSet', full)) continue
-        storageGranted = true
+        credentials = hasAccessUsers(storages.get(grant.storage))
+        if (!credentials) rootOnly.push(storages.get(grant.storage)?.spec?.engine ?? 'unknown')
       }
       for (const permission of GRANT_PERMISSIONS[target][grant.access as Access] ?? []) {
         const child = children[permission.child]
-        if (exists(child.kind, child.name)) rules.push({apiGroups: [permission.apiGroup], resources: [permission.resource], resourceNames: [child.name], verbs: [permission.verb]})
+        if (child.kind === 'Secret' ? credentials : exists(child.kind, child.name)) rules.push({apiGroups: [permission.apiGroup], resources: [permission.resource], resourceNames: [child.name], verbs: [permission.verb]})
       }
     }
     const own = {'dappmesh.io/role': role.metadata.name}
     const full = childName(name, role.metadata.name)
     const roleMeta = meta(product, full, own)
-    if (storageGranted) roleMeta.annotations = {[GRANT_NOTE_ANNOTATION]: STORAGE_GRANT_NOTE}
+    if (rootOnly.length > 0) roleMeta.annotations = {[GRANT_NOTE_ANNOTATION]: storageGrantNote(rootOnly)}
     // An empty list is stored as none: leave it out, so the live Role compares equal.
     result.push({apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: roleMeta, ...(rules.length > 0 ? {rules} : {})})
     const subjects = (role.spec?.subjects ?? []).filter((s: Subject) => !refusedSubject(s))

@@ -1,4 +1,4 @@
-import {randomBytes} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {isDeepStrictEqual} from 'node:util'
 
 import {parseInventory} from '../../apply/inventory.js'
@@ -10,7 +10,7 @@ import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
 import {containsAll, withAppliedHash} from '../matches.js'
-import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
+import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, storageSecrets} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
@@ -116,35 +116,42 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const cacheKey = (child: Child) => (child.metadata.namespace ? `${child.metadata.namespace}/${child.metadata.name}` : child.metadata.name)
 
   const secrets: Child[] = []
+  /** the resourceVersions of the per-access user Secrets, for the runtime's credentialsVersion */
+  const accessVersions: string[] = []
   for (const storage of state.storages.filter(isServedStorage)) {
-    const secretKey = `${namespace}/${secretName(name, storage.metadata.name)}`
-    const existing = ctx.informer('Secret').get(secretKey)
-    // Only the shape is kept here, never the password: it is generated once, sent once, and not logged.
-    const secret = credentialsSecret(live, storage, generatePassword)
-    secrets.push({...secret, stringData: undefined})
-    if (existing) {
+    // Only the shape is kept here, never a password: it is generated once, sent once, and not logged.
+    for (const {secret, access} of storageSecrets(live, storage, generatePassword)) {
+      const secretKey = `${namespace}/${secret.metadata.name}`
+      secrets.push({...secret, stringData: undefined})
+      const ours = (found: any) => isCredentialsOf(found, name, storage.metadata.name, access)
+      let kept = ctx.informer('Secret').get(secretKey)
+      if (!kept) {
+        try {
+          kept = await rest.request('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
+          ctx.log('info', `created Secret ${secretKey}`)
+          done.push(`created Secret/${secret.metadata.name}`)
+        } catch (error) {
+          // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
+          // never hand a workload a Secret that someone else controls.
+          if (!(error instanceof KubeApiError && error.status === 409)) {
+            failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
+            continue
+          }
+          kept = await rest.find(objectPath(secret)).catch((e: unknown) => ({unreadable: describeError(e)}))
+        }
+      }
       // Kept from before (the storage removed and added again, or the product made again): its
       // password opens the data on the volume that was kept with it.
-      const other = isCredentialsOf(existing, name, storage.metadata.name) ? undefined : foreignOwner(existing, live)
-      if (other) taken.push(nameTaken(secret, other))
-      else current.set(childKey('Secret', secret.metadata.name), existing)
-      continue
-    }
-    try {
-      const created = await rest.request('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
-      current.set(childKey('Secret', secret.metadata.name), created)
-      ctx.log('info', `created Secret ${secretKey}`)
-      done.push(`created Secret/${secret.metadata.name}`)
-    } catch (error) {
-      // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
-      // never hand a workload a Secret that someone else controls.
-      if (error instanceof KubeApiError && error.status === 409) {
-        const other = await rest.find(objectPath(secret)).then((found) => (isCredentialsOf(found, name, storage.metadata.name) ? undefined : foreignOwner(found, live)), (e: unknown) => `unreadable (${describeError(e)})`)
-        if (other) taken.push(nameTaken(secret, other))
-        else current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
-      } else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
+      const other = kept?.unreadable ? `unreadable (${kept.unreadable})` : ours(kept) ? undefined : foreignOwner(kept, live)
+      if (other) {
+        taken.push(nameTaken(secret, other))
+        continue
+      }
+      current.set(childKey('Secret', secret.metadata.name), kept)
+      if (access) accessVersions.push(`${secret.metadata.name}=${kept?.metadata?.resourceVersion ?? ''}`)
     }
   }
+  if (accessVersions.length > 0) state.credentialsVersion = createHash('sha256').update(accessVersions.join(',')).digest('hex').slice(0, 16)
 
   const desired = desiredChildren(state, runtime).map(withAppliedHash)
   const incomplete = missing.some((m) => m.endsWith(INVENTORY_MISSING))

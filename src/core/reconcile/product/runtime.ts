@@ -1,8 +1,11 @@
 import {runtimeName} from '../../model/child-names.js'
+import {ENGINES_WITH_ACCESS_USERS} from '../../model/grants.js'
 import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
 import {PRODUCT_LABEL} from '../../render/render.js'
 import {RUNTIME_NODE_OPTIONS} from '../../runtime/footprint.js'
+import {accessEnvName} from '../../storage/access-users.js'
 import {storageEnvName} from '../../storage/env.js'
+import {ACCESS_LEVELS, type AccessLevel} from '../../storage/postgres-users.js'
 // Labels only, read when rendering (after both modules loaded): the import cycle with desired.ts is harmless.
 import {type Child, PORT_LABEL, type ProductState, WORKFLOW_LABEL} from './desired.js'
 
@@ -59,7 +62,14 @@ export interface RuntimeContext {
   /** the Service in front of a storage, and its port */
   storageService: (storage: any) => {name: string; port: number}
   secretName: (storage: string) => string
+  /** the Secret of a storage's per-access database user */
+  accessSecretName: (storage: string, access: AccessLevel) => string
+  /** ProductState.credentialsVersion */
+  credentialsVersion?: string
 }
+
+/** On the runtime's pod template: ProductState.credentialsVersion, so a rotated password restarts it. */
+export const CREDENTIALS_VERSION_ANNOTATION = 'dappmesh.io/credentials-version'
 
 /**
  * A quantity in bytes, for adding the sizes of several duckdb storages. Only the suffixes
@@ -126,10 +136,12 @@ function runtimeRules(name: string): any[] {
  * The storage connection environment of the runtime: addresses as values, credentials only as
  * Secret references. Besides HOST, PORT, USERNAME and PASSWORD for every server engine, what the
  * drivers read: postgresql a URL (Kubernetes expands `$(VAR)` from the variables before it, so
- * the password never appears in the pod spec; the engine's image names its database after the
- * user), s3/minio an ENDPOINT and an access key pair.
+ * the password never appears in the pod spec), s3/minio an ENDPOINT and an access key pair.
+ * On postgresql the runtime is the storage's write user, from that user's Secret (which also
+ * names the database: the engine's image names it after the root user); on engines without
+ * per-access users, the root user.
  */
-function storageEnv(state: ProductState, ctx: RuntimeContext): any[] {
+function storageEnv(state: ProductState, ctx: RuntimeContext, root = false): any[] {
   const env: any[] = []
   for (const storage of state.storages) {
     if (storage.spec?.engine === 'duckdb') continue
@@ -137,25 +149,56 @@ function storageEnv(state: ProductState, ctx: RuntimeContext): any[] {
     const v = (key: string) => storageEnvName(storage.metadata.name, key)
     const service = ctx.storageService(storage)
     const host = `${service.name}.${ctx.namespace}.svc`
-    const secretRef = (key: string) => ({valueFrom: {secretKeyRef: {name: ctx.secretName(storage.metadata.name), key}}})
+    const postgres = storage.spec.engine === 'postgresql'
+    const ownUser = ENGINES_WITH_ACCESS_USERS.includes(storage.spec.engine)
+    const from = (secret: string) => (key: string) => ({valueFrom: {secretKeyRef: {name: secret, key}}})
+    const rootRef = from(ctx.secretName(storage.metadata.name))
+    const userRef = ownUser && !root ? from(ctx.accessSecretName(storage.metadata.name, 'write')) : rootRef
     env.push(
       {name: v('ENGINE'), value: storage.spec.engine},
       {name: v('HOST'), value: host},
       {name: v('PORT'), value: String(service.port)},
-      {name: v('USERNAME'), ...secretRef('username')},
-      {name: v('PASSWORD'), ...secretRef('password')},
+      {name: v('USERNAME'), ...userRef('username')},
+      {name: v('PASSWORD'), ...userRef('password')},
     )
-    if (storage.spec.engine === 'postgresql') {
-      env.push({name: v('URL'), value: `postgres://$(${v('USERNAME')}):$(${v('PASSWORD')})@${host}:${service.port}/$(${v('USERNAME')})`})
+    if (postgres) {
+      const database = root ? v('USERNAME') : v('DATABASE')
+      if (!root) env.push({name: v('DATABASE'), ...userRef('database')})
+      env.push({name: v('URL'), value: `postgres://$(${v('USERNAME')}):$(${v('PASSWORD')})@${host}:${service.port}/$(${database})`})
     } else if (storage.spec.engine === 's3' || storage.spec.engine === 'minio') {
       env.push(
         {name: v('ENDPOINT'), value: `http://${host}:${service.port}`},
-        {name: v('ACCESS_KEY_ID'), ...secretRef('username')},
-        {name: v('SECRET_ACCESS_KEY'), ...secretRef('password')},
+        {name: v('ACCESS_KEY_ID'), ...rootRef('username')},
+        {name: v('SECRET_ACCESS_KEY'), ...rootRef('password')},
       )
     }
   }
   return env
+}
+
+/**
+ * The init container that makes the postgresql storages' per-access users before the runtime
+ * starts (`dappmesh storage users`; why there: storage/access-users.ts). It alone gets the root
+ * user, and the users' names and passwords from their Secrets.
+ */
+function accessUsersInit(state: ProductState, ctx: RuntimeContext, options: RuntimeOptions): Record<string, unknown> | undefined {
+  const storages = state.storages.filter((s) => ENGINES_WITH_ACCESS_USERS.includes(s.spec?.engine))
+  if (storages.length === 0) return undefined
+  const users = storages.flatMap((s) =>
+    ACCESS_LEVELS.flatMap((access) =>
+      (['USERNAME', 'PASSWORD'] as const).map((key) => ({name: accessEnvName(s.metadata.name, access, key), valueFrom: {secretKeyRef: {name: ctx.accessSecretName(s.metadata.name, access), key: key.toLowerCase()}}})),
+    ),
+  )
+  return {
+    name: 'access-users',
+    image: options.image,
+    imagePullPolicy: 'IfNotPresent',
+    args: ['storage', 'users', '--schema', ctx.name, ...storages.flatMap((s) => ['--storage', s.metadata.name])],
+    env: [{name: 'HOME', value: '/tmp'}, {name: 'NO_COLOR', value: '1'}, ...storageEnv({...state, storages}, ctx, true), ...users],
+    resources: {requests: {cpu: '10m', memory: '64Mi'}, limits: {cpu: '500m', memory: '256Mi'}},
+    securityContext: CONTAINER_SECURITY,
+    volumeMounts: [{name: 'tmp', mountPath: '/tmp'}],
+  }
 }
 
 /**
@@ -186,6 +229,7 @@ export function runtimeChildren(state: ProductState, ctx: RuntimeContext, option
   ]
 
   const keepsData = runtimeKeepsData(state)
+  const init = accessUsersInit(state, ctx, options)
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({httpGet: {path, port: 'http'}, periodSeconds, timeoutSeconds: 2, failureThreshold})
   children.push({
     apiVersion: 'apps/v1',
@@ -197,12 +241,13 @@ export function runtimeChildren(state: ProductState, ctx: RuntimeContext, option
       serviceName: full,
       selector: {matchLabels: selector},
       template: {
-        metadata: {labels: ctx.labels(own)},
+        metadata: {labels: ctx.labels(own), ...(ctx.credentialsVersion ? {annotations: {[CREDENTIALS_VERSION_ANNOTATION]: ctx.credentialsVersion}} : {})},
         spec: {
           serviceAccountName: full,
           automountServiceAccountToken: true,
           securityContext: POD_SECURITY,
           terminationGracePeriodSeconds: 30,
+          ...(init ? {initContainers: [init]} : {}),
           containers: [
             {
               name: 'runtime',
