@@ -78,13 +78,24 @@ export class SqlBinder {
   ) {}
 
   static async open(): Promise<SqlBinder> {
+    return (await SqlBinder.start()).binder
+  }
+
+  /**
+   * Loads DuckDB and starts opening a database, which DuckDB does on a thread of libuv's pool:
+   * resolves as soon as that is under way, to the binder it will be, so that the caller's own
+   * work runs meanwhile. The binder's promise is marked handled: a failure to open surfaces
+   * where it is awaited, and nowhere when it never is.
+   */
+  static async start(): Promise<{binder: Promise<SqlBinder>}> {
     const duckdb = await loadDuckdb()
     const config = duckdb.create_config()
     // What @duckdb/node-api reports to DuckDB as its client, so that DuckDB sees one API either way.
     duckdb.set_config(config, 'duckdb_api', 'node-neo-api')
     for (const [name, value] of Object.entries(CONFIG)) duckdb.set_config(config, name, value)
-    const database = await duckdb.open(':memory:', config)
-    return new SqlBinder(duckdb, database, await duckdb.connect(database))
+    const binder = duckdb.open(':memory:', config).then(async (database) => new SqlBinder(duckdb, database, await duckdb.connect(database)))
+    binder.catch(() => {})
+    return {binder}
   }
 
   private async run(sql: string): Promise<Duckdb.Result> {
