@@ -89,6 +89,7 @@ function startup(work) {
   const ref = stats['node -e 0']
   return {
     reference: 'node -e 0',
+    duckdbDroppedFromPageCache: Boolean(dropDuckdb),
     cases: Object.fromEntries(Object.entries(stats).map(([k, s]) => [k, {...s, ratio: ratio(s.median, ref.median), cpuRatio: s.cpuMeanMs && ref.cpuMeanMs ? ratio(s.cpuMeanMs, ref.cpuMeanMs) : undefined}])),
   }
 }
@@ -211,7 +212,7 @@ async function main() {
         'kubeconform checks each document against its JSON Schema only; dappmesh validate also runs the cross-resource rules (ref, cycle, contract, breaking, governance, duplicate, naming), and reads a project with source positions (again) only when it has findings.',
         `kubeconform validates on 4 goroutines by default; dappmesh validate reads a project of 600 files or more on its idle cores too (os.loadavg decides), else on one thread. The machine has ${os.cpus().length} cores; load average at the end ${os.loadavg()[0].toFixed(2)}.`,
         'dappmesh validate with plain arguments runs without loading oclif, from one bundled file compiled from V8\'s code cache (scripts/bundle.js, src/core/code-cache.ts); the caches of this run start empty and are filled by the warm-up runs.',
-        `validate examples/orders: "first run" starts every run with an empty cache directory (no V8 code cache, no SQL binds remembered: a user's first run after installing), with the files in the page cache as npm install leaves them; "cached" is every later run with unchanged SQL (DuckDB is not loaded); "SQL changed" loads DuckDB with the code cache warm.${dropDuckdb ? ' "DuckDB not in the page cache" drops its library from the page cache before each run (dd iflag=nocache), as after a reboot.' : ''}`,
+        `validate examples/orders: "first run" starts every run with an empty cache directory (no V8 code cache, no SQL binds remembered: a user's first run after installing), with the files in the page cache as npm install leaves them; "cached" is every later run with unchanged SQL (DuckDB is not loaded); "SQL changed" loads DuckDB with the code cache warm.${up.duckdbDroppedFromPageCache ? ' "DuckDB not in the page cache" drops its library from the page cache before each run (dd iflag=nocache), as after a reboot.' : ''}`,
       ],
       startup: up,
       throughput: tp,
