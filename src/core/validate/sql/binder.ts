@@ -9,6 +9,8 @@
  * of calls, and loading the wrapper's 180 modules took more CPU than opening DuckDB itself.
  */
 import type * as Duckdb from '@duckdb/node-bindings'
+import {existsSync} from 'node:fs'
+import {createRequire} from 'node:module'
 
 import {quoteIdent} from '../../engine/types.js'
 import {type Bindings, columnTypeName} from './type-name.js'
@@ -65,8 +67,25 @@ function list(names: string[]): string {
   return names.map((n) => `"${n}"`).join(', ')
 }
 
-/** Loads DuckDB's native library (the costly part: mapping and relocating it). */
+/** The dynamic loader of musl Linux, by Node's name of the architecture. */
+const MUSL_LOADER: Partial<Record<string, string>> = {x64: '/lib/ld-musl-x86_64.so.1', arm64: '/lib/ld-musl-aarch64.so.1'}
+
+/**
+ * Loads DuckDB's native library (the costly part: mapping and relocating it). The package's entry
+ * asks detect-libc whether Linux's C library is glibc or musl, and detect-libc loads Node's
+ * child_process to be able to ask `ldd`: about 10 ms of CPU, a tenth of Node's own start-up, on
+ * every first validate. Where there is no musl loader, the glibc build is loaded by the name the
+ * entry would pick; anywhere else, or when that build is not installed, the entry decides.
+ */
 export async function loadDuckdb(): Promise<Bindings> {
+  const musl = MUSL_LOADER[process.arch]
+  if (process.platform === 'linux' && musl && !existsSync(musl)) {
+    try {
+      return createRequire(import.meta.url)(`@duckdb/node-bindings-linux-${process.arch}/duckdb.node`) as Bindings
+    } catch {
+      // not installed here: the entry knows what is
+    }
+  }
   return (await import('@duckdb/node-bindings')).default
 }
 
