@@ -4,12 +4,13 @@
 // run` watching; measured: wall time from the start of the apply until every DataProduct is
 // Ready, the operator's CPU-seconds and peak RSS over that time, then its CPU and its API writes
 // over BENCH_IDLE_SECONDS (default 60) of steady state. Writes bench/operator-results.json.
-import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {mkdtempSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {teardown} from './lib/kwok-bench.js'
 import {CLK_TCK, cpuSeconds, peakRssMiB, run} from './lib/proc.js'
 
 import {orderCopies} from './lib/products.js'
@@ -167,19 +168,5 @@ try {
     ].join('\n') + '\n',
   )
 } finally {
-  if (operator && operator.exitCode === null) {
-    operator.kill('SIGTERM')
-    await new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        operator.kill('SIGKILL')
-        resolve()
-      }, 20_000)
-      operator.once('exit', () => {
-        clearTimeout(timer)
-        resolve()
-      })
-    })
-  }
-  spawnSync('bash', [path.join(root, 'cluster/down.sh'), cluster], {stdio: ['ignore', 'ignore', 'inherit']})
-  rmSync(work, {recursive: true, force: true})
+  await teardown({root, operator, cluster, work})
 }

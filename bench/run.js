@@ -43,20 +43,45 @@ function benchEnv(work) {
   return {...process.env, NO_COLOR: '1', DAPPMESH_CACHE: path.join(work, 'cache')}
 }
 
+/** The names of the cases of `validate examples/orders`, whose sql rule binds the example's SQL in DuckDB. */
+const SQL_FIRST_RUN = 'dappmesh validate examples/orders, first run'
+const SQL_CACHED = 'dappmesh validate examples/orders, cached'
+
+/**
+ * GNU dd drops a file's pages from the page cache with `iflag=nocache count=0` (posix_fadvise
+ * DONTNEED): the state after a reboot, for that file alone. Returns undefined where it cannot.
+ */
+function pageCacheDropper(file) {
+  const drop = () => spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']).status === 0
+  return existsSync(file) && drop() ? drop : undefined
+}
+
 function startup(work) {
   const env = benchEnv(work)
-  const sqlCache = path.join(work, 'sql-bind.json')
+  const orders = ['validate', path.join(root, 'examples/orders')]
+  // A first run after installing dappmesh: no V8 code cache and no SQL binds remembered, so the
+  // bundle and validators are compiled and DuckDB is loaded, opened and binds every transition;
+  // the run then writes both caches, as a user's would. The files themselves are in the page
+  // cache, as they are right after `npm install` wrote them.
+  const firstRun = path.join(work, 'first-run-cache')
+  const emptyCache = () => rmSync(firstRun, {recursive: true, force: true})
+  const libduckdb = path.join(root, 'node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so')
+  const dropDuckdb = process.platform === 'linux' && process.arch === 'x64' ? pageCacheDropper(libduckdb) : undefined
   const cases = [
     {name: 'node -e 0', command: node, args: ['-e', '0'], env},
     {name: 'dappmesh --version', command: node, args: [cli, '--version'], env},
     {name: 'dappmesh --help', command: node, args: [cli, '--help'], env},
-    // The sql rule binds examples/orders' SQL in DuckDB once, then answers from its cache (a file of
-    // this run's own, filled by the warm-up runs); the second case binds every time.
-    {name: 'dappmesh validate examples/orders', command: node, args: [cli, 'validate', path.join(root, 'examples/orders')], env: {...env, DAPPMESH_SQL_CACHE: sqlCache}},
-    {name: 'dappmesh validate examples/orders, sql cache off', command: node, args: [cli, 'validate', path.join(root, 'examples/orders')], env: {...env, DAPPMESH_SQL_CACHE: 'off'}},
-    // What the V8 code cache (src/core/code-cache.ts) saves: the first run after an install or upgrade.
-    {name: 'dappmesh validate examples/orders, code cache off', command: node, args: [cli, 'validate', path.join(root, 'examples/orders')], env: {...env, DAPPMESH_SQL_CACHE: sqlCache, DAPPMESH_CODE_CACHE: 'off'}},
+    {name: SQL_FIRST_RUN, command: node, args: [cli, ...orders], env: {...env, DAPPMESH_CACHE: firstRun}, before: emptyCache},
+    // Every later run: the bind cache answers the unchanged SQL (DuckDB is not loaded) and V8
+    // starts from the code it compiled before (the caches of this bench's own, filled by the warm-up).
+    {name: SQL_CACHED, command: node, args: [cli, ...orders], env},
+    // A run after the SQL changed: the code cache is warm, DuckDB is loaded and binds every time.
+    {name: 'dappmesh validate examples/orders, SQL changed', command: node, args: [cli, ...orders], env: {...env, DAPPMESH_SQL_CACHE: 'off'}},
   ]
+  if (dropDuckdb) {
+    // The first run after a reboot, as far as DuckDB goes: its 68 MB library is read from disk.
+    cases.push({name: `${SQL_FIRST_RUN}, DuckDB not in the page cache`, command: node, args: [cli, ...orders], env: {...env, DAPPMESH_CACHE: firstRun}, before: () => (emptyCache(), dropDuckdb())})
+  }
   log(`start-up: ${cases.length} cases x ${STARTUP_RUNS} runs, interleaved`)
   const cpu = {}
   const samples = interleave(cases, {runs: STARTUP_RUNS, warmup: 2, cpu})
@@ -64,6 +89,7 @@ function startup(work) {
   const ref = stats['node -e 0']
   return {
     reference: 'node -e 0',
+    duckdbDroppedFromPageCache: Boolean(dropDuckdb),
     cases: Object.fromEntries(Object.entries(stats).map(([k, s]) => [k, {...s, ratio: ratio(s.median, ref.median), cpuRatio: s.cpuMeanMs && ref.cpuMeanMs ? ratio(s.cpuMeanMs, ref.cpuMeanMs) : undefined}])),
   }
 }
@@ -173,8 +199,9 @@ async function main() {
       goals: {
         versionWithin: `${GOALS.versionVsNode}x node -e 0`,
         versionMet: up.cases['dappmesh --version'].ratio <= GOALS.versionVsNode,
-        validateSqlWithin: `${GOALS.validateSqlVsNode}x node -e 0`,
-        validateSqlMet: up.cases['dappmesh validate examples/orders'].ratio <= GOALS.validateSqlVsNode,
+        validateSqlWithin: `${GOALS.validateSqlVsNode}x node -e 0 on a first run (no caches)`,
+        validateSqlMet: up.cases[SQL_FIRST_RUN].ratio <= GOALS.validateSqlVsNode,
+        validateSqlCachedRatio: up.cases[SQL_CACHED].ratio,
         validateWithin: `${GOALS.validateVsNode}x node -e 0 at ${DOCUMENTS} documents`,
         validateMet: tp.validateVsNode <= GOALS.validateVsNode,
         throughputAtLeast: `${GOALS.throughputVsKubeconform}x kubeconform`,
@@ -185,6 +212,7 @@ async function main() {
         'kubeconform checks each document against its JSON Schema only; dappmesh validate also runs the cross-resource rules (ref, cycle, contract, breaking, governance, duplicate, naming), and reads a project with source positions (again) only when it has findings.',
         `kubeconform validates on 4 goroutines by default; dappmesh validate reads a project of 600 files or more on its idle cores too (os.loadavg decides), else on one thread. The machine has ${os.cpus().length} cores; load average at the end ${os.loadavg()[0].toFixed(2)}.`,
         'dappmesh validate with plain arguments runs without loading oclif, from one bundled file compiled from V8\'s code cache (scripts/bundle.js, src/core/code-cache.ts); the caches of this run start empty and are filled by the warm-up runs.',
+        `validate examples/orders: "first run" starts every run with an empty cache directory (no V8 code cache, no SQL binds remembered: a user's first run after installing), with the files in the page cache as npm install leaves them; "cached" is every later run with unchanged SQL (DuckDB is not loaded); "SQL changed" loads DuckDB with the code cache warm.${up.duckdbDroppedFromPageCache ? ' "DuckDB not in the page cache" drops its library from the page cache before each run (dd iflag=nocache), as after a reboot.' : ''}`,
       ],
       startup: up,
       throughput: tp,
@@ -212,7 +240,7 @@ function print(r) {
         s.cpuRatio === undefined ? 'n/a' : `${s.cpuRatio.toFixed(2)}x`,
         name === 'dappmesh --version'
           ? `≤ ${GOALS.versionVsNode}x ${r.goals.versionMet ? 'met' : 'MISSED'}`
-          : name === 'dappmesh validate examples/orders'
+          : name === SQL_FIRST_RUN
             ? `≤ ${GOALS.validateSqlVsNode}x ${r.goals.validateSqlMet ? 'met' : 'MISSED'}`
             : '',
       ]),

@@ -6,12 +6,12 @@
 // operator run` watching. Measured: how many become Ready (issue #14 measured 5 of 50 before names
 // were qualified by product), the time until all are, the operator's CPU-seconds and peak RSS.
 // Writes bench/shared-names-results.json.
-import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {readyProducts, startCluster, startOperator, teardown} from './lib/kwok-bench.js'
 import {cpuSeconds, peakRssMiB, run} from './lib/proc.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -32,11 +32,9 @@ const kubeconfig = path.join(work, 'kubeconfig')
 
 let lastWaiting = ''
 function readyCount() {
-  const list = JSON.parse(run('kubectl', ['--kubeconfig', kubeconfig, 'get', 'dataproducts', '-A', '-o', 'json']).stdout)
-  const ready = (p) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True' && p.status.observedGeneration === p.metadata.generation)
-  const waiting = list.items.find((p) => !ready(p))
-  lastWaiting = waiting ? `${waiting.metadata.namespace}/${waiting.metadata.name}: ${(waiting.status?.conditions ?? []).find((c) => c.type === 'Ready')?.message ?? 'no status yet'}` : ''
-  return list.items.filter(ready).length
+  const {ready, waiting} = readyProducts(kubeconfig)
+  lastWaiting = waiting
+  return ready
 }
 
 let operator
@@ -51,34 +49,11 @@ try {
   }
 
   log('starting a kwok cluster (cluster/up.sh)')
-  run('bash', [path.join(root, 'cluster/up.sh'), cluster, kubeconfig], {stdio: ['ignore', 'ignore', 'inherit'], env: {...process.env, DAPPMESH_KWOK_NODES: String(NODES)}})
-  const crds = path.join(work, 'crds.yaml')
-  writeFileSync(crds, run(process.execPath, [cli, 'crds']).stdout)
-  run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--field-manager', 'dappmesh', '-f', crds])
-  run('kubectl', ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd', '-l', 'app.kubernetes.io/part-of=dappmesh', '--timeout=120s'])
-  // Two claims per product (postgres, the runtime's duckdb volume): kwok has no provisioner.
-  const {loadKubeConfig} = await import(path.join(root, 'dist/core/kube/kubeconfig.js'))
-  const {KubeRest} = await import(path.join(root, 'dist/core/kube/rest.js'))
-  const {installLocalStorage} = await import(path.join(root, 'dist/core/cluster/local-storage.js'))
-  const rest = await KubeRest.create(await loadKubeConfig({kubeconfig}))
-  await installLocalStorage(rest, cluster, PRODUCTS * 2 + 10)
-  rest.close()
+  // Two claims per product (postgres, the runtime's duckdb volume).
+  await startCluster({root, cli, work, cluster, kubeconfig, nodes: NODES, volumes: PRODUCTS * 2 + 10})
 
   log('starting dappmesh operator run')
-  operator = spawn(process.execPath, [cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
-  let operatorLog = ''
-  const url = await new Promise((resolve, reject) => {
-    operator.stderr.on('data', (chunk) => {
-      operatorLog += chunk
-      const m = /health endpoints on (http:\/\/\S+)/.exec(operatorLog)
-      if (m) resolve(m[1])
-    })
-    operator.once('exit', (code) => reject(new Error(`the operator exited (${code}):\n${operatorLog.slice(-2000)}`)))
-  })
-  for (let i = 0; !(await fetch(`${url}/readyz`).then((r) => r.ok).catch(() => false)); i++) {
-    if (i > 600) throw new Error('the operator did not become ready within 60 s')
-    await sleep(100)
-  }
+  ;({operator} = await startOperator({cli, kubeconfig}))
   const cpuAtStart = cpuSeconds(operator.pid)
 
   log(`applying ${PRODUCTS} products and waiting until every one is Ready`)
@@ -112,19 +87,5 @@ try {
   )
   if (!result.allReady) process.exitCode = 1
 } finally {
-  if (operator && operator.exitCode === null) {
-    operator.kill('SIGTERM')
-    await new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        operator.kill('SIGKILL')
-        resolve()
-      }, 20_000)
-      operator.once('exit', () => {
-        clearTimeout(timer)
-        resolve()
-      })
-    })
-  }
-  spawnSync('bash', [path.join(root, 'cluster/down.sh'), cluster], {stdio: ['ignore', 'ignore', 'inherit']})
-  rmSync(work, {recursive: true, force: true})
+  await teardown({root, operator, cluster, work})
 }

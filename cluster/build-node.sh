@@ -10,44 +10,15 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=versions.sh
-source "$here/versions.sh"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
-bin_dir="$(dappmesh_node_bin_dir)"
-if [[ "${1:-}" == "--print-dir" ]]; then
-  echo "$bin_dir"
-  exit 0
-fi
-
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-jobs="${DAPPMESH_BUILD_JOBS:-2}"
 log() { echo "dappmesh-node-build: $*" >&2; }
-
-if ! command -v go >/dev/null 2>&1; then
-  log "go is not on PATH; install Go ${GO_MIN_VERSION} or later (https://go.dev/doc/install)"
-  exit 1
-fi
-mkdir -p "$bin_dir"
-started=$SECONDS
+bin_dir="$(dappmesh_node_bin_dir)"
+dappmesh_build_start "$bin_dir" "$@"
 
 build_kube() { dappmesh_build_kube "$bin_dir" "$1" "$2" "$jobs"; }
-
-# go install outside any module, so each project's own go.mod decides its dependencies.
-go_install() {
-  local tags="$1"; shift
-  local names=("$@") missing=0 name
-  for name in "${names[@]}"; do [[ -x "$bin_dir/${name##*/}" ]] || missing=1; done
-  [[ $missing -eq 1 ]] || return 0
-  local tmp
-  tmp="$(mktemp -d "$bin_dir/.install.XXXXXX")"
-  (cd "$tmp" && GOBIN="$tmp" GOFLAGS=-buildvcs=false go install -p "$jobs" -trimpath -tags "$tags" -ldflags "-s -w" "${names[@]}")
-  for name in "${names[@]}"; do
-    name="${name##*/}"; name="${name%@*}"
-    mv -f "$tmp/$name" "$bin_dir/$name"
-  done
-  rm -rf "$tmp"
-}
+go_install() { dappmesh_go_install "$bin_dir" "$jobs" "$@"; }
 
 build_containerd() {
   if [[ -x "$bin_dir/containerd" && -x "$bin_dir/containerd-shim-runc-v2" && -x "$bin_dir/ctr" ]]; then return 0; fi
@@ -91,6 +62,4 @@ build_kube kube-proxy k8s.io/kubernetes/cmd/kube-proxy
 build_coredns
 build_pause
 
-elapsed=$((SECONDS - started))
-if (( elapsed > 5 )); then log "built in ${elapsed}s into $bin_dir"; fi
-echo "$bin_dir"
+dappmesh_build_done "$bin_dir"

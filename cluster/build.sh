@@ -9,29 +9,12 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=versions.sh
-source "$here/versions.sh"
-
-bin_dir="$(dappmesh_bin_dir)"
-if [[ "${1:-}" == "--print-dir" ]]; then
-  echo "$bin_dir"
-  exit 0
-fi
-
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-# Two cores: keep the compiler from over-subscribing them.
-jobs="${DAPPMESH_BUILD_JOBS:-2}"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
 log() { echo "dappmesh-cluster-build: $*" >&2; }
-
-if ! command -v go >/dev/null 2>&1; then
-  log "go is not on PATH; install Go ${GO_MIN_VERSION} or later (https://go.dev/doc/install)"
-  exit 1
-fi
-
-mkdir -p "$bin_dir"
-started=$SECONDS
+bin_dir="$(dappmesh_bin_dir)"
+dappmesh_build_start "$bin_dir" "$@"
 
 build_kube() { dappmesh_build_kube "$bin_dir" "$1" "$2" "$jobs"; }
 
@@ -47,14 +30,7 @@ build_etcd() {
 build_kwok() {
   if [[ -x "$bin_dir/kwok" && -x "$bin_dir/kwokctl" ]]; then return 0; fi
   log "building kwok and kwokctl $KWOK_VERSION"
-  local tmp
-  tmp="$(mktemp -d "$bin_dir/.kwok.XXXXXX")"
-  # Outside any module, so kwok's own go.mod decides its dependencies.
-  (cd "$tmp" && GOBIN="$tmp" GOFLAGS=-buildvcs=false go install -p "$jobs" -trimpath -ldflags "-s -w" \
-    "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION")
-  mv -f "$tmp/kwok" "$bin_dir/kwok"
-  mv -f "$tmp/kwokctl" "$bin_dir/kwokctl"
-  rm -rf "$tmp"
+  dappmesh_go_install "$bin_dir" "$jobs" "" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 }
 
 build_kwok
@@ -65,6 +41,4 @@ build_kube kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
 # A kubectl of the same version: up.sh waits with it, and no kubectl on PATH is needed.
 build_kube kubectl k8s.io/kubernetes/cmd/kubectl
 
-elapsed=$((SECONDS - started))
-if (( elapsed > 5 )); then log "built in ${elapsed}s into $bin_dir"; fi
-echo "$bin_dir"
+dappmesh_build_done "$bin_dir"

@@ -8,13 +8,10 @@
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=versions.sh
-source "$here/versions.sh"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 NAME" >&2
-  exit 2
-fi
+dappmesh_want_args 1 NAME "$@"
 name="$1"
 log() { echo "dappmesh-local-down: $*" >&2; }
 workdir="$(dappmesh_local_workdir)"

@@ -13,16 +13,12 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=versions.sh
-source "$here/versions.sh"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 NAME KUBECONFIG_PATH" >&2
-  exit 2
-fi
+dappmesh_want_args 2 "NAME KUBECONFIG_PATH" "$@"
 name="$1"
-kubeconfig="$2"
-case "$kubeconfig" in /*) ;; *) kubeconfig="$PWD/$kubeconfig" ;; esac
+kubeconfig="$(dappmesh_absolute "$2")"
 wait="${DAPPMESH_KWOK_WAIT:-2m}"
 volumes="${DAPPMESH_LOCAL_VOLUMES:-32}"
 log() { echo "dappmesh-local-up: $*" >&2; }
@@ -50,15 +46,7 @@ mkdir -p "$node_dir"/{logs,pids,containerd/certs.d,cni/net.d,cni/ipam,kubelet,vo
 
 created=0
 cleanup() {
-  if [[ $created -eq 0 ]]; then
-    for f in "$node_dir"/logs/*.log; do
-      [[ -f "$f" ]] || continue
-      log "last lines of $(basename "$f"):"
-      tail -n 15 "$f" >&2 || true
-    done
-    log "creation failed; removing what was started"
-    "$here/local-down.sh" "$name" >&2 || true
-  fi
+  if [[ $created -eq 0 ]]; then dappmesh_undo_creation "$node_dir/logs" 15 "$here/local-down.sh" "$name"; fi
 }
 trap cleanup EXIT
 

@@ -14,15 +14,12 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=versions.sh
-source "$here/versions.sh"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 NAME KUBECONFIG_PATH" >&2
-  exit 2
-fi
+dappmesh_want_args 2 "NAME KUBECONFIG_PATH" "$@"
 name="$1"
-kubeconfig="$2"
+kubeconfig="$(dappmesh_absolute "$2")"
 nodes="${DAPPMESH_KWOK_NODES:-3}"
 wait="${DAPPMESH_KWOK_WAIT:-2m}"
 log() { echo "dappmesh-cluster-up: $*" >&2; }
@@ -31,7 +28,6 @@ if [[ ! "$name" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]]; then
   echo "cluster name '$name' is not a DNS-1123 label (lower case letters, digits, '-')" >&2
   exit 2
 fi
-case "$kubeconfig" in /*) ;; *) kubeconfig="$PWD/$kubeconfig" ;; esac
 
 bin_dir="$("$here/build.sh")"
 workdir="$(dappmesh_kwok_workdir)"
@@ -49,16 +45,7 @@ fi
 
 created=0
 cleanup() {
-  if [[ $created -eq 0 ]]; then
-    # The components' logs go with the cluster: show their ends first, for CI logs.
-    for f in "$workdir/clusters/$name"/logs/*.log; do
-      [[ -f "$f" ]] || continue
-      log "last lines of $(basename "$f"):"
-      tail -n 20 "$f" >&2 || true
-    done
-    log "creation failed; removing what was started"
-    "$here/down.sh" "$name" >&2 || true
-  fi
+  if [[ $created -eq 0 ]]; then dappmesh_undo_creation "$workdir/clusters/$name/logs" 20 "$here/down.sh" "$name"; fi
 }
 trap cleanup EXIT
 

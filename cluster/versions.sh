@@ -1,5 +1,5 @@
-# Pinned versions of the kwok binary-runtime cluster. Sourced by build.sh,
-# up.sh and down.sh; src/core/cluster/binaries.ts reads the same values
+# Pinned versions of the kwok binary-runtime cluster. Sourced by lib.sh (which the other cluster
+# scripts source), kwokctl-config.sh and registry.sh; src/core/cluster/binaries.ts reads the same values
 # (keep them in sync with cluster/go.mod).
 KUBE_VERSION="v1.36.3"
 ETCD_VERSION="v3.6.8"

@@ -180,7 +180,7 @@ export function generateProject(root, minDocuments) {
 `),
     ])
     write(root, `${dir}/storage/operational.yaml`, [
-      doc('DataStorage', `${p}-operational`, `  class: operational\n  engine: postgresql\n  version: "16"\n  replicas: 1\n  size: 5Gi\n  backup: {schedule: "30 3 * * *", retention: 7d}\n`),
+      doc('DataStorage', `${p}-operational`, `  class: operational\n  engine: postgresql\n  version: "16"\n  replicas: 1\n  size: 5Gi\n`),
     ])
     write(root, `${dir}/storage/analytics.yaml`, [doc('DataStorage', `${p}-analytics`, `  class: analytics\n  engine: duckdb\n  size: 10Gi\n`)])
     write(root, `${dir}/storage/object.yaml`, [doc('DataStorage', `${p}-object`, `  class: object\n  engine: minio\n  size: 20Gi\n`)])

@@ -20,8 +20,13 @@ export function childrenCpuMs() {
   }
 }
 
-/** Runs one process to completion and returns its wall time in milliseconds (and its CPU time in `cpu.ms`, where known). */
-export function timeProcess({command, args, cwd, env, expectExit = 0}, cpu = {}) {
+/**
+ * Runs one process to completion and returns its wall time in milliseconds (and its CPU time in
+ * `cpu.ms`, where known). `before`, when given, runs first and is not timed: it sets the scene,
+ * e.g. empties a cache for a first run.
+ */
+export function timeProcess({command, args, cwd, env, expectExit = 0, before}, cpu = {}) {
+  before?.()
   const cpuBefore = childrenCpuMs()
   const start = process.hrtime.bigint()
   const result = spawnSync(command, args, {cwd, env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024})

@@ -59,7 +59,7 @@ describe('the installed package', function () {
     const {clusterScriptsDir} = (await import(pathToFileURL(path.join(installed, 'dist', 'core', 'cluster', 'binaries.js')).href)) as {clusterScriptsDir: string}
     assert.ok(clusterScriptsDir.startsWith(installed), `${clusterScriptsDir} is outside the installed package`)
     assert.deepEqual(readdirSync(clusterScriptsDir).filter((f) => /\.(sh|mod|sum)$/.test(f)).sort(), [
-      'build-node.sh', 'build.sh', 'down.sh', 'go.mod', 'go.sum', 'kwokctl-config.sh', 'local-check.sh', 'local-down.sh', 'local-up.sh', 'registry.sh', 'up.sh', 'versions.sh',
+      'build-node.sh', 'build.sh', 'down.sh', 'go.mod', 'go.sum', 'kwokctl-config.sh', 'lib.sh', 'local-check.sh', 'local-down.sh', 'local-up.sh', 'registry.sh', 'up.sh', 'versions.sh',
     ])
     // build-node.sh builds the node's CoreDNS and pause programs from these sources.
     for (const source of ['coredns/main.go', 'coredns/go.mod', 'pause/main.go', 'pause/go.mod']) assert.ok(existsSync(path.join(clusterScriptsDir, source)), `${source} is not shipped`)

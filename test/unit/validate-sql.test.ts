@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import {loadProject} from '../../src/core/project/load.js'
-import {checkSql} from '../../src/core/validate/rules/sql.js'
+import {checkSql, closeSqlStart, startSql} from '../../src/core/validate/rules/sql.js'
 import {SqlBindCache} from '../../src/core/validate/sql/cache.js'
 import {type ValidationResult, validateDirectory, validateProject} from '../../src/core/validate/validate.js'
 import {ROOT, fixture} from '../helpers/cli.js'
@@ -244,6 +244,54 @@ describe('validate rule sql', () => {
       const second = await checkSql(context, {cache: SqlBindCache.load(file)})
       assert.deepEqual([first.bound, second.bound], [1, 1])
       assert.deepEqual(second.findings, first.findings)
+    })
+  })
+
+  describe('starting DuckDB before the other rules', () => {
+    let saved: string | undefined
+    beforeEach(() => {
+      saved = process.env.DAPPMESH_SQL_CACHE
+      process.env.DAPPMESH_SQL_CACHE = path.join(tmp, 'cache.json')
+    })
+    afterEach(() => {
+      process.env.DAPPMESH_SQL_CACHE = saved
+    })
+
+    it('starts nothing for a project without SQL', async () => {
+      assert.equal(await startSql(await loadProject(dir)), undefined)
+    })
+
+    it('starts opening DuckDB for SQL the cache has not seen, and the sql rule binds with it', async () => {
+      writeFileSync(path.join(dir, 'model/items/flow.yaml'), flow(clean('SELECT id FROM raw')))
+      const project = await loadProject(dir)
+      const started = await startSql(project)
+      try {
+        assert.ok(started?.binder, 'a binder is being opened')
+        const check = await checkSql(validateProject(project).context, started)
+        assert.equal(check.bound, 1)
+        assert.match(check.findings[0]?.message ?? '', /lacks field "price"/)
+        // the binder is still open for its opener: the sql rule leaves closing it to startSql's caller
+        assert.deepEqual(await (await started.binder).bind({sql: 'SELECT 1 AS x', tables: [], target: {state: 's', columns: [{name: 'x', type: 'INTEGER'}]}}), [])
+      } finally {
+        closeSqlStart(started)
+      }
+    })
+
+    it('starts nothing once the cache answers every transition', async () => {
+      writeFileSync(path.join(dir, 'model/items/flow.yaml'), flow(clean('SELECT id FROM raw')))
+      const project = await loadProject(dir)
+      await checkSql(validateProject(project).context, {cache: SqlBindCache.load()})
+      const started = await startSql(project)
+      assert.ok(started)
+      assert.equal(started.binder, undefined)
+    })
+
+    it('starts nothing for a flow too broken to say what it binds, and validation reports the break', async () => {
+      writeFileSync(path.join(dir, 'model/items/flow.yaml'), flow(clean('SELECT id, price FROM raw').replace('from: [raw]', 'from: raw')))
+      const started = await startSql(await loadProject(dir))
+      assert.equal(started?.binder, undefined)
+      const result = await validateDirectory(dir)
+      assert.equal(result.valid, false)
     })
   })
 

@@ -13,7 +13,7 @@ import {checkNaming} from './rules/naming.js'
 import {checkOneProduct} from './rules/product.js'
 import {checkRefs} from './rules/ref.js'
 import {checkSchema} from './rules/schema.js'
-import {checkSql} from './rules/sql.js'
+import {checkSql, closeSqlStart, startSql} from './rules/sql.js'
 import {checkStorageDrivers} from './rules/storage.js'
 import {checkStorageLimits} from './rules/storage-limits.js'
 
@@ -61,10 +61,16 @@ function summarize(project: Project, findings: Finding[]): ValidationResult {
  * asynchronous and loaded only for a project with SQL (see rules/sql.ts).
  */
 export async function validateProjectWithSql(project: Project, previous?: Project): Promise<{result: ValidationResult; context: ValidationContext}> {
-  const validated = validateProject(project, previous)
-  const {findings} = await checkSql(validated.context)
-  if (findings.length === 0) return validated
-  return {context: validated.context, result: summarize(project, [...validated.result.findings, ...findings])}
+  // DuckDB opens on another thread while the other rules run (see startSql).
+  const sql = await startSql(project)
+  try {
+    const validated = validateProject(project, previous)
+    const {findings} = await checkSql(validated.context, sql ?? {})
+    if (findings.length === 0) return validated
+    return {context: validated.context, result: summarize(project, [...validated.result.findings, ...findings])}
+  } finally {
+    closeSqlStart(sql)
+  }
 }
 
 export interface ValidateOptions {

@@ -1,7 +1,8 @@
 import {stateTable} from '../../engine/types.js'
 import type {DataFlow} from '../../model/types.js'
+import type {Project} from '../../project/load.js'
 import type {Resource} from '../../project/resource.js'
-import type {ValidationContext} from '../context.js'
+import {ValidationContext} from '../context.js'
 import type {Finding} from '../finding.js'
 import type {BindRequest, ColumnSpec, SqlBinder, SqlProblem} from '../sql/binder.js'
 import {SqlBindCache, cacheKey} from '../sql/cache.js'
@@ -17,6 +18,14 @@ interface Transition {
 export interface SqlCheckOptions {
   /** Where bind results are remembered; false binds every transition afresh. */
   cache?: SqlBindCache | false
+  /** A binder already being opened (see startSql), used if some transition needs one; its opener closes it. */
+  binder?: Promise<SqlBinder>
+}
+
+/** What startSql began: the cache it read, and DuckDB opening when the cache will not answer. */
+export interface SqlStart {
+  cache: SqlBindCache
+  binder?: Promise<SqlBinder>
 }
 
 export interface SqlCheck {
@@ -78,7 +87,7 @@ export async function checkSql(ctx: ValidationContext, options: SqlCheckOptions 
       const key = cache && cacheKey(t.request)
       let problems = key ? cache.get(key) : undefined
       if (!problems) {
-        binder ??= await (await import('../sql/binder.js')).SqlBinder.open()
+        binder ??= await (options.binder ?? (await import('../sql/binder.js')).SqlBinder.open())
         problems = await binder.bind(t.request)
         bound++
         if (key) cache.set(key, problems)
@@ -86,7 +95,7 @@ export async function checkSql(ctx: ValidationContext, options: SqlCheckOptions 
       results.push(problems)
     }
   } finally {
-    binder?.close()
+    if (!options.binder) binder?.close()
   }
   // Saved before the findings are located: locating one may throw PositionsNeeded, and the
   // precise pass that follows should not bind again.
@@ -103,4 +112,40 @@ export async function checkSql(ctx: ValidationContext, options: SqlCheckOptions 
     ),
   )
   return {findings, bound}
+}
+
+/**
+ * Begins the sql rule before the other rules run, for a project with SQL: reads the cache and,
+ * when some transition is not in it, loads DuckDB and starts opening it, which DuckDB does on a
+ * thread of libuv's pool while the other rules run on this one (on a first run, opening takes
+ * about as long as binding every transition of examples/orders). Which transitions the cache
+ * answers is asked as checkSql will ask it, with every resource taken as valid since the schema
+ * rule has not run yet; when that guess fails (a broken project), nothing is started and checkSql
+ * opens DuckDB itself if it must. The caller closes the binder (closeSqlStart).
+ */
+export async function startSql(project: Project): Promise<SqlStart | undefined> {
+  const hasSql = project.resources.some((r) => {
+    const transitions: unknown = r.kind === 'DataFlow' && !r.broken ? (r.object.spec as {transitions?: unknown} | undefined)?.transitions : undefined
+    return Array.isArray(transitions) && transitions.some((t) => typeof t?.sql === 'string' && t.sql.trim() !== '')
+  })
+  if (!hasSql) return undefined
+  const cache = SqlBindCache.load()
+  let unanswered: boolean
+  try {
+    const guess = new ValidationContext(project, new Set(project.resources.filter((r) => !r.broken)))
+    unanswered = sqlTransitions(guess).some((t) => !cache.get(cacheKey(t.request)))
+  } catch {
+    unanswered = false
+  }
+  if (!unanswered) return {cache}
+  const {SqlBinder} = await import('../sql/binder.js')
+  return {cache, binder: (await SqlBinder.start()).binder}
+}
+
+/** Closes the binder startSql began, once it is open (a failure to open was checkSql's to report). */
+export function closeSqlStart(start: SqlStart | undefined): void {
+  start?.binder?.then(
+    (binder) => binder.close(),
+    () => {},
+  )
 }

@@ -4,11 +4,16 @@
  * the result's column names and types, which are compared with the target state's fields.
  *
  * DuckDB (a native library of about 70 MB) is loaded only when a project has SQL that the cache
- * (cache.ts) has not seen, so plain validation keeps its start-up.
+ * (cache.ts) has not seen, so plain validation keeps its start-up. It is reached through its C API
+ * (@duckdb/node-bindings), not the @duckdb/node-api wrapper the engine uses: binding needs a handful
+ * of calls, and loading the wrapper's 180 modules took more CPU than opening DuckDB itself.
  */
-import type {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+import type * as Duckdb from '@duckdb/node-bindings'
+import {existsSync} from 'node:fs'
+import {createRequire} from 'node:module'
 
 import {quoteIdent} from '../../engine/types.js'
+import {type Bindings, columnTypeName} from './type-name.js'
 
 export interface ColumnSpec {
   name: string
@@ -33,9 +38,6 @@ export interface SqlProblem {
   severity: 'error' | 'warning'
   message: string
 }
-
-/** DuckDB's statement type of a SELECT (also for WITH … SELECT, VALUES, FROM-first queries). */
-const SELECT_STATEMENT = 1
 
 /**
  * Settings for a binder that must never reach outside: no extension is installed or loaded (these
@@ -65,16 +67,58 @@ function list(names: string[]): string {
   return names.map((n) => `"${n}"`).join(', ')
 }
 
+/** The dynamic loader of musl Linux, by Node's name of the architecture. */
+const MUSL_LOADER: Partial<Record<string, string>> = {x64: '/lib/ld-musl-x86_64.so.1', arm64: '/lib/ld-musl-aarch64.so.1'}
+
+/**
+ * Loads DuckDB's native library (the costly part: mapping and relocating it). The package's entry
+ * asks detect-libc whether Linux's C library is glibc or musl, and detect-libc loads Node's
+ * child_process to be able to ask `ldd`: about 10 ms of CPU, a tenth of Node's own start-up, on
+ * every first validate. Where there is no musl loader, the glibc build is loaded by the name the
+ * entry would pick; anywhere else, or when that build is not installed, the entry decides.
+ */
+export async function loadDuckdb(): Promise<Bindings> {
+  const musl = MUSL_LOADER[process.arch]
+  if (process.platform === 'linux' && musl && !existsSync(musl)) {
+    try {
+      return createRequire(import.meta.url)(`@duckdb/node-bindings-linux-${process.arch}/duckdb.node`) as Bindings
+    } catch {
+      // not installed here: the entry knows what is
+    }
+  }
+  return (await import('@duckdb/node-bindings')).default
+}
+
 export class SqlBinder {
   private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
+    private readonly duckdb: Bindings,
+    private readonly database: Duckdb.Database,
+    private readonly connection: Duckdb.Connection,
   ) {}
 
   static async open(): Promise<SqlBinder> {
-    const {DuckDBInstance} = await import('@duckdb/node-api')
-    const instance = await DuckDBInstance.create(':memory:', CONFIG)
-    return new SqlBinder(instance, await instance.connect())
+    return (await SqlBinder.start()).binder
+  }
+
+  /**
+   * Loads DuckDB and starts opening a database, which DuckDB does on a thread of libuv's pool:
+   * resolves as soon as that is under way, to the binder it will be, so that the caller's own
+   * work runs meanwhile. The binder's promise is marked handled: a failure to open surfaces
+   * where it is awaited, and nowhere when it never is.
+   */
+  static async start(): Promise<{binder: Promise<SqlBinder>}> {
+    const duckdb = await loadDuckdb()
+    const config = duckdb.create_config()
+    // What @duckdb/node-api reports to DuckDB as its client, so that DuckDB sees one API either way.
+    duckdb.set_config(config, 'duckdb_api', 'node-neo-api')
+    for (const [name, value] of Object.entries(CONFIG)) duckdb.set_config(config, name, value)
+    const binder = duckdb.open(':memory:', config).then(async (database) => new SqlBinder(duckdb, database, await duckdb.connect(database)))
+    binder.catch(() => {})
+    return {binder}
+  }
+
+  private async run(sql: string): Promise<Duckdb.Result> {
+    return this.duckdb.query(this.connection, sql)
   }
 
   /** The problems of one transition's SQL; none when it binds and its columns are the target's fields. */
@@ -82,31 +126,34 @@ export class SqlBinder {
     const sql = request.sql.trim().replace(/;\s*$/, '')
     let statements: number
     try {
-      statements = (await this.connection.extractStatements(sql)).count
+      const extracted = await this.duckdb.extract_statements(this.connection, sql)
+      statements = extracted.statement_count
+      if (statements === 0) throw new Error(this.duckdb.extract_statements_error(extracted.extracted_statements))
     } catch (error) {
-      return [{severity: 'error', message: `sql does not parse: ${duckdbMessage(error).replace(/^Failed to extract statements: /, '')}`}]
+      return [{severity: 'error', message: `sql does not parse: ${duckdbMessage(error)}`}]
     }
     if (statements !== 1) {
       return [{severity: 'error', message: `sql holds ${statements} statements; a transition is one query (SELECT … FROM its from[] states) whose result becomes state "${request.target.state}"`}]
     }
     // The input tables exist only inside this transaction: each transition sees its own from[] states.
-    await this.connection.run('BEGIN TRANSACTION')
+    await this.run('BEGIN TRANSACTION')
     try {
       for (const t of request.tables) {
         const columns = t.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')
-        await this.connection.run(`CREATE TABLE ${quoteIdent(t.name)} (${columns})`)
+        await this.run(`CREATE TABLE ${quoteIdent(t.name)} (${columns})`)
       }
       return await this.bindQuery(sql, request)
     } finally {
-      await this.connection.run('ROLLBACK')
+      await this.run('ROLLBACK')
     }
   }
 
   private async bindQuery(sql: string, request: BindRequest): Promise<SqlProblem[]> {
     const scope = request.tables.length > 0 ? `it reads ${request.tables.map((t) => `${t.name} (${t.columns.map((c) => c.name).join(', ')})`).join('; ')}` : 'it reads no state (its from[] is empty)'
-    let prepared
+    const duckdb = this.duckdb
+    let prepared: Duckdb.PreparedStatement
     try {
-      prepared = await this.connection.prepare(sql)
+      prepared = await duckdb.prepare(this.connection, sql)
     } catch (error) {
       const message = duckdbMessage(error)
       const hint = /^Catalog Error: Table/.test(message)
@@ -117,17 +164,18 @@ export class SqlBinder {
       return [{severity: 'error', message: `sql ${/^Parser Error/.test(message) ? 'does not parse' : 'does not bind'}: ${message}${hint}`}]
     }
     try {
-      if (prepared.statementType !== SELECT_STATEMENT) {
+      // SELECT is also the type of WITH … SELECT, VALUES and FROM-first queries.
+      if (duckdb.prepared_statement_type(prepared) !== duckdb.StatementType.SELECT) {
         return [{severity: 'error', message: `sql is not a query: a transition's sql is one SELECT whose rows become state "${request.target.state}"; the engine writes the state itself`}]
       }
       const result: ColumnSpec[] = []
-      for (let i = 0; i < prepared.columnCount; i++) {
-        const type = prepared.columnType(i)
-        result.push({name: prepared.columnName(i), type: type.alias ?? type.toString()})
+      const count = duckdb.prepared_statement_column_count(prepared)
+      for (let i = 0; i < count; i++) {
+        result.push({name: duckdb.prepared_statement_column_name(prepared, i), type: columnTypeName(duckdb, duckdb.prepared_statement_column_logical_type(prepared, i))})
       }
       return [...this.compareColumns(result, request), ...(await this.compareTypes(sql, result, request))]
     } finally {
-      prepared.destroySync()
+      duckdb.destroy_prepare_sync(prepared)
     }
   }
 
@@ -173,8 +221,7 @@ export class SqlBinder {
     })
     if (pairs.length === 0) return []
     const checks = pairs.map(({field}) => `can_cast_implicitly(first(${quoteIdent(field.name)}), NULL::${field.type})`).join(', ')
-    const reader = await this.connection.runAndReadAll(`SELECT ${checks} FROM (SELECT * FROM (${sql}) LIMIT 0)`)
-    const row = reader.getRows()[0] ?? []
+    const row = await this.firstRowOfBooleans(await this.run(`SELECT ${checks} FROM (SELECT * FROM (${sql}) LIMIT 0)`))
     return pairs.flatMap(({field, column}, i) =>
       row[i] === true
         ? []
@@ -185,8 +232,22 @@ export class SqlBinder {
     )
   }
 
+  /** The first row of a result of BOOLEAN columns (NULL as null); empty when it has no row. */
+  private async firstRowOfBooleans(result: Duckdb.Result): Promise<Array<boolean | null>> {
+    const duckdb = this.duckdb
+    const chunk = await duckdb.fetch_chunk(result)
+    if (!chunk || duckdb.data_chunk_get_size(chunk) === 0) return []
+    return Array.from({length: duckdb.data_chunk_get_column_count(chunk)}, (_, i) => {
+      const vector = duckdb.data_chunk_get_vector(chunk, i)
+      // The validity mask is a bitmap of 64-bit words, absent when every value is valid.
+      const validity = duckdb.vector_get_validity(vector, 8)
+      if (validity && (validity[0] & 1) === 0) return null
+      return duckdb.vector_get_data(vector, duckdb.sizeof_bool)[0] !== 0
+    })
+  }
+
   close(): void {
-    this.connection.closeSync()
-    this.instance.closeSync()
+    this.duckdb.disconnect_sync(this.connection)
+    this.duckdb.close_sync(this.database)
   }
 }

@@ -52,7 +52,7 @@ function engineVersions(): string {
         return 'unknown'
       }
     }
-    versions = `${read('@duckdb/node-api/package.json')}/${read('../../../../package.json')}`
+    versions = `${read('@duckdb/node-bindings/package.json')}/${read('../../../../package.json')}`
   }
   return versions
 }
