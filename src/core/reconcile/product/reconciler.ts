@@ -4,12 +4,13 @@ import {isDeepStrictEqual} from 'node:util'
 import {parseInventory} from '../../apply/inventory.js'
 import {objectPath, resourcePath} from '../../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
-import {clusterName, displayName, localName} from '../../model/child-names.js'
+import {childName, clusterName, displayName, localName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
 import {containsAll, withAppliedHash} from '../matches.js'
+import {NONCE_ANNOTATION, credentialsRecord} from './credentials-record.js'
 import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
@@ -116,33 +117,63 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const cacheKey = (child: Child) => (child.metadata.namespace ? `${child.metadata.namespace}/${child.metadata.name}` : child.metadata.name)
 
   const secrets: Child[] = []
+  const record = credentialsRecord(rest)
+  /** credentials Secrets at our names that the operator did not make: no workload may use them */
+  const refusedSecrets = new Set<string>()
+  /**
+   * Whether a live Secret at a storage's credentials name is the one the operator made for it
+   * (CredentialsRecord): labels and the absence of an owner anyone may set or leave out.
+   */
+  const genuine = async (found: any, storage: any): Promise<string | undefined> => {
+    if (!isCredentialsOf(found, name, storage.metadata.name)) return foreignOwner(found, live) ?? 'someone else (not the credentials of this storage)'
+    if (await record.vouches(namespace, found)) return undefined
+    // Made before the operator kept a record: trusted once if this product's own StatefulSet for the
+    // storage runs with it already (a planted Secret can only take a name no Secret holds, and a
+    // storage whose Secret is missing has no StatefulSet yet or had its StatefulSet removed with it).
+    const statefulSet = ctx.informer('StatefulSet').get(`${namespace}/${childName(name, storage.metadata.name)}`)
+    if (statefulSet && !foreignOwner(statefulSet, live) && found.metadata?.uid) {
+      await record.confirm(namespace, found.metadata.name, found.metadata.uid)
+      return undefined
+    }
+    return 'someone else: the operator has no record of making it'
+  }
   for (const storage of state.storages.filter(isServedStorage)) {
     const secretKey = `${namespace}/${secretName(name, storage.metadata.name)}`
     const existing = ctx.informer('Secret').get(secretKey)
     // Only the shape is kept here, never the password: it is generated once, sent once, and not logged.
     const secret = credentialsSecret(live, storage, generatePassword)
     secrets.push({...secret, stringData: undefined})
-    if (existing) {
-      // Kept from before (the storage removed and added again, or the product made again): its
-      // password opens the data on the volume that was kept with it.
-      const other = isCredentialsOf(existing, name, storage.metadata.name) ? undefined : foreignOwner(existing, live)
-      if (other) taken.push(nameTaken(secret, other))
-      else current.set(childKey('Secret', secret.metadata.name), existing)
-      continue
-    }
     try {
+      if (existing) {
+        // Kept from before (the storage removed and added again, or the product made again): its
+        // password opens the data on the volume that was kept with it, if it is the one made for it.
+        const other = await genuine(existing, storage)
+        if (other) {
+          taken.push(nameTaken(secret, other))
+          refusedSecrets.add(secret.metadata.name)
+        } else current.set(childKey('Secret', secret.metadata.name), existing)
+        continue
+      }
+      secret.metadata.annotations = {...secret.metadata.annotations, [NONCE_ANNOTATION]: await record.prepare(namespace, secret.metadata.name)}
       const created = await rest.request('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
       current.set(childKey('Secret', secret.metadata.name), created)
       ctx.log('info', `created Secret ${secretKey}`)
       done.push(`created Secret/${secret.metadata.name}`)
+      // The nonce vouches for it until then.
+      await record.confirm(namespace, secret.metadata.name, created.metadata.uid)
     } catch (error) {
       // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
       // never hand a workload a Secret that someone else controls.
       if (error instanceof KubeApiError && error.status === 409) {
-        const other = await rest.find(objectPath(secret)).then((found) => (isCredentialsOf(found, name, storage.metadata.name) ? undefined : foreignOwner(found, live)), (e: unknown) => `unreadable (${describeError(e)})`)
-        if (other) taken.push(nameTaken(secret, other))
-        else current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
-      } else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
+        const other = await rest.find(objectPath(secret)).then((found) => (found ? genuine(found, storage) : 'someone else (deleted meanwhile)'), (e: unknown) => `unreadable (${describeError(e)})`)
+        if (other) {
+          taken.push(nameTaken(secret, other))
+          refusedSecrets.add(secret.metadata.name)
+        } else current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
+      } else {
+        failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
+        refusedSecrets.add(secret.metadata.name)
+      }
     }
   }
 
@@ -157,6 +188,11 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if (held) notes.set(k, held)
     // Being deleted (by hand, or by a foreground deletion): its DELETED event brings us back to recreate it.
     if (cached?.metadata?.deletionTimestamp) continue
+    const untrusted = secretsReferenced(child).find((secretRef) => refusedSecrets.has(secretRef))
+    if (untrusted) {
+      notes.set(k, `not applied: its credentials Secret ${untrusted} is not one the operator made`)
+      continue
+    }
     // Whether the runtime claims a volume depends on the product's storages and flows: while apply
     // is still writing them, making it now would mean replacing it a moment later.
     if (!cached && incomplete && child.kind === 'StatefulSet' && child.metadata.name === runtimeName(name)) {
@@ -230,6 +266,18 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   }
   // Retried with backoff: the other object may go away (its own product deleted, say).
   if (failures.length > 0 || taken.length > 0) throw new Error(`DataProduct ${key}: ${[...taken, ...failures].join('; ')}`)
+}
+
+/** The Secrets a workload's pods read (env and envFrom of every container, and volumes). */
+function secretsReferenced(child: Child): string[] {
+  const pod = child.spec?.template?.spec ?? child.spec?.jobTemplate?.spec?.template?.spec
+  if (!pod) return []
+  const containers: any[] = [...(pod.initContainers ?? []), ...(pod.containers ?? [])]
+  return [
+    ...containers.flatMap((c) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name)),
+    ...containers.flatMap((c) => (c.envFrom ?? []).map((e: any) => e.secretRef?.name)),
+    ...(pod.volumes ?? []).map((v: any) => v.secret?.secretName),
+  ].filter((n): n is string => typeof n === 'string')
 }
 
 /** Whether a live StatefulSet claims other volumes (by name) than the desired one. */

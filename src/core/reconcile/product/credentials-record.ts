@@ -1,0 +1,112 @@
+import {randomBytes} from 'node:crypto'
+
+import {KubeApiError, type KubeRest} from '../../kube/rest.js'
+import {SYSTEM_NAMESPACE_NAME} from '../../model/schemas/common.js'
+import {MANAGED_BY_LABEL} from '../../render/render.js'
+import {FIELD_MANAGER} from './desired.js'
+
+/** On a credentials Secret: the nonce the operator recorded before creating it (see CredentialsRecord). */
+export const NONCE_ANNOTATION = 'dappmesh.io/credentials-nonce'
+
+/** The ConfigMap in dappmesh-system that records the credentials Secrets made in one namespace. */
+export function recordName(namespace: string): string {
+  return `credentials.${namespace}`
+}
+
+interface SecretLike {
+  metadata: {name: string; uid?: string; annotations?: Record<string, string>}
+}
+
+/**
+ * Which credentials Secrets the operator itself made, so that a kept Secret (its storage removed,
+ * or its product deleted, and made again later) is taken up only if it is that very Secret. Its
+ * labels cannot tell: whoever may create Secrets in the domain namespace may set them, and plant
+ * a Secret whose password a storage added later would use. The record lives where product authors
+ * cannot write (a ConfigMap per namespace in dappmesh-system), and outlives products and storages.
+ *
+ * Each entry is `nonce:<random>` written before the Secret is created (which carries the nonce
+ * in an annotation; an operator that dies between the two still knows its Secret), then
+ * `uid:<uid>` once the API server has assigned one: the uid cannot be chosen by anyone.
+ */
+export class CredentialsRecord {
+  /** namespace -> Secret name -> entry, as last read or written */
+  private readonly entries = new Map<string, Map<string, string>>()
+
+  constructor(private readonly rest: KubeRest) {}
+
+  /** Whether the operator made this Secret. Reads the record again before saying no (another replica, a restart). */
+  async vouches(namespace: string, secret: SecretLike): Promise<boolean> {
+    const matches = (entries: Map<string, string>) => {
+      const entry = entries.get(secret.metadata.name)
+      const nonce = secret.metadata.annotations?.[NONCE_ANNOTATION]
+      return (secret.metadata.uid !== undefined && entry === `uid:${secret.metadata.uid}`) || (nonce !== undefined && entry === `nonce:${nonce}`)
+    }
+    const cached = this.entries.get(namespace)
+    if (cached && matches(cached)) return true
+    return matches(await this.read(namespace))
+  }
+
+  /** Records a new nonce for a Secret about to be created, and returns it for the Secret's annotation. */
+  async prepare(namespace: string, secretName: string): Promise<string> {
+    const nonce = randomBytes(16).toString('base64url')
+    await this.write(namespace, secretName, `nonce:${nonce}`)
+    return nonce
+  }
+
+  /** Records the uid the API server gave a Secret the operator made (or, once, one it finds in use). */
+  async confirm(namespace: string, secretName: string, uid: string): Promise<void> {
+    await this.write(namespace, secretName, `uid:${uid}`)
+  }
+
+  private async read(namespace: string): Promise<Map<string, string>> {
+    const found = await this.rest.find<{data?: Record<string, string>}>(`/api/v1/namespaces/${SYSTEM_NAMESPACE_NAME}/configmaps/${recordName(namespace)}`)
+    const entries = new Map(Object.entries(found?.data ?? {}))
+    this.entries.set(namespace, entries)
+    return entries
+  }
+
+  private async write(namespace: string, secretName: string, entry: string): Promise<void> {
+    const path = `/api/v1/namespaces/${SYSTEM_NAMESPACE_NAME}/configmaps/${recordName(namespace)}`
+    // A merge patch adds this entry and leaves the others (another replica may have written some).
+    const patch = () => this.rest.request('PATCH', path, {body: {data: {[secretName]: entry}}, contentType: 'application/merge-patch+json'})
+    try {
+      await patch()
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.status === 404)) throw error
+      await this.create(namespace, secretName, entry).catch(async (createError: unknown) => {
+        // Made meanwhile by another replica: add to it.
+        if (createError instanceof KubeApiError && createError.status === 409) await patch()
+        else throw createError
+      })
+    }
+    const entries = this.entries.get(namespace) ?? new Map<string, string>()
+    entries.set(secretName, entry)
+    this.entries.set(namespace, entries)
+  }
+
+  private async create(namespace: string, secretName: string, entry: string): Promise<void> {
+    const body = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: recordName(namespace), namespace: SYSTEM_NAMESPACE_NAME, labels: {[MANAGED_BY_LABEL]: FIELD_MANAGER}}, data: {[secretName]: entry}}
+    try {
+      await this.rest.request('POST', `/api/v1/namespaces/${SYSTEM_NAMESPACE_NAME}/configmaps`, {body})
+    } catch (error) {
+      // An operator run without `operator install` (a developer's, a test's): its system namespace may not exist yet.
+      if (!(error instanceof KubeApiError && error.status === 404)) throw error
+      await this.rest.request('POST', '/api/v1/namespaces', {body: {apiVersion: 'v1', kind: 'Namespace', metadata: {name: SYSTEM_NAMESPACE_NAME}}}).catch((nsError: unknown) => {
+        if (!(nsError instanceof KubeApiError && nsError.status === 409)) throw nsError
+      })
+      await this.rest.request('POST', `/api/v1/namespaces/${SYSTEM_NAMESPACE_NAME}/configmaps`, {body})
+    }
+  }
+}
+
+const records = new WeakMap<KubeRest, CredentialsRecord>()
+
+/** The record of one client (one operator process): its cache saves a read per reconcile. */
+export function credentialsRecord(rest: KubeRest): CredentialsRecord {
+  let record = records.get(rest)
+  if (!record) {
+    record = new CredentialsRecord(rest)
+    records.set(rest, record)
+  }
+  return record
+}
