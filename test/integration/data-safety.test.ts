@@ -108,6 +108,30 @@ describe('data safety (real control plane)', function () {
     kubectl('delete', 'pvc', 'data-keep--extra-0', '-n', ns, '--ignore-not-found', '--wait=false')
   })
 
+  it('never starts a storage on a planted volume claim of the name its StatefulSet would use (NameTaken), and does once it is gone', async () => {
+    // A claim made beforehand could hold a database whose superuser password the planter chose.
+    kubectl('create', 'role', 'claim-planter', '--verb=create', '--resource=persistentvolumeclaims', '-n', ns)
+    kubectl('create', 'rolebinding', 'claim-planter', '--role=claim-planter', '--user=claim-planter', '-n', ns)
+    const claim = {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'data-keep--vol-0', namespace: ns}, spec: {accessModes: ['ReadWriteOnce'], resources: {requests: {storage: '1Gi'}}}}
+    const r = spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, '--as', 'claim-planter', 'create', '-f', '-'], {input: JSON.stringify(claim), encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stderr)
+
+    create([{...storage, metadata: {...storage.metadata, name: 'keep.vol'}}])
+    const degraded = await eventually(() => {
+      const condition = json('get', 'dataproduct', 'keep', '-n', ns).status?.conditions?.find((c: any) => c.type === 'Degraded' && c.status === 'True')
+      return condition?.reason === 'NameTaken' && /PersistentVolumeClaim data-keep--vol-0/.test(condition.message) && condition
+    }, 'the product Degraded with reason NameTaken for the claim')
+    assert.match(degraded.message, /PersistentVolumeClaim data-keep--vol-0 already exists and belongs to someone else: the operator has no record of keeping it/)
+    assert.equal(find('statefulset', 'keep--vol'), undefined)
+
+    kubectl('delete', 'pvc', 'data-keep--vol-0', '-n', ns, '--wait=true')
+    await eventually(() => find('statefulset', 'keep--vol'), 'the StatefulSet once the planted claim is gone')
+    kubectl('delete', 'datastorage', 'keep.vol', '-n', ns)
+    await eventually(() => !find('statefulset', 'keep--vol'), 'the vol storage to go')
+    kubectl('delete', 'secret', 'keep--vol-credentials', '-n', ns)
+    kubectl('delete', 'pvc', 'data-keep--vol-0', '-n', ns, '--ignore-not-found', '--wait=false')
+  })
+
   it('keeps the data when the product is deleted, hands it to a product made again, and removes it only with delete --purge-data', async () => {
     const secret = find('secret', 'keep--db-credentials')
     const deleted = cli(['delete', 'keep', '-n', ns, '--kubeconfig', cluster.kubeconfig, '--wait', '--json'])

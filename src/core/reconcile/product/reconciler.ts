@@ -10,7 +10,7 @@ import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
 import {containsAll, withAppliedHash} from '../matches.js'
-import {NONCE_ANNOTATION, credentialsRecord} from './credentials-record.js'
+import {NONCE_ANNOTATION, keptDataRecord} from './kept-data-record.js'
 import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
@@ -117,7 +117,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const cacheKey = (child: Child) => (child.metadata.namespace ? `${child.metadata.namespace}/${child.metadata.name}` : child.metadata.name)
 
   const secrets: Child[] = []
-  const record = credentialsRecord(rest)
+  const record = keptDataRecord(rest)
   /** credentials Secrets at our names that the operator did not make: no workload may use them */
   const refusedSecrets = new Set<string>()
   /**
@@ -202,9 +202,17 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     try {
       // The cache holds only what carries our labels: a child missing from it may still exist,
       // made by someone else, and a forced apply would take it over. Look before creating.
-      const other = foreignOwner(cached ?? (await rest.find(objectPath(child))), live)
+      const found = cached ?? (await rest.find(objectPath(child)))
+      const other = foreignOwner(found, live)
       if (other) {
         taken.push(nameTaken(child, other))
+        current.set(k, undefined)
+        continue
+      }
+      // A new StatefulSet takes up whatever claims carry the names it would use: only kept ones of ours.
+      const planted = !found && child.kind === 'StatefulSet' ? await record.foreignClaims(child) : []
+      if (planted.length > 0) {
+        for (const claim of planted) taken.push(nameTaken({apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: claim, labels: {}}}, 'someone else: the operator has no record of keeping it'))
         current.set(k, undefined)
         continue
       }
@@ -213,6 +221,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         // Which volumes a StatefulSet claims cannot change (the runtime's gains one when a duckdb
         // storage arrives): replace it. Its claims stay (retention Retain); the DELETED event
         // brings us back to create the new one.
+        if (cached) await record.keepClaims(cached)
         await rest.delete(objectPath(child))
         ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: its volume claims changed, it is made again`)
         done.push(`replaced ${child.kind}/${child.metadata.name}`)
@@ -233,6 +242,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     // A removed storage's credentials stay with its volume (credentialsSecret), whoever made them.
     if (wanted.has(childKey(child.kind, child.metadata.name)) || child.metadata.deletionTimestamp || isCredentials(child)) continue
     try {
+      // Its claims stay (retention Retain) for a storage of the same name made again.
+      if (child.kind === 'StatefulSet') await record.keepClaims(child)
       await rest.delete(objectPath(child))
       ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: no longer part of the product`)
       done.push(`deleted ${child.kind}/${child.metadata.name}`)
@@ -374,6 +385,8 @@ async function finalize(rest: KubeRest, product: any, ctx: ReconcileContext): Pr
   for (const child of children) {
     if (child.metadata.deletionTimestamp) continue
     try {
+      // Its claims stay (retention Retain) for the product made again.
+      if (child.kind === 'StatefulSet') await keptDataRecord(rest).keepClaims(child)
       await rest.delete(objectPath(child))
       ctx.log('info', `deleted ${child.kind} ${child.metadata.namespace}/${child.metadata.name}: its product is being deleted`)
     } catch (error) {

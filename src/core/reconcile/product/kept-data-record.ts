@@ -8,38 +8,52 @@ import {FIELD_MANAGER} from './desired.js'
 /** On a credentials Secret: the nonce the operator recorded before creating it (see CredentialsRecord). */
 export const NONCE_ANNOTATION = 'dappmesh.io/credentials-nonce'
 
-/** The ConfigMap in dappmesh-system that records the credentials Secrets made in one namespace. */
+/** The ConfigMap in dappmesh-system that records the credentials Secrets and volume claims kept in one namespace. */
 export function recordName(namespace: string): string {
   return `credentials.${namespace}`
 }
 
-interface SecretLike {
+interface Recorded {
   metadata: {name: string; uid?: string; annotations?: Record<string, string>}
 }
 
+interface StatefulSetLike {
+  metadata: {name: string; namespace?: string}
+  spec?: {replicas?: number; volumeClaimTemplates?: Array<{metadata?: {name?: string}}>}
+}
+
+/** The PersistentVolumeClaims a StatefulSet's pods use: `<template>-<statefulset>-<ordinal>`. */
+export function claimNames(statefulSet: StatefulSetLike): string[] {
+  const replicas = statefulSet.spec?.replicas ?? 1
+  return (statefulSet.spec?.volumeClaimTemplates ?? []).flatMap((template) => Array.from({length: replicas}, (_, ordinal) => `${template.metadata?.name}-${statefulSet.metadata.name}-${ordinal}`))
+}
+
 /**
- * Which credentials Secrets the operator itself made, so that a kept Secret (its storage removed,
- * or its product deleted, and made again later) is taken up only if it is that very Secret. Its
- * labels cannot tell: whoever may create Secrets in the domain namespace may set them, and plant
- * a Secret whose password a storage added later would use. The record lives where product authors
- * cannot write (a ConfigMap per namespace in dappmesh-system), and outlives products and storages.
+ * What the operator itself made of a product's data, so that kept data (a storage removed, or its
+ * product deleted, and made again later) is taken up only if it is that very data: the credentials
+ * Secrets, and the volume claims of its StatefulSets. Labels and names cannot tell: whoever may
+ * create Secrets or claims in the domain namespace may plant one, whose password (or whose volume,
+ * written beforehand) a storage added later would use. The record lives where product authors
+ * cannot write (a ConfigMap per namespace in dappmesh-system) and outlives products and storages.
  *
- * Each entry is `nonce:<random>` written before the Secret is created (which carries the nonce
- * in an annotation; an operator that dies between the two still knows its Secret), then
- * `uid:<uid>` once the API server has assigned one: the uid cannot be chosen by anyone.
+ * A Secret's entry is `nonce:<random>` written before the Secret is created (which carries the
+ * nonce in an annotation; an operator that dies between the two still knows its Secret), then
+ * `uid:<uid>` once the API server has assigned one: the uid cannot be chosen by anyone. A claim,
+ * made by the StatefulSet controller, is recorded by uid before the operator removes its
+ * StatefulSet, and a StatefulSet is created only if every claim it would use is recorded or absent.
  */
-export class CredentialsRecord {
+export class KeptDataRecord {
   /** namespace -> Secret name -> entry, as last read or written */
   private readonly entries = new Map<string, Map<string, string>>()
 
   constructor(private readonly rest: KubeRest) {}
 
-  /** Whether the operator made this Secret. Reads the record again before saying no (another replica, a restart). */
-  async vouches(namespace: string, secret: SecretLike): Promise<boolean> {
+  /** Whether the operator made (or kept) this object. Reads the record again before saying no (another replica, a restart). */
+  async vouches(namespace: string, object: Recorded): Promise<boolean> {
     const matches = (entries: Map<string, string>) => {
-      const entry = entries.get(secret.metadata.name)
-      const nonce = secret.metadata.annotations?.[NONCE_ANNOTATION]
-      return (secret.metadata.uid !== undefined && entry === `uid:${secret.metadata.uid}`) || (nonce !== undefined && entry === `nonce:${nonce}`)
+      const entry = entries.get(object.metadata.name)
+      const nonce = object.metadata.annotations?.[NONCE_ANNOTATION]
+      return (object.metadata.uid !== undefined && entry === `uid:${object.metadata.uid}`) || (nonce !== undefined && entry === `nonce:${nonce}`)
     }
     const cached = this.entries.get(namespace)
     if (cached && matches(cached)) return true
@@ -53,9 +67,30 @@ export class CredentialsRecord {
     return nonce
   }
 
-  /** Records the uid the API server gave a Secret the operator made (or, once, one it finds in use). */
-  async confirm(namespace: string, secretName: string, uid: string): Promise<void> {
-    await this.write(namespace, secretName, `uid:${uid}`)
+  /** Records the uid of an object the operator made or uses (a Secret once created, a claim before its StatefulSet goes). */
+  async confirm(namespace: string, name: string, uid: string): Promise<void> {
+    if (this.entries.get(namespace)?.get(name) === `uid:${uid}`) return
+    await this.write(namespace, name, `uid:${uid}`)
+  }
+
+  /** Records the claims a StatefulSet of ours uses, before it is deleted: they are kept, and taken up by its successor. */
+  async keepClaims(statefulSet: StatefulSetLike): Promise<void> {
+    const namespace = statefulSet.metadata.namespace!
+    for (const name of claimNames(statefulSet)) {
+      const claim = await this.rest.find<Recorded>(claimPath(namespace, name))
+      if (claim?.metadata.uid) await this.confirm(namespace, name, claim.metadata.uid)
+    }
+  }
+
+  /** The claims a StatefulSet about to be created would use that exist and are not the operator's (planted). */
+  async foreignClaims(statefulSet: StatefulSetLike): Promise<string[]> {
+    const namespace = statefulSet.metadata.namespace!
+    const foreign: string[] = []
+    for (const name of claimNames(statefulSet)) {
+      const claim = await this.rest.find<Recorded>(claimPath(namespace, name))
+      if (claim && !(await this.vouches(namespace, claim))) foreign.push(name)
+    }
+    return foreign
   }
 
   private async read(namespace: string): Promise<Map<string, string>> {
@@ -99,13 +134,17 @@ export class CredentialsRecord {
   }
 }
 
-const records = new WeakMap<KubeRest, CredentialsRecord>()
+function claimPath(namespace: string, name: string): string {
+  return `/api/v1/namespaces/${namespace}/persistentvolumeclaims/${name}`
+}
+
+const records = new WeakMap<KubeRest, KeptDataRecord>()
 
 /** The record of one client (one operator process): its cache saves a read per reconcile. */
-export function credentialsRecord(rest: KubeRest): CredentialsRecord {
+export function keptDataRecord(rest: KubeRest): KeptDataRecord {
   let record = records.get(rest)
   if (!record) {
-    record = new CredentialsRecord(rest)
+    record = new KeptDataRecord(rest)
     records.set(rest, record)
   }
   return record
