@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {loadKubeConfig} from '../../src/core/kube/kubeconfig.js'
 import {type OperatorResult, runOperator} from '../../src/core/reconcile/operator.js'
 import {cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
-import {type HttpProxy, httpProxy} from '../helpers/proxies.js'
+import {proxiedServiceAccount} from '../helpers/proxy-kubeconfig.js'
+import type {HttpProxy} from '../helpers/proxies.js'
 
 const STUCK_AFTER_MS = 4000
 /** the client's per-request timeout in this test: a held request fails after this, and the loop moves again */
@@ -26,6 +26,7 @@ describe('operator /healthz while a reconcile hangs (real control plane)', funct
   let kubeconfig: string
   let p: ProductCopy
   let proxy: HttpProxy
+  let removeBinding: (() => void) | undefined
   let operator: {abort: AbortController; done: Promise<OperatorResult | Error>} | undefined
   const saNamespace = `hz-${randomBytes(3).toString('hex')}`
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-healthz-'))
@@ -35,18 +36,10 @@ describe('operator /healthz while a reconcile hangs (real control plane)', funct
   before(async function () {
     kubeconfig = await requireCluster(this)
     p = orderProduct('hz')
-    const loaded = await loadKubeConfig({kubeconfig})
-    const ca = loaded.cluster['certificate-authority-data'] ? Buffer.from(loaded.cluster['certificate-authority-data'], 'base64') : loaded.cluster['certificate-authority'] ? readFileSync(loaded.cluster['certificate-authority']) : undefined
-    proxy = await httpProxy({server: loaded.server, ca})
     // The proxy forwards the operator's requests with their bearer token: a ServiceAccount's.
-    kubectl('create', 'namespace', saNamespace)
-    kubectl('create', 'serviceaccount', 'operator', '-n', saNamespace)
-    kubectl('create', 'clusterrolebinding', `${saNamespace}-operator`, '--clusterrole=cluster-admin', `--serviceaccount=${saNamespace}:operator`)
-    const token = kubectl('create', 'token', 'operator', '-n', saNamespace, '--duration', '1h')
-    writeFileSync(
-      path.join(dir, 'kubeconfig'),
-      `apiVersion: v1\nkind: Config\nclusters: [{name: proxy, cluster: {server: "${proxy.url}"}}]\nusers: [{name: operator, user: {token: "${token}"}}]\ncontexts: [{name: proxy, context: {cluster: proxy, user: operator}}]\ncurrent-context: proxy\n`,
-    )
+    const proxied = await proxiedServiceAccount(kubeconfig, saNamespace, path.join(dir, 'kubeconfig'))
+    proxy = proxied.proxy
+    removeBinding = proxied.remove
     const r = cli(['apply', p.dir, '--kubeconfig', kubeconfig], {timeout: 120_000})
     assert.equal(r.code, 0, r.stderr)
   })
@@ -63,7 +56,7 @@ describe('operator /healthz while a reconcile hangs (real control plane)', funct
       // not there
     }
     try {
-      kubectl('delete', 'clusterrolebinding', `${saNamespace}-operator`, '--ignore-not-found')
+      removeBinding?.()
       kubectl('delete', 'namespace', p.namespace, saNamespace, '--wait=false', '--ignore-not-found')
       kubectl('delete', 'datadomain', p.domain, '--ignore-not-found')
     } catch {
