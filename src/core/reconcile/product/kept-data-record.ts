@@ -60,26 +60,35 @@ export class KeptDataRecord {
     return matches(await this.read(namespace))
   }
 
-  /** Records a new nonce for a Secret about to be created, and returns it for the Secret's annotation. */
-  async prepare(namespace: string, secretName: string): Promise<string> {
-    const nonce = randomBytes(16).toString('base64url')
-    await this.write(namespace, secretName, `nonce:${nonce}`)
-    return nonce
+  /**
+   * Records a nonce for each Secret about to be created (one write), and returns them for the
+   * Secrets' annotations. A nonce already recorded is used again: the Secret may have been created
+   * by a run that died before recording its uid, and not be in the cache yet.
+   */
+  async prepare(namespace: string, secretNames: string[]): Promise<Map<string, string>> {
+    const entries = this.entries.get(namespace) ?? (await this.read(namespace))
+    const nonces = new Map(secretNames.map((name) => [name, /^nonce:(.+)$/.exec(entries.get(name) ?? '')?.[1] ?? randomBytes(16).toString('base64url')]))
+    const news = [...nonces].filter(([name, nonce]) => entries.get(name) !== `nonce:${nonce}`)
+    if (news.length > 0) await this.write(namespace, Object.fromEntries(news.map(([name, nonce]) => [name, `nonce:${nonce}`])))
+    return nonces
   }
 
-  /** Records the uid of an object the operator made or uses (a Secret once created, a claim before its StatefulSet goes). */
-  async confirm(namespace: string, name: string, uid: string): Promise<void> {
-    if (this.entries.get(namespace)?.get(name) === `uid:${uid}`) return
-    await this.write(namespace, name, `uid:${uid}`)
+  /** Records the uids of objects the operator made or uses (Secrets once created, claims before their StatefulSet goes), in one write. */
+  async confirm(namespace: string, uids: Record<string, string>): Promise<void> {
+    const known = this.entries.get(namespace)
+    const news = Object.entries(uids).filter(([name, uid]) => known?.get(name) !== `uid:${uid}`)
+    if (news.length > 0) await this.write(namespace, Object.fromEntries(news.map(([name, uid]) => [name, `uid:${uid}`])))
   }
 
   /** Records the claims a StatefulSet of ours uses, before it is deleted: they are kept, and taken up by its successor. */
   async keepClaims(statefulSet: StatefulSetLike): Promise<void> {
     const namespace = statefulSet.metadata.namespace!
+    const uids: Record<string, string> = {}
     for (const name of claimNames(statefulSet)) {
       const claim = await this.rest.find<Recorded>(claimPath(namespace, name))
-      if (claim?.metadata.uid) await this.confirm(namespace, name, claim.metadata.uid)
+      if (claim?.metadata.uid) uids[name] = claim.metadata.uid
     }
+    await this.confirm(namespace, uids)
   }
 
   /** The claims a StatefulSet about to be created would use that exist and are not the operator's (planted). */
@@ -100,27 +109,27 @@ export class KeptDataRecord {
     return entries
   }
 
-  private async write(namespace: string, secretName: string, entry: string): Promise<void> {
+  private async write(namespace: string, data: Record<string, string>): Promise<void> {
     const path = `/api/v1/namespaces/${SYSTEM_NAMESPACE_NAME}/configmaps/${recordName(namespace)}`
-    // A merge patch adds this entry and leaves the others (another replica may have written some).
-    const patch = () => this.rest.request('PATCH', path, {body: {data: {[secretName]: entry}}, contentType: 'application/merge-patch+json'})
+    // A merge patch adds these entries and leaves the others (another replica may have written some).
+    const patch = () => this.rest.request('PATCH', path, {body: {data}, contentType: 'application/merge-patch+json'})
     try {
       await patch()
     } catch (error) {
       if (!(error instanceof KubeApiError && error.status === 404)) throw error
-      await this.create(namespace, secretName, entry).catch(async (createError: unknown) => {
+      await this.create(namespace, data).catch(async (createError: unknown) => {
         // Made meanwhile by another replica: add to it.
         if (createError instanceof KubeApiError && createError.status === 409) await patch()
         else throw createError
       })
     }
     const entries = this.entries.get(namespace) ?? new Map<string, string>()
-    entries.set(secretName, entry)
+    for (const [name, entry] of Object.entries(data)) entries.set(name, entry)
     this.entries.set(namespace, entries)
   }
 
-  private async create(namespace: string, secretName: string, entry: string): Promise<void> {
-    const body = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: recordName(namespace), namespace: SYSTEM_NAMESPACE_NAME, labels: {[MANAGED_BY_LABEL]: FIELD_MANAGER}}, data: {[secretName]: entry}}
+  private async create(namespace: string, data: Record<string, string>): Promise<void> {
+    const body = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: recordName(namespace), namespace: SYSTEM_NAMESPACE_NAME, labels: {[MANAGED_BY_LABEL]: FIELD_MANAGER}}, data}
     try {
       await this.rest.request('POST', `/api/v1/namespaces/${SYSTEM_NAMESPACE_NAME}/configmaps`, {body})
     } catch (error) {

@@ -122,7 +122,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const refusedSecrets = new Set<string>()
   /**
    * Whether a live Secret at a storage's credentials name is the one the operator made for it
-   * (CredentialsRecord): labels and the absence of an owner anyone may set or leave out.
+   * (KeptDataRecord): labels and the absence of an owner anyone may set or leave out.
    */
   const genuine = async (found: any, storage: any): Promise<string | undefined> => {
     if (!isCredentialsOf(found, name, storage.metadata.name)) return foreignOwner(found, live) ?? 'someone else (not the credentials of this storage)'
@@ -132,12 +132,25 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     // storage whose Secret is missing has no StatefulSet yet or had its StatefulSet removed with it).
     const statefulSet = ctx.informer('StatefulSet').get(`${namespace}/${childName(name, storage.metadata.name)}`)
     if (statefulSet && !foreignOwner(statefulSet, live) && found.metadata?.uid) {
-      await record.confirm(namespace, found.metadata.name, found.metadata.uid)
+      await record.confirm(namespace, {[found.metadata.name]: found.metadata.uid})
       return undefined
     }
     return 'someone else: the operator has no record of making it'
   }
-  for (const storage of state.storages.filter(isServedStorage)) {
+  // The record first learns of every Secret about to be made (one write), and afterwards of their uids (one more).
+  const served = state.storages.filter(isServedStorage)
+  const toMake = served.map((storage) => secretName(name, storage.metadata.name)).filter((secret) => !ctx.informer('Secret').get(`${namespace}/${secret}`))
+  let nonces = new Map<string, string>()
+  if (toMake.length > 0) {
+    try {
+      nonces = await record.prepare(namespace, toMake)
+    } catch (error) {
+      // Nothing is made that the record could not vouch for later.
+      failures.push(`recording the credentials Secrets to be made: ${describeError(error)}`)
+    }
+  }
+  const madeUids: Record<string, string> = {}
+  for (const storage of served) {
     const secretKey = `${namespace}/${secretName(name, storage.metadata.name)}`
     const existing = ctx.informer('Secret').get(secretKey)
     // Only the shape is kept here, never the password: it is generated once, sent once, and not logged.
@@ -154,13 +167,17 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         } else current.set(childKey('Secret', secret.metadata.name), existing)
         continue
       }
-      secret.metadata.annotations = {...secret.metadata.annotations, [NONCE_ANNOTATION]: await record.prepare(namespace, secret.metadata.name)}
+      const nonce = nonces.get(secret.metadata.name)
+      if (!nonce) {
+        refusedSecrets.add(secret.metadata.name)
+        continue
+      }
+      secret.metadata.annotations = {...secret.metadata.annotations, [NONCE_ANNOTATION]: nonce}
       const created = await rest.request('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
       current.set(childKey('Secret', secret.metadata.name), created)
       ctx.log('info', `created Secret ${secretKey}`)
       done.push(`created Secret/${secret.metadata.name}`)
-      // The nonce vouches for it until then.
-      await record.confirm(namespace, secret.metadata.name, created.metadata.uid)
+      madeUids[secret.metadata.name] = created.metadata.uid
     } catch (error) {
       // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
       // never hand a workload a Secret that someone else controls.
@@ -176,6 +193,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       }
     }
   }
+  // Until this is written, the nonces vouch for them.
+  await record.confirm(namespace, madeUids).catch((error: unknown) => failures.push(`recording the uids of the credentials Secrets made: ${describeError(error)}`))
 
   const desired = desiredChildren(state, runtime).map(withAppliedHash)
   const incomplete = missing.some((m) => m.endsWith(INVENTORY_MISSING))
