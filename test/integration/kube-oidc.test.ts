@@ -179,6 +179,24 @@ describe('the kube client with an OIDC auth-provider, against an API server that
     assert.equal(next.rest.credentials.oidc?.refreshes, 0)
   })
 
+  it('refreshes once for every client made from one kubeconfig (a probe, then the work), since the refresh token is single-use', async () => {
+    const file = oidcKubeconfig('two-clients', {idToken: issuer.mint('alice', -60), refreshToken: issuer.refreshTokenFor('alice')})
+    const loadedOnce = await loadKubeConfig({kubeconfig: file})
+    const refreshes = issuer.refreshes
+    const grants = issuer.grants.length
+    const probe = await KubeRest.create(loadedOnce)
+    const work = await KubeRest.create(loadedOnce)
+    try {
+      await probe.list(configmaps())
+      await work.list(configmaps())
+    } finally {
+      probe.close()
+      work.close()
+    }
+    assert.equal(issuer.refreshes - refreshes, 1)
+    assert.ok(issuer.grants.slice(grants).every((grant) => !grant.refused), 'no refresh was refused')
+  })
+
   it('refreshes once after a 401 for an id-token whose exp still looks good, and retries the request', async () => {
     const good = issuer.mint('alice', 300)
     // Same claims, broken signature: only the API server can tell.

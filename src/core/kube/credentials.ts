@@ -3,7 +3,7 @@ import {readFile, stat} from 'node:fs/promises'
 
 import {ClusterUnreachableError} from '../errors.js'
 import type {KubeExecEntry, KubeUserEntry, LoadedKubeConfig} from './kubeconfig.js'
-import {OidcTokens} from './oidc.js'
+import {type OidcTokens, oidcTokensFor} from './oidc.js'
 
 /** What one request carries to prove who we are. */
 export interface Authentication {
@@ -62,7 +62,7 @@ export class Credentials {
     }
     // Exec and tokens take precedence, as in authenticate().
     if (provider && !loaded.user.exec && !loaded.user.token && !loaded.user.tokenFile) {
-      this.oidc = new OidcTokens({baseDir: loaded.baseDir ?? process.cwd(), userSource: loaded.userSource}, provider.config ?? {}, (what, fix, cause) => credentialsError(loaded, what, fix, cause))
+      this.oidc = oidcTokensFor({baseDir: loaded.baseDir ?? process.cwd(), userSource: loaded.userSource}, provider.config ?? {}, (what, fix, cause) => credentialsError(loaded, what, fix, cause))
     }
   }
 

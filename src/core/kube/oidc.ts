@@ -190,3 +190,18 @@ export class OidcTokens {
     return this.fail(`cannot reach its OIDC issuer at ${new URL(url).origin}: ${code ? `${code} ${error.message}` : error.message}`, 'check idp-issuer-url and idp-certificate-authority in the kubeconfig, and that the identity provider is up', error)
   }
 }
+
+const shared = new WeakMap<OidcProviderConfig, OidcTokens>()
+
+/**
+ * The tokens of one kubeconfig user entry, shared by every client made from it: a command often
+ * makes two (a probe, then its work), and a refresh token the first one used may not work twice.
+ */
+export function oidcTokensFor(loaded: Pick<LoadedKubeConfig, 'baseDir' | 'userSource'>, config: OidcProviderConfig, fail: CredentialsFailure): OidcTokens {
+  let tokens = shared.get(config)
+  if (!tokens) {
+    tokens = new OidcTokens(loaded, config, fail)
+    shared.set(config, tokens)
+  }
+  return tokens
+}
