@@ -8,7 +8,8 @@
 # anything from it that would be routed elsewhere.
 #
 # Usage: cluster/local-up.sh NAME KUBECONFIG_PATH
-# Environment: DAPPMESH_KWOK_NODES (simulated kwok nodes beside the real one, default 0),
+# Environment: DAPPMESH_KWOK_NODES (simulated kwok nodes beside the real one, default 0; tainted
+#              kwok.x-k8s.io/node=fake:NoSchedule so that pods land on the real node only),
 #              DAPPMESH_KWOK_WAIT (default 2m), DAPPMESH_LOCAL_VOLUMES (default 32).
 set -euo pipefail
 
@@ -70,7 +71,7 @@ registry="$(dappmesh_registry_addr)"
 # --- control plane ----------------------------------------------------------------------------
 log "starting the control plane on $gateway"
 DAPPMESH_KWOK_WORKDIR="$workdir" DAPPMESH_KWOK_ADVERTISE_ADDRESS="$gateway" DAPPMESH_KWOK_PKI_DIR="$workdir/clusters/$name/pki" \
-  DAPPMESH_KWOK_SERVICE_CIDR="$DAPPMESH_LOCAL_SERVICE_CIDR" DAPPMESH_KWOK_SERVICE_IP="$DAPPMESH_LOCAL_SERVICE_IP" DAPPMESH_KWOK_NODES="${DAPPMESH_KWOK_NODES:-0}" \
+  DAPPMESH_KWOK_SERVICE_CIDR="$DAPPMESH_LOCAL_SERVICE_CIDR" DAPPMESH_KWOK_SERVICE_IP="$DAPPMESH_LOCAL_SERVICE_IP" DAPPMESH_KWOK_NODES="${DAPPMESH_KWOK_NODES:-0}" DAPPMESH_KWOK_TAINT_NODES=1 \
   "$here/up.sh" "$name" "$kubeconfig"
 pki="$workdir/clusters/$name/pki"
 # The API server listens on every address (see kwokctl-config.sh); only the host itself and the

@@ -9,6 +9,8 @@
 #   DAPPMESH_CACHE         cache root (default ~/.cache/dappmesh)
 #   DAPPMESH_KWOK_WORKDIR  kwokctl's workdir (default $DAPPMESH_CACHE/kwok)
 #   DAPPMESH_KWOK_NODES    number of fake nodes (default 3)
+#   DAPPMESH_KWOK_TAINT_NODES  1: taint the fake nodes kwok.x-k8s.io/node=fake:NoSchedule (local-up.sh,
+#                          beside a real node: a pod there would look Running and run nothing)
 #   DAPPMESH_KWOK_WAIT     how long to wait for the control plane (default 2m)
 #   DAPPMESH_KWOK_LOG      kwokctl's log level: DEBUG, INFO, WARN (default), ERROR
 set -euo pipefail
@@ -63,6 +65,10 @@ else
 fi
 if (( nodes > 0 )); then
   "${kwokctl[@]}" --name "$name" scale node --replicas "$nodes" >&2
+  if [[ "${DAPPMESH_KWOK_TAINT_NODES:-0}" == 1 ]]; then
+    # Before anything is scheduled: only pods that tolerate the taint (none of dappmesh's) go there.
+    "$bin_dir/kubectl" --kubeconfig "$kubeconfig" taint nodes -l type=kwok kwok.x-k8s.io/node=fake:NoSchedule --overwrite >/dev/null
+  fi
   "$bin_dir/kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout="$wait" >/dev/null
 fi
 created=1

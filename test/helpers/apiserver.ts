@@ -15,7 +15,11 @@ import {kwokWorkdir} from '../../src/core/cluster/binaries.js'
 export interface ControlPlane {
   /** stops the API server (SIGKILL: a crash, its connections cut at once) */
   stopApiServer: () => Promise<void>
-  startApiServer: () => void
+  /**
+   * starts the API server with the command line it had, plus `extraArgs` (e.g. an
+   * `--authentication-config` a test needs); the next stop and start without them restores the original
+   */
+  startApiServer: (extraArgs?: string[]) => void
   /** starts again every component that exited since stopApiServer; returns their names */
   reviveExited: () => string[]
 }
@@ -43,6 +47,9 @@ export function controlPlaneOf(cluster: string): ControlPlane {
 
   const save = (component: string): Saved => {
     const pid = Number(readFileSync(pidFile(component), 'utf8').trim())
+    // One we launched keeps the command line it was launched from, without the test's extra flags.
+    const known = saved.get(component)
+    if (known?.pid === pid) return known
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)
     const env = Object.fromEntries(
       readFileSync(`/proc/${pid}/environ`, 'utf8')
@@ -55,11 +62,11 @@ export function controlPlaneOf(cluster: string): ControlPlane {
     return s
   }
 
-  const launch = (component: string) => {
+  const launch = (component: string, extraArgs: string[] = []) => {
     const s = saved.get(component)!
     const logFile = path.join(dir, 'logs', `${component}.log`)
     const log = openSync(logFile, 'a')
-    const child = spawn(s.argv[0], s.argv.slice(1), {cwd: s.cwd, env: s.env, detached: true, stdio: ['ignore', log, log]})
+    const child = spawn(s.argv[0], [...s.argv.slice(1), ...extraArgs], {cwd: s.cwd, env: s.env, detached: true, stdio: ['ignore', log, log]})
     closeSync(log)
     child.unref()
     // down.sh stops the components by their pid files.
@@ -74,9 +81,9 @@ export function controlPlaneOf(cluster: string): ControlPlane {
       process.kill(pid, 'SIGKILL')
       while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 50))
     },
-    startApiServer() {
+    startApiServer(extraArgs = []) {
       if (!saved.has('kube-apiserver')) throw new Error('stopApiServer() first')
-      launch('kube-apiserver')
+      launch('kube-apiserver', extraArgs)
     },
     reviveExited() {
       const revived: string[] = []

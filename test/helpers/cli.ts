@@ -1,4 +1,4 @@
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -21,6 +21,22 @@ export function cli(args: string[], options: {cwd?: string; env?: NodeJS.Process
     timeout: options.timeout ?? 60_000,
   })
   return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
+}
+
+/**
+ * The same, without blocking this process: for tests whose own servers (an identity provider, a
+ * proxy) must keep answering the CLI while it runs.
+ */
+export function cliAsync(args: string[], options: {env?: NodeJS.ProcessEnv; timeout?: number} = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '120', ...options.env}, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeout ?? 60_000})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({code: code ?? -1, stdout, stderr}))
+  })
 }
 
 /** A stack trace line such as `    at foo (file.js:1:2)`; user-facing output must never hold one. */

@@ -71,6 +71,8 @@ export interface HttpProxy {
   hold: (pattern: RegExp | undefined) => void
   /** every request but GET, in arrival order, held ones included */
   writes: Forwarded[]
+  /** every request held, reads included, in arrival order */
+  held: Forwarded[]
   close: () => Promise<void>
 }
 
@@ -79,10 +81,15 @@ export async function httpProxy(target: {server: string; ca?: Buffer}): Promise<
   const agent = new https.Agent({keepAlive: true, ca: target.ca})
   let held: RegExp | undefined
   const writes: Forwarded[] = []
+  const heldRequests: Forwarded[] = []
   const server = http.createServer((req, res) => {
     const path = req.url ?? '/'
-    if (req.method !== 'GET') writes.push({method: req.method ?? '', path, at: Date.now()})
-    if (held?.test(path)) return // never answered: the client must give up on its own
+    const forwarded = {method: req.method ?? '', path, at: Date.now()}
+    if (req.method !== 'GET') writes.push(forwarded)
+    if (held?.test(path)) {
+      heldRequests.push(forwarded)
+      return // never answered: the client must give up on its own
+    }
     const headers = {...req.headers, host: base.host}
     const upstream = https.request({protocol: base.protocol, hostname: base.hostname, port: base.port, path, method: req.method, headers, agent}, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers)
@@ -97,6 +104,7 @@ export async function httpProxy(target: {server: string; ca?: Buffer}): Promise<
     url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     hold: (pattern) => (held = pattern),
     writes,
+    held: heldRequests,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve())

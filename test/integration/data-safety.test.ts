@@ -72,6 +72,69 @@ describe('data safety (real control plane)', function () {
     assert.equal(find('pvc', 'data-keep--db-0')?.metadata.uid, claim.metadata.uid)
   })
 
+  it('never takes up a planted credentials Secret with the right labels (NameTaken, no workload uses it), and makes its own once it is gone', async () => {
+    // Someone who may only create Secrets in the domain namespace plants the credentials of a storage to come.
+    kubectl('create', 'role', 'planter', '--verb=create', '--resource=secrets', '-n', ns)
+    kubectl('create', 'rolebinding', 'planter', '--role=planter', '--user=planter', '-n', ns)
+    const planted = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {name: 'keep--extra-credentials', namespace: ns, labels: {'dappmesh.io/product': 'keep', 'app.kubernetes.io/part-of': 'keep', 'dappmesh.io/storage': 'extra', 'app.kubernetes.io/managed-by': 'dappmesh-operator'}},
+      stringData: {username: 'extra', password: 'chosen-by-the-planter'},
+    }
+    const r = spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, '--as', 'planter', 'create', '-f', '-'], {input: JSON.stringify(planted), encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stderr)
+    const plantedUid = find('secret', 'keep--extra-credentials').metadata.uid
+
+    create([{...storage, metadata: {...storage.metadata, name: 'keep.extra'}}])
+    const degraded = await eventually(() => {
+      const condition = json('get', 'dataproduct', 'keep', '-n', ns).status?.conditions?.find((c: any) => c.type === 'Degraded' && c.status === 'True')
+      return condition?.reason === 'NameTaken' && condition
+    }, 'the product Degraded with reason NameTaken')
+    assert.match(degraded.message, /Secret keep--extra-credentials already exists and belongs to someone else: the operator has no record of making it/)
+    assert.equal(find('statefulset', 'keep--extra'), undefined, 'a StatefulSet would run the database with the planted password')
+    assert.equal(find('secret', 'keep--extra-credentials').metadata.uid, plantedUid, 'the planted Secret is left alone')
+    // The genuine kept Secret of the other storage is still the product's own.
+    assert.ok(find('statefulset', 'keep--db'))
+
+    kubectl('delete', 'secret', 'keep--extra-credentials', '-n', ns)
+    const own = await eventually(() => {
+      const secret = find('secret', 'keep--extra-credentials')
+      return secret && secret.metadata.uid !== plantedUid && secret
+    }, 'the operator making its own Secret')
+    assert.notEqual(Buffer.from(own.data.password, 'base64').toString(), 'chosen-by-the-planter')
+    await eventually(() => find('statefulset', 'keep--extra'), 'the StatefulSet with the operator\'s own Secret')
+    kubectl('delete', 'datastorage', 'keep.extra', '-n', ns)
+    await eventually(() => !find('statefulset', 'keep--extra'), 'the extra storage to go')
+    // Its kept data goes too, so that what follows sees only keep.db's.
+    kubectl('delete', 'secret', 'keep--extra-credentials', '-n', ns)
+    kubectl('delete', 'pvc', 'data-keep--extra-0', '-n', ns, '--ignore-not-found', '--wait=false')
+  })
+
+  it('never starts a storage on a planted volume claim of the name its StatefulSet would use (NameTaken), and does once it is gone', async () => {
+    // A claim made beforehand could hold a database whose superuser password the planter chose.
+    kubectl('create', 'role', 'claim-planter', '--verb=create', '--resource=persistentvolumeclaims', '-n', ns)
+    kubectl('create', 'rolebinding', 'claim-planter', '--role=claim-planter', '--user=claim-planter', '-n', ns)
+    const claim = {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'data-keep--vol-0', namespace: ns}, spec: {accessModes: ['ReadWriteOnce'], resources: {requests: {storage: '1Gi'}}}}
+    const r = spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, '--as', 'claim-planter', 'create', '-f', '-'], {input: JSON.stringify(claim), encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stderr)
+
+    create([{...storage, metadata: {...storage.metadata, name: 'keep.vol'}}])
+    const degraded = await eventually(() => {
+      const condition = json('get', 'dataproduct', 'keep', '-n', ns).status?.conditions?.find((c: any) => c.type === 'Degraded' && c.status === 'True')
+      return condition?.reason === 'NameTaken' && /PersistentVolumeClaim data-keep--vol-0/.test(condition.message) && condition
+    }, 'the product Degraded with reason NameTaken for the claim')
+    assert.match(degraded.message, /PersistentVolumeClaim data-keep--vol-0 already exists and belongs to someone else: the operator has no record of keeping it/)
+    assert.equal(find('statefulset', 'keep--vol'), undefined)
+
+    kubectl('delete', 'pvc', 'data-keep--vol-0', '-n', ns, '--wait=true')
+    await eventually(() => find('statefulset', 'keep--vol'), 'the StatefulSet once the planted claim is gone')
+    kubectl('delete', 'datastorage', 'keep.vol', '-n', ns)
+    await eventually(() => !find('statefulset', 'keep--vol'), 'the vol storage to go')
+    kubectl('delete', 'secret', 'keep--vol-credentials', '-n', ns)
+    kubectl('delete', 'pvc', 'data-keep--vol-0', '-n', ns, '--ignore-not-found', '--wait=false')
+  })
+
   it('keeps the data when the product is deleted, hands it to a product made again, and removes it only with delete --purge-data', async () => {
     const secret = find('secret', 'keep--db-credentials')
     const deleted = cli(['delete', 'keep', '-n', ns, '--kubeconfig', cluster.kubeconfig, '--wait', '--json'])

@@ -2,16 +2,16 @@ import assert from 'node:assert/strict'
 import {execFile, execFileSync} from 'node:child_process'
 import {promisify} from 'node:util'
 import {randomBytes} from 'node:crypto'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {loadKubeConfig} from '../../src/core/kube/kubeconfig.js'
 import {cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type OperatorProcess, spawnOperator} from '../helpers/operator-process.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
-import {type HttpProxy, httpProxy} from '../helpers/proxies.js'
+import {proxiedServiceAccount} from '../helpers/proxy-kubeconfig.js'
+import type {HttpProxy} from '../helpers/proxies.js'
 
 const RENEW_DEADLINE_MS = 10_000
 const LEASE_DURATION_MS = 15_000
@@ -27,6 +27,7 @@ describe('operator run --leader-elect: a leader that cannot renew (real control 
   let kubeconfig: string
   let p: ProductCopy
   let proxy: HttpProxy
+  let removeBinding: (() => void) | undefined
   let operator: OperatorProcess | undefined
   const leaseNamespace = `cut-${randomBytes(3).toString('hex')}`
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-cutoff-'))
@@ -35,18 +36,10 @@ describe('operator run --leader-elect: a leader that cannot renew (real control 
   before(async function () {
     kubeconfig = await requireCluster(this)
     p = orderProduct('cut')
-    const loaded = await loadKubeConfig({kubeconfig})
-    const ca = loaded.cluster['certificate-authority-data'] ? Buffer.from(loaded.cluster['certificate-authority-data'], 'base64') : loaded.cluster['certificate-authority'] ? readFileSync(loaded.cluster['certificate-authority']) : undefined
-    proxy = await httpProxy({server: loaded.server, ca})
     // The proxy forwards the operator's requests with their bearer token: a ServiceAccount's.
-    kubectl('create', 'namespace', leaseNamespace)
-    kubectl('create', 'serviceaccount', 'operator', '-n', leaseNamespace)
-    kubectl('create', 'clusterrolebinding', `${leaseNamespace}-operator`, '--clusterrole=cluster-admin', `--serviceaccount=${leaseNamespace}:operator`)
-    const token = kubectl('create', 'token', 'operator', '-n', leaseNamespace, '--duration', '1h')
-    writeFileSync(
-      path.join(dir, 'kubeconfig'),
-      `apiVersion: v1\nkind: Config\nclusters: [{name: proxy, cluster: {server: "${proxy.url}"}}]\nusers: [{name: operator, user: {token: "${token}"}}]\ncontexts: [{name: proxy, context: {cluster: proxy, user: operator}}]\ncurrent-context: proxy\n`,
-    )
+    const proxied = await proxiedServiceAccount(kubeconfig, leaseNamespace, path.join(dir, 'kubeconfig'))
+    proxy = proxied.proxy
+    removeBinding = proxied.remove
     const r = cli(['apply', p.dir, '--kubeconfig', kubeconfig], {timeout: 120_000})
     assert.equal(r.code, 0, r.stderr)
   })
@@ -60,7 +53,7 @@ describe('operator run --leader-elect: a leader that cannot renew (real control 
       // not there
     }
     try {
-      kubectl('delete', 'clusterrolebinding', `${leaseNamespace}-operator`, '--ignore-not-found')
+      removeBinding?.()
       kubectl('delete', 'namespace', p.namespace, leaseNamespace, '--wait=false', '--ignore-not-found')
       kubectl('delete', 'datadomain', p.domain, '--ignore-not-found')
     } catch {

@@ -3,6 +3,7 @@ import {readFile, stat} from 'node:fs/promises'
 
 import {ClusterUnreachableError} from '../errors.js'
 import type {KubeExecEntry, KubeUserEntry, LoadedKubeConfig} from './kubeconfig.js'
+import {type OidcTokens, oidcTokensFor} from './oidc.js'
 
 /** What one request carries to prove who we are. */
 export interface Authentication {
@@ -40,7 +41,8 @@ function credentialsError(loaded: Pick<LoadedKubeConfig, 'context'>, what: strin
  * Applies a kubeconfig user's credentials to each request, so that credentials that change while
  * the process runs keep working: a token file is re-read (a rotated ServiceAccount token, a file a
  * sidecar refreshes), an exec plugin (cloud login helpers, OIDC helpers) is run again when its
- * credential expires, and after a 401 the next request re-reads or re-runs at once (`invalidate`).
+ * credential expires, an `oidc` auth-provider's id-token is refreshed when it expires (oidc.ts),
+ * and after a 401 the next request re-reads, re-runs or refreshes at once (`invalidate`).
  * Static tokens, basic auth and client certificates are what they are for the life of the process.
  */
 export class Credentials {
@@ -48,13 +50,19 @@ export class Credentials {
   private exec?: {status: ExecCredentialStatus; expiresAt: number}
   private pendingExec?: Promise<ExecCredentialStatus>
   private staticCert?: {cert?: Buffer; key?: Buffer}
+  /** the `oidc` auth-provider's tokens, when the user has one */
+  readonly oidc?: OidcTokens
   /** how many times the exec plugin ran (for tests and the curious) */
   execRuns = 0
 
-  constructor(private readonly loaded: Pick<LoadedKubeConfig, 'context' | 'user'>, private readonly env: NodeJS.ProcessEnv = process.env) {
+  constructor(private readonly loaded: Pick<LoadedKubeConfig, 'context' | 'user'> & Partial<Pick<LoadedKubeConfig, 'baseDir' | 'userSource'>>, private readonly env: NodeJS.ProcessEnv = process.env) {
     const provider = loaded.user['auth-provider']
     if (provider && provider.name !== 'oidc') {
       throw credentialsError(loaded, `the auth-provider "${provider.name}" is not supported (it was removed from kubectl too)`, 'use the exec credential plugin of your cloud (e.g. gke-gcloud-auth-plugin, kubelogin) in the kubeconfig')
+    }
+    // Exec and tokens take precedence, as in authenticate().
+    if (provider && !loaded.user.exec && !loaded.user.token && !loaded.user.tokenFile) {
+      this.oidc = oidcTokensFor({baseDir: loaded.baseDir ?? process.cwd(), userSource: loaded.userSource}, provider.config ?? {}, (what, fix, cause) => credentialsError(loaded, what, fix, cause))
     }
   }
 
@@ -64,13 +72,14 @@ export class Credentials {
 
   /** Whether a 401 may be cured by reading or running again (worth one retry). */
   get refreshable(): boolean {
-    return Boolean(this.user.tokenFile || this.user.exec)
+    return Boolean(this.user.tokenFile || this.user.exec || this.oidc?.canRefresh)
   }
 
   /** Forget what was read or run: the server refused it. */
   invalidate(): void {
     this.tokenFromFile = undefined
     this.exec = undefined
+    this.oidc?.invalidate()
   }
 
   async authenticate(): Promise<Authentication> {
@@ -89,9 +98,8 @@ export class Credentials {
       headers.authorization = `Bearer ${user.token}`
     } else if (user.tokenFile) {
       headers.authorization = `Bearer ${await this.readTokenFile(user.tokenFile)}`
-    } else if (user['auth-provider']?.config?.['id-token']) {
-      // An OIDC id-token written by a login helper; refreshing it is the helper's job (kubelogin as an exec plugin does).
-      headers.authorization = `Bearer ${user['auth-provider'].config['id-token']}`
+    } else if (this.oidc) {
+      headers.authorization = `Bearer ${await this.oidc.token()}`
     } else if (user.username !== undefined && user.password !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`
     }

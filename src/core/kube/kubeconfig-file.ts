@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import {chmod, mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
@@ -49,7 +50,8 @@ export async function readKubeconfig(path: string): Promise<KubeconfigDocument> 
 
 async function writeKubeconfig(path: string, document: KubeconfigDocument): Promise<void> {
   await mkdir(dirname(path), {recursive: true, mode: 0o700})
-  const temporary = `${path}.dappmesh-${process.pid}.tmp`
+  // Unique per write: two refreshes of one process may write at once, and the last rename wins whole.
+  const temporary = `${path}.dappmesh-${process.pid}-${randomBytes(4).toString('hex')}.tmp`
   await writeFile(temporary, stringify(document, {lineWidth: 0}), {mode: 0o600})
   await chmod(temporary, 0o600)
   await rename(temporary, path)
@@ -93,6 +95,21 @@ export async function mergeIntoKubeconfig(path: string, name: string, entries: {
   document.contexts = upsert(document.contexts, {name, context: {cluster: name, user: name, ...(namespace ? {namespace} : {})}})
   document['current-context'] = name
   await writeKubeconfig(path, document)
+}
+
+/**
+ * Writes refreshed OIDC tokens into the `auth-provider` config of the user entry `userName`, as
+ * kubectl's oidc provider did, so the next process starts from them (a refresh token is often
+ * single-use). Written whole to a temporary file and renamed over the original, so a reader never
+ * sees half a file. False when the entry is no longer there or no longer an oidc provider.
+ */
+export async function writeOidcTokens(path: string, userName: string, tokens: {idToken: string; refreshToken?: string}): Promise<boolean> {
+  const document = await readKubeconfig(path)
+  const provider = document.users?.find((item) => item.name === userName)?.user?.['auth-provider'] as {name?: unknown; config?: Record<string, string>} | undefined
+  if (provider?.name !== 'oidc') return false
+  provider.config = {...provider.config, 'id-token': tokens.idToken, ...(tokens.refreshToken ? {'refresh-token': tokens.refreshToken} : {})}
+  await writeKubeconfig(path, document)
+  return true
 }
 
 /** Removes the cluster, user and context called `name`; true when something was removed. */

@@ -60,12 +60,15 @@ export interface LoadedKubeConfig {
   user: KubeUserEntry
   /** relative file names in the cluster and user entries are relative to this directory */
   baseDir: string
+  /** the file and name of the user entry, where refreshed credentials (OIDC) are written back */
+  userSource?: {file: string; name: string}
 }
 
 interface Named<T> {
   name: string
   value: T
   dir: string
+  file: string
 }
 
 interface KubeconfigFileContents {
@@ -97,14 +100,15 @@ export const NO_KUBECONFIG = 'no kubeconfig: run `dappmesh cluster create` or pa
 function readKubeconfigFile(file: string): KubeconfigFileContents {
   const document = parse(readFileSync(file, 'utf8')) as Record<string, unknown> | null
   if (document !== null && (typeof document !== 'object' || Array.isArray(document))) throw new Error('not a mapping of clusters, users and contexts')
-  const dir = path.dirname(path.resolve(file))
+  const absoluteFile = path.resolve(file)
+  const dir = path.dirname(absoluteFile)
   const entries = <T>(key: string, field: string): Array<Named<T>> => {
     const list = document?.[key]
     if (list === undefined || list === null) return []
     if (!Array.isArray(list)) throw new Error(`${key} is not a list`)
     return list.map((item: {name?: unknown; [field: string]: unknown}) => {
       if (typeof item?.name !== 'string') throw new Error(`an entry of ${key} has no name`)
-      return {name: item.name, value: (item[field] ?? {}) as T, dir}
+      return {name: item.name, value: (item[field] ?? {}) as T, dir, file: absoluteFile}
     })
   }
   const current = document?.['current-context']
@@ -196,6 +200,7 @@ export async function loadKubeConfig(target: KubeTarget = {}, env: NodeJS.Proces
     cluster: absolute(cluster.value, cluster.dir, ['certificate-authority']),
     user: absolute(user?.value ?? {}, user?.dir ?? cluster.dir, ['client-certificate', 'client-key', 'tokenFile']),
     baseDir: user?.dir ?? cluster.dir,
+    userSource: user ? {file: user.file, name: user.name} : undefined,
   }
 }
 

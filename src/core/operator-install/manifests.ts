@@ -80,6 +80,8 @@ export function operatorClusterRoleRules(): any[] {
     {apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: [...MANAGE, 'update']},
     {apiGroups: [''], resources: ['services', 'configmaps', 'serviceaccounts', 'resourcequotas', 'limitranges'], verbs: MANAGE},
     {apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'delete']},
+    // Read only, to record the claims of a StatefulSet it removes and check those a new one would take up (kept-data-record.ts).
+    {apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get']},
     {apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'create', 'patch']},
     {apiGroups: [''], resources: ['events'], verbs: ['create']},
     {apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: MANAGE},

@@ -4,12 +4,14 @@ import {isDeepStrictEqual} from 'node:util'
 import {parseInventory} from '../../apply/inventory.js'
 import {objectPath, resourcePath} from '../../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
-import {clusterName, displayName, localName} from '../../model/child-names.js'
+import {childName, clusterName, displayName, localName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
 import {containsAll, withAppliedHash} from '../matches.js'
+import type {AccessLevel} from '../../storage/postgres-users.js'
+import {NONCE_ANNOTATION, keptDataRecord} from './kept-data-record.js'
 import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, storageSecrets} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
@@ -116,42 +118,91 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const cacheKey = (child: Child) => (child.metadata.namespace ? `${child.metadata.namespace}/${child.metadata.name}` : child.metadata.name)
 
   const secrets: Child[] = []
-  /** the resourceVersions of the per-access user Secrets, for the runtime's credentialsVersion */
-  const accessVersions: string[] = []
-  for (const storage of state.storages.filter(isServedStorage)) {
-    // Only the shape is kept here, never a password: it is generated once, sent once, and not logged.
-    for (const {secret, access} of storageSecrets(live, storage, generatePassword)) {
-      const secretKey = `${namespace}/${secret.metadata.name}`
-      secrets.push({...secret, stringData: undefined})
-      const ours = (found: any) => isCredentialsOf(found, name, storage.metadata.name, access)
-      let kept = ctx.informer('Secret').get(secretKey)
-      if (!kept) {
-        try {
-          kept = await rest.request('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
-          ctx.log('info', `created Secret ${secretKey}`)
-          done.push(`created Secret/${secret.metadata.name}`)
-        } catch (error) {
-          // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
-          // never hand a workload a Secret that someone else controls.
-          if (!(error instanceof KubeApiError && error.status === 409)) {
-            failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
-            continue
-          }
-          kept = await rest.find(objectPath(secret)).catch((e: unknown) => ({unreadable: describeError(e)}))
-        }
-      }
-      // Kept from before (the storage removed and added again, or the product made again): its
-      // password opens the data on the volume that was kept with it.
-      const other = kept?.unreadable ? `unreadable (${kept.unreadable})` : ours(kept) ? undefined : foreignOwner(kept, live)
-      if (other) {
-        taken.push(nameTaken(secret, other))
-        continue
-      }
-      current.set(childKey('Secret', secret.metadata.name), kept)
-      if (access) accessVersions.push(`${secret.metadata.name}=${kept?.metadata?.resourceVersion ?? ''}`)
+  const record = keptDataRecord(rest)
+  /** credentials Secrets at our names that the operator did not make: no workload may use them */
+  const refusedSecrets = new Set<string>()
+  /**
+   * Whether a live Secret at a storage's credentials name is the one the operator made for it
+   * (KeptDataRecord): labels and the absence of an owner anyone may set or leave out.
+   */
+  const genuine = async (found: any, storage: any, access?: AccessLevel): Promise<string | undefined> => {
+    if (!isCredentialsOf(found, name, storage.metadata.name, access)) return foreignOwner(found, live) ?? 'someone else (not the credentials of this storage)'
+    if (await record.vouches(namespace, found)) return undefined
+    // Made before the operator kept a record: trusted once if this product's own StatefulSet for the
+    // storage runs with it already (a planted Secret can only take a name no Secret holds, and a
+    // storage whose Secret is missing has no StatefulSet yet or had its StatefulSet removed with it).
+    const statefulSet = ctx.informer('StatefulSet').get(`${namespace}/${childName(name, storage.metadata.name)}`)
+    if (statefulSet && !foreignOwner(statefulSet, live) && found.metadata?.uid) {
+      await record.confirm(namespace, {[found.metadata.name]: found.metadata.uid})
+      return undefined
+    }
+    return 'someone else: the operator has no record of making it'
+  }
+  // The record first learns of every Secret about to be made (one write), and afterwards of their uids (one more).
+  const served = state.storages.filter(isServedStorage)
+  // Only the shape is kept of each, never a password: it is generated once, sent once, and not logged.
+  const storageSecretsWanted = served.flatMap((storage) => storageSecrets(live, storage, generatePassword).map(({secret, access}) => ({storage, secret, access})))
+  const toMake = storageSecretsWanted.map(({secret}) => secret.metadata.name).filter((secret) => !ctx.informer('Secret').get(`${namespace}/${secret}`))
+  let nonces = new Map<string, string>()
+  if (toMake.length > 0) {
+    try {
+      nonces = await record.prepare(namespace, toMake)
+    } catch (error) {
+      // Nothing is made that the record could not vouch for later.
+      failures.push(`recording the credentials Secrets to be made: ${describeError(error)}`)
     }
   }
-  if (accessVersions.length > 0) state.credentialsVersion = createHash('sha256').update(accessVersions.join(',')).digest('hex').slice(0, 16)
+  const madeUids: Record<string, string> = {}
+  /** the resourceVersions of the per-access user Secrets, for the runtime's credentialsVersion */
+  const accessVersions = new Map<string, string>()
+  for (const {storage, secret, access} of storageSecretsWanted) {
+    const secretKey = `${namespace}/${secret.metadata.name}`
+    const existing = ctx.informer('Secret').get(secretKey)
+    secrets.push({...secret, stringData: undefined})
+    try {
+      if (existing) {
+        // Kept from before (the storage removed and added again, or the product made again): its
+        // password opens the data on the volume that was kept with it, if it is the one made for it.
+        const other = await genuine(existing, storage, access)
+        if (other) {
+          taken.push(nameTaken(secret, other))
+          refusedSecrets.add(secret.metadata.name)
+        } else {
+          current.set(childKey('Secret', secret.metadata.name), existing)
+          if (access) accessVersions.set(secret.metadata.name, existing.metadata?.resourceVersion ?? '')
+        }
+        continue
+      }
+      const nonce = nonces.get(secret.metadata.name)
+      if (!nonce) {
+        refusedSecrets.add(secret.metadata.name)
+        continue
+      }
+      secret.metadata.annotations = {...secret.metadata.annotations, [NONCE_ANNOTATION]: nonce}
+      const created = await rest.request('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
+      current.set(childKey('Secret', secret.metadata.name), created)
+      ctx.log('info', `created Secret ${secretKey}`)
+      done.push(`created Secret/${secret.metadata.name}`)
+      madeUids[secret.metadata.name] = created.metadata.uid
+      if (access) accessVersions.set(secret.metadata.name, created.metadata?.resourceVersion ?? '')
+    } catch (error) {
+      // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
+      // never hand a workload a Secret that someone else controls.
+      if (error instanceof KubeApiError && error.status === 409) {
+        const other = await rest.find(objectPath(secret)).then((found) => (found ? genuine(found, storage, access) : 'someone else (deleted meanwhile)'), (e: unknown) => `unreadable (${describeError(e)})`)
+        if (other) {
+          taken.push(nameTaken(secret, other))
+          refusedSecrets.add(secret.metadata.name)
+        } else current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
+      } else {
+        failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
+        refusedSecrets.add(secret.metadata.name)
+      }
+    }
+  }
+  // Until this is written, the nonces vouch for them.
+  await record.confirm(namespace, madeUids).catch((error: unknown) => failures.push(`recording the uids of the credentials Secrets made: ${describeError(error)}`))
+  if (accessVersions.size > 0) state.credentialsVersion = createHash('sha256').update([...accessVersions].map(([n, v]) => `${n}=${v}`).join(',')).digest('hex').slice(0, 16)
 
   const desired = desiredChildren(state, runtime).map(withAppliedHash)
   const incomplete = missing.some((m) => m.endsWith(INVENTORY_MISSING))
@@ -164,6 +215,11 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if (held) notes.set(k, held)
     // Being deleted (by hand, or by a foreground deletion): its DELETED event brings us back to recreate it.
     if (cached?.metadata?.deletionTimestamp) continue
+    const untrusted = secretsReferenced(child).find((secretRef) => refusedSecrets.has(secretRef))
+    if (untrusted) {
+      notes.set(k, `not applied: its credentials Secret ${untrusted} is not one the operator made`)
+      continue
+    }
     // Whether the runtime claims a volume depends on the product's storages and flows: while apply
     // is still writing them, making it now would mean replacing it a moment later.
     if (!cached && incomplete && child.kind === 'StatefulSet' && child.metadata.name === runtimeName(name)) {
@@ -173,9 +229,17 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     try {
       // The cache holds only what carries our labels: a child missing from it may still exist,
       // made by someone else, and a forced apply would take it over. Look before creating.
-      const other = foreignOwner(cached ?? (await rest.find(objectPath(child))), live)
+      const found = cached ?? (await rest.find(objectPath(child)))
+      const other = foreignOwner(found, live)
       if (other) {
         taken.push(nameTaken(child, other))
+        current.set(k, undefined)
+        continue
+      }
+      // A new StatefulSet takes up whatever claims carry the names it would use: only kept ones of ours.
+      const planted = !found && child.kind === 'StatefulSet' ? await record.foreignClaims(child) : []
+      if (planted.length > 0) {
+        for (const claim of planted) taken.push(nameTaken({apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: claim, labels: {}}}, 'someone else: the operator has no record of keeping it'))
         current.set(k, undefined)
         continue
       }
@@ -184,6 +248,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         // Which volumes a StatefulSet claims cannot change (the runtime's gains one when a duckdb
         // storage arrives): replace it. Its claims stay (retention Retain); the DELETED event
         // brings us back to create the new one.
+        if (cached) await record.keepClaims(cached)
         await rest.delete(objectPath(child))
         ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: its volume claims changed, it is made again`)
         done.push(`replaced ${child.kind}/${child.metadata.name}`)
@@ -204,6 +269,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     // A removed storage's credentials stay with its volume (credentialsSecret), whoever made them.
     if (wanted.has(childKey(child.kind, child.metadata.name)) || child.metadata.deletionTimestamp || isCredentials(child)) continue
     try {
+      // Its claims stay (retention Retain) for a storage of the same name made again.
+      if (child.kind === 'StatefulSet') await record.keepClaims(child)
       await rest.delete(objectPath(child))
       ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: no longer part of the product`)
       done.push(`deleted ${child.kind}/${child.metadata.name}`)
@@ -237,6 +304,18 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   }
   // Retried with backoff: the other object may go away (its own product deleted, say).
   if (failures.length > 0 || taken.length > 0) throw new Error(`DataProduct ${key}: ${[...taken, ...failures].join('; ')}`)
+}
+
+/** The Secrets a workload's pods read (env and envFrom of every container, and volumes). */
+function secretsReferenced(child: Child): string[] {
+  const pod = child.spec?.template?.spec ?? child.spec?.jobTemplate?.spec?.template?.spec
+  if (!pod) return []
+  const containers: any[] = [...(pod.initContainers ?? []), ...(pod.containers ?? [])]
+  return [
+    ...containers.flatMap((c) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name)),
+    ...containers.flatMap((c) => (c.envFrom ?? []).map((e: any) => e.secretRef?.name)),
+    ...(pod.volumes ?? []).map((v: any) => v.secret?.secretName),
+  ].filter((n): n is string => typeof n === 'string')
 }
 
 /** Whether a live StatefulSet claims other volumes (by name) than the desired one. */
@@ -333,6 +412,8 @@ async function finalize(rest: KubeRest, product: any, ctx: ReconcileContext): Pr
   for (const child of children) {
     if (child.metadata.deletionTimestamp) continue
     try {
+      // Its claims stay (retention Retain) for the product made again.
+      if (child.kind === 'StatefulSet') await keptDataRecord(rest).keepClaims(child)
       await rest.delete(objectPath(child))
       ctx.log('info', `deleted ${child.kind} ${child.metadata.namespace}/${child.metadata.name}: its product is being deleted`)
     } catch (error) {
