@@ -107,7 +107,8 @@ describe('data safety (real control plane)', function () {
     kubectl('delete', 'datastorage', 'keep.extra', '-n', ns)
     await eventually(() => !find('statefulset', 'keep--extra'), 'the extra storage to go')
     // Its kept data goes too, so that what follows sees only keep.db's.
-    kubectl('delete', 'secret', 'keep--extra-credentials', '-n', ns)
+    // The database users' Secrets too (a postgresql storage has read, write and admin users).
+    kubectl('delete', 'secret', 'keep--extra-credentials', 'keep--extra-read', 'keep--extra-write', 'keep--extra-admin', '-n', ns, '--ignore-not-found')
     kubectl('delete', 'pvc', 'data-keep--extra-0', '-n', ns, '--ignore-not-found', '--wait=false')
   })
 
@@ -131,7 +132,8 @@ describe('data safety (real control plane)', function () {
     await eventually(() => find('statefulset', 'keep--vol'), 'the StatefulSet once the planted claim is gone')
     kubectl('delete', 'datastorage', 'keep.vol', '-n', ns)
     await eventually(() => !find('statefulset', 'keep--vol'), 'the vol storage to go')
-    kubectl('delete', 'secret', 'keep--vol-credentials', '-n', ns)
+    // The database users' Secrets too (a postgresql storage has read, write and admin users).
+    kubectl('delete', 'secret', 'keep--vol-credentials', 'keep--vol-read', 'keep--vol-write', 'keep--vol-admin', '-n', ns, '--ignore-not-found')
     kubectl('delete', 'pvc', 'data-keep--vol-0', '-n', ns, '--ignore-not-found', '--wait=false')
   })
 
