@@ -4,6 +4,8 @@
 // run` watching; measured: wall time from the start of the apply until every DataProduct is
 // Ready, the operator's CPU-seconds and peak RSS over that time, then its CPU and its API writes
 // over BENCH_IDLE_SECONDS (default 60) of steady state. Writes bench/operator-results.json.
+// BENCH_OPERATOR_NODE_ARGS (space-separated) go to the operator's node, e.g. `--cpu-prof
+// --cpu-prof-dir=/tmp/prof` to see where its CPU goes (the profile is written when it stops).
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -82,7 +84,8 @@ try {
   const dirs = orderCopies(root, path.join(work, 'products'), 'op', PRODUCTS)
 
   log('starting dappmesh operator run')
-  operator = spawn(process.execPath, [cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+  const nodeArgs = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  operator = spawn(process.execPath, [...nodeArgs, cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
   let operatorLog = ''
   const url = await new Promise((resolve, reject) => {
     operator.stderr.on('data', (chunk) => {

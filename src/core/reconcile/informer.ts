@@ -29,6 +29,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
 export interface Cache<T extends KubeObject = KubeObject> {
   get(key: string): T | undefined
   values(): T[]
+  /** The objects of one namespace: a reconcile reads its own namespace without visiting the whole cluster's cache. */
+  inNamespace(namespace: string): T[]
   readonly isSynced: boolean
   readonly synced: Promise<void>
   run(signal: AbortSignal): Promise<void>
@@ -49,6 +51,8 @@ class Relist extends Error {}
  */
 export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
   private readonly cache = new Map<string, T>()
+  /** the cache's keys by namespace ('' for cluster-scoped objects) */
+  private readonly byNamespace = new Map<string, Set<string>>()
   private resourceVersion = ''
   private syncedResolve!: () => void
   private hasSynced = false
@@ -75,6 +79,30 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
 
   values(): T[] {
     return [...this.cache.values()]
+  }
+
+  inNamespace(namespace: string): T[] {
+    const keys = this.byNamespace.get(namespace)
+    if (!keys) return []
+    const objects: T[] = []
+    for (const key of keys) objects.push(this.cache.get(key)!)
+    return objects
+  }
+
+  private store(key: string, object: T): void {
+    this.cache.set(key, object)
+    const namespace = object.metadata.namespace ?? ''
+    let keys = this.byNamespace.get(namespace)
+    if (!keys) this.byNamespace.set(namespace, (keys = new Set()))
+    keys.add(key)
+  }
+
+  private forget(key: string, object: T): void {
+    this.cache.delete(key)
+    const namespace = object.metadata.namespace ?? ''
+    const keys = this.byNamespace.get(namespace)
+    keys?.delete(key)
+    if (keys?.size === 0) this.byNamespace.delete(namespace)
   }
 
   /** Runs until the signal aborts. */
@@ -138,13 +166,13 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
       const key = keyOf(item)
       seen.add(key)
       const old = this.cache.get(key)
-      this.cache.set(key, item)
+      this.store(key, item)
       if (!old) this.options.onEvent?.('ADDED', item)
       else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.options.onEvent?.('MODIFIED', item)
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {
-        this.cache.delete(key)
+        this.forget(key, old)
         this.options.onEvent?.('DELETED', old)
       }
     }
@@ -182,12 +210,13 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
           type = 'DELETED'
         }
         if (type === 'DELETED') {
-          this.cache.delete(key)
+          const old = this.cache.get(key)
+          if (old) this.forget(key, old)
         } else {
           const old = this.cache.get(key)
           // A list's items are newer than what an older watch may still replay.
           if (old && old.metadata.resourceVersion === object.metadata.resourceVersion) return
-          this.cache.set(key, object)
+          this.store(key, object)
         }
         this.options.onEvent?.(type, object)
       }, local.signal, {idleTimeoutMs: this.options.idleTimeoutMs})
@@ -226,6 +255,10 @@ export class MultiInformer<T extends KubeObject = KubeObject> implements Cache<T
 
   values(): T[] {
     return this.parts.flatMap((p) => p.values())
+  }
+
+  inNamespace(namespace: string): T[] {
+    return this.parts.flatMap((p) => p.inNamespace(namespace))
   }
 
   async run(signal: AbortSignal): Promise<void> {

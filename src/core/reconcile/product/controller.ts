@@ -42,6 +42,10 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
     log: options.log,
     metrics: options.metrics,
     concurrency: options.concurrency ?? 2,
+    // A product's children change one after another (each applied, then each StatefulSet's and
+    // Deployment's status several times as their pods start): events within half a second become
+    // one reconcile instead of one each (measured: 15 reconciles per product to Ready without it).
+    coalesceMs: 500,
     primary: {name: 'DataProduct', ...watchPaths(API_VERSION, 'DataProduct', namespaces), labelSelector: options.scope?.selector},
     secondary: [
       ...PRODUCT_KINDS.map((kind) => ({name: kind, ...watchPaths(API_VERSION, kind, namespaces), labelSelector: PRODUCT_LABEL, keysFor: labelKeys(PRODUCT_LABEL)})),
