@@ -141,6 +141,7 @@ try {
       rssAtStartMiB: rssAtStart,
       peakRssMiB: peakRss,
       reconcilesToReady: counter(busy, 'dappmesh_reconciles_total'),
+      reconcilesByController: Object.fromEntries(breakdown(busy, 'dappmesh_reconciles_total')),
       apiWritesToReady: counter(busy, 'dappmesh_api_writes_total'),
       apiWritesByKind: Object.fromEntries(breakdown(busy, 'dappmesh_api_writes_total')),
     },

@@ -12,8 +12,13 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
    * selector): not cached, and an object that stops passing is reported as deleted.
    */
   filter?: (object: T) => boolean
-  /** told of every change to the cache, after the cache holds it */
-  onEvent?: (type: InformerEventType, object: T) => void
+  /**
+   * Removes, in place, the fields no reconcile reads, before the object is cached or passed on
+   * (managedFields always go): the caches hold every watched object for the life of the process.
+   */
+  strip?: (object: T) => void
+  /** told of every change to the cache, after the cache holds it (with what it held before, for MODIFIED) */
+  onEvent?: (type: InformerEventType, object: T, previous?: T) => void
   /** told of every failed list or watch, with the delay before the next attempt */
   onError?: (error: unknown, retryInMs: number) => void
   /** told when a watch that fell silent (no event, no bookmark) is restarted from its resourceVersion */
@@ -71,6 +76,12 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
 
   get isSynced(): boolean {
     return this.hasSynced
+  }
+
+  private strip(object: T): T {
+    stripped(object)
+    if (object) this.options.strip?.(object)
+    return object
   }
 
   get(key: string): T | undefined {
@@ -158,7 +169,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
     const apiVersion = list.apiVersion
     const seen = new Set<string>()
     for (const item of list.items) {
-      stripped(item)
+      this.strip(item)
       if (this.options.filter && !this.options.filter(item)) continue
       // Items of a list carry no kind/apiVersion; watch events do. Give them the same shape.
       item.kind ??= kind
@@ -168,7 +179,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
       const old = this.cache.get(key)
       this.store(key, item)
       if (!old) this.options.onEvent?.('ADDED', item)
-      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.options.onEvent?.('MODIFIED', item)
+      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.options.onEvent?.('MODIFIED', item, old)
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {
@@ -199,7 +210,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
           local.abort()
           return
         }
-        const object = stripped(event.object)
+        const object = event.type === 'BOOKMARK' ? event.object : this.strip(event.object)
         if (object?.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion
         if (event.type === 'BOOKMARK') return
         const key = keyOf(object)
@@ -209,16 +220,15 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
           if (!this.cache.has(key)) return
           type = 'DELETED'
         }
+        const old = this.cache.get(key)
         if (type === 'DELETED') {
-          const old = this.cache.get(key)
           if (old) this.forget(key, old)
         } else {
-          const old = this.cache.get(key)
           // A list's items are newer than what an older watch may still replay.
           if (old && old.metadata.resourceVersion === object.metadata.resourceVersion) return
           this.store(key, object)
         }
-        this.options.onEvent?.(type, object)
+        this.options.onEvent?.(type, object, type === 'MODIFIED' ? old : undefined)
       }, local.signal, {idleTimeoutMs: this.options.idleTimeoutMs})
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 410) throw new Relist()
