@@ -116,9 +116,9 @@ describe('reconcile informer', () => {
 
   it('answers the objects of one namespace from an index that follows adds, deletions and relists', async () => {
     const inNs = (name: string, namespace: string, rv: string) => ({apiVersion: 'v1', kind: 'ConfigMap', metadata: {namespace, name, resourceVersion: rv}})
-    let informer!: Informer
     const seen: string[][] = []
-    const names = (namespace: string) => informer.inNamespace(namespace).map((o) => o.metadata.name).sort()
+    // Called from the watch script, which runs once the informer below exists.
+    const names = (namespace: string): string[] => informer.inNamespace(namespace).map((o) => o.metadata.name).sort()
     const {rest, finished} = scripted([
       {list: () => ({metadata: {resourceVersion: '10'}, items: [inNs('a', 'one', '1'), inNs('b', 'two', '2'), inNs('c', 'one', '3')]})},
       {
@@ -132,7 +132,7 @@ describe('reconcile informer', () => {
       },
       {list: () => ({metadata: {resourceVersion: '30'}, items: [inNs('d', 'two', '11')]})},
     ])
-    informer = new Informer(rest, {path: '/p', baseBackoffMs: 1})
+    const informer = new Informer(rest, {path: '/p', baseBackoffMs: 1})
     await runUntilScriptEnds(informer, finished)
     assert.deepEqual(seen, [['a', 'c'], ['b'], ['c'], ['b', 'd']])
     assert.deepEqual([names('one'), names('two'), names('nowhere')], [[], ['d'], []], 'what the relist no longer had left the index too')
