@@ -6,8 +6,8 @@
 // over BENCH_IDLE_SECONDS (default 60) of steady state. Writes bench/operator-results.json.
 // BENCH_OPERATOR_NODE_ARGS (space-separated) go to the operator's node, e.g. `--cpu-prof
 // --cpu-prof-dir=/tmp/prof` to see where its CPU goes (the profile is written when it stops).
-// The operator runs with the NODE_OPTIONS of its Deployment (dist/core/reconcile/footprint.js);
-// BENCH_OPERATOR_NODE_OPTIONS replaces them ('' for V8's defaults).
+// The operator runs with the environment of its Deployment (NODE_OPTIONS, MALLOC_ARENA_MAX: see
+// dist/core/reconcile/footprint.js); BENCH_OPERATOR_NODE_OPTIONS replaces NODE_OPTIONS ('' for V8's defaults).
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -89,9 +89,9 @@ try {
 
   log('starting dappmesh operator run')
   const nodeArgs = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const {OPERATOR_NODE_OPTIONS} = await import(path.join(root, 'dist/core/reconcile/footprint.js'))
-  nodeOptions = process.env.BENCH_OPERATOR_NODE_OPTIONS ?? OPERATOR_NODE_OPTIONS
-  operator = spawn(process.execPath, [...nodeArgs, cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1', NODE_OPTIONS: nodeOptions}})
+  const {OPERATOR_ENV} = await import(path.join(root, 'dist/core/reconcile/footprint.js'))
+  nodeOptions = process.env.BENCH_OPERATOR_NODE_OPTIONS ?? OPERATOR_ENV.NODE_OPTIONS
+  operator = spawn(process.execPath, [...nodeArgs, cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, ...OPERATOR_ENV, NO_COLOR: '1', NODE_OPTIONS: nodeOptions}})
   let operatorLog = ''
   const url = await new Promise((resolve, reject) => {
     operator.stderr.on('data', (chunk) => {

@@ -8,3 +8,10 @@
  * (runtime/footprint.ts).
  */
 export const OPERATOR_NODE_OPTIONS = '--max-semi-space-size=1'
+
+/**
+ * The operator's environment besides NODE_OPTIONS: glibc gives each thread that allocates (V8's
+ * GC helpers, libuv's pool) a malloc arena of its own, and memory freed in one is not reused by
+ * another; two arenas measured ~6 MiB less peak RSS for 40 products (bench/operator.js).
+ */
+export const OPERATOR_ENV: Record<string, string> = {NODE_OPTIONS: OPERATOR_NODE_OPTIONS, MALLOC_ARENA_MAX: '2'}
