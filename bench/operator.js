@@ -4,6 +4,10 @@
 // run` watching; measured: wall time from the start of the apply until every DataProduct is
 // Ready, the operator's CPU-seconds and peak RSS over that time, then its CPU and its API writes
 // over BENCH_IDLE_SECONDS (default 60) of steady state. Writes bench/operator-results.json.
+// BENCH_OPERATOR_NODE_ARGS (space-separated) go to the operator's node, e.g. `--cpu-prof
+// --cpu-prof-dir=/tmp/prof` to see where its CPU goes (the profile is written when it stops).
+// The operator runs with the environment of its Deployment (NODE_OPTIONS, MALLOC_ARENA_MAX: see
+// dist/core/reconcile/footprint.js); BENCH_OPERATOR_NODE_OPTIONS replaces NODE_OPTIONS ('' for V8's defaults).
 import {spawn} from 'node:child_process'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -19,7 +23,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cli = path.join(root, 'bin/run.js')
 const PRODUCTS = Math.max(1, Number.parseInt(process.env.BENCH_PRODUCTS ?? '100', 10))
 const IDLE_SECONDS = Math.max(1, Number.parseInt(process.env.BENCH_IDLE_SECONDS ?? '60', 10))
-const READY_TIMEOUT_MS = 5 * 60_000
+// Wall time is reported, not a goal: on a loaded machine the API server's latency decides it.
+const READY_TIMEOUT_MS = Math.max(5, Number.parseFloat(process.env.BENCH_READY_TIMEOUT_MINUTES ?? '0') || PRODUCTS / 5) * 60_000
 // Each product runs 5 pods (3 StatefulSets, 2 Deployments) and a kwok node takes 110: enough nodes.
 const NODES = Math.max(3, Math.ceil((PRODUCTS * 5) / 100))
 const log = (line) => process.stderr.write(`${line}\n`)
@@ -63,6 +68,7 @@ function readyCount() {
 let lastWaiting = ''
 
 let operator
+let nodeOptions = ''
 try {
   log('starting a kwok cluster (cluster/up.sh)')
   run('bash', [path.join(root, 'cluster/up.sh'), cluster, kubeconfig], {stdio: ['ignore', 'ignore', 'inherit'], env: {...process.env, DAPPMESH_KWOK_NODES: String(NODES)}})
@@ -83,7 +89,10 @@ try {
   const dirs = orderCopies(root, path.join(work, 'products'), 'op', PRODUCTS)
 
   log('starting dappmesh operator run')
-  operator = spawn(process.execPath, [cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+  const nodeArgs = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const {OPERATOR_ENV} = await import(path.join(root, 'dist/core/reconcile/footprint.js'))
+  nodeOptions = process.env.BENCH_OPERATOR_NODE_OPTIONS ?? OPERATOR_ENV.NODE_OPTIONS
+  operator = spawn(process.execPath, [...nodeArgs, cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, ...OPERATOR_ENV, NO_COLOR: '1', NODE_OPTIONS: nodeOptions}})
   let operatorLog = ''
   const url = await new Promise((resolve, reject) => {
     operator.stderr.on('data', (chunk) => {
@@ -134,11 +143,13 @@ try {
     applySeconds: Math.round(apply.ms / 100) / 10,
     applyToAllReadySeconds: Math.round(wallMs / 100) / 10,
     operator: {
+      nodeOptions,
       cpuSecondsToReady: Math.round(cpuToReady * 100) / 100,
       cpuMillisecondsPerProduct: Math.round((cpuToReady * 1000) / PRODUCTS),
       rssAtStartMiB: rssAtStart,
       peakRssMiB: peakRss,
       reconcilesToReady: counter(busy, 'dappmesh_reconciles_total'),
+      reconcilesByController: Object.fromEntries(breakdown(busy, 'dappmesh_reconciles_total')),
       apiWritesToReady: counter(busy, 'dappmesh_api_writes_total'),
       apiWritesByKind: Object.fromEntries(breakdown(busy, 'dappmesh_api_writes_total')),
     },
@@ -149,11 +160,21 @@ try {
       apiWrites: after.writes - before.writes,
       reconciles: after.reconciles - before.reconciles,
     },
+    // The goals of issue 14 (item 7), for 100 products; other sizes are reported against them too.
+    goals: {},
+    reference: 'The original Rust operator is not available on this machine, so it was not measured here. Reported in issue 14 (50 products, beside dappmesh on one kwok cluster, another machine and run): 8 ms CPU per product, 13 MiB peak RSS; it polls every product every 10 s at idle.',
     notes: [
       `CPU from /proc/<pid>/stat (utime + stime, ${CLK_TCK} ticks/s): resolution 10 ms.`,
       'Ready means the DataProduct\'s Ready condition is True for its current generation: every StatefulSet, Deployment and other child exists and reports ready under kwok.',
       'The operator, the control plane and this script share the machine.',
     ],
+  }
+  const goal = (value, limit, unit) => ({value, goal: `<= ${limit}${unit}`, met: value <= limit})
+  result.goals = {
+    peakRssMiB: goal(result.operator.peakRssMiB, 64, ' MiB'),
+    cpuMillisecondsPerProduct: goal(result.operator.cpuMillisecondsPerProduct, 12, ' ms'),
+    idleCpuPercent: goal(result.idle.cpuPercent, 0.3, '% of a core'),
+    idleApiWrites: goal(result.idle.apiWrites, 0, ''),
   }
   writeFileSync(path.join(root, 'bench/operator-results.json'), JSON.stringify(result, null, 2) + '\n')
   const o = result.operator
@@ -164,6 +185,8 @@ try {
       `${PRODUCTS} products (${result.objectsApplied} objects) applied in ${result.applySeconds} s; all Ready ${result.applyToAllReadySeconds} s after the apply began`,
       `operator to Ready: ${o.cpuSecondsToReady} CPU-s (${o.cpuMillisecondsPerProduct} ms per product), ${o.reconcilesToReady} reconciles, ${o.apiWritesToReady} API writes; RSS ${o.rssAtStartMiB} MiB at start, peak ${o.peakRssMiB} MiB`,
       `steady state over ${i.seconds} s: ${i.cpuSeconds} CPU-s (${i.cpuPercent}% of a core), ${i.apiWrites} API writes, ${i.reconciles} reconciles`,
+      `goals: ${Object.entries(result.goals).map(([name, g]) => `${name} ${g.value} (${g.goal}) ${g.met ? 'met' : 'MISSED'}`).join('; ')}`,
+      `reference: ${result.reference}`,
       'wrote bench/operator-results.json',
     ].join('\n') + '\n',
   )

@@ -14,11 +14,11 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else if (
   !(argv[0] === 'validate' && (await fastValidate(argv))) &&
-  !(argv[0] === 'operator' && argv[1] === 'run' && (await (await import('../dist/core/reconcile/fast-entry.js')).tryFastOperatorRun(argv)))
+  !(argv[0] === 'operator' && argv[1] === 'run' && (await fastOperatorRun(argv)))
 ) {
   // `validate` and `operator run` with plain arguments run without loading oclif (see
-  // fastValidate below, and dist/core/reconcile/fast-entry.js); everything else, and anything those
-  // modules do not recognise, goes to oclif.
+  // fastValidate and fastOperatorRun below); everything else, and anything those modules do not
+  // recognise, goes to oclif.
   const {execute} = await import('@oclif/core')
   await execute({dir: import.meta.url})
 }
@@ -32,4 +32,15 @@ async function fastValidate(args) {
   const require = createRequire(import.meta.url)
   const {requireWithCodeCache} = require('../dist/core/code-cache.cjs')
   return requireWithCodeCache(require.resolve('../dist/core/validate/fast-entry.bundle.cjs')).tryFastValidate(args)
+}
+
+/**
+ * `operator run` with plain arguments runs without oclif (dist/core/reconcile/fast-entry.js), from
+ * one bundled file holding only the operator's code (scripts/bundle.js), through the same code cache.
+ */
+async function fastOperatorRun(args) {
+  const {createRequire} = await import('node:module')
+  const require = createRequire(import.meta.url)
+  const {requireWithCodeCache} = require('../dist/core/code-cache.cjs')
+  return requireWithCodeCache(require.resolve('../dist/core/reconcile/fast-entry.bundle.cjs')).tryFastOperatorRun(args)
 }

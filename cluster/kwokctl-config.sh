@@ -12,6 +12,8 @@
 #   DAPPMESH_KWOK_PKI_DIR  with the above: where kwokctl writes the cluster's certificates.
 #   DAPPMESH_KWOK_SERVICE_CIDR, DAPPMESH_KWOK_SERVICE_IP  with the above: the Services' range and
 #     its first address (the \`kubernetes\` Service's).
+#   DAPPMESH_KWOK_SIM_SERVICE_CIDR  without a real node: the Services' range (default
+#     $DAPPMESH_KWOK_SIM_SERVICE_CIDR from versions.sh). Nothing routes it, so it only has to be large.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,9 +23,8 @@ source "$here/versions.sh"
 bin_dir="$1"
 workdir="$(dappmesh_kwok_workdir)"
 mkdir -p "$workdir"
-config="$workdir/kwokctl-dappmesh.yaml"
 
-tmp="$(mktemp "$config.XXXXXX")"
+tmp="$(mktemp "$workdir/kwokctl-dappmesh.yaml.XXXXXX")"
 cat >"$tmp" <<YAML
 kind: KwokctlConfiguration
 apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -70,6 +71,19 @@ componentsPatches:
   - key: manage-nodes-with-annotation-selector
     value: kwok.x-k8s.io/node=fake
 YAML
+else
+  cat >>"$tmp" <<YAML
+componentsPatches:
+- name: kube-apiserver
+  extraArgs:
+  # kube-apiserver's default range is a /24 (254 ClusterIPs) and each product makes several
+  # Services: the operator bench's 100 products and more must fit.
+  - key: service-cluster-ip-range
+    value: $DAPPMESH_KWOK_SIM_SERVICE_CIDR
+YAML
 fi
+# Named by its content: clusters created at once from checkouts or variants that write a different
+# configuration into one workdir never read each other's.
+config="$workdir/kwokctl-dappmesh-$(sha256sum "$tmp" | cut -c1-12).yaml"
 mv -f "$tmp" "$config"
 echo "$config"

@@ -60,6 +60,9 @@ DAPPMESH_LOCAL_GATEWAY="${DAPPMESH_LOCAL_GATEWAY:-10.213.0.1}"
 # kube-proxy's rules would catch the host's own traffic to it).
 DAPPMESH_LOCAL_SERVICE_CIDR="${DAPPMESH_LOCAL_SERVICE_CIDR:-10.214.0.0/24}"
 DAPPMESH_LOCAL_SERVICE_IP="${DAPPMESH_LOCAL_SERVICE_IP:-10.214.0.1}"
+# Service ClusterIPs of a kwok cluster without a real node (cluster/up.sh): nothing routes them, so
+# the range is only sized, for 65,534 Services (thousands of products of several Services each).
+DAPPMESH_KWOK_SIM_SERVICE_CIDR="${DAPPMESH_KWOK_SIM_SERVICE_CIDR:-10.96.0.0/16}"
 
 # Builds one binary of the k8s.io/kubernetes module (cluster/go.mod), its version stamped as the
 # release's (kwokctl and kubelet read it), unless OUT_DIR already has it. Atomic: built to a temp

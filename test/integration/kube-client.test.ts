@@ -7,6 +7,7 @@ import path from 'node:path'
 
 import {ClusterUnreachableError} from '../../src/core/errors.js'
 import {type LoadedKubeConfig, loadKubeConfig} from '../../src/core/kube/kubeconfig.js'
+import type {KubeObject} from '../../src/core/kube/objects.js'
 import {KubeRest} from '../../src/core/kube/rest.js'
 import {Informer} from '../../src/core/reconcile/informer.js'
 import {createTestNamespace, requireCluster} from '../helpers/cluster.js'
@@ -89,6 +90,31 @@ describe('the kube client against a real API server', function () {
       await running
       rest.close()
       await proxy.close()
+    }
+  })
+
+  it('reads watch events whole, an object of several hundred KiB spanning many chunks among small ones', async () => {
+    const rest = await KubeRest.create(loaded)
+    const abort = new AbortController()
+    const seen: Array<[string, number]> = []
+    // From a list's resourceVersion: the events then come in the order the objects were made.
+    const {resourceVersion} = (await rest.list(configmaps())).metadata
+    const watching = rest.watch<KubeObject & {data?: Record<string, string>}>(configmaps(), {resourceVersion}, (event) => {
+      if (event.type === 'ADDED' && event.object.metadata.name.startsWith('chunks-')) seen.push([event.object.metadata.name, event.object.data?.big?.length ?? 0])
+    }, abort.signal)
+    try {
+      const big = 'é'.repeat(300_000) // two bytes each in UTF-8: a character may be split between chunks
+      const file = path.join(dir, 'big.txt')
+      writeFileSync(file, big)
+      kubectl('create', 'configmap', 'chunks-small-1', '-n', namespace.name)
+      kubectl('create', 'configmap', 'chunks-big', '-n', namespace.name, `--from-file=big=${file}`)
+      kubectl('create', 'configmap', 'chunks-small-2', '-n', namespace.name)
+      await until(() => seen.length === 3, 'three ADDED events')
+      assert.deepEqual(seen, [['chunks-small-1', 0], ['chunks-big', 300_000], ['chunks-small-2', 0]])
+    } finally {
+      abort.abort()
+      await watching
+      rest.close()
     }
   })
 

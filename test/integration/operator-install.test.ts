@@ -6,6 +6,8 @@ import path from 'node:path'
 
 import {parseAllDocuments} from 'yaml'
 
+import {OPERATOR_ENV} from '../../src/core/reconcile/footprint.js'
+
 import {cli, flat} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {type OperatorChild, eventually, startOperator} from '../helpers/operator-child.js'
@@ -58,6 +60,7 @@ describe('operator install (real control plane)', function () {
     assert.equal(container.image, 'example.com/op:1')
     assert.deepEqual(container.args.slice(0, 2), ['operator', 'run'], 'the image\'s entrypoint is dappmesh')
     assert.ok(container.args.includes('--runtime-image=example.com/op:1'), 'the runtimes run the operator\'s own image by default')
+    for (const [name, value] of Object.entries(OPERATOR_ENV)) assert.deepEqual(container.env.find((e: {name: string}) => e.name === name), {name, value}, 'the environment the operator bench measures')
     // and on the real cluster, nothing was made
     assert.equal(spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'clusterrole', NAME]).status, 1)
   })

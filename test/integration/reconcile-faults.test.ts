@@ -96,8 +96,8 @@ describe('operator run: faults (real control plane)', function () {
       }
     }
     kubectlApply(kubeconfig, objects)
-    // Killed as soon as it has written the first children: the rest of the work is unfinished.
-    await first.waitFor(/(applied|created) \S+ flt-/)
+    // Killed as soon as it has written the children of a first product (one log line per reconcile): the rest of the work is unfinished.
+    await first.waitFor(/DataProduct flt-\S+: (applied|created) /)
     assert.equal(await first.kill('SIGKILL'), 'SIGKILL')
     const readyAtKill = allProducts().filter(isReady).length
     assert.ok(readyAtKill < expected.size, `the kill came too late to test anything: ${readyAtKill} of ${expected.size} products were Ready`)

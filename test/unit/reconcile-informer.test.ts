@@ -113,4 +113,45 @@ describe('reconcile informer', () => {
     assert.deepEqual(delays, [5, 10, 15])
     assert.equal(informer.isSynced, true)
   })
+
+  it('answers the objects of one namespace from an index that follows adds, deletions and relists', async () => {
+    const inNs = (name: string, namespace: string, rv: string) => ({apiVersion: 'v1', kind: 'ConfigMap', metadata: {namespace, name, resourceVersion: rv}})
+    const seen: string[][] = []
+    // Called from the watch script, which runs once the informer below exists.
+    const names = (namespace: string): string[] => informer.inNamespace(namespace).map((o) => o.metadata.name).sort()
+    const {rest, finished} = scripted([
+      {list: () => ({metadata: {resourceVersion: '10'}, items: [inNs('a', 'one', '1'), inNs('b', 'two', '2'), inNs('c', 'one', '3')]})},
+      {
+        watch: (_q, emit) => {
+          seen.push(names('one'), names('two'))
+          emit({type: 'ADDED', object: inNs('d', 'two', '11')})
+          emit({type: 'DELETED', object: inNs('a', 'one', '12')})
+          seen.push(names('one'), names('two'))
+          emit({type: 'ERROR', object: {kind: 'Status', code: 410} as unknown as KubeObject})
+        },
+      },
+      {list: () => ({metadata: {resourceVersion: '30'}, items: [inNs('d', 'two', '11')]})},
+    ])
+    const informer = new Informer(rest, {path: '/p', baseBackoffMs: 1})
+    await runUntilScriptEnds(informer, finished)
+    assert.deepEqual(seen, [['a', 'c'], ['b'], ['c'], ['b', 'd']])
+    assert.deepEqual([names('one'), names('two'), names('nowhere')], [[], ['d'], []], 'what the relist no longer had left the index too')
+  })
+
+  it('caches objects as `strip` leaves them, and tells of a modification with the object it replaced', async () => {
+    const events: Array<[string, string | undefined, string | undefined]> = []
+    const secret = (rv: string) => ({apiVersion: 'v1', kind: 'Secret', metadata: {namespace: 'ns', name: 's', resourceVersion: rv, managedFields: [{manager: 'x'}]}, data: {password: 'c2VjcmV0'}})
+    const {rest, finished} = scripted([
+      {list: () => ({metadata: {resourceVersion: '10'}, items: [secret('1')]})},
+      {watch: (_q, emit) => emit({type: 'MODIFIED', object: secret('2') as unknown as KubeObject})},
+    ])
+    const informer = new Informer<KubeObject & {data?: unknown}>(rest, {
+      path: '/p',
+      strip: (o) => delete o.data,
+      onEvent: (type, o, previous) => events.push([type, o.metadata.resourceVersion, previous?.metadata.resourceVersion]),
+    })
+    await runUntilScriptEnds(informer, finished)
+    assert.deepEqual(events, [['ADDED', '1', undefined], ['MODIFIED', '2', '1']])
+    assert.deepEqual(informer.get('ns/s'), {apiVersion: 'v1', kind: 'Secret', metadata: {namespace: 'ns', name: 's', resourceVersion: '2'}}, 'no data, no managedFields')
+  })
 })

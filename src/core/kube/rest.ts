@@ -339,16 +339,25 @@ export class KubeRest {
       if (res.statusCode === 401 && this.credentials.refreshable) this.credentials.invalidate()
       throw new KubeApiError(res.statusCode ?? 0, '', `watch ${path}: HTTP ${res.statusCode} ${text.slice(0, 200)}`, text)
     }
-    let buffer = ''
+    // One event per line; a large object arrives in many chunks. The pieces of the line being read
+    // wait as Buffers and are decoded once the line is complete: appending each chunk to a string
+    // and searching it from the start again was the operator's costliest function under load.
+    let pending: Buffer[] = []
+    const emit = (line: Buffer) => {
+      const text = line.toString('utf8')
+      if (text.trim()) onEvent(JSON.parse(text) as WatchEvent<T>)
+    }
     try {
-      for await (const chunk of res) {
-        buffer += (chunk as Buffer).toString('utf8')
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        let start = 0
         let newline: number
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, newline)
-          buffer = buffer.slice(newline + 1)
-          if (line.trim()) onEvent(JSON.parse(line) as WatchEvent<T>)
+        while ((newline = chunk.indexOf(0x0a, start)) >= 0) {
+          const piece = chunk.subarray(start, newline)
+          emit(pending.length === 0 ? piece : Buffer.concat([...pending, piece]))
+          pending = []
+          start = newline + 1
         }
+        if (start < chunk.length) pending.push(chunk.subarray(start))
       }
     } catch (error) {
       if (signal.aborted) return

@@ -1,4 +1,5 @@
 import {KINDS, GROUP} from '../model/kinds.js'
+import {OPERATOR_ENV} from '../reconcile/footprint.js'
 import {CATALOG_NAME} from '../reconcile/mesh/catalog.js'
 import {SHARD_NAMES} from '../reconcile/mesh/catalog-shards.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL} from '../render/render.js'
@@ -167,8 +168,8 @@ export function operatorManifests(options: OperatorManifestOptions): any[] {
                   '--no-install-crds',
                   `--runtime-image=${options.runtimeImage ?? options.image}`,
                 ],
-                // The CLI keeps its caches under HOME; the root filesystem is read-only.
-                env: [{name: 'HOME', value: '/tmp'}, {name: 'NO_COLOR', value: '1'}],
+                // The CLI keeps its caches under HOME; the root filesystem is read-only. NODE_OPTIONS and MALLOC_ARENA_MAX: the footprint (reconcile/footprint.ts).
+                env: [{name: 'HOME', value: '/tmp'}, {name: 'NO_COLOR', value: '1'}, ...Object.entries(OPERATOR_ENV).map(([name, value]) => ({name, value}))],
                 ports: [{name: 'health', containerPort: HEALTH_PORT, protocol: 'TCP'}],
                 livenessProbe: probe('/healthz'),
                 readinessProbe: probe('/readyz'),

@@ -16,6 +16,10 @@ export interface WatchSpec {
   filter?: (object: UntypedObject) => boolean
   /** the primary keys to reconcile when this object changes (default: the object's own key) */
   keysFor?: (object: UntypedObject) => string[]
+  /** drops what no reconcile reads from each object before it is cached (see InformerOptions.strip) */
+  strip?: (object: UntypedObject) => void
+  /** whether a modification is news for the reconcile (default: every one is); see reconcile/changes.ts */
+  changed?: (previous: UntypedObject, next: UntypedObject) => boolean
 }
 
 export type Log = (level: 'info' | 'warn' | 'error' | 'debug', message: string) => void
@@ -98,7 +102,9 @@ export class Controller {
             path,
             labelSelector: spec.labelSelector,
             filter: spec.filter,
-            onEvent: (_type, object) => {
+            strip: spec.strip,
+            onEvent: (type, object, previous) => {
+              if (type === 'MODIFIED' && previous && spec.changed && !spec.changed(previous, object)) return
               for (const key of keysFor(object)) {
                 if (options.coalesceMs) this.queue.addCoalesced(key, options.coalesceMs)
                 else this.queue.add(key)

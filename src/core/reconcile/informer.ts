@@ -12,8 +12,13 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
    * selector): not cached, and an object that stops passing is reported as deleted.
    */
   filter?: (object: T) => boolean
-  /** told of every change to the cache, after the cache holds it */
-  onEvent?: (type: InformerEventType, object: T) => void
+  /**
+   * Removes, in place, the fields no reconcile reads, before the object is cached or passed on
+   * (managedFields always go): the caches hold every watched object for the life of the process.
+   */
+  strip?: (object: T) => void
+  /** told of every change to the cache, after the cache holds it (with what it held before, for MODIFIED) */
+  onEvent?: (type: InformerEventType, object: T, previous?: T) => void
   /** told of every failed list or watch, with the delay before the next attempt */
   onError?: (error: unknown, retryInMs: number) => void
   /** told when a watch that fell silent (no event, no bookmark) is restarted from its resourceVersion */
@@ -29,6 +34,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
 export interface Cache<T extends KubeObject = KubeObject> {
   get(key: string): T | undefined
   values(): T[]
+  /** The objects of one namespace: a reconcile reads its own namespace without visiting the whole cluster's cache. */
+  inNamespace(namespace: string): T[]
   readonly isSynced: boolean
   readonly synced: Promise<void>
   run(signal: AbortSignal): Promise<void>
@@ -49,6 +56,8 @@ class Relist extends Error {}
  */
 export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
   private readonly cache = new Map<string, T>()
+  /** the cache's keys by namespace ('' for cluster-scoped objects) */
+  private readonly byNamespace = new Map<string, Set<string>>()
   private resourceVersion = ''
   private syncedResolve!: () => void
   private hasSynced = false
@@ -69,12 +78,42 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
     return this.hasSynced
   }
 
+  private strip(object: T): T {
+    stripped(object)
+    if (object) this.options.strip?.(object)
+    return object
+  }
+
   get(key: string): T | undefined {
     return this.cache.get(key)
   }
 
   values(): T[] {
     return [...this.cache.values()]
+  }
+
+  inNamespace(namespace: string): T[] {
+    const keys = this.byNamespace.get(namespace)
+    if (!keys) return []
+    const objects: T[] = []
+    for (const key of keys) objects.push(this.cache.get(key)!)
+    return objects
+  }
+
+  private store(key: string, object: T): void {
+    this.cache.set(key, object)
+    const namespace = object.metadata.namespace ?? ''
+    let keys = this.byNamespace.get(namespace)
+    if (!keys) this.byNamespace.set(namespace, (keys = new Set()))
+    keys.add(key)
+  }
+
+  private forget(key: string, object: T): void {
+    this.cache.delete(key)
+    const namespace = object.metadata.namespace ?? ''
+    const keys = this.byNamespace.get(namespace)
+    keys?.delete(key)
+    if (keys?.size === 0) this.byNamespace.delete(namespace)
   }
 
   /** Runs until the signal aborts. */
@@ -130,7 +169,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
     const apiVersion = list.apiVersion
     const seen = new Set<string>()
     for (const item of list.items) {
-      stripped(item)
+      this.strip(item)
       if (this.options.filter && !this.options.filter(item)) continue
       // Items of a list carry no kind/apiVersion; watch events do. Give them the same shape.
       item.kind ??= kind
@@ -138,13 +177,13 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
       const key = keyOf(item)
       seen.add(key)
       const old = this.cache.get(key)
-      this.cache.set(key, item)
+      this.store(key, item)
       if (!old) this.options.onEvent?.('ADDED', item)
-      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.options.onEvent?.('MODIFIED', item)
+      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.options.onEvent?.('MODIFIED', item, old)
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {
-        this.cache.delete(key)
+        this.forget(key, old)
         this.options.onEvent?.('DELETED', old)
       }
     }
@@ -171,7 +210,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
           local.abort()
           return
         }
-        const object = stripped(event.object)
+        const object = event.type === 'BOOKMARK' ? event.object : this.strip(event.object)
         if (object?.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion
         if (event.type === 'BOOKMARK') return
         const key = keyOf(object)
@@ -181,15 +220,15 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
           if (!this.cache.has(key)) return
           type = 'DELETED'
         }
+        const old = this.cache.get(key)
         if (type === 'DELETED') {
-          this.cache.delete(key)
+          if (old) this.forget(key, old)
         } else {
-          const old = this.cache.get(key)
           // A list's items are newer than what an older watch may still replay.
           if (old && old.metadata.resourceVersion === object.metadata.resourceVersion) return
-          this.cache.set(key, object)
+          this.store(key, object)
         }
-        this.options.onEvent?.(type, object)
+        this.options.onEvent?.(type, object, type === 'MODIFIED' ? old : undefined)
       }, local.signal, {idleTimeoutMs: this.options.idleTimeoutMs})
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 410) throw new Relist()
@@ -226,6 +265,10 @@ export class MultiInformer<T extends KubeObject = KubeObject> implements Cache<T
 
   values(): T[] {
     return this.parts.flatMap((p) => p.values())
+  }
+
+  inNamespace(namespace: string): T[] {
+    return this.parts.flatMap((p) => p.inNamespace(namespace))
   }
 
   async run(signal: AbortSignal): Promise<void> {

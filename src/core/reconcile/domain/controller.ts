@@ -1,6 +1,7 @@
 import type {KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL} from '../../render/render.js'
+import {changedFor} from '../changes.js'
 import {Controller, type Log} from '../controller.js'
 import type {Metrics} from '../metrics.js'
 import {type Scope, watchPaths} from '../scope.js'
@@ -26,11 +27,13 @@ export function domainController(rest: KubeRest, options: {log?: Log; metrics?: 
     log: options.log,
     metrics: options.metrics,
     concurrency: options.concurrency ?? 2,
-    primary: {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), labelSelector: options.scope?.selector, filter: inScope},
+    // Statuses are news only where the reconcile reads them: a namespace's phase. The domain's own
+    // status write, and the mesh's every count, came back as events for every domain of the mesh.
+    primary: {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), labelSelector: options.scope?.selector, filter: inScope, changed: changedFor()},
     secondary: [
-      {name: 'DataMesh', ...watchPaths(API_VERSION, 'DataMesh'), keysFor: domainsOfMesh},
-      {name: 'Namespace', ...watchPaths('v1', 'Namespace'), labelSelector: DOMAIN_LABEL, filter: namespaces ? (ns: any) => namespaces.includes(ns.metadata.name) : undefined, keysFor: byDomainLabel},
-      ...DOMAIN_CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: `${DOMAIN_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`, keysFor: byDomainLabel})),
+      {name: 'DataMesh', ...watchPaths(API_VERSION, 'DataMesh'), keysFor: domainsOfMesh, changed: changedFor()},
+      {name: 'Namespace', ...watchPaths('v1', 'Namespace'), labelSelector: DOMAIN_LABEL, filter: namespaces ? (ns: any) => namespaces.includes(ns.metadata.name) : undefined, keysFor: byDomainLabel, changed: changedFor((ns: any) => ns.status?.phase)},
+      ...DOMAIN_CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: `${DOMAIN_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`, keysFor: byDomainLabel, changed: changedFor()})),
     ],
     reconcile: (key, ctx) => reconcileDomain(rest, key, ctx),
   })

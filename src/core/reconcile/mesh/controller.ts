@@ -5,6 +5,7 @@ import {KubeApiError, type KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {mergeConditions} from '../conditions.js'
 import {Controller, type Log, type ReconcileContext} from '../controller.js'
+import {changedFor} from '../changes.js'
 import {containsAll, withAppliedHash} from '../matches.js'
 import type {Metrics} from '../metrics.js'
 import {FIELD_MANAGER} from '../product/desired.js'
@@ -112,6 +113,8 @@ async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext, options: 
  * The mesh loop: each DataMesh's status counts, and the catalog of every OutputPort with its
  * contract and consumers (the index ConfigMap dappmesh-catalog and its shards in dappmesh-system).
  */
+const besidesStatus = changedFor()
+
 export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; selector?: string} = {}): Controller {
   // Called only on events, which come after the controller exists.
   const meshOfDomain = (domainName: string): string[] => {
@@ -128,11 +131,13 @@ export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Me
     // Counts and the catalog summarise the whole mesh: while products arrive by the hundred,
     // one reconcile a second instead of one per event (measured: 313 writes for 100 products).
     coalesceMs: 1000,
-    primary: {name: 'DataMesh', path: resourcePath(API_VERSION, 'DataMesh'), labelSelector: options.selector, keysFor: (m) => [m.metadata.name, CATALOG_KEY]},
+    // No status but the mesh's own is read, and that only to write it when it changes: a status
+    // change (each product's, as it becomes Ready) is no news for the counts or the catalog.
+    primary: {name: 'DataMesh', path: resourcePath(API_VERSION, 'DataMesh'), labelSelector: options.selector, keysFor: (m) => [m.metadata.name, CATALOG_KEY], changed: besidesStatus},
     secondary: [
-      {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain'), keysFor: (d) => [...(d.spec?.mesh ? [d.spec.mesh] : []), CATALOG_KEY]},
-      {name: 'DataProduct', path: resourcePath(API_VERSION, 'DataProduct'), keysFor: (p) => [...meshOfDomain(p.spec?.domain), CATALOG_KEY]},
-      ...(['OutputPort', 'InputPort', 'DataContract'] as const).map((kind) => ({name: kind, path: resourcePath(API_VERSION, kind), keysFor: () => [CATALOG_KEY]})),
+      {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain'), keysFor: (d) => [...(d.spec?.mesh ? [d.spec.mesh] : []), CATALOG_KEY], changed: besidesStatus},
+      {name: 'DataProduct', path: resourcePath(API_VERSION, 'DataProduct'), keysFor: (p) => [...meshOfDomain(p.spec?.domain), CATALOG_KEY], changed: besidesStatus},
+      ...(['OutputPort', 'InputPort', 'DataContract'] as const).map((kind) => ({name: kind, path: resourcePath(API_VERSION, kind), keysFor: () => [CATALOG_KEY], changed: besidesStatus})),
       // Only the catalog's own ConfigMaps (index and shards): a hand edit or deletion is put right.
       {name: 'CatalogConfigMap', path: resourcePath('v1', 'ConfigMap', CATALOG_NAMESPACE), labelSelector: CATALOG_LABEL, keysFor: () => [CATALOG_KEY]},
     ],

@@ -1,6 +1,8 @@
+import type {UntypedObject} from '../../kube/objects.js'
 import type {KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
+import {changedFor} from '../changes.js'
 import {Controller, type Log, labelKeys, ownerKeys} from '../controller.js'
 import {keyOf} from '../informer.js'
 import {EventRecorder} from '../events.js'
@@ -9,6 +11,7 @@ import {type Scope, watchPaths} from '../scope.js'
 import {FIELD_MANAGER} from './desired.js'
 import {CHILD_KINDS, CLUSTER_CHILD_KINDS, PRODUCT_KINDS, reconcileProduct} from './reconciler.js'
 import {NAMESPACE_LABEL} from './runtime.js'
+import {componentOf} from './status.js'
 
 /**
  * The product controller's watches: DataProducts; the product-scoped resources (by their product
@@ -24,6 +27,17 @@ export interface ProductControllerOptions {
   concurrency?: number
   scope?: Scope
 }
+
+/** The reconciler reads only whose a credentials Secret is (its labels and owners): the passwords stay out of the operator's memory. */
+function withoutValues(secret: UntypedObject & {data?: unknown; stringData?: unknown}): void {
+  delete secret.data
+  delete secret.stringData
+}
+
+// Of the statuses the reconcile reads only its own product's (to write it only when it changes)
+// and its workloads' readiness (componentOf).
+const besidesStatus = changedFor()
+const readinessOrBesidesStatus = changedFor((workload: UntypedObject) => componentOf({kind: workload.kind, metadata: {name: workload.metadata.name}} as Parameters<typeof componentOf>[0], workload))
 
 export function productController(rest: KubeRest, options: ProductControllerOptions): Controller {
   const namespaces = options.scope?.namespaces
@@ -42,11 +56,15 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
     log: options.log,
     metrics: options.metrics,
     concurrency: options.concurrency ?? 2,
-    primary: {name: 'DataProduct', ...watchPaths(API_VERSION, 'DataProduct', namespaces), labelSelector: options.scope?.selector},
+    // A product's children change one after another (each applied, then each StatefulSet's and
+    // Deployment's status several times as their pods start): events within half a second become
+    // one reconcile instead of one each (measured: 15 reconciles per product to Ready without it).
+    coalesceMs: 500,
+    primary: {name: 'DataProduct', ...watchPaths(API_VERSION, 'DataProduct', namespaces), labelSelector: options.scope?.selector, changed: besidesStatus},
     secondary: [
-      ...PRODUCT_KINDS.map((kind) => ({name: kind, ...watchPaths(API_VERSION, kind, namespaces), labelSelector: PRODUCT_LABEL, keysFor: labelKeys(PRODUCT_LABEL)})),
-      {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), keysFor: productsOfDomain},
-      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: kind === 'Secret' ? credentialsKeys : owned})),
+      ...PRODUCT_KINDS.map((kind) => ({name: kind, ...watchPaths(API_VERSION, kind, namespaces), labelSelector: PRODUCT_LABEL, keysFor: labelKeys(PRODUCT_LABEL), changed: besidesStatus})),
+      {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), keysFor: productsOfDomain, changed: besidesStatus},
+      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: kind === 'Secret' ? credentialsKeys : owned, strip: kind === 'Secret' ? withoutValues : undefined, changed: kind === 'StatefulSet' || kind === 'Deployment' ? readinessOrBesidesStatus : besidesStatus})),
       // Cluster-wide, whatever the scope: only those labelled with a namespace in scope are cached.
       ...CLUSTER_CHILD_KINDS.map(({apiVersion, kind}) => ({
         name: kind,

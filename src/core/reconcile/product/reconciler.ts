@@ -79,8 +79,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const ofProduct = (kind: string) =>
     ctx
       .informer(kind)
-      .values()
-      .filter((o) => o.metadata.namespace === namespace && o.metadata.labels?.[PRODUCT_LABEL] === name)
+      .inNamespace(namespace)
+      .filter((o) => o.metadata.labels?.[PRODUCT_LABEL] === name)
       .filter((o) => {
         const listed = (inventory.size === 0 || inventory.has(`${kind}/${o.metadata.name}`)) && localName(name, o.metadata.name) !== undefined
         if (!listed && !disowned.includes(`${kind} ${o.metadata.name}`)) disowned.push(`${kind} ${o.metadata.name}`)
@@ -181,7 +181,6 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       secret.metadata.annotations = {...secret.metadata.annotations, [NONCE_ANNOTATION]: nonce}
       const created = await rest.request('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
       current.set(childKey('Secret', secret.metadata.name), created)
-      ctx.log('info', `created Secret ${secretKey}`)
       done.push(`created Secret/${secret.metadata.name}`)
       madeUids[secret.metadata.name] = created.metadata.uid
       if (access) accessVersions.set(secret.metadata.name, created.metadata?.resourceVersion ?? '')
@@ -250,13 +249,11 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         // brings us back to create the new one.
         if (cached) await record.keepClaims(cached)
         await rest.delete(objectPath(child))
-        ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: its volume claims changed, it is made again`)
         done.push(`replaced ${child.kind}/${child.metadata.name}`)
         continue
       }
       const applied = await rest.apply(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
       current.set(k, applied)
-      ctx.log('info', `applied ${child.kind} ${cacheKey(child)}`)
       done.push(`applied ${child.kind}/${child.metadata.name}`)
     } catch (error) {
       failures.push(`${child.kind} ${child.metadata.name}: ${describeError(error)}`)
@@ -272,13 +269,14 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       // Its claims stay (retention Retain) for a storage of the same name made again.
       if (child.kind === 'StatefulSet') await record.keepClaims(child)
       await rest.delete(objectPath(child))
-      ctx.log('info', `deleted ${child.kind} ${namespace}/${child.metadata.name}: no longer part of the product`)
       done.push(`deleted ${child.kind}/${child.metadata.name}`)
     } catch (error) {
       if (!isNotFound(error)) failures.push(`deleting ${child.kind} ${child.metadata.name}: ${describeError(error)}`)
     }
   }
 
+  // One line per reconcile, not one per child: a product has dozens of children, and each line is a write to stderr.
+  if (done.length > 0) ctx.log('info', `DataProduct ${key}: ${done.join(', ')}`)
   const components: Component[] = [...secrets, ...desired]
     .map((c) => {
       const component = componentOf(c, current.get(childKey(c.kind, c.metadata.name)))
@@ -378,8 +376,7 @@ function ownedChildren(ctx: ReconcileContext, product: any): any[] {
   const {uid, namespace} = product.metadata
   const children: any[] = []
   for (const {kind} of CHILD_KINDS) {
-    for (const object of ctx.informer(kind).values()) {
-      if (object.metadata.namespace !== namespace) continue
+    for (const object of ctx.informer(kind).inNamespace(namespace)) {
       if ((object.metadata.ownerReferences ?? []).some((ref: any) => ref.uid === uid && ref.controller)) children.push(object)
     }
   }
