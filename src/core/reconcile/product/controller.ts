@@ -37,6 +37,15 @@ function withoutValues(secret: UntypedObject & {data?: unknown; stringData?: unk
 // Of the statuses the reconcile reads only its own product's (to write it only when it changes)
 // and its workloads' readiness (componentOf).
 const besidesStatus = changedFor()
+/**
+ * Which modifications of a child are news. A Secret's values are stripped from the cache, so a new
+ * password (a database user's rotated by hand) shows only in its resourceVersion: every change of
+ * a Secret counts (they rarely change, and the runtime restarts with the new credentials).
+ */
+function childChanged(kind: string): ((previous: UntypedObject, next: UntypedObject) => boolean) | undefined {
+  if (kind === 'Secret') return undefined
+  return kind === 'StatefulSet' || kind === 'Deployment' ? readinessOrBesidesStatus : besidesStatus
+}
 const readinessOrBesidesStatus = changedFor((workload: UntypedObject) => componentOf({kind: workload.kind, metadata: {name: workload.metadata.name}} as Parameters<typeof componentOf>[0], workload))
 
 export function productController(rest: KubeRest, options: ProductControllerOptions): Controller {
@@ -64,7 +73,7 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
     secondary: [
       ...PRODUCT_KINDS.map((kind) => ({name: kind, ...watchPaths(API_VERSION, kind, namespaces), labelSelector: PRODUCT_LABEL, keysFor: labelKeys(PRODUCT_LABEL), changed: besidesStatus})),
       {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), keysFor: productsOfDomain, changed: besidesStatus},
-      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: kind === 'Secret' ? credentialsKeys : owned, strip: kind === 'Secret' ? withoutValues : undefined, changed: kind === 'StatefulSet' || kind === 'Deployment' ? readinessOrBesidesStatus : besidesStatus})),
+      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: kind === 'Secret' ? credentialsKeys : owned, strip: kind === 'Secret' ? withoutValues : undefined, changed: childChanged(kind)})),
       // Cluster-wide, whatever the scope: only those labelled with a namespace in scope are cached.
       ...CLUSTER_CHILD_KINDS.map(({apiVersion, kind}) => ({
         name: kind,
