@@ -148,6 +148,14 @@ describe('dappmesh run (core)', () => {
       assert.equal((await rows('sales__clean__rejected')).length, 2)
     })
 
+    it('checks a key its SQL keeps but a cast may merge: distinct text ids that are one number are a duplicate', async () => {
+      p.edit('model/sales/schema.yaml', '- name: clean\n          fields:\n            - {name: id, type: string, primaryKey: true}', '- name: clean\n          fields:\n            - {name: id, type: long, primaryKey: true}')
+      p.write('data/sales-in.csv', `${SALES_HEADER}1,c1,10,1,2026-11-01 10:00:00\n01,c2,20,2,2026-11-01 11:00:00\n`)
+      const result = await runProduct({dir: p.dir})
+      const clean = result.runs.find((r) => r.flow === 'sales')!.transitions.find((t) => t.name === 'clean')!
+      assert.deepEqual(pick(clean, {rowsOut: 1, rowsRejected: 1, reasons: ['duplicate primary key (id=1)']}), {rowsOut: 1, rowsRejected: 1, reasons: ['duplicate primary key (id=1)']})
+    })
+
     it('accumulates ingested rows across runs: a row with a known primary key replaces the old one', async () => {
       await runProduct({dir: p.dir})
       p.write('data/sales-in.csv', `${SALES_HEADER}s1,c1,99,1,2026-11-01 10:00:00\ns5,c2,1,1,2026-11-05 10:00:00\n`)

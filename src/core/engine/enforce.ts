@@ -1,4 +1,5 @@
 import type {Workspace} from '../storage/driver.js'
+import {type Key, stateKeys} from './keys.js'
 import type {Engine} from './session.js'
 import {isInterruption} from '../run/interrupted.js'
 import {REJECTED_COLUMNS, type StateColumn, type StateTable, quoteIdent, quoteLiteral} from './types.js'
@@ -52,6 +53,13 @@ export interface EnforceOptions {
    * columns and valid rows, which the storage can publish without copying it.
    */
   into?: Workspace
+  /**
+   * Keys of the state (column names, as `stateKeys` lists them) that the caller has proven hold
+   * without looking (`keysKeptBy`: a filter or a lookup join of states this run checked). The fast
+   * path does not look for their repeats unless a column of theirs needs a cast (which may make
+   * two values equal); the row-by-row path checks every key.
+   */
+  provenKeys?: readonly Key[]
 }
 
 export interface Enforced {
@@ -64,6 +72,12 @@ export interface Enforced {
   rowsRejected: number
   /** The first few reasons, for the run's report. */
   reasons: string[]
+  /**
+   * Milliseconds the checks took beyond writing the rows: looking for repeated keys; when a row
+   * broke a rule, all of the row-by-row pass (and the attempt before it). Casts and required
+   * fields are checked as the rows are written and are not in it.
+   */
+  checkMs: number
 }
 
 /**
@@ -81,11 +95,13 @@ export interface Enforced {
 export async function enforceSchema(engine: Engine, source: string, state: StateTable, name: string, options: EnforceOptions): Promise<Enforced> {
   const described = await engine.rows<{column_name: string; column_type: string}>(`DESCRIBE SELECT * FROM ${source}`)
   const typeOf = new Map(described.map((d) => [d.column_name.toLowerCase(), d.column_type]))
+  const started = performance.now()
   if (options.into) {
-    const fast = await enforceFast(engine, source, state, name, options.into, typeOf)
+    const fast = await enforceFast(engine, source, state, name, options.into, typeOf, options.provenKeys ?? [])
     if (fast) return fast
   }
-  return enforceRowByRow(engine, source, state, name, options, typeOf)
+  const enforced = await enforceRowByRow(engine, source, state, name, options, typeOf)
+  return {...enforced, checkMs: Math.round(performance.now() - started)}
 }
 
 /** Whether a column of the source must be cast to the state's type (casting is skipped for a column that already has it). */
@@ -103,23 +119,32 @@ function castNeeded(c: StateColumn, typeOf: ReadonlyMap<string, string>): boolea
  * undefined, with `target` dropped, when some row breaks a rule: the caller then runs the
  * row-by-row path, which reads the source again. An interruption is rethrown, not retried.
  */
-async function enforceFast(engine: Engine, source: string, state: StateTable, name: string, into: Workspace, typeOf: ReadonlyMap<string, string>): Promise<Enforced | undefined> {
+async function enforceFast(
+  engine: Engine,
+  source: string,
+  state: StateTable,
+  name: string,
+  into: Workspace,
+  typeOf: ReadonlyMap<string, string>,
+  proven: readonly Key[],
+): Promise<Enforced | undefined> {
   const target = into.table(`chk_${name}`)
   const columns = state.columns.map((c) => {
     const col = quoteIdent(c.name)
     const value = castNeeded(c, typeOf) ? strictCast(col, c.type, typeOf.get(c.name.toLowerCase()) ?? '') : col
     return `${c.required ? `CASE WHEN ${col} IS NULL THEN error('required') ELSE ${value} END` : value} AS ${col}`
   })
-  const keys = [
-    ...(state.primaryKey.length > 0 ? [{columns: state.primaryKey, nullable: false}] : []),
-    ...state.columns.filter((c) => c.unique && !c.primaryKey).map((c) => ({columns: [c.name], nullable: true})),
-  ]
+  const column = new Map(state.columns.map((c) => [c.name, c]))
+  const isProven = (key: Key) => proven.some((p) => p.join('\0') === key.join('\0')) && key.every((k) => !castNeeded(column.get(k)!, typeOf))
+  const keys = stateKeys(state).filter((key) => !isProven(key))
   try {
     const rows = await engine.count(`CREATE OR REPLACE TABLE ${target} AS SELECT ${columns.join(', ')} FROM ${source}`)
+    const checking = performance.now()
     if (keys.length > 0) {
-      const repeated = keys.map(({columns: key, nullable}) => {
+      const repeated = keys.map((key) => {
         const list = key.map(quoteIdent).join(', ')
-        const where = nullable ? ` WHERE ${key.map((k) => `${quoteIdent(k)} IS NOT NULL`).join(' AND ')}` : ''
+        // A unique field may be empty in many rows; a primary key is required, so never empty here.
+        const where = ` WHERE ${key.map((k) => `${quoteIdent(k)} IS NOT NULL`).join(' AND ')}`
         return `EXISTS (SELECT 1 FROM ${target}${where} GROUP BY ${list} HAVING count(*) > 1)`
       })
       if ((await engine.count(`SELECT CAST(${repeated.join(' OR ')} AS INTEGER)`)) > 0) {
@@ -132,7 +157,7 @@ async function enforceFast(engine: Engine, source: string, state: StateTable, na
     const text = state.columns.map((c) => `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(c.name)}`)
     const marks = REJECTED_COLUMNS.map((c) => `CAST(NULL AS VARCHAR) AS ${c}`)
     await engine.run(`CREATE OR REPLACE TABLE ${rejected} AS SELECT ${[...text, ...marks].join(', ')} FROM ${target} LIMIT 0`)
-    return {staged: target, rejected, rowsIn: rows, rowsOut: rows, rowsRejected: 0, reasons: []}
+    return {staged: target, rejected, rowsIn: rows, rowsOut: rows, rowsRejected: 0, reasons: [], checkMs: Math.round(performance.now() - checking)}
   } catch (error) {
     if (isInterruption(error)) throw error
     await engine.run(`DROP TABLE IF EXISTS ${target}`)
@@ -152,7 +177,14 @@ function strictCast(expression: string, type: string, from: string): string {
  * The row-by-row path, in one pass: every row gets the reasons it breaks a rule, a window over
  * each key finds the repeats, and the rows with a reason go to the rejected relation.
  */
-async function enforceRowByRow(engine: Engine, source: string, state: StateTable, name: string, options: EnforceOptions, typeOf: ReadonlyMap<string, string>): Promise<Enforced> {
+async function enforceRowByRow(
+  engine: Engine,
+  source: string,
+  state: StateTable,
+  name: string,
+  options: EnforceOptions,
+  typeOf: ReadonlyMap<string, string>,
+): Promise<Omit<Enforced, 'checkMs'>> {
   const hasRow = typeOf.has(ROW_COLUMN)
   const label = options.rowLabel && hasRow ? `${options.rowLabel} || ': ' || ` : ''
   const needsCast = (c: StateColumn) => castNeeded(c, typeOf)
