@@ -60,6 +60,12 @@ export interface EnforceOptions {
    * two values equal); the row-by-row path checks every key.
    */
   provenKeys?: readonly Key[]
+  /**
+   * The rows of `source` without its row number, when reading them without it is cheaper (a CSV
+   * file: see FileRelations in ingest/read.ts). The fast path reads this; the row-by-row path,
+   * which names rows in its reasons, reads `source`.
+   */
+  plainSource?: string
 }
 
 export interface Enforced {
@@ -97,7 +103,7 @@ export async function enforceSchema(engine: Engine, source: string, state: State
   const typeOf = new Map(described.map((d) => [d.column_name.toLowerCase(), d.column_type]))
   const started = performance.now()
   if (options.into) {
-    const fast = await enforceFast(engine, source, state, name, options.into, typeOf, options.provenKeys ?? [])
+    const fast = await enforceFast(engine, options.plainSource ?? source, state, name, options.into, typeOf, options.provenKeys ?? [])
     if (fast) return fast
   }
   const enforced = await enforceRowByRow(engine, source, state, name, options, typeOf)

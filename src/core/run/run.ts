@@ -9,7 +9,7 @@ import {ExitCode, UsageError, isUserError} from '../errors.js'
 import {pullUrl} from '../ingest/http.js'
 import {pullProductPort} from '../ingest/product.js'
 import {pullRemote} from '../ingest/remote.js'
-import {inputError, relationOfFile} from '../ingest/read.js'
+import {inputError, relationsOfFile} from '../ingest/read.js'
 import {type InputSource, parseInputFlags, resolveInputs} from '../ingest/sources.js'
 import {checkContract} from '../quality/contract-checks.js'
 import type {StateWrite, StorageDriver, StorageTarget, Workspace} from '../storage/driver.js'
@@ -266,7 +266,7 @@ class RunState {
             : source.type === 'remote'
               ? await pullRemote(source, this.engine, slug(source.port), this.options.env ?? process.env)
               : source
-      const relation = await relationOfFile(this.engine, slug(source.port), pulled.file, pulled.format, source.label)
+      const {numbered: relation, plain} = await relationsOfFile(this.engine, slug(source.port), pulled.file, pulled.format, source.label)
       const columns = (await this.engine.rows<{column_name: string}>(`DESCRIBE SELECT * FROM ${relation}`)).map((c) => c.column_name)
       const mismatch = compareColumns(columns, s.table)
       if (mismatch) fail(`input ${source.port} (${source.label}) does not match state ${s.ref}: ${describeMismatch(mismatch)}`)
@@ -276,6 +276,7 @@ class RunState {
         transition: name,
         run: this.runId,
         into: this.workspace(s),
+        plainSource: plain,
       }).catch((error: unknown) => {
         throw isInterruption(error, this.options.signal) ? error : inputError(error, source.label)
       })
