@@ -6,7 +6,7 @@
 //   0. 1000 sales rows, BENCH_FLOW_RUNS + 2 rounds: what both cost with next to no data, i.e. the
 //      fixed cost of starting (node, oclif, loading and checking the project, DuckDB) that
 //      `dappmesh run` pays on top of the script's,
-//   1. BENCH_FLOW_ROWS sales rows (default 1M) and 100k customers from Parquet, BENCH_FLOW_RUNS
+//   1. BENCH_FLOW_ROWS sales rows (default 1M; 0 skips this and 0.) and 100k customers from Parquet, BENCH_FLOW_RUNS
 //      interleaved rounds (default 3) after a warm-up; also `dappmesh run` of the same project with
 //      the schema rules (required, primaryKey, unique) removed, which prices those checks alone.
 //   2. BENCH_FLOW_ROWS_LARGE rows from Parquet (default 10M; 0 skips it),
@@ -174,8 +174,10 @@ try {
     `COPY (${salesSelect(ROWS, false)}) TO '${sales}' (FORMAT parquet)`,
     `COPY (${salesSelect(1000, false)}) TO '${tiny}' (FORMAT parquet)`,
   ])
-  results.scales.push(scale({label: '1000 rows', sales: tiny, runs: RUNS + 2, warmup: 1, fixed: true}))
-  results.scales.push(scale({label: `${ROWS} rows`, sales, runs: RUNS, warmup: 1, noRules: true}))
+  if (ROWS > 0) {
+    results.scales.push(scale({label: '1000 rows', sales: tiny, runs: RUNS + 2, warmup: 1, fixed: true}))
+    results.scales.push(scale({label: `${ROWS} rows`, sales, runs: RUNS, warmup: 1, noRules: true}))
+  }
   rmSync(sales)
 
   if (ROWS_LARGE > 0) {
