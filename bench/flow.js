@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench` (after `npm run build`): `dappmesh run` of a 3-transition flow (filter, join,
 // aggregate: test/fixtures/run-shop) against a plain script running the same SQL on
-// @duckdb/node-api into a DuckDB file (bench/lib/flow-baseline.js: the limit), at three scales:
+// @duckdb/node-api into a DuckDB file (bench/lib/flow-baseline.js: the limit), at up to four scales:
 //
 //   0. 1000 sales rows, BENCH_FLOW_RUNS + 2 rounds: what both cost with next to no data, i.e. the
 //      fixed cost of starting (node, oclif, loading and checking the project, DuckDB) that
