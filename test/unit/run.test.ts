@@ -131,6 +131,31 @@ describe('dappmesh run (core)', () => {
       assert.deepEqual((await rows('sales__raw')).map((r) => r.customer), ['c1'])
     })
 
+    it('rejects a later row repeating the value of a unique field, but not rows where it is empty', async () => {
+      p.edit('model/sales/schema.yaml', '{name: qty, type: integer}', '{name: qty, type: integer, unique: true}')
+      p.write('data/sales-in.csv', `${SALES_HEADER}s1,c1,10,1,2026-11-01 10:00:00\ns2,c2,20,1,2026-11-01 11:00:00\ns3,c1,30,,2026-11-02 09:00:00\ns4,c3,40,,2026-11-02 12:00:00\n`)
+      const result = await runProduct({dir: p.dir})
+      assert.deepEqual(result.runs.find((r) => r.flow === 'sales')!.transitions[0].reasons, ['data/sales-in.csv line 3: qty: duplicate value 1 of a unique field'])
+      assert.deepEqual((await rows('sales__raw')).map((r) => r.id).sort(), ['s1', 's3', 's4'])
+    })
+
+    it('rejects rows of a transition\'s result that repeat a primary key, into <state>__rejected', async () => {
+      p.edit('model/sales/flow.yaml', 'SELECT * FROM raw WHERE amount > 0', "SELECT 'same' AS id, customer, amount, qty, placed_at FROM raw WHERE amount > 0")
+      const result = await runProduct({dir: p.dir})
+      const clean = result.runs.find((r) => r.flow === 'sales')!.transitions.find((t) => t.name === 'clean')!
+      assert.deepEqual(pick(clean, {rowsOut: 1, rowsRejected: 2}), {rowsOut: 1, rowsRejected: 2})
+      assert.deepEqual(clean.reasons, ['duplicate primary key (id=same)', 'duplicate primary key (id=same)'])
+      assert.equal((await rows('sales__clean__rejected')).length, 2)
+    })
+
+    it('checks a key its SQL keeps but a cast may merge: distinct text ids that are one number are a duplicate', async () => {
+      p.edit('model/sales/schema.yaml', '- name: clean\n          fields:\n            - {name: id, type: string, primaryKey: true}', '- name: clean\n          fields:\n            - {name: id, type: long, primaryKey: true}')
+      p.write('data/sales-in.csv', `${SALES_HEADER}1,c1,10,1,2026-11-01 10:00:00\n01,c2,20,2,2026-11-01 11:00:00\n`)
+      const result = await runProduct({dir: p.dir})
+      const clean = result.runs.find((r) => r.flow === 'sales')!.transitions.find((t) => t.name === 'clean')!
+      assert.deepEqual(pick(clean, {rowsOut: 1, rowsRejected: 1, reasons: ['duplicate primary key (id=1)']}), {rowsOut: 1, rowsRejected: 1, reasons: ['duplicate primary key (id=1)']})
+    })
+
     it('accumulates ingested rows across runs: a row with a known primary key replaces the old one', async () => {
       await runProduct({dir: p.dir})
       p.write('data/sales-in.csv', `${SALES_HEADER}s1,c1,99,1,2026-11-01 10:00:00\ns5,c2,1,1,2026-11-05 10:00:00\n`)

@@ -16,29 +16,51 @@ const HEADER_BYTES = 1 << 20
  * not cast, instead of DuckDB guessing types from a sample.
  */
 export async function relationOfFile(engine: Engine, name: string, file: string, format: InputFormat, label: string): Promise<string> {
+  return (await relationsOfFile(engine, name, file, format, label)).numbered
+}
+
+export interface FileRelations {
+  /** The file's rows with their row number (`_dm_row`, 1-based), for messages that name a row. */
+  numbered: string
+  /**
+   * The same rows without it. Numbering CSV and JSON rows (`row_number() OVER ()`) holds DuckDB's
+   * reader to one thread and the rows in file order: a reader that needs no row numbers (schema
+   * checks that find nothing wrong) reads this one, in parallel.
+   */
+  plain: string
+}
+
+/** `relationOfFile`, and the same rows without a row number (see FileRelations). */
+export async function relationsOfFile(engine: Engine, name: string, file: string, format: InputFormat, label: string): Promise<FileRelations> {
   const size = (await stat(file)).size
   if (size === 0) throw new UserError(`${label} is empty: it holds no header and no rows`, {suggestions: ['Give a file with at least a header line, or leave the input out.']})
   const path = quoteLiteral(file)
   let reader: string
+  let plainReader: string
   let rowNumber = `row_number() OVER () AS ${ROW_COLUMN}`
   if (format === 'csv') {
     const header = await csvHeader(file, label)
     const columns = header.map((h) => `${quoteLiteral(h)}: 'VARCHAR'`).join(', ')
     reader = `read_csv(${path}, auto_detect=false, header=true, delim=',', quote='"', escape='"', strict_mode=true, columns={${columns}})`
+    plainReader = reader
   } else if (format === 'parquet') {
     reader = `read_parquet(${path}, file_row_number=true)`
+    plainReader = `read_parquet(${path})`
     rowNumber = `file_row_number + 1 AS ${ROW_COLUMN}`
   } else {
     reader = `read_json(${path}, format=${format === 'ndjson' ? "'newline_delimited'" : "'array'"})`
+    plainReader = reader
   }
   const relation = `_dm_in_${name}`
+  const plain = `_dm_in_${name}_plain`
   const exclude = format === 'parquet' ? ' EXCLUDE (file_row_number)' : ''
   await engine.run(`CREATE OR REPLACE VIEW ${relation} AS SELECT *${exclude}, ${rowNumber} FROM ${reader}`)
+  await engine.run(`CREATE OR REPLACE VIEW ${plain} AS SELECT * FROM ${plainReader}`)
   // Binding the view reads the file's header or schema: a file of the wrong format fails here, clearly.
   await engine.rows(`DESCRIBE SELECT * FROM ${relation}`).catch((error: unknown) => {
     throw inputError(error, label)
   })
-  return relation
+  return {numbered: relation, plain}
 }
 
 /** The column names on a CSV file's first line. */

@@ -15,6 +15,7 @@ export const transitionResultSchema = {
     rowsRejected: {...count, description: 'rows sent to <state>__rejected'},
     stateRows: {...count, description: 'rows the state holds after the run (ingested rows accumulate)'},
     ms: {...count, description: 'wall time'},
+    checkMs: {...count, description: 'of ms, the schema checks beyond writing the rows: looking for repeated keys, and all of the row-by-row pass when a row broke a rule (casts and required fields are checked as the rows are written)'},
     reasons: {type: 'array', items: {type: 'string'}, description: 'the first reasons rows were rejected'},
     note: {type: 'string', description: 'why it was skipped, or what failed'},
   },

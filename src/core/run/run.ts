@@ -1,6 +1,7 @@
 import {join, resolve} from 'node:path'
 
 import {ROW_COLUMN, compareColumns, describeMismatch, enforceSchema} from '../engine/enforce.js'
+import {type Key, keysKeptBy, stateKeys} from '../engine/keys.js'
 import {type PlannedState, type PlannedTransition, type RunPlan, planRun} from '../engine/plan.js'
 import {Engine, type EngineOptions} from '../engine/session.js'
 import {quoteIdent, quoteLiteral, rejectedStateTable} from '../engine/types.js'
@@ -8,7 +9,7 @@ import {ExitCode, UsageError, isUserError} from '../errors.js'
 import {pullUrl} from '../ingest/http.js'
 import {pullProductPort} from '../ingest/product.js'
 import {pullRemote} from '../ingest/remote.js'
-import {inputError, relationOfFile} from '../ingest/read.js'
+import {inputError, relationsOfFile} from '../ingest/read.js'
 import {type InputSource, parseInputFlags, resolveInputs} from '../ingest/sources.js'
 import {checkContract} from '../quality/contract-checks.js'
 import type {StateWrite, StorageDriver, StorageTarget, Workspace} from '../storage/driver.js'
@@ -168,6 +169,8 @@ const MEMORY: Workspace = {table: (name) => quoteIdent(`_dm_${name}`)}
 class RunState {
   /** Where each state's current rows are, by ref: a staged view once written in this run. */
   private readonly current = new Map<string, string>()
+  /** States whose current rows this run checked, by ref: their keys hold (what `keysKeptBy` builds on). */
+  private readonly checked = new Set<string>()
   private readonly writes = new Map<string, StateWrite[]>()
   private readonly results = new Map<string, TransitionResult[]>()
 
@@ -263,7 +266,7 @@ class RunState {
             : source.type === 'remote'
               ? await pullRemote(source, this.engine, slug(source.port), this.options.env ?? process.env)
               : source
-      const relation = await relationOfFile(this.engine, slug(source.port), pulled.file, pulled.format, source.label)
+      const {numbered: relation, plain} = await relationsOfFile(this.engine, slug(source.port), pulled.file, pulled.format, source.label)
       const columns = (await this.engine.rows<{column_name: string}>(`DESCRIBE SELECT * FROM ${relation}`)).map((c) => c.column_name)
       const mismatch = compareColumns(columns, s.table)
       if (mismatch) fail(`input ${source.port} (${source.label}) does not match state ${s.ref}: ${describeMismatch(mismatch)}`)
@@ -273,16 +276,19 @@ class RunState {
         transition: name,
         run: this.runId,
         into: this.workspace(s),
+        plainSource: plain,
       }).catch((error: unknown) => {
         throw isInterruption(error, this.options.signal) ? error : inputError(error, source.label)
       })
       const accumulated = await this.accumulate(s, enforced.staged)
       const stateRows = await this.engine.count(`SELECT count(*) FROM ${accumulated}`)
       this.current.set(s.ref, accumulated)
+      // Rows added to published ones were checked on their own only.
+      if (accumulated === enforced.staged) this.checked.add(s.ref)
       this.stage(s, {state: s.table, staged: accumulated, mode: 'replace'})
       if (enforced.rowsRejected > 0) this.stage(s, {state: rejectedStateTable(s.table), staged: enforced.rejected, mode: 'append'})
       this.record(input.flow, {
-        name, state: s.ref, status: 'ok', rowsIn: enforced.rowsIn, rowsOut: enforced.rowsOut, rowsRejected: enforced.rowsRejected, stateRows, ms: elapsed(started),
+        name, state: s.ref, status: 'ok', rowsIn: enforced.rowsIn, rowsOut: enforced.rowsOut, rowsRejected: enforced.rowsRejected, stateRows, ms: elapsed(started), checkMs: enforced.checkMs,
         ...(enforced.reasons.length > 0 && {reasons: enforced.reasons}),
       })
     } catch (error) {
@@ -322,16 +328,19 @@ class RunState {
       throw new StepFailed(`transition ${t.name} (${t.at}): ${message}`, t.name)
     }
     let rowsIn = 0
+    const checkedKeys = new Map<string, Key[]>()
     for (const ref of t.from) {
       const from = this.state(ref)
       const relation = await this.rowsOf(ref)
       const name = from.schema === t.flowSchema ? from.state : from.table.table
       await this.engine.run(`CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT * FROM ${relation}`)
       rowsIn += await this.engine.count(`SELECT count(*) FROM ${relation}`)
+      if (this.checked.has(ref)) checkedKeys.set(name.toLowerCase(), stateKeys(from.table))
     }
     const view = `_dm_sql_${slug(t.flow)}_${slug(t.name)}`
+    const sql = t.sql.replace(/;\s*$/, '')
     try {
-      await this.engine.run(`CREATE OR REPLACE VIEW ${view} AS ${t.sql.replace(/;\s*$/, '')}`)
+      await this.engine.run(`CREATE OR REPLACE VIEW ${view} AS ${sql}`)
     } catch (error) {
       if (isInterruption(error, this.options.signal)) throw error
       fail(duckdbMessage(error))
@@ -341,16 +350,18 @@ class RunState {
     if (mismatch) fail(`its result does not match state ${s.ref}: ${describeMismatch(mismatch)}`)
     let enforced
     try {
-      enforced = await enforceSchema(this.engine, view, s.table, `${slug(t.flow)}_${slug(t.name)}`, {transition: t.name, run: this.runId, into: this.workspace(s)})
+      const provenKeys = await keysKeptBy(this.engine, sql, checkedKeys, stateKeys(s.table))
+      enforced = await enforceSchema(this.engine, view, s.table, `${slug(t.flow)}_${slug(t.name)}`, {transition: t.name, run: this.runId, into: this.workspace(s), provenKeys})
     } catch (error) {
       if (isInterruption(error, this.options.signal)) throw error
       return fail(duckdbMessage(error))
     }
     this.current.set(s.ref, enforced.staged)
+    this.checked.add(s.ref)
     this.stage(s, {state: s.table, staged: enforced.staged, mode: 'replace'})
     if (enforced.rowsRejected > 0) this.stage(s, {state: rejectedStateTable(s.table), staged: enforced.rejected, mode: 'append'})
     this.record(t.flow, {
-      name: t.name, state: s.ref, status: 'ok', rowsIn, rowsOut: enforced.rowsOut, rowsRejected: enforced.rowsRejected, stateRows: enforced.rowsOut, ms: elapsed(started),
+      name: t.name, state: s.ref, status: 'ok', rowsIn, rowsOut: enforced.rowsOut, rowsRejected: enforced.rowsRejected, stateRows: enforced.rowsOut, ms: elapsed(started), checkMs: enforced.checkMs,
       ...(enforced.reasons.length > 0 && {reasons: enforced.reasons}),
     })
   }
