@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import type {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
 
 import {UsageError} from '../errors.js'
+import {loadDuckDB} from './load-duckdb.js'
 import type {EngineSession} from '../storage/driver.js'
 
 export interface EngineOptions {
@@ -37,7 +38,7 @@ export class Engine implements EngineSession {
   static async open(options: EngineOptions = {}): Promise<Engine> {
     // Loaded here, not at the top of a module: the native library costs ~100 ms to load and
     // only commands that touch data should pay it.
-    const {DuckDBInstance} = await import('@duckdb/node-api')
+    const {DuckDBInstance} = loadDuckDB()
     const scratchDir = await mkdtemp(join(tmpdir(), 'dappmesh-run-'))
     const config: Record<string, string> = {
       // Only built-in extensions (parquet, json, icu): nothing is downloaded at run time (§7).

@@ -5,6 +5,7 @@ import path from 'node:path'
 
 import type {DuckDBConnection, DuckDBInstance, DuckDBValue} from '@duckdb/node-api'
 
+import {loadDuckDB} from '../engine/load-duckdb.js'
 import {quoteIdent, quoteLiteral} from '../engine/types.js'
 import {UserError} from '../errors.js'
 
@@ -43,7 +44,7 @@ export class RuntimeStore {
    * copy its states are served from (see mirror.ts), never mistaken for a duckdb storage's file.
    */
   static async open(dataDir: string, storages: string[], options: {poolSize?: number; mirrored?: ReadonlySet<string>} = {}): Promise<RuntimeStore> {
-    const {DuckDBInstance} = await import('@duckdb/node-api')
+    const {DuckDBInstance} = loadDuckDB()
     mkdirSync(dataDir, {recursive: true})
     // Threads: DuckDB defaults to one per core; the runtime shares its node with others, and a
     // serving query of 1000 rows gains nothing from more than two.
