@@ -32,14 +32,6 @@ export interface KubeObject {
   metadata: ObjectMeta
 }
 
-/**
- * An object of a kind whose fields its reader has not typed yet: metadata typed, the rest not. The
- * reconcilers read their kinds through it until each is given its model type (src/core/model/types.ts);
- * one named escape hatch instead of `any` at every use. A cache's objects always carry their
- * apiVersion and kind (the informer gives list items those of their list).
- */
-export type UntypedObject = KubeObject & {apiVersion: string; kind: string; [field: string]: any}
-
 export interface ListMeta {
   resourceVersion?: string
   continue?: string

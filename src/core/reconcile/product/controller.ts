@@ -1,3 +1,4 @@
+import type {KubeObject} from '../../kube/objects.js'
 import type {KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
@@ -28,14 +29,14 @@ export interface ProductControllerOptions {
 export function productController(rest: KubeRest, options: ProductControllerOptions): Controller {
   const namespaces = options.scope?.namespaces
   // Called only on events, which come after the controller exists.
-  const productsOfDomain = (domain: any): string[] =>
-    (controller.informers.get('DataProduct')?.values() ?? []).filter((p) => p.spec?.domain === domain.metadata.name).map((p) => keyOf(p))
+  const productsOfDomain = (domain: KubeObject): string[] =>
+    controller.cache('DataProduct').values().filter((p) => p.spec?.domain === domain.metadata.name).map((p) => keyOf(p))
   const events = new EventRecorder(rest, options.log ?? (() => {}))
   const childSelector = `${PRODUCT_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`
   const owned = ownerKeys(API_VERSION, 'DataProduct')
   // Storage credentials have no owner (they outlive their storage): their labels say whose they are.
   const labelled = labelKeys(PRODUCT_LABEL)
-  const credentialsKeys = (o: any) => [...new Set([...owned(o), ...labelled(o)])]
+  const credentialsKeys = (o: KubeObject) => [...new Set([...owned(o), ...labelled(o)])]
   const controller: Controller = new Controller({
     name: 'product',
     rest,
@@ -52,8 +53,9 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
         name: kind,
         ...watchPaths(apiVersion, kind),
         labelSelector: `${childSelector},${NAMESPACE_LABEL}`,
-        filter: (o: any) => !namespaces || namespaces.includes(o.metadata?.labels?.[NAMESPACE_LABEL]),
-        keysFor: (o: any) => [`${o.metadata.labels[NAMESPACE_LABEL]}/${o.metadata.labels[PRODUCT_LABEL]}`],
+        filter: (o: KubeObject) => !namespaces || namespaces.includes(o.metadata?.labels?.[NAMESPACE_LABEL] ?? ''),
+        // The watch selects only objects with both labels.
+        keysFor: (o: KubeObject) => [`${o.metadata.labels?.[NAMESPACE_LABEL]}/${o.metadata.labels?.[PRODUCT_LABEL]}`],
       })),
     ],
     reconcile: (key, ctx) => reconcileProduct(rest, key, ctx, {image: options.runtimeImage}, events),

@@ -4,13 +4,15 @@ import {isDeepStrictEqual} from 'node:util'
 import {parseInventory} from '../../apply/inventory.js'
 import {objectPath, resourcePath} from '../../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
+import type {KubeObject, OwnerReference, PersistentVolumeClaimTemplate, Secret, StatefulSet, Typed} from '../../kube/types.js'
 import {clusterName, displayName, localName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
+import type {Watched} from '../watched.js'
 import {containsAll, withAppliedHash} from '../matches.js'
-import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
+import {type Child, type ChildKind, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, credentialsSecret, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, secretName} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
@@ -37,6 +39,8 @@ export const CLUSTER_CHILD_KINDS = [{apiVersion: 'rbac.authorization.k8s.io/v1',
 
 /** The product-scoped kinds the reconciler reads, labelled dappmesh.io/product by apply. */
 export const PRODUCT_KINDS = ['DataStorage', 'OutputPort', 'InputPort', 'DataWorkflow', 'DataContract', 'DataFlow', 'DataRole'] as const
+type ProductKind = (typeof PRODUCT_KINDS)[number]
+type Product = Watched['DataProduct']
 
 function generatePassword(): string {
   return randomBytes(24).toString('base64url')
@@ -74,7 +78,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   // product: when there is one, a resource belongs to the product only if it lists it.
   // In the cluster a product's resources are named `<product>.<local>` (render does it): what the
   // reconcile reads is under the local names the project uses, which its references use too.
-  const ofProduct = (kind: string) =>
+  const ofProduct = <K extends ProductKind>(kind: K): Array<Watched[K]> =>
     ctx
       .informer(kind)
       .values()
@@ -111,7 +115,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const taken: string[] = []
   /** what this reconcile changed, for the product's events */
   const done: string[] = []
-  const current = new Map<string, any>()
+  /** what the cluster holds of each child (undefined: nothing, or someone else's) */
+  const current = new Map<string, KubeObject | undefined>()
   const childKey = (kind: string, childName: string) => `${kind}/${namespace}/${childName}`
   const cacheKey = (child: Child) => (child.metadata.namespace ? `${child.metadata.namespace}/${child.metadata.name}` : child.metadata.name)
 
@@ -131,7 +136,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       continue
     }
     try {
-      const created = await rest.request('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
+      const created = await rest.request<Secret>('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
       current.set(childKey('Secret', secret.metadata.name), created)
       ctx.log('info', `created Secret ${secretKey}`)
       done.push(`created Secret/${secret.metadata.name}`)
@@ -139,7 +144,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
       // never hand a workload a Secret that someone else controls.
       if (error instanceof KubeApiError && error.status === 409) {
-        const other = await rest.find(objectPath(secret)).then((found) => (isCredentialsOf(found, name, storage.metadata.name) ? undefined : foreignOwner(found, live)), (e: unknown) => `unreadable (${describeError(e)})`)
+        const other = await rest.find<Secret>(objectPath(secret)).then((found) => (isCredentialsOf(found, name, storage.metadata.name) ? undefined : foreignOwner(found, live)), (e: unknown) => `unreadable (${describeError(e)})`)
         if (other) taken.push(nameTaken(secret, other))
         else current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
       } else failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
@@ -182,7 +187,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         done.push(`replaced ${child.kind}/${child.metadata.name}`)
         continue
       }
-      const applied = await rest.apply(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
+      const applied = await rest.apply<KubeObject>(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
       current.set(k, applied)
       ctx.log('info', `applied ${child.kind} ${cacheKey(child)}`)
       done.push(`applied ${child.kind}/${child.metadata.name}`)
@@ -216,7 +221,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const refused = (state.roles ?? []).flatMap((role) => refusedSubjects(role).map((why) => `DataRole ${role.metadata.name}: ${why}; it is not bound`))
   const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures: [...refused, ...failures], taken})
   if (!sameStatus(live.status, status)) {
-    await rest.request('PATCH', `${objectPath(withKind(live))}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
+    await rest.request<Product>('PATCH', `${objectPath(withKind(live))}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
   }
   if (events) {
     const subject = withKind(live)
@@ -233,23 +238,26 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
 }
 
 /** Whether a live StatefulSet claims other volumes (by name) than the desired one. */
-function claimsChanged(child: Child, live: any): boolean {
+function claimsChanged(child: Child, live: KubeObject | undefined): boolean {
   if (child.kind !== 'StatefulSet' || !live) return false
-  const names = (templates: any[] | undefined) => (templates ?? []).map((t) => t.metadata?.name).sort().join(',')
-  return names(child.spec.volumeClaimTemplates) !== names(live.spec?.volumeClaimTemplates)
+  const names = (templates: PersistentVolumeClaimTemplate[] | undefined) => (templates ?? []).map((t) => t.metadata?.name).sort().join(',')
+  return names(child.spec?.volumeClaimTemplates) !== names((live as StatefulSet).spec?.volumeClaimTemplates)
 }
 
 /**
  * A StatefulSet's volumeClaimTemplates cannot change once created (the API server refuses the
  * whole update): apply the live ones, so replicas and image still roll out, and say what was held.
  */
-function keepImmutable(child: Child, live: any): string | undefined {
+function keepImmutable(child: Child, cached: KubeObject | undefined): string | undefined {
+  // The cache of a child's kind holds that kind: a StatefulSet child's is a StatefulSet.
+  const live = cached as StatefulSet | undefined
   // No claims on one side: not a resize but a replacement (claimsChanged).
-  if (child.kind !== 'StatefulSet' || !live?.spec?.volumeClaimTemplates || !child.spec.volumeClaimTemplates) return undefined
-  const want = child.spec.volumeClaimTemplates[0]?.spec?.resources?.requests?.storage
-  const have = live.spec.volumeClaimTemplates.find((t: any) => t.metadata?.name === 'data')?.spec?.resources?.requests?.storage
-  if (!have || want === have) return undefined
-  child.spec.volumeClaimTemplates[0].spec.resources.requests.storage = have
+  if (child.kind !== 'StatefulSet' || !live?.spec?.volumeClaimTemplates || !child.spec?.volumeClaimTemplates) return undefined
+  const wanted = child.spec.volumeClaimTemplates[0]?.spec?.resources?.requests
+  const want = wanted?.storage
+  const have = live.spec.volumeClaimTemplates.find((t) => t.metadata?.name === 'data')?.spec?.resources?.requests?.storage
+  if (!have || want === have || !wanted) return undefined
+  wanted.storage = have
   return `size ${have} kept: changing it to ${want} needs its volumes resized, which dappmesh does not do yet`
 }
 
@@ -258,12 +266,12 @@ function keepImmutable(child: Child, live: any): string | undefined {
  * the uid of the controlling owner only by whoever may write the object, and it names one
  * incarnation of the product). undefined when it is ours or does not exist.
  */
-function foreignOwner(object: any, product: any): string | undefined {
+function foreignOwner(object: KubeObject | undefined, product: Product): string | undefined {
   if (!object) return undefined
   // Cluster-scoped (the runtime's ClusterRoleBinding): no owner reference can name a namespaced
   // product, so our labels say whose it is; only cluster administrators can make such objects.
   if (!object.metadata?.namespace) return ownsClusterChild(object, product) ? undefined : 'no dappmesh product (made by someone else)'
-  const controller = (object.metadata?.ownerReferences ?? []).find((ref: any) => ref.controller)
+  const controller = (object.metadata?.ownerReferences ?? []).find((ref) => ref.controller)
   if (!controller) return 'no controlling owner (made by someone else)'
   if (controller.uid === product.metadata.uid) return undefined
   const sameName = controller.kind === 'DataProduct' && controller.name === product.metadata.name
@@ -274,12 +282,12 @@ function nameTaken(child: Child, owner: string): string {
   return `${child.kind} ${child.metadata.name} already exists and belongs to ${owner}: not taken over; rename the resource it comes from, or remove the other object`
 }
 
-function sameStatus(previous: any, next: any): boolean {
+function sameStatus(previous: Product['status'], next: ReturnType<typeof productStatus>): boolean {
   if (!previous) return false
   return isDeepStrictEqual({observedGeneration: previous.observedGeneration, conditions: previous.conditions, components: previous.components}, next)
 }
 
-function withKind(product: any): any {
+function withKind(product: Product): Typed<Product> {
   return {...product, apiVersion: product.apiVersion ?? API_VERSION, kind: product.kind ?? 'DataProduct'}
 }
 
@@ -288,13 +296,13 @@ function withKind(product: any): any {
  * nothing of it), and the cluster-scoped ones labelled with its namespace and name (the watch
  * selects only those managed by the operator, and only cluster administrators make them).
  */
-function ownedChildren(ctx: ReconcileContext, product: any): any[] {
+function ownedChildren(ctx: ReconcileContext, product: Product): Array<Watched[ChildKind]> {
   const {uid, namespace} = product.metadata
-  const children: any[] = []
+  const children: Array<Watched[ChildKind]> = []
   for (const {kind} of CHILD_KINDS) {
     for (const object of ctx.informer(kind).values()) {
       if (object.metadata.namespace !== namespace) continue
-      if ((object.metadata.ownerReferences ?? []).some((ref: any) => ref.uid === uid && ref.controller)) children.push(object)
+      if ((object.metadata.ownerReferences ?? []).some((ref: OwnerReference) => ref.uid === uid && ref.controller)) children.push(object)
     }
   }
   for (const {kind} of CLUSTER_CHILD_KINDS) {
@@ -303,14 +311,14 @@ function ownedChildren(ctx: ReconcileContext, product: any): any[] {
   return children
 }
 
-function ownsClusterChild(object: any, product: any): boolean {
+function ownsClusterChild(object: KubeObject, product: Product): boolean {
   const labels = object.metadata?.labels ?? {}
   return labels[NAMESPACE_LABEL] === product.metadata.namespace && labels[PRODUCT_LABEL] === product.metadata.name && labels[MANAGED_BY_LABEL] === FIELD_MANAGER
 }
 
-async function addFinalizer(rest: KubeRest, product: any): Promise<any> {
+async function addFinalizer(rest: KubeRest, product: Product): Promise<Product> {
   // resourceVersion makes this a compare-and-swap: a concurrent change fails it (409) and the retry re-reads.
-  return rest.request('PATCH', objectPath(withKind(product)), {
+  return rest.request<Product>('PATCH', objectPath(withKind(product)), {
     body: {metadata: {finalizers: [...(product.metadata.finalizers ?? []), FINALIZER], resourceVersion: product.metadata.resourceVersion}},
     contentType: 'application/merge-patch+json',
   })
@@ -320,7 +328,7 @@ async function addFinalizer(rest: KubeRest, product: any): Promise<any> {
  * Deletes the children, and once none is left in the caches (their DELETED events bring the
  * product back here) removes the finalizer, so the product disappears last.
  */
-async function finalize(rest: KubeRest, product: any, ctx: ReconcileContext): Promise<void> {
+async function finalize(rest: KubeRest, product: Product, ctx: ReconcileContext): Promise<void> {
   if (!(product.metadata.finalizers ?? []).includes(FINALIZER)) return
   const children = ownedChildren(ctx, product)
   for (const child of children) {
@@ -335,7 +343,7 @@ async function finalize(rest: KubeRest, product: any, ctx: ReconcileContext): Pr
   if (children.length > 0) return
   try {
     await rest.request('PATCH', objectPath(withKind(product)), {
-      body: {metadata: {finalizers: product.metadata.finalizers.filter((f: string) => f !== FINALIZER), resourceVersion: product.metadata.resourceVersion}},
+      body: {metadata: {finalizers: (product.metadata.finalizers ?? []).filter((f) => f !== FINALIZER), resourceVersion: product.metadata.resourceVersion}},
       contentType: 'application/merge-patch+json',
     })
     ctx.log('info', `DataProduct ${product.metadata.namespace}/${product.metadata.name}: children removed, finalizer released`)
