@@ -213,7 +213,21 @@ export interface PersistentVolumeClaim extends KubeObject {
 
 export interface PersistentVolume extends KubeObject {
   kind?: 'PersistentVolume'
-  spec?: Record<string, unknown>
+  spec?: {
+    storageClassName?: string
+    capacity?: {storage: string}
+    accessModes?: string[]
+    persistentVolumeReclaimPolicy?: string
+    hostPath?: {path: string; type?: string}
+    nodeAffinity?: {required: {nodeSelectorTerms: Array<{matchExpressions: Array<{key: string; operator: string; values: string[]}>}>}}
+  }
+}
+
+export interface StorageClass extends KubeObject {
+  kind?: 'StorageClass'
+  provisioner: string
+  reclaimPolicy?: string
+  volumeBindingMode?: string
 }
 
 /** core/v1 Event, as the operator records it and `status` and `apply --wait` read it. */
