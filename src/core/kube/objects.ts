@@ -23,7 +23,18 @@ export interface ObjectMeta {
   annotations?: Record<string, string>
   ownerReferences?: OwnerReference[]
   finalizers?: string[]
-  managedFields?: unknown[]
+  managedFields?: ManagedFieldsEntry[]
+}
+
+/** Who set which fields (server-side apply); caches drop these (stripped). */
+export interface ManagedFieldsEntry {
+  manager?: string
+  operation?: string
+  apiVersion?: string
+  time?: string
+  fieldsType?: string
+  fieldsV1?: unknown
+  subresource?: string
 }
 
 export interface KubeObject {
