@@ -374,6 +374,17 @@ export interface ValidatingAdmissionPolicyBinding extends KubeObject {
   }
 }
 
+/** A structural OpenAPI v3 schema, as a CRD holds it. */
+export interface JSONSchemaProps {
+  [keyword: string]: unknown
+  type?: string
+  description?: string
+  required?: string[]
+  properties?: Record<string, JSONSchemaProps>
+  items?: JSONSchemaProps
+  'x-kubernetes-validations'?: Array<{rule: string; message?: string; messageExpression?: string}>
+}
+
 /** A CustomResourceDefinition: what `dappmesh crds` writes and what the CLI reads of the installed ones. */
 export interface CustomResourceDefinition extends KubeObject {
   kind?: 'CustomResourceDefinition'
@@ -381,7 +392,14 @@ export interface CustomResourceDefinition extends KubeObject {
     group: string
     names: {kind: string; plural: string; singular?: string; shortNames?: string[]; listKind?: string; categories?: string[]}
     scope: 'Cluster' | 'Namespaced'
-    versions: Array<{name: string; served: boolean; storage: boolean; schema?: {openAPIV3Schema: Record<string, unknown>}; subresources?: Record<string, unknown>; additionalPrinterColumns?: unknown[]}>
+    versions: Array<{
+      name: string
+      served: boolean
+      storage: boolean
+      schema: {openAPIV3Schema: JSONSchemaProps}
+      subresources?: {status?: Record<string, never>}
+      additionalPrinterColumns?: Array<{name: string; type: string; jsonPath: string; description?: string; priority?: number}>
+    }>
   }
   status?: {conditions?: LooseCondition[]; acceptedNames?: {kind?: string; plural?: string}; storedVersions?: string[]}
 }
