@@ -1,6 +1,6 @@
 /**
  * The shapes of Kubernetes objects as the REST API sends them (JSON: timestamps are strings), for
- * what the client and the caches read. Kinds' own fields are typed where they are used.
+ * what the client and the caches read. The kinds' own fields are in types.ts.
  */
 export interface OwnerReference {
   apiVersion: string

@@ -403,6 +403,3 @@ export interface CustomResourceDefinition extends KubeObject {
   }
   status?: {conditions?: LooseCondition[]; acceptedNames?: {kind?: string; plural?: string}; storedVersions?: string[]}
 }
-
-/** An object this module does not type (a kind read for its metadata alone). */
-export type AnyKubeObject = KubeObject & Record<string, unknown>
