@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../core/cli/base-command.js'
-import {generateAdmissionPolicies} from '../core/crds/admission.js'
-import {generateCrds} from '../core/crds/generate.js'
+import {type AdmissionObject, generateAdmissionPolicies} from '../core/crds/admission.js'
+import {type GeneratedCrd, generateCrds} from '../core/crds/generate.js'
 import {type KubeList, kubeList, toYamlStream} from '../core/render/yaml.js'
 
 export default class Crds extends BaseCommand {
@@ -19,7 +19,7 @@ export default class Crds extends BaseCommand {
   }
 
   /** `--json` and `-o json` print the same List. */
-  async run(): Promise<KubeList<Record<string, any>>> {
+  async run(): Promise<KubeList<GeneratedCrd | AdmissionObject>> {
     const {flags} = await this.parse(Crds)
     // The admission policy that checks DataRole authors goes with the CRDs (after them: it names their kind).
     const list = kubeList([...generateCrds(), ...generateAdmissionPolicies()])

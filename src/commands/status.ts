@@ -39,7 +39,7 @@ Exit codes: 0 shown, 1 product not found, 2 usage, 3 cluster unreachable.`
     watch: Flags.boolean({char: 'w', description: 'redraw whenever the product changes, until interrupted'}),
   }
 
-  async run(): Promise<StatusResult | ProductStatus | undefined> {
+  async run(): Promise<StatusResult | ProductStatus | Record<string, never> | undefined> {
     const {args, flags} = await this.parse(Status)
     if (flags.all && args.product) throw new UsageError('give a PRODUCT or --all, not both')
     const ref = flags.all ? undefined : await resolveProductRef(args.product, {namespace: flags.namespace})
@@ -91,7 +91,7 @@ Exit codes: 0 shown, 1 product not found, 2 usage, 3 cluster unreachable.`
 }
 
 /** One product: {mesh, domain, product}; --all: {products: [...]}. */
-function shape(result: StatusResult, ref: ProductRef | undefined): any {
+function shape(result: StatusResult, ref: ProductRef | undefined): StatusResult | ProductStatus | Record<string, never> {
   if (ref) return result.products[0] ?? {}
   return {context: result.context, server: result.server, products: result.products}
 }

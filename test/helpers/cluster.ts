@@ -18,6 +18,7 @@ import path from 'node:path'
 
 import {kwokWorkdir, missingBinaries} from '../../src/core/cluster/binaries.js'
 import {ROOT} from './cli.js'
+import {withKubeClient} from './kube.js'
 
 export const SCRIPTS = path.join(ROOT, 'cluster')
 const NAME_PREFIX = 'dappmesh-test-'
@@ -150,17 +151,14 @@ export async function requireCluster(context: Mocha.Context): Promise<string> {
  * (call it in `after`). Loads the Kubernetes client only when used.
  */
 export async function createTestNamespace(kubeconfig: string, prefix = 'test'): Promise<{name: string; remove: () => Promise<void>}> {
-  const k8s = await import('@kubernetes/client-node')
-  const kc = new k8s.KubeConfig()
-  kc.loadFromFile(kubeconfig)
-  const core = kc.makeApiClient(k8s.CoreV1Api)
+  const [{KubeApiError}, {resourcePath}] = await Promise.all([import('../../src/core/kube/rest.js'), import('../../src/core/kube/paths.js')])
   const name = `${prefix}-${randomBytes(4).toString('hex')}`.slice(0, 63)
-  await core.createNamespace({body: {metadata: {name, labels: {'dappmesh.io/test': 'true'}}}})
+  await withKubeClient(kubeconfig, (client) => client.request('POST', resourcePath('v1', 'Namespace'), {body: {apiVersion: 'v1', kind: 'Namespace', metadata: {name, labels: {'dappmesh.io/test': 'true'}}}}))
   return {
     name,
     remove: async () => {
-      await core.deleteNamespace({name}).catch((error: any) => {
-        if (error?.code !== 404) throw error
+      await withKubeClient(kubeconfig, (client) => client.delete(resourcePath('v1', 'Namespace', undefined, name))).catch((error: unknown) => {
+        if (!(error instanceof KubeApiError && error.status === 404)) throw error
       })
     },
   }

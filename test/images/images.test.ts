@@ -7,6 +7,7 @@ import path from 'node:path'
 import {desiredChildren} from '../../src/core/reconcile/product/desired.js'
 import {IMAGE_USER} from '../../src/core/reconcile/product/runtime.js'
 import {ROOT, fixture} from '../helpers/cli.js'
+import {partial} from '../helpers/fixtures.js'
 import {missingTools} from '../helpers/images.js'
 import {ImageStore, type MountedImage, type NetworkNamespace, type RunOptions, createNetns, runToEnd, startContainer, writeBundle} from '../helpers/oci-run.js'
 import {postgresBinDir, requireOrSkip} from '../helpers/postgres.js'
@@ -23,7 +24,7 @@ function operatorPostgres(): {user: {uid: number; gid: number}; mountPath: strin
   const labels = {'dappmesh.io/product': 'shop'}
   const product = {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: 'shop', namespace: 'sales', uid: 'u-1', labels}, spec: {domain: 'sales'}}
   const storage = {kind: 'DataStorage', metadata: {name: 'operational', namespace: 'sales', labels}, spec: {class: 'operational', engine: 'postgresql'}}
-  const children = desiredChildren({product, storages: [storage], outputPorts: [], inputPorts: [], workflows: [], contracts: []}, {image: 'dappmesh:test'})
+  const children = desiredChildren(partial({product, storages: [storage], outputPorts: [], inputPorts: [], workflows: [], contracts: []}), {image: 'dappmesh:test'})
   const pod = (children.find((c) => c.kind === 'StatefulSet') as any).spec.template.spec
   const container = pod.containers[0]
   assert.equal(container.image, 'postgres:16', 'the image this fixture stands in for')

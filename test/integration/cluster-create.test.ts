@@ -6,15 +6,20 @@ import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import * as k8s from '@kubernetes/client-node'
 import {parse} from 'yaml'
 
 import {KwokProvider} from '../../src/core/cluster/kwok-provider.js'
 import {clusterCreateResultSchema, clusterDeleteResultSchema, clusterListResultSchema} from '../../src/core/cluster/result-schema.js'
 import {generateCrds} from '../../src/core/crds/generate.js'
+import {resourcePath} from '../../src/core/kube/paths.js'
+import type {KubeRest} from '../../src/core/kube/rest.js'
+import type {CustomResourceDefinition, Deployment, KubeList, KubeObject, LooseCondition, PersistentVolumeClaim, Pod, StatefulSet} from '../../src/core/kube/types.js'
 import {compile} from '../../src/core/validate/ajv.js'
 import {cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
+import {kubeClient} from '../helpers/kube.js'
+
+type Node = KubeObject & {status?: {conditions?: LooseCondition[]}}
 
 function pidAlive(pid: number): boolean {
   try {
@@ -40,7 +45,7 @@ describe('cluster create --provider kwok (a real control plane)', function () {
   const context = `dappmesh-${name}`
   let dir: string
   let kubeconfig: string
-  let kc: k8s.KubeConfig
+  let client: KubeRest | undefined
   let pids: number[] = []
   let created = false
 
@@ -53,6 +58,7 @@ describe('cluster create --provider kwok (a real control plane)', function () {
 
   after(async function () {
     this.timeout(120_000)
+    client?.close()
     // Whatever a failed test left behind.
     if (created) cli(['cluster', 'delete', '--name', name, '--kubeconfig', kubeconfig], {timeout: 120_000})
     if (dir) await rm(dir, {recursive: true, force: true})
@@ -80,15 +86,13 @@ describe('cluster create --provider kwok (a real control plane)', function () {
 
   it('has three Ready nodes and Established CRDs', async () => {
     assert.ok(created, 'the cluster was not created')
-    kc = new k8s.KubeConfig()
-    kc.loadFromFile(kubeconfig)
-    kc.setCurrentContext(context)
-    const nodes = await kc.makeApiClient(k8s.CoreV1Api).listNode()
+    client = await kubeClient(kubeconfig, context)
+    const nodes = await client.get<KubeList<Node>>('/api/v1/nodes')
     assert.equal(nodes.items.length, 3)
     for (const node of nodes.items) {
       assert.ok(node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), `${node.metadata?.name} is not Ready`)
     }
-    const crds = await kc.makeApiClient(k8s.ApiextensionsV1Api).listCustomResourceDefinition()
+    const crds = await client.get<KubeList<CustomResourceDefinition>>(resourcePath('apiextensions.k8s.io/v1', 'CustomResourceDefinition'))
     for (const expected of generateCrds()) {
       const crd = crds.items.find((item) => item.metadata?.name === expected.metadata.name)
       assert.ok(crd, `${expected.metadata.name} is missing`)
@@ -106,11 +110,11 @@ describe('cluster create --provider kwok (a real control plane)', function () {
 
   it('runs a Deployment: its pods are scheduled and Running', async function () {
     this.timeout(120_000)
-    const apps = kc.makeApiClient(k8s.AppsV1Api)
-    const core = kc.makeApiClient(k8s.CoreV1Api)
-    await apps.createNamespacedDeployment({
-      namespace: 'default',
+    const rest = client!
+    await rest.request('POST', resourcePath('apps/v1', 'Deployment', 'default'), {
       body: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
         metadata: {name: 'web'},
         spec: {
           replicas: 2,
@@ -120,13 +124,13 @@ describe('cluster create --provider kwok (a real control plane)', function () {
       },
     })
     const pods = await eventually('two Running pods', 90_000, async () => {
-      const list = await core.listNamespacedPod({namespace: 'default', labelSelector: 'app=web'})
+      const list = await rest.get<KubeList<Pod>>(resourcePath('v1', 'Pod', 'default'), {labelSelector: 'app=web'})
       const running = list.items.filter((pod) => pod.status?.phase === 'Running' && pod.spec?.nodeName)
       return running.length === 2 ? running : undefined
     })
     assert.ok(pods.every((pod) => pod.spec?.nodeName?.startsWith('node-')))
     const deployment = await eventually('an available Deployment', 60_000, async () => {
-      const read = await apps.readNamespacedDeployment({name: 'web', namespace: 'default'})
+      const read = await rest.get<Deployment>(resourcePath('apps/v1', 'Deployment', 'default', 'web'))
       return read.status?.availableReplicas === 2 ? read : undefined
     })
     assert.equal(deployment.status?.readyReplicas, 2)
@@ -134,11 +138,11 @@ describe('cluster create --provider kwok (a real control plane)', function () {
 
   it('binds a StatefulSet\'s volume claim to one of its volumes, so the StatefulSet becomes Ready', async function () {
     this.timeout(120_000)
-    const apps = kc.makeApiClient(k8s.AppsV1Api)
-    const core = kc.makeApiClient(k8s.CoreV1Api)
-    await apps.createNamespacedStatefulSet({
-      namespace: 'default',
+    const rest = client!
+    await rest.request('POST', resourcePath('apps/v1', 'StatefulSet', 'default'), {
       body: {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
         metadata: {name: 'db'},
         spec: {
           replicas: 1,
@@ -150,13 +154,13 @@ describe('cluster create --provider kwok (a real control plane)', function () {
       },
     })
     const claim = await eventually('a Bound claim', 60_000, async () => {
-      const read = await core.readNamespacedPersistentVolumeClaim({name: 'data-db-0', namespace: 'default'}).catch(() => undefined)
+      const read = await rest.get<PersistentVolumeClaim>(resourcePath('v1', 'PersistentVolumeClaim', 'default', 'data-db-0')).catch(() => undefined)
       return read?.status?.phase === 'Bound' ? read : undefined
     })
     assert.equal(claim.spec?.storageClassName, 'standard', 'the default StorageClass was given to the claim')
     assert.match(claim.spec?.volumeName ?? '', /^dappmesh-local-\d{3}$/)
     await eventually('a Ready StatefulSet', 60_000, async () => {
-      const read = await apps.readNamespacedStatefulSet({name: 'db', namespace: 'default'})
+      const read = await rest.get<StatefulSet>(resourcePath('apps/v1', 'StatefulSet', 'default', 'db'))
       return read.status?.readyReplicas === 1 ? read : undefined
     })
   })

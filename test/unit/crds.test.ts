@@ -25,7 +25,7 @@ describe('crds', () => {
       assert.equal(crd.spec.scope, info.scope)
       assert.equal(crd.spec.names.kind, info.kind)
       assert.deepEqual(crd.spec.versions[0].subresources, {status: {}})
-      assert.ok(crd.spec.versions[0].additionalPrinterColumns.some((c: {name: string}) => c.name === 'Ready'))
+      assert.ok(crd.spec.versions[0].additionalPrinterColumns?.some((c) => c.name === 'Ready'))
       assert.match(crd.metadata.annotations['dappmesh.io/schema-hash'], /^[0-9a-f]{16}$/)
     }
   })
@@ -35,9 +35,9 @@ describe('crds', () => {
       const schema = crd.spec.versions[0].schema.openAPIV3Schema
       assert.deepEqual(forbidden(schema), [], crd.metadata.name)
     }
-    const storage = crds.find((c) => c.spec.names.kind === 'DataStorage')!.spec.versions[0].schema.openAPIV3Schema.properties.spec
-    assert.deepEqual(storage.required, ['class', 'engine'])
-    assert.match(storage['x-kubernetes-validations'][0].rule, /self\.class == 'operational' && self\.engine in \['postgresql', 'surrealdb', 'tidb'\]/)
+    const storage = crds.find((c) => c.spec.names.kind === 'DataStorage')!.spec.versions[0].schema.openAPIV3Schema.properties?.spec
+    assert.deepEqual(storage?.required, ['class', 'engine'])
+    assert.match(storage?.['x-kubernetes-validations']?.[0]?.rule ?? '', /self\.class == 'operational' && self\.engine in \['postgresql', 'surrealdb', 'tidb'\]/)
   })
 
   it('prints YAML documents by default and a List with -o json', () => {

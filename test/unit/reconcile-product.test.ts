@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 
+import type {KubeObject} from '../../src/core/kube/types.js'
 import {mergeConditions} from '../../src/core/reconcile/conditions.js'
 import {containsAll, withAppliedHash} from '../../src/core/reconcile/matches.js'
 import {parseLoops} from '../../src/core/reconcile/operator.js'
@@ -7,12 +8,13 @@ import {type ProductState, accessSecret, credentialsSecret, desiredChildren, isC
 import {componentOf, productStatus} from '../../src/core/reconcile/product/status.js'
 import {meshStatus} from '../../src/core/reconcile/mesh/controller.js'
 import {Metrics} from '../../src/core/reconcile/metrics.js'
+import {type Loose, partial} from '../helpers/fixtures.js'
 
 const meta = (name: string, labels: Record<string, string> = {}) => ({name, namespace: 'sales', labels: {'dappmesh.io/product': 'orders', ...labels}})
-const product = {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: 'orders', namespace: 'sales', uid: 'u-1', generation: 3}, spec: {domain: 'sales'}}
+const product = partial<ProductState['product']>({apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: 'orders', namespace: 'sales', uid: 'u-1', generation: 3}, spec: {domain: 'sales'}})
 
-function state(overrides: Partial<ProductState> = {}): ProductState {
-  return {
+function state(overrides: Loose<ProductState> = {}): ProductState {
+  return partial<ProductState>({
     product,
     storages: [{kind: 'DataStorage', metadata: meta('operational'), spec: {class: 'operational', engine: 'postgresql', version: '15', replicas: 2, size: '5Gi'}}],
     outputPorts: [
@@ -26,7 +28,7 @@ function state(overrides: Partial<ProductState> = {}): ProductState {
     ],
     contracts: [{kind: 'DataContract', metadata: meta('orders-clean'), spec: {document: {id: 'urn:c', version: '1.0.0'}}}],
     ...overrides,
-  }
+  })
 }
 
 const RUNTIME = {image: 'registry.local/dappmesh:1.2.3'}
@@ -179,7 +181,7 @@ describe('product reconciler: desired children', () => {
     assert.equal(isCredentialsOf(secret, 'orders', 'other'), false, 'another storage\'s')
     assert.equal(isCredentialsOf(secret, 'orders-x', 'operational'), false, 'another product\'s')
     const controlled = {...secret, metadata: {...secret.metadata, ownerReferences: [{kind: 'Deployment', name: 'x', uid: 'u', controller: true}]}}
-    assert.equal(isCredentialsOf(controlled, 'orders', 'operational'), false, 'controlled by something else')
+    assert.equal(isCredentialsOf(partial(controlled), 'orders', 'operational'), false, 'controlled by something else')
   })
 
   it('makes a Secret per access user of a postgresql storage: its role name, a generated password and where to connect; no owner, like the credentials', () => {
@@ -194,7 +196,7 @@ describe('product reconciler: desired children', () => {
   })
 
   it('never gives two storages of one product a Secret of the same name (operational + operational-read)', () => {
-    const storages = ['operational', 'operational-read', 'operational-read-read'].map((n) => ({kind: 'DataStorage', metadata: meta(n), spec: {class: 'operational', engine: 'postgresql'}}))
+    const storages = ['operational', 'operational-read', 'operational-read-read'].map((n) => partial<ProductState['storages'][number]>({kind: 'DataStorage', metadata: meta(n), spec: {class: 'operational', engine: 'postgresql'}}))
     const names = storages.flatMap((s) => storageSecrets(product, s, () => 'pw').map((x) => x.secret.metadata.name))
     assert.equal(new Set(names).size, names.length, names.join(' '))
   })
@@ -262,7 +264,7 @@ describe('product reconciler: desired children', () => {
     ]
     const roles = [{kind: 'DataRole', metadata: meta('ops'), spec: {subjects, grants: [{outputPort: 'orders-api', access: 'read'}]}}]
     assert.deepEqual(byName(desiredChildren(state({roles}), RUNTIME)).get('RoleBinding/orders--ops').subjects, [{kind: 'User', name: 'ann', apiGroup: 'rbac.authorization.k8s.io'}])
-    assert.deepEqual(refusedSubjects(roles[0]), [
+    assert.deepEqual(refusedSubjects(partial(roles[0])), [
       'Group system:authenticated is a Kubernetes system identity (system:*)',
       'User system:admin is a Kubernetes system identity (system:*)',
       'ServiceAccount kube-system/default lives in a Kubernetes system namespace (kube-*)',
@@ -283,7 +285,7 @@ describe('product reconciler: desired children', () => {
 })
 
 describe('product reconciler: status', () => {
-  const sts = (spec: number, ready: number, generation = 1, observed = 1) => ({metadata: {generation}, spec: {replicas: spec}, status: {readyReplicas: ready, updatedReplicas: ready, observedGeneration: observed}})
+  const sts = (spec: number, ready: number, generation = 1, observed = 1) => partial<KubeObject>({metadata: {generation}, spec: {replicas: spec}, status: {readyReplicas: ready, updatedReplicas: ready, observedGeneration: observed}})
   const desired = {apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'x', namespace: 'n', labels: {}, ownerReferences: []}}
 
   it('reads a workload\'s readiness from its ready replicas for the generation its controller observed', () => {
@@ -291,7 +293,7 @@ describe('product reconciler: status', () => {
     assert.equal(componentOf(desired, sts(2, 1)).ready, false)
     assert.equal(componentOf(desired, sts(2, 2, 2, 1)).ready, false, 'a spec change its controller has not seen yet')
     assert.deepEqual(componentOf(desired, undefined), {kind: 'StatefulSet', name: 'x', ready: false, message: 'not created yet'})
-    assert.equal(componentOf({...desired, kind: 'ConfigMap'}, {metadata: {}}).ready, true)
+    assert.equal(componentOf({...desired, kind: 'ConfigMap'}, partial({metadata: {}})).ready, true)
   })
 
   const conditions = (status: any) => Object.fromEntries(status.conditions.map((c: any) => [c.type, [c.status, c.reason]]))
@@ -354,9 +356,9 @@ describe('product reconciler: comparing with the live object', () => {
 
 describe('mesh reconciler: status', () => {
   it('counts the domains naming the mesh and the products in those domains', () => {
-    const mesh = {metadata: {name: 'acme', generation: 2}}
-    const domains = [{metadata: {name: 'sales'}, spec: {mesh: 'acme'}}, {metadata: {name: 'hr'}, spec: {mesh: 'acme'}}, {metadata: {name: 'x'}, spec: {mesh: 'other'}}]
-    const products = [{spec: {domain: 'sales'}}, {spec: {domain: 'sales'}}, {spec: {domain: 'x'}}]
+    const mesh = partial<Parameters<typeof meshStatus>[0]>({metadata: {name: 'acme', generation: 2}})
+    const domains = partial<Parameters<typeof meshStatus>[1]>([{metadata: {name: 'sales'}, spec: {mesh: 'acme'}}, {metadata: {name: 'hr'}, spec: {mesh: 'acme'}}, {metadata: {name: 'x'}, spec: {mesh: 'other'}}])
+    const products = partial<Parameters<typeof meshStatus>[2]>([{spec: {domain: 'sales'}}, {spec: {domain: 'sales'}}, {spec: {domain: 'x'}}])
     const status = meshStatus(mesh, domains, products, new Date('2026-01-01T00:00:00Z'))
     assert.deepEqual([status.observedGeneration, status.domains, status.products], [2, 2, 2])
     assert.deepEqual(meshStatus({...mesh, status}, domains, products, new Date('2026-02-01T00:00:00Z')), status, 'unchanged counts, unchanged status')

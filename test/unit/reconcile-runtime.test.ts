@@ -6,15 +6,16 @@ import path from 'node:path'
 import {type ProductState, desiredChildren} from '../../src/core/reconcile/product/desired.js'
 import {validateDirectory} from '../../src/core/validate/validate.js'
 import {ROOT} from '../helpers/cli.js'
+import {type Loose, partial} from '../helpers/fixtures.js'
 import {bytesQuantity, quantityBytes, runtimeKeepsData, runtimeVolumeSize} from '../../src/core/reconcile/product/runtime.js'
 
 const meta = (name: string) => ({name, namespace: 'sales', labels: {'dappmesh.io/product': 'orders'}})
-const product = {apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: 'orders', namespace: 'sales', uid: 'u-1', generation: 1}, spec: {domain: 'sales'}}
+const product = partial<ProductState['product']>({apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataProduct', metadata: {name: 'orders', namespace: 'sales', uid: 'u-1', generation: 1}, spec: {domain: 'sales'}})
 const RUNTIME = {image: 'registry.local/dappmesh:1.2.3'}
 
 /** A product as `init` scaffolds it (duckdb analytics, postgresql operational, s3 object), with one port that brings its own image. */
-function state(overrides: Partial<ProductState> = {}): ProductState {
-  return {
+function state(overrides: Loose<ProductState> = {}): ProductState {
+  return partial<ProductState>({
     product,
     storages: [
       {kind: 'DataStorage', metadata: meta('analytics'), spec: {class: 'analytics', engine: 'duckdb', size: '10Gi'}},
@@ -31,7 +32,7 @@ function state(overrides: Partial<ProductState> = {}): ProductState {
     contracts: [],
     roles: [],
     ...overrides,
-  }
+  })
 }
 
 const children = (s = state()): Map<string, any> => new Map(desiredChildren(s, RUNTIME).map((c) => [`${c.kind}/${c.metadata.name}`, c]))
@@ -67,7 +68,7 @@ describe('product reconciler: the runtime', () => {
 
   it('sizes one volume for several duckdb storages as their sum, and 1Gi for the embedded default when there is none', () => {
     const two = state()
-    two.storages.push({kind: 'DataStorage', metadata: meta('archive'), spec: {class: 'analytics', engine: 'duckdb', size: '512Mi'}})
+    two.storages.push(partial({kind: 'DataStorage', metadata: meta('archive'), spec: {class: 'analytics', engine: 'duckdb', size: '512Mi'}}))
     assert.equal(runtimeVolumeSize(two.storages), '10752Mi')
     assert.equal(runtimeVolumeSize(state().storages.filter((s) => s.spec.engine !== 'duckdb')), '1Gi')
     assert.equal(quantityBytes('1G'), 1e9)

@@ -4,7 +4,7 @@ import {BaseCommand} from '../../core/cli/base-command.js'
 import {kubeFlags, parseDuration} from '../../core/cli/kube-flags.js'
 import {UsageError} from '../../core/errors.js'
 import {type InstallResult, installOperator} from '../../core/operator-install/install.js'
-import {defaultImage, operatorManifests} from '../../core/operator-install/manifests.js'
+import {type OperatorManifest, defaultImage, operatorManifests} from '../../core/operator-install/manifests.js'
 import {toYamlStream} from '../../core/render/yaml.js'
 
 export default class OperatorInstall extends BaseCommand {
@@ -33,7 +33,7 @@ Exit codes: 0 installed, 1 refused (installing needs cluster-admin rights), 2 us
     timeout: Flags.string({description: 'how long --wait may take', default: '2m', helpValue: 'DURATION'}),
   }
 
-  async run(): Promise<InstallResult | {dryRun: true; image: string; manifests: any[]}> {
+  async run(): Promise<InstallResult | {dryRun: true; image: string; manifests: OperatorManifest[]}> {
     const {flags} = await this.parse(OperatorInstall)
     const timeoutMs = parseDuration(flags.timeout)
     if (timeoutMs === undefined) throw new UsageError(`--timeout ${flags.timeout} is not a duration`, ['Use a duration such as 90s, 5m or 1h.'])

@@ -3,13 +3,14 @@ import {FIELD_MANAGER} from '../kube/crds-install.js'
 import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {objectPath, resourcePath} from '../kube/paths.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
+import type {KubeList} from '../kube/types.js'
 import {displayName, shownName} from '../model/child-names.js'
 import {API_VERSION, KINDS} from '../model/kinds.js'
 import {type Manifest, PRODUCT_LABEL, type RenderedPlatform, type RenderedProduct, renderProjectDirectory} from '../render/render.js'
 import {type CrdAction, ensureCrds} from './crds.js'
 import {inventoryOf, parseInventory, productWithInventory} from './inventory.js'
 import {mapPool} from './pool.js'
-import {planShared, readShared} from './shared.js'
+import {type LiveShared, planShared, readShared} from './shared.js'
 import {waitForProduct} from './wait.js'
 
 export type ObjectAction = 'created' | 'configured' | 'unchanged' | 'pruned'
@@ -147,7 +148,7 @@ async function applyRendered(client: KubeRest, rendered: RenderedProduct, option
   }
   progress(`${rendered.product}: ${dryRun === 'server' ? 'dry-run applying' : 'applying'} ${ordered.length} objects to ${rendered.namespace} (context ${loaded.context})`)
   const results: AppliedObject[] = [described(rendered.namespaceObject, namespaceExisted ? 'unchanged' : 'created'), ...keptShared.map((o) => described(o, 'unchanged'))]
-  const record = (o: Manifest, after: any) => {
+  const record = (o: Manifest, after: LiveShared | undefined) => {
     const before = existing.get(key(o))
     const action: ObjectAction = !before ? 'created' : sameObject(before, after, dryRun === 'server') ? 'unchanged' : 'configured'
     results.push(described(o, action))
@@ -189,7 +190,7 @@ function platformBase(p: RenderedPlatform): Pick<ApplyResult, 'product' | 'names
  */
 async function applyPlatform(client: KubeRest, rendered: RenderedPlatform, options: {dryRun: 'none' | 'server'; concurrency: number; progress: (m: string) => void; crds: CrdAction | 'skipped'; force: boolean}): Promise<ApplyResult> {
   const objects = [...rendered.shared, ...rendered.namespaces]
-  const before = await mapPool(objects, options.concurrency, (o) => client.find(objectPath(o)))
+  const before = await mapPool(objects, options.concurrency, (o) => client.find<LiveShared>(objectPath(o)))
   const apply = (o: Manifest, dry: boolean) => applyOne(client, o, {dryRun: dry, force: options.force})
   const dry = options.dryRun === 'server'
   if (!dry) await mapPool(objects, options.concurrency, (o) => apply(o, true))
@@ -212,9 +213,9 @@ function rest(rendered: RenderedProduct): Manifest[] {
  * Whether applying changed the object. A real apply that changes nothing keeps the
  * resourceVersion; a dry run never bumps it, so there the content is compared instead.
  */
-function sameObject(before: any, after: any, dryRun: boolean): boolean {
+function sameObject(before: LiveShared, after: LiveShared | undefined, dryRun: boolean): boolean {
   if (!dryRun) return before.metadata.resourceVersion === after?.metadata?.resourceVersion
-  const content = (o: any) => JSON.stringify([o?.spec, o?.metadata?.labels ?? {}, o?.metadata?.annotations ?? {}])
+  const content = (o: LiveShared | undefined) => JSON.stringify([o?.spec, o?.metadata?.labels ?? {}, o?.metadata?.annotations ?? {}])
   return content(before) === content(after)
 }
 
@@ -231,11 +232,11 @@ function described(o: Manifest, action: ObjectAction): AppliedObject {
  * shared object. `existing` holds this product's objects and the shared ones; `others`, by key,
  * the product that each object of another product belongs to.
  */
-async function existingObjects(client: KubeRest, rendered: RenderedProduct): Promise<{existing: Map<string, any>; others: Map<string, string>; shared: Array<any | 'forbidden' | undefined>}> {
-  const existing = new Map<string, any>()
-  const others = new Map<string, string>()
+async function existingObjects(client: KubeRest, rendered: RenderedProduct): Promise<{existing: Map<string, LiveShared>; others: Map<string, string | undefined>; shared: Array<LiveShared | 'forbidden' | undefined>}> {
+  const existing = new Map<string, LiveShared>()
+  const others = new Map<string, string | undefined>()
   const lists = await Promise.all(
-    PRODUCT_KINDS.map((k) => client.get<{items: any[]}>(resourcePath(API_VERSION, k.kind, rendered.namespace), {labelSelector: PRODUCT_LABEL}).catch((error) => {
+    PRODUCT_KINDS.map((k) => client.get<KubeList<LiveShared>>(resourcePath(API_VERSION, k.kind, rendered.namespace), {labelSelector: PRODUCT_LABEL}).catch((error) => {
       if (error instanceof KubeApiError && error.status === 404) return {items: []}
       throw error
     })),
@@ -244,7 +245,8 @@ async function existingObjects(client: KubeRest, rendered: RenderedProduct): Pro
     for (const item of list.items) {
       const owner = item.metadata.labels?.[PRODUCT_LABEL]
       const k = key({...item, kind: PRODUCT_KINDS[i].kind})
-      if (owner === rendered.product) existing.set(k, {...item, kind: PRODUCT_KINDS[i].kind})
+      // Items of a list carry no kind of their own.
+      if (owner === rendered.product) existing.set(k, {...item, apiVersion: item.apiVersion ?? API_VERSION, kind: PRODUCT_KINDS[i].kind})
       else others.set(k, owner)
     }
   }
@@ -258,7 +260,7 @@ async function existingObjects(client: KubeRest, rendered: RenderedProduct): Pro
  * the same kind and name that another product applied is that product's, and a server-side apply
  * would silently take it over (its spec, its product label). Refuse, naming both.
  */
-function refuseTakeover(rendered: RenderedProduct, others: Map<string, string>): void {
+function refuseTakeover(rendered: RenderedProduct, others: Map<string, string | undefined>): void {
   const clashes = rendered.objects.filter((o) => others.has(key(o)))
   if (clashes.length === 0) return
   const said = clashes.map((o) => `${o.kind} ${displayName(o.metadata.name)} (product ${others.get(key(o))})`)
@@ -270,9 +272,9 @@ function refuseTakeover(rendered: RenderedProduct, others: Map<string, string>):
   })
 }
 
-async function applyOne(client: KubeRest, object: Manifest, options: {dryRun: boolean; force: boolean}): Promise<any> {
+async function applyOne(client: KubeRest, object: Manifest, options: {dryRun: boolean; force: boolean}): Promise<LiveShared> {
   try {
-    return await client.apply(objectPath(object), object, {fieldManager: FIELD_MANAGER, force: options.force, dryRun: options.dryRun})
+    return await client.apply<LiveShared>(objectPath(object), object, {fieldManager: FIELD_MANAGER, force: options.force, dryRun: options.dryRun})
   } catch (error) {
     if (!(error instanceof KubeApiError)) throw error
     const what = `${object.kind}/${displayName(object.metadata.name)}${object.metadata.namespace ? ` in ${object.metadata.namespace}` : ''}`
@@ -287,7 +289,7 @@ async function applyOne(client: KubeRest, object: Manifest, options: {dryRun: bo
 }
 
 /** Objects the previous inventory listed that still carry the product label and left the project. */
-function leftOver(rendered: RenderedProduct, existing: Map<string, any>): any[] {
+function leftOver(rendered: RenderedProduct, existing: Map<string, LiveShared>): LiveShared[] {
   const current = existing.get(key({kind: 'DataProduct', metadata: {name: rendered.product, namespace: rendered.namespace}}))
   const previous = parseInventory(current?.metadata?.annotations)
   const wanted = new Set(inventoryOf(rendered.objects))
@@ -297,7 +299,7 @@ function leftOver(rendered: RenderedProduct, existing: Map<string, any>): any[] 
   })
 }
 
-async function prune(client: KubeRest, doomed: any[], dryRun: boolean, progress: (m: string) => void): Promise<AppliedObject[]> {
+async function prune(client: KubeRest, doomed: LiveShared[], dryRun: boolean, progress: (m: string) => void): Promise<AppliedObject[]> {
   await mapPool(doomed, 8, async (o) => {
     await client.delete(objectPath({...o, apiVersion: API_VERSION}), {dryRun}).catch((error) => {
       if (!(error instanceof KubeApiError && error.status === 404)) throw error

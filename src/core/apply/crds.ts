@@ -4,6 +4,7 @@ import {UserError} from '../errors.js'
 import {FIELD_MANAGER, waitEstablished} from '../kube/crds-install.js'
 import {objectPath} from '../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../kube/rest.js'
+import type {CustomResourceDefinition, KubeList, KubeObject} from '../kube/types.js'
 import {compareSemver, isSemver} from '../semver.js'
 import {mapPool} from './pool.js'
 
@@ -16,7 +17,7 @@ export type CrdAction = 'current' | 'installed' | 'upgraded'
  */
 export async function ensureCrds(rest: KubeRest, options: {install: boolean; timeoutMs: number; onProgress?: (m: string) => void}): Promise<CrdAction> {
   const expected = generateCrds()
-  const list = await rest.get<{items: any[]}>('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {labelSelector: 'app.kubernetes.io/part-of=dappmesh'})
+  const list = await rest.get<KubeList<CustomResourceDefinition>>('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {labelSelector: 'app.kubernetes.io/part-of=dappmesh'})
   const installed = new Map(list.items.map((c) => [c.metadata.name, c]))
   const stale = expected.filter((crd) => installed.get(crd.metadata.name)?.metadata?.annotations?.[SCHEMA_HASH_ANNOTATION] !== crd.metadata.annotations[SCHEMA_HASH_ANNOTATION])
   if (stale.length === 0) {
@@ -55,15 +56,15 @@ export async function ensureCrds(rest: KubeRest, options: {install: boolean; tim
  * with the newer schema could fail the older one's validation, or lose fields on their next
  * write. Says which, and exits 1; the fix is to upgrade dappmesh, not to force.
  */
-export function newerCrds(live: any[], mine = dappmeshVersion()): any[] {
+export function newerCrds<T extends KubeObject>(live: T[], mine = dappmeshVersion()): T[] {
   return live.filter((crd) => {
     const theirs = crd.metadata?.annotations?.[CLI_VERSION_ANNOTATION]
     return typeof theirs === 'string' && isSemver(theirs) && isSemver(mine) && compareSemver(theirs, mine) > 0
   })
 }
 
-function downgradeRefused(newer: any[], mine = dappmeshVersion()): UserError {
-  const by = [...new Set(newer.map((crd) => crd.metadata.annotations[CLI_VERSION_ANNOTATION]))].join(', ')
+function downgradeRefused(newer: KubeObject[], mine = dappmeshVersion()): UserError {
+  const by = [...new Set(newer.map((crd) => crd.metadata.annotations?.[CLI_VERSION_ANNOTATION]))].join(', ')
   return new UserError(`the cluster's dappmesh CRDs (${newer.map((crd) => crd.metadata.name).join(', ')}) were installed by dappmesh ${by}, newer than this dappmesh ${mine}: they are not downgraded`, {
     suggestions: [`Upgrade dappmesh to ${by} or later, or pass --no-install-crds to use the cluster's CRDs as they are.`],
   })
@@ -76,7 +77,7 @@ function downgradeRefused(newer: any[], mine = dappmeshVersion()): UserError {
 export async function ensureAdmissionPolicies(rest: KubeRest, options: {install: boolean; onProgress?: (m: string) => void}): Promise<void> {
   for (const policy of generateAdmissionPolicies()) {
     const path = objectPath(policy as {apiVersion: string; kind: string; metadata: {name: string}})
-    const live = await rest.find(path)
+    const live = await rest.find<KubeObject>(path)
     if (live?.metadata?.annotations?.[SCHEMA_HASH_ANNOTATION] === policy.metadata.annotations[SCHEMA_HASH_ANNOTATION]) continue
     if (!options.install) {
       throw new UserError(`the cluster's dappmesh admission policy ${policy.kind} ${policy.metadata.name} is ${live ? 'out of date' : 'missing'} and --no-install-crds was given`, {

@@ -3,7 +3,11 @@ import {isDeepStrictEqual} from 'node:util'
 import {FIELD_MANAGER} from '../kube/crds-install.js'
 import {objectPath} from '../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../kube/rest.js'
+import type {KubeObject} from '../kube/types.js'
 import type {Manifest} from '../render/render.js'
+
+/** An object as the cluster answers it by name (with its kind); its spec is what apply compares. */
+export type LiveShared = KubeObject & {apiVersion: string; kind: string; spec?: unknown}
 
 /**
  * What a product's apply does with the objects it shares with every other product of its mesh:
@@ -29,7 +33,7 @@ const PLATFORM_HINT = 'a product never changes its mesh or domain: change them i
  * would merge it (a server-side dry run, so defaults and removed fields count); when the user may
  * not even dry-run it, by the copy's own fields.
  */
-export async function planShared(client: KubeRest, objects: Manifest[], live: Array<any | 'forbidden' | undefined>): Promise<SharedPlan> {
+export async function planShared(client: KubeRest, objects: Manifest[], live: Array<LiveShared | 'forbidden' | undefined>): Promise<SharedPlan> {
   const plan: SharedPlan = {create: [], kept: [], warnings: []}
   for (const [i, object] of objects.entries()) {
     const current = live[i]
@@ -52,8 +56,8 @@ export async function planShared(client: KubeRest, objects: Manifest[], live: Ar
   return plan
 }
 
-async function differencesFromLive(client: KubeRest, object: Manifest, live: any): Promise<string[]> {
-  const merged = await client.apply(objectPath(object), object, {fieldManager: FIELD_MANAGER, force: true, dryRun: true}).catch((error: unknown) => {
+async function differencesFromLive(client: KubeRest, object: Manifest, live: LiveShared): Promise<string[]> {
+  const merged = await client.apply<LiveShared>(objectPath(object), object, {fieldManager: FIELD_MANAGER, force: true, dryRun: true}).catch((error: unknown) => {
     if (error instanceof KubeApiError && (error.status === 403 || error.status === 409)) return undefined
     throw error
   })
@@ -84,8 +88,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Reads a shared object: undefined when absent, 'forbidden' when the user may not read it. */
-export async function readShared(client: KubeRest, object: Manifest): Promise<any | 'forbidden' | undefined> {
-  return client.find(objectPath(object)).catch((error: unknown) => {
+export async function readShared(client: KubeRest, object: Manifest): Promise<LiveShared | 'forbidden' | undefined> {
+  return client.find<LiveShared>(objectPath(object)).catch((error: unknown) => {
     if (error instanceof KubeApiError && error.status === 403) return 'forbidden' as const
     throw error
   })

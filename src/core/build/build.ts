@@ -80,7 +80,7 @@ export function missingContainerfiles(ctx: ValidationContext, targets: BuildTarg
   const built = new Set(targets.map((t) => t.entity))
   const missing = new Map<string, string[]>()
   for (const port of ctx.all('OutputPort')) {
-    const spec = port.object.spec as any
+    const spec = port.object.spec
     if (!spec?.service || spec.service.image || built.has(spec.entity)) continue
     missing.set(spec.entity, [...(missing.get(spec.entity) ?? []), port.name])
   }
@@ -110,7 +110,7 @@ export async function buildDirectory(dir: string, options: BuildOptions = {}): P
     })
   }
 
-  const registry = (options.registry ?? (product.object.spec as any).registry)?.replace(/\/+$/, '')
+  const registry = (options.registry ?? product.object.spec.registry)?.replace(/\/+$/, '')
   if (options.push && !registry) {
     throw new UsageError('--push needs a registry: pass --registry or set spec.registry in dappmesh.yaml', ['dappmesh build --push --registry 127.0.0.1:5000/sales'])
   }
@@ -269,7 +269,7 @@ async function runTool(inv: Invocation, entity: string, onOutput: BuildOptions['
   const r = await child
   const output = typeof r.all === 'string' ? r.all : ''
   if (!r.failed) return {ok: true, why: '', output, tail}
-  if ((r as any).code === 'ENOENT') {
+  if ((r as {code?: string}).code === 'ENOENT') {
     const fix = inv.file === 'kind' ? 'kind is not on PATH: install kind to use --load' : `${inv.file} is not on PATH`
     return {ok: false, why: fix, output, tail}
   }

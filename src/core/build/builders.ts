@@ -138,7 +138,7 @@ interface Answer {
 async function answers(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Answer> {
   const r = await execa(file, args, {env, reject: false, timeout: 15_000, stdin: 'ignore'})
   if (!r.failed) return {ok: true}
-  if ((r as any).code === 'ENOENT') return {ok: false, why: `${file} is not on PATH`}
+  if ((r as {code?: string}).code === 'ENOENT') return {ok: false, why: `${file} is not on PATH`}
   if (r.timedOut) return {ok: false, why: `\`${file} ${args.join(' ')}\` did not answer within 15s`}
   const first = `${r.stderr}`.split('\n').find((l) => l.trim() !== '') ?? `exit ${r.exitCode}`
   return {ok: false, why: `\`${file} ${args.join(' ')}\` failed: ${first.trim()}`}

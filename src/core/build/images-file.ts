@@ -44,8 +44,8 @@ export function readImages(root: string, options: {damaged?: 'error' | 'empty'} 
     if (data === null || typeof data !== 'object' || Array.isArray(data) || (data.images !== undefined && (data.images === null || typeof data.images !== 'object' || Array.isArray(data.images)))) {
       problem = 'it is not an object with an "images" object'
     } else {
-      for (const [entity, r] of Object.entries<any>(data.images ?? {})) {
-        if (typeof r?.repository === 'string' && typeof r?.tag === 'string' && typeof r?.contextDigest === 'string') images[entity] = r
+      for (const [entity, r] of Object.entries<{repository?: unknown; tag?: unknown; contextDigest?: unknown} | null>(data.images ?? {})) {
+        if (typeof r?.repository === 'string' && typeof r?.tag === 'string' && typeof r?.contextDigest === 'string') images[entity] = r as ImageRecord
         else problem ??= `the record of entity "${entity}" lacks a repository, tag or contextDigest`
       }
     }

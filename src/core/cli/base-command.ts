@@ -11,7 +11,7 @@ import {type Failure, warningText, writeFailure} from './error-output.js'
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true
 
-  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<any> {
+  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     // this.exit(): the command already printed what it had to (JSON included); just leave.
     if (error instanceof Errors.ExitError) throw error
     const failure = describeFailure(error)

@@ -1,5 +1,6 @@
 import {objectPath} from '../kube/paths.js'
 import type {KubeRest} from '../kube/rest.js'
+import type {PersistentVolume, StorageClass, Typed} from '../kube/types.js'
 
 /**
  * Volumes for a kwok cluster. kwok simulates nodes and pods but has no storage provisioner, so a
@@ -28,9 +29,9 @@ export interface NodeVolumes {
   node: string
 }
 
-export function localStorageObjects(cluster: string, volumes: number, onNode?: NodeVolumes): Array<Record<string, any>> {
+export function localStorageObjects(cluster: string, volumes: number, onNode?: NodeVolumes): [Typed<StorageClass>, ...Array<Typed<PersistentVolume>>] {
   const labels = {'app.kubernetes.io/managed-by': 'dappmesh', 'dappmesh.io/local-storage': 'true'}
-  const storageClass = {
+  const storageClass: Typed<StorageClass> = {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'StorageClass',
     metadata: {name: LOCAL_STORAGE_CLASS, labels, annotations: {'storageclass.kubernetes.io/is-default-class': 'true'}},
@@ -38,7 +39,7 @@ export function localStorageObjects(cluster: string, volumes: number, onNode?: N
     reclaimPolicy: 'Retain',
     volumeBindingMode: 'Immediate',
   }
-  const pvs = Array.from({length: volumes}, (_, i) => ({
+  const pvs = Array.from({length: volumes}, (_, i): Typed<PersistentVolume> => ({
     apiVersion: 'v1',
     kind: 'PersistentVolume',
     metadata: {name: `dappmesh-local-${String(i + 1).padStart(3, '0')}`, labels},
@@ -61,7 +62,7 @@ export function localStorageObjects(cluster: string, volumes: number, onNode?: N
 /** Applies the StorageClass and volumes (server-side, so a second run changes nothing). */
 export async function installLocalStorage(rest: KubeRest, cluster: string, volumes = DEFAULT_LOCAL_VOLUMES, onNode?: NodeVolumes): Promise<number> {
   const objects = localStorageObjects(cluster, volumes, onNode)
-  await rest.apply(objectPath(objects[0] as any), objects[0], {fieldManager: FIELD_MANAGER, force: true})
-  await Promise.all(objects.slice(1).map((o) => rest.apply(objectPath(o as any), o, {fieldManager: FIELD_MANAGER, force: true})))
+  await rest.apply(objectPath(objects[0]), objects[0], {fieldManager: FIELD_MANAGER, force: true})
+  await Promise.all(objects.slice(1).map((o) => rest.apply(objectPath(o), o, {fieldManager: FIELD_MANAGER, force: true})))
   return volumes
 }

@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 
+import type {ObjectMeta, Typed, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding} from '../kube/types.js'
 import {GROUP, VERSION} from '../model/kinds.js'
 import {GRANT_PERMISSIONS, type GrantPermission, type GrantTarget} from '../model/grants.js'
 import {SCHEMA_HASH_ANNOTATION} from './generate.js'
@@ -40,7 +41,7 @@ function permissionsInUse(): Array<{permission: GrantPermission; condition: stri
  * it with a handful of grants). So the author must hold each verb on the whole resource type in
  * the namespace, not only on the product's children by name: stricter than the Role, never looser.
  */
-function grantValidations(): Array<Record<string, string>> {
+function grantValidations(): Array<{expression: string; messageExpression: string; reason: string}> {
   return permissionsInUse().map(({permission, condition}) => {
     const what = `${permission.verb} ${permission.resource}${permission.apiGroup ? `.${permission.apiGroup}` : ''}`
     return {
@@ -59,9 +60,11 @@ function withHash<T extends {metadata: {annotations?: Record<string, string>}}>(
 }
 
 /** The policy and its binding (every namespace), each with a hash annotation to tell when they are current. */
-export function generateAdmissionPolicies(): Array<Record<string, any>> {
+export type AdmissionObject = (Typed<ValidatingAdmissionPolicy> | Typed<ValidatingAdmissionPolicyBinding>) & {metadata: ObjectMeta & {annotations: Record<string, string>}}
+
+export function generateAdmissionPolicies(): AdmissionObject[] {
   const labels = {'app.kubernetes.io/part-of': 'dappmesh', 'app.kubernetes.io/managed-by': 'dappmesh'}
-  const policy = withHash({
+  const policy = withHash<AdmissionObject>({
     apiVersion: ADMISSION,
     kind: 'ValidatingAdmissionPolicy',
     metadata: {name: GRANT_POLICY_NAME, labels, annotations: {}},
@@ -84,7 +87,7 @@ export function generateAdmissionPolicies(): Array<Record<string, any>> {
       ],
     },
   })
-  const binding = withHash({
+  const binding = withHash<AdmissionObject>({
     apiVersion: ADMISSION,
     kind: 'ValidatingAdmissionPolicyBinding',
     metadata: {name: GRANT_POLICY_NAME, labels, annotations: {}},

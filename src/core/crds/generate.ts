@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 
+import type {CustomResourceDefinition, JSONSchemaProps, ObjectMeta, Typed} from '../kube/types.js'
 import {PRODUCT_SEPARATOR} from '../model/child-names.js'
 import {GROUP, KINDS, type KindInfo, VERSION} from '../model/kinds.js'
 import {SYSTEM_NAMESPACE_NAME} from '../model/schemas/common.js'
@@ -68,9 +69,12 @@ const ROOT_VALIDATIONS: Record<string, Array<{rule: string; message: string}>> =
   ],
 }
 
+/** A CRD as dappmesh generates it: always labelled and annotated (schema hash, CLI version). */
+export type GeneratedCrd = Typed<CustomResourceDefinition> & {metadata: ObjectMeta & {labels: Record<string, string>; annotations: Record<string, string>}}
+
 /** The CustomResourceDefinition of one kind, generated from its JSON Schema. */
-export function generateCrd(info: KindInfo): Record<string, any> {
-  const spec = toStructural(info.schema.properties.spec)
+export function generateCrd(info: KindInfo): GeneratedCrd {
+  const spec = toStructural(info.schema.properties.spec) as JSONSchemaProps
   const openAPIV3Schema = {
     type: 'object',
     description: info.schema.description,
@@ -119,6 +123,6 @@ export function generateCrd(info: KindInfo): Record<string, any> {
 }
 
 /** Every dappmesh CRD, in the order kinds are applied. */
-export function generateCrds(): Array<Record<string, any>> {
+export function generateCrds(): GeneratedCrd[] {
   return KINDS.map(generateCrd)
 }

@@ -6,7 +6,7 @@
  */
 const DROP = new Set(['$id', '$schema', 'title', 'if', 'then', 'else', 'const'])
 
-export function toStructural(schema: unknown): any {
+export function toStructural(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(toStructural)
   if (schema === null || typeof schema !== 'object') return schema
   const out: Record<string, unknown> = {}
@@ -15,7 +15,7 @@ export function toStructural(schema: unknown): any {
     if (key === 'additionalProperties' && value === false) continue
     if (key === 'allOf') {
       // allOf is only used for if/then pairs, which CEL covers; keep anything else.
-      const kept = (value as unknown[]).map(toStructural).filter((s) => Object.keys(s).length > 0)
+      const kept = (value as unknown[]).map(toStructural).filter((s) => Object.keys(s as object).length > 0)
       if (kept.length > 0) out.allOf = kept
       continue
     }

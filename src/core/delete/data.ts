@@ -1,6 +1,7 @@
 import {mapPool} from '../apply/pool.js'
 import {resourcePath} from '../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../kube/rest.js'
+import type {KubeList} from '../kube/types.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../render/render.js'
 import {FIELD_MANAGER, STORAGE_LABEL} from '../reconcile/product/desired.js'
 import type {DoomedObject} from './result-schema.js'
@@ -19,7 +20,7 @@ const DATA = [
 /** The product's data in its namespace; undefined when the user may not list it. */
 export async function productData(client: KubeRest, namespace: string, product: string): Promise<DoomedObject[] | undefined> {
   try {
-    const lists = await Promise.all(DATA.map((d) => client.get<{items: any[]}>(resourcePath('v1', d.kind, namespace), {labelSelector: d.selector(product)})))
+    const lists = await Promise.all(DATA.map((d) => client.get<KubeList>(resourcePath('v1', d.kind, namespace), {labelSelector: d.selector(product)})))
     return lists.flatMap((list, i) => list.items.map((o) => ({kind: DATA[i].kind, name: String(o.metadata.name), namespace}))).sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
   } catch (error) {
     if (error instanceof KubeApiError && error.status === 403) return undefined

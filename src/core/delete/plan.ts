@@ -4,6 +4,7 @@ import {UserError} from '../errors.js'
 import {locateProduct} from '../kube/locate-product.js'
 import {resourcePath} from '../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../kube/rest.js'
+import type {KubeList, KubeObject} from '../kube/types.js'
 import {displayName} from '../model/child-names.js'
 import {API_VERSION, KINDS, kindInfo} from '../model/kinds.js'
 import type {ProductRef} from '../project/product-ref.js'
@@ -34,15 +35,15 @@ export async function planDeletion(client: KubeRest, ref: ProductRef, options: {
   const namespace = ref.namespace ?? (await locateProduct(client, ref)).metadata.namespace
   const name = ref.name
   const warnings: string[] = []
-  const product = await client.find(resourcePath(API_VERSION, 'DataProduct', namespace, name)).catch((error) => {
+  const product = await client.find<KubeObject>(resourcePath(API_VERSION, 'DataProduct', namespace, name)).catch((error) => {
     if (error instanceof KubeApiError && error.status === 404) return undefined
     throw error
   })
   const labelled = await Promise.all(
     PART_KINDS.map((k) =>
       client
-        .get<{items: any[]}>(resourcePath(API_VERSION, k.kind, namespace), {labelSelector: `${PRODUCT_LABEL}=${name}`})
-        .then((l) => l.items.map((o) => ({kind: k.kind, name: o.metadata.name as string, namespace})))
+        .get<KubeList>(resourcePath(API_VERSION, k.kind, namespace), {labelSelector: `${PRODUCT_LABEL}=${name}`})
+        .then((l) => l.items.map((o) => ({kind: k.kind, name: o.metadata.name, namespace})))
         .catch((error) => {
           if (error instanceof KubeApiError && error.status === 404) return []
           throw error
@@ -55,7 +56,7 @@ export async function planDeletion(client: KubeRest, ref: ProductRef, options: {
   const fromInventory = await mapPool(listed, 8, async (entry) => {
     const [kind, objectName] = entry.split('/')
     if (!objectName || kindInfo(kind)?.scope !== 'Namespaced' || kind === 'DataProduct') return undefined
-    const live = await client.find(resourcePath(API_VERSION, kind, namespace, objectName))
+    const live = await client.find<KubeObject>(resourcePath(API_VERSION, kind, namespace, objectName))
     if (!live) return undefined
     const owner = live.metadata?.labels?.[PRODUCT_LABEL]
     if (owner !== undefined && owner !== name) {

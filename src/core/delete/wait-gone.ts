@@ -1,6 +1,7 @@
 import {TimeoutError} from '../errors.js'
 import {resourcePath} from '../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../kube/rest.js'
+import type {KubeList, Pod} from '../kube/types.js'
 import {API_VERSION} from '../model/kinds.js'
 import {PRODUCT_LABEL} from '../render/render.js'
 import type {DoomedObject} from './plan.js'
@@ -31,7 +32,7 @@ export async function waitUntilGone(client: KubeRest, objects: DoomedObject[], o
     const path = resourcePath(API_VERSION, kind, namespace)
     const pending = () => [...names].some((n) => remaining.has(`${kind}/${n}`))
     while (pending() && !overall.signal.aborted) {
-      const list = await client.get<{items: any[]; metadata: {resourceVersion: string}}>(path)
+      const list = await client.get<KubeList>(path)
       const present = new Map(list.items.map((o) => [o.metadata.name, o]))
       for (const n of names) {
         const live = present.get(n)
@@ -83,7 +84,7 @@ export async function waitForPodsGone(client: KubeRest, namespace: string, produ
   const deadline = Date.now() + options.timeoutMs
   let left: string[] = []
   while (Date.now() < deadline) {
-    const list = await client.get<{items: any[]; metadata: {resourceVersion: string}}>(path, {labelSelector})
+    const list = await client.get<KubeList<Pod>>(path, {labelSelector})
     const names = new Set<string>(list.items.map((pod) => pod.metadata.name))
     left = [...names]
     if (names.size === 0) return

@@ -7,6 +7,7 @@ import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {objectPath, resourcePath} from '../kube/paths.js'
 import {refused} from '../kube/refused.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
+import type {KubeObject} from '../kube/types.js'
 import {displayName, shownName} from '../model/child-names.js'
 import {API_VERSION, kindInfo} from '../model/kinds.js'
 import {type Manifest, PRODUCT_LABEL, type RenderedProduct, renderDirectory} from '../render/render.js'
@@ -40,7 +41,7 @@ export async function diffProduct(options: DiffOptions): Promise<DiffResult> {
     const changes: ObjectChange[] = []
     let unchanged = 0
 
-    const liveProduct = await client.find(objectPath(productOf(rendered)))
+    const liveProduct = await client.find<KubeObject>(objectPath(productOf(rendered)))
     const leftovers = await leftOver(client, rendered, liveProduct)
     // As apply does: the mesh, the domain and the namespace only when the cluster has none of them.
     const sharedObjects = [...rendered.shared, rendered.namespaceObject]
@@ -48,7 +49,7 @@ export async function diffProduct(options: DiffOptions): Promise<DiffResult> {
     warnings.push(...shared.warnings)
     unchanged += shared.kept.length
     const desired = [...shared.create, productWithInventory(rendered, leftovers), ...rendered.objects.filter((o) => o.kind !== 'DataProduct')]
-    const live = await mapPool(desired, concurrency, (o) => (o.kind === 'DataProduct' ? Promise.resolve(liveProduct) : client.find(objectPath(o))))
+    const live = await mapPool(desired, concurrency, (o) => (o.kind === 'DataProduct' ? Promise.resolve(liveProduct) : client.find<KubeObject>(objectPath(o))))
     const namespaceExists = !shared.create.includes(rendered.namespaceObject)
     if (!namespaceExists) warnings.push(`namespace ${rendered.namespace} does not exist yet, so the server could not check the product's own objects; they are shown as rendered`)
 
@@ -77,21 +78,21 @@ function productOf(rendered: RenderedProduct): Manifest {
 }
 
 /** Live objects in the previous inventory, still labelled for the product, that left the project. */
-async function leftOver(client: KubeRest, rendered: RenderedProduct, liveProduct: any): Promise<any[]> {
+async function leftOver(client: KubeRest, rendered: RenderedProduct, liveProduct: KubeObject | undefined): Promise<Array<KubeObject & {apiVersion: string; kind: string}>> {
   const wanted = new Set(inventoryOf(rendered.objects))
   const gone = [...parseInventory(liveProduct?.metadata?.annotations)].filter((entry) => !wanted.has(entry))
   const found = await mapPool(gone, 8, async (entry) => {
     const [kind, name] = entry.split('/')
     if (!name || kindInfo(kind)?.scope !== 'Namespaced') return undefined
-    const object = await client.find(resourcePath(API_VERSION, kind, rendered.namespace, name))
+    const object = await client.find<KubeObject>(resourcePath(API_VERSION, kind, rendered.namespace, name))
     return object?.metadata?.labels?.[PRODUCT_LABEL] === rendered.product ? {...object, apiVersion: API_VERSION, kind} : undefined
   })
   return found.filter((o) => o !== undefined)
 }
 
-async function dryRunApply(client: KubeRest, object: Manifest, force: boolean): Promise<any> {
+async function dryRunApply(client: KubeRest, object: Manifest, force: boolean): Promise<KubeObject> {
   try {
-    return await client.apply(objectPath(object), object, {fieldManager: FIELD_MANAGER, force, dryRun: true})
+    return await client.apply<KubeObject>(objectPath(object), object, {fieldManager: FIELD_MANAGER, force, dryRun: true})
   } catch (error) {
     if (!(error instanceof KubeApiError)) throw error
     const what = `${object.kind}/${object.metadata.name}${object.metadata.namespace ? ` in ${object.metadata.namespace}` : ''}`

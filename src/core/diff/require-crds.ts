@@ -1,6 +1,7 @@
 import {SCHEMA_HASH_ANNOTATION, generateCrds} from '../crds/generate.js'
 import {UserError} from '../errors.js'
 import type {KubeRest} from '../kube/rest.js'
+import type {CustomResourceDefinition, KubeList} from '../kube/types.js'
 
 /**
  * A server-side dry run of a custom resource needs its CRD: without them there is nothing to
@@ -9,7 +10,7 @@ import type {KubeRest} from '../kube/rest.js'
  */
 export async function requireCrds(client: KubeRest): Promise<string[]> {
   const expected = generateCrds()
-  const list = await client.get<{items: any[]}>('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {labelSelector: 'app.kubernetes.io/part-of=dappmesh'})
+  const list = await client.get<KubeList<CustomResourceDefinition>>('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {labelSelector: 'app.kubernetes.io/part-of=dappmesh'})
   const installed = new Map(list.items.map((crd) => [crd.metadata.name, crd]))
   const missing = expected.filter((crd) => !installed.has(crd.metadata.name)).map((crd) => crd.metadata.name)
   if (missing.length > 0) {

@@ -41,14 +41,15 @@ function major(version: string | null | undefined): string | undefined {
 export async function pullProductPort(source: ProductSource, scratchDir: string, signal?: AbortSignal): Promise<Pulled> {
   const base = source.baseUrl.replace(/\/+$/, '')
   const label = `input ${source.input} (product ${source.product ?? '?'} port ${source.port} at ${base})`
-  const listed = await getJson(`${base}/v1/ports`, source, label, signal)
-  const port = (listed.ports as Array<{name: string; contract: {name: string; id: string | null; version: string | null} | null}> | undefined)?.find((p) => p.name === source.port)
+  // What the producer's runtime answers (GET /v1/ports); read as it says it is.
+  const listed = (await getJson(`${base}/v1/ports`, source, label, signal)) as {ports?: Array<{name: string; contract: {name: string; id: string | null; version: string | null} | null}>}
+  const port = listed.ports?.find((p) => p.name === source.port)
   if (!port) {
     // A runtime lists only the ports its caller may read: a port missing may be one not granted.
     const access = source.token ? ' that this consumer may read' : ''
     throw new UserError(`${label}: the producer serves no port ${source.port}${access}`, {
       suggestions: [
-        `Its ports${access}: ${(listed.ports ?? []).map((p: {name: string}) => p.name).join(', ') || 'none'}. Fix source.port of InputPort ${source.input}.`,
+        `Its ports${access}: ${(listed.ports ?? []).map((p) => p.name).join(', ') || 'none'}. Fix source.port of InputPort ${source.input}.`,
         ...(source.token ? [`Or ask the producer for a DataRole that grants this consumer's ServiceAccount read on ${source.port}.`] : []),
       ],
     })
@@ -115,7 +116,7 @@ async function refused(res: http.IncomingMessage, label: string): Promise<UserEr
   })
 }
 
-async function getJson(url: string, source: ProductSource, label: string, signal: AbortSignal | undefined): Promise<any> {
+async function getJson(url: string, source: ProductSource, label: string, signal: AbortSignal | undefined): Promise<unknown> {
   const res = await request(url, source, label, signal)
   if (res.statusCode !== 200) throw await refused(res, label)
   let text = ''

@@ -1,6 +1,6 @@
 /**
  * The shapes of Kubernetes objects as the REST API sends them (JSON: timestamps are strings), for
- * what the client and the caches read. Kinds' own fields are typed where they are used.
+ * what the client and the caches read. The kinds' own fields are in types.ts.
  */
 export interface OwnerReference {
   apiVersion: string
@@ -23,7 +23,18 @@ export interface ObjectMeta {
   annotations?: Record<string, string>
   ownerReferences?: OwnerReference[]
   finalizers?: string[]
-  managedFields?: unknown[]
+  managedFields?: ManagedFieldsEntry[]
+}
+
+/** Who set which fields (server-side apply); caches drop these (stripped). */
+export interface ManagedFieldsEntry {
+  manager?: string
+  operation?: string
+  apiVersion?: string
+  time?: string
+  fieldsType?: string
+  fieldsV1?: unknown
+  subresource?: string
 }
 
 export interface KubeObject {
@@ -31,14 +42,6 @@ export interface KubeObject {
   kind?: string
   metadata: ObjectMeta
 }
-
-/**
- * An object of a kind whose fields its reader has not typed yet: metadata typed, the rest not. The
- * reconcilers read their kinds through it until each is given its model type (src/core/model/types.ts);
- * one named escape hatch instead of `any` at every use. A cache's objects always carry their
- * apiVersion and kind (the informer gives list items those of their list).
- */
-export type UntypedObject = KubeObject & {apiVersion: string; kind: string; [field: string]: any}
 
 export interface ListMeta {
   resourceVersion?: string

@@ -206,7 +206,7 @@ export class KubeRest {
    * retried with exponential backoff, honouring Retry-After, for up to about 30 seconds. A 401 is
    * retried once after the credentials are read again (a token rotated, an exec credential expired).
    */
-  async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     let delay = 100
     let reauthenticated = false
     const retries = options.retries ?? 12
@@ -258,12 +258,12 @@ export class KubeRest {
     throw new KubeApiError(status, statusBody?.reason ?? '', message, statusBody ?? text)
   }
 
-  get<T = any>(path: string, query?: RequestOptions['query']): Promise<T> {
+  get<T = unknown>(path: string, query?: RequestOptions['query']): Promise<T> {
     return this.request<T>('GET', path, {query})
   }
 
   /** GET that answers undefined for 404. */
-  async find<T = any>(path: string): Promise<T | undefined> {
+  async find<T = unknown>(path: string): Promise<T | undefined> {
     try {
       return await this.get<T>(path)
     } catch (error) {
@@ -298,7 +298,7 @@ export class KubeRest {
   }
 
   /** Server-side apply of one object (field manager, optional dry run and forced ownership). */
-  apply<T = any>(path: string, object: unknown, options: {fieldManager: string; force?: boolean; dryRun?: boolean}): Promise<T> {
+  apply<T = unknown>(path: string, object: unknown, options: {fieldManager: string; force?: boolean; dryRun?: boolean}): Promise<T> {
     return this.request<T>('PATCH', path, {
       body: object,
       contentType: 'application/apply-patch+yaml',
@@ -311,7 +311,7 @@ export class KubeRest {
    * body, the API server reads its options from the body alone and ignores the query string, so
    * `?dryRun=All` next to a body deletes for real.
    */
-  delete<T = any>(path: string, options: {dryRun?: boolean; propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'} = {}): Promise<T> {
+  delete<T = unknown>(path: string, options: {dryRun?: boolean; propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'} = {}): Promise<T> {
     return this.request<T>('DELETE', path, {
       body: {kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: options.propagationPolicy ?? 'Background', ...(options.dryRun ? {dryRun: ['All']} : {})},
     })

@@ -23,13 +23,20 @@ export interface PrinterColumn {
   priority?: number
 }
 
+/** A kind's JSON Schema (resourceSchema's envelope), read by keyword where it is turned into a CRD. */
+export interface KindSchema {
+  [keyword: string]: unknown
+  description?: string
+  properties: {spec: unknown; [property: string]: unknown}
+}
+
 export interface KindInfo {
   kind: string
   plural: string
   singular: string
   shortNames: string[]
   scope: 'Cluster' | 'Namespaced'
-  schema: Record<string, any>
+  schema: KindSchema
   columns: PrinterColumn[]
 }
 
@@ -37,7 +44,7 @@ const ready: PrinterColumn = {name: 'Ready', type: 'string', jsonPath: '.status.
 const age: PrinterColumn = {name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp'}
 
 function info(kind: string, plural: string, shortNames: string[], scope: KindInfo['scope'], schema: object, columns: PrinterColumn[] = []): KindInfo {
-  return {kind, plural, singular: kind.toLowerCase(), shortNames, scope, schema: schema as Record<string, any>, columns: [...columns, ready, age]}
+  return {kind, plural, singular: kind.toLowerCase(), shortNames, scope, schema: schema as KindSchema, columns: [...columns, ready, age]}
 }
 
 /** Every kind dappmesh defines, in the order they are applied (shared first, then the product). */

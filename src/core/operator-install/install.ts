@@ -3,6 +3,7 @@ import {TimeoutError, UserError} from '../errors.js'
 import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {objectPath, resourcePath} from '../kube/paths.js'
 import {KubeApiError, KubeRest} from '../kube/rest.js'
+import type {Deployment, KubeList, KubeObject} from '../kube/types.js'
 import {INSTALL_FIELD_MANAGER, OPERATOR_NAME, OPERATOR_NAMESPACE, operatorManifests} from './manifests.js'
 
 export interface InstallOptions {
@@ -67,8 +68,8 @@ export async function installOperator(options: InstallOptions): Promise<InstallR
       const {name, namespace} = manifest.metadata
       const what = `${kind} ${namespace ? `${namespace}/` : ''}${name}`
       try {
-        const before = await rest.find(path)
-        const after = await rest.apply(path, manifest, {fieldManager: INSTALL_FIELD_MANAGER, force: true})
+        const before = await rest.find<KubeObject>(path)
+        const after = await rest.apply<KubeObject>(path, manifest, {fieldManager: INSTALL_FIELD_MANAGER, force: true})
         const action = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured'
         objects.push({kind, name, ...(namespace ? {namespace} : {}), action})
         options.onProgress?.(`${what} ${action}`)
@@ -88,9 +89,9 @@ export async function installOperator(options: InstallOptions): Promise<InstallR
   }
 }
 
-function isAvailable(deployment: any): boolean {
+function isAvailable(deployment: Deployment | undefined): boolean {
   const current = (deployment?.status?.observedGeneration ?? 0) >= (deployment?.metadata?.generation ?? 1)
-  return current && (deployment.status.conditions ?? []).some((c: any) => c.type === 'Available' && c.status === 'True')
+  return current && (deployment?.status?.conditions ?? []).some((c) => c.type === 'Available' && c.status === 'True')
 }
 
 /** Lists, then watches the Deployment until it is Available (no polling). */
@@ -99,14 +100,14 @@ async function waitAvailable(rest: KubeRest, timeoutMs: number): Promise<void> {
   const fieldSelector = `metadata.name=${OPERATOR_NAME}`
   const abort = new AbortController()
   const timer = setTimeout(() => abort.abort(), timeoutMs)
-  let last: any
+  let last: Deployment | undefined
   try {
     while (!abort.signal.aborted) {
-      const list = await rest.get(collection, {fieldSelector})
+      const list = await rest.get<KubeList<Deployment>>(collection, {fieldSelector})
       last = list.items[0]
       if (isAvailable(last)) return
       let done = false
-      await rest.watch(collection, {fieldSelector, resourceVersion: list.metadata.resourceVersion}, (event) => {
+      await rest.watch<Deployment>(collection, {fieldSelector, resourceVersion: list.metadata.resourceVersion}, (event) => {
         if (event.type !== 'ADDED' && event.type !== 'MODIFIED') return
         last = event.object
         if (isAvailable(last)) {
@@ -135,7 +136,8 @@ export async function uninstallOperator(options: {kubeconfig?: string; context?:
   try {
     const deleted: {kind: string; name: string}[] = []
     const all = operatorManifests({image: 'unused', version: 'unused'})
-    const manifests = ['ClusterRoleBinding', 'ClusterRole', 'Namespace'].map((kind) => all.find((m) => m.kind === kind))
+    // Each of these kinds is among the manifests.
+    const manifests = ['ClusterRoleBinding', 'ClusterRole', 'Namespace'].map((kind) => all.find((m) => m.kind === kind)!)
     for (const manifest of manifests) {
       try {
         await rest.delete(objectPath(manifest))

@@ -1,3 +1,4 @@
+import type {ClusterRole, ClusterRoleBinding, Deployment, Namespace, PolicyRule, Role, RoleBinding, ServiceAccount, Typed} from '../kube/types.js'
 import {KINDS, GROUP} from '../model/kinds.js'
 import {OPERATOR_ENV} from '../reconcile/footprint.js'
 import {CATALOG_NAME} from '../reconcile/mesh/catalog.js'
@@ -70,7 +71,7 @@ const MANAGE = ['get', 'list', 'watch', 'create', 'patch', 'delete']
  * the operator holds all of those (hence `update` on statefulsets and deployments, which it does
  * not otherwise use), which is far less than `escalate` or `bind` would give it.
  */
-export function operatorClusterRoleRules(): any[] {
+export function operatorClusterRoleRules(): PolicyRule[] {
   const dappmesh = (resources: string[], verbs: string[]) => ({apiGroups: [GROUP], resources, verbs})
   return [
     // DataSchemas only for the runtimes' Roles (RBAC lets the operator grant only what it holds): the runtime checks data against them.
@@ -100,7 +101,9 @@ export function operatorClusterRoleRules(): any[] {
  * ClusterRole and its binding, the leader election Role (leases only in dappmesh-system) and its
  * binding, the catalog reader Role and binding, and the Deployment.
  */
-export function operatorManifests(options: OperatorManifestOptions): any[] {
+export type OperatorManifest = Typed<Namespace> | Typed<ServiceAccount> | Typed<ClusterRole> | Typed<ClusterRoleBinding> | Typed<Role> | Typed<RoleBinding> | Typed<Deployment>
+
+export function operatorManifests(options: OperatorManifestOptions): OperatorManifest[] {
   const labels = {'app.kubernetes.io/name': OPERATOR_NAME, [PART_OF_LABEL]: 'dappmesh', [MANAGED_BY_LABEL]: 'dappmesh', 'app.kubernetes.io/version': options.version}
   const namespaced = {name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE, labels}
   const subject = {kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE}

@@ -96,10 +96,10 @@ export function fromParsedFiles(root: string, parsed: ParsedFile[]): Project {
     }
     findings.push(...file.findings)
     for (const source of file.broken) {
-      const c = source.doc.contents as any
+      const c = source.doc.contents as {get?: (key: string) => unknown; getIn?: (path: string[]) => unknown} | null
       const kind = c?.get?.('kind')
       const name = c?.getIn?.(['metadata', 'name'])
-      if (typeof kind === 'string' && kindInfo(kind) && typeof name === 'string') resources.push({kind: kind as KindName, name, object: {} as any, source, broken: true})
+      if (typeof kind === 'string' && kindInfo(kind) && typeof name === 'string') resources.push({kind: kind as KindName, name, object: brokenObject(), source, broken: true})
     }
     if (isOtherToolsFile(file)) {
       skipped += file.documents.length
@@ -111,18 +111,22 @@ export function fromParsedFiles(root: string, parsed: ParsedFile[]): Project {
         findings.push(source.finding([], {rule: 'unknown-kind', severity: 'error', message: 'this document is not a mapping; a dappmesh resource has apiVersion, kind, metadata and spec'}))
         continue
       }
-      const {apiVersion, kind, metadata} = object as Record<string, any>
+      const {apiVersion, kind, metadata} = object as {apiVersion?: unknown; kind?: unknown; metadata?: {name?: unknown} | null}
       const name = metadata && typeof metadata === 'object' && typeof metadata.name === 'string' ? metadata.name : ''
       if (apiVersion !== API_VERSION || typeof kind !== 'string' || !kindInfo(kind)) {
         findings.push(unknownKind(source, apiVersion, kind))
-        if (typeof kind === 'string' && kindInfo(kind) && name) resources.push({kind: kind as KindName, name, object: {} as any, source, broken: true})
+        if (typeof kind === 'string' && kindInfo(kind) && name) resources.push({kind: kind as KindName, name, object: brokenObject(), source, broken: true})
         continue
       }
-      resources.push({kind: kind as KindName, name, object: object as any, source})
+      // Only its envelope is known to be right until the schema rule passed (Resource.object).
+      resources.push({kind: kind as KindName, name, object: object as Resource['object'], source})
     }
   }
   return {root, resources, contractDocuments, findings, skipped}
 }
+
+/** A broken resource's object: empty, and never read (no rule reads a broken resource). */
+const brokenObject = (): Resource['object'] => ({}) as Resource['object']
 
 const DAPPMESH_GROUP = API_VERSION.split('/')[0]
 
@@ -190,19 +194,21 @@ function contractDocumentPaths(parsed: ParsedFile[]): Set<string> {
 }
 
 /** A DataContract's documentRef.path, read from the document's nodes (an alias is not followed). */
-function documentRefOfNode(c: any): unknown {
+function documentRefOfNode(node: unknown): unknown {
+  // A mapping node has get and getIn; anything else (a scalar, a sequence, nothing) has no documentRef.
+  const c = node as {get?: (key: string) => unknown; getIn?: (path: string[]) => unknown} | null
   if (!c || typeof c.get !== 'function') return undefined
   if (c.get('kind') !== 'DataContract' || c.get('apiVersion') !== API_VERSION) return undefined
   return c.getIn?.(['spec', 'documentRef', 'path'])
 }
 
 /** The same from a document read without positions (which has no aliases, see fast-source.ts). */
-function documentRefOfObject(c: any): unknown {
-  if (c === null || typeof c !== 'object' || Array.isArray(c)) return undefined
+function documentRefOfObject(value: unknown): unknown {
+  const mapping = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined)
+  const c = mapping(value)
+  if (!c) return undefined
   if (c.kind !== 'DataContract' || c.apiVersion !== API_VERSION) return undefined
-  const spec = c.spec
-  const documentRef = spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? spec.documentRef : undefined
-  return documentRef !== null && typeof documentRef === 'object' && !Array.isArray(documentRef) ? documentRef.path : undefined
+  return mapping(mapping(c.spec)?.documentRef)?.path
 }
 
 /** Resolves `ref` against the directory of `file`, both project-relative with forward slashes. */

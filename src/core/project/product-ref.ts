@@ -48,9 +48,10 @@ async function fromProject(dir: string, namespace: string | undefined): Promise<
   if (products.length !== 1) {
     throw new UsageError(`${dir} has ${products.length === 0 ? 'no readable DataProduct' : `${products.length} DataProducts`}`, ['Keep exactly one DataProduct per project (in dappmesh.yaml), or pass the product name instead.'])
   }
-  const product = products[0].object as any
-  const domainName = product?.spec?.domain
-  const domain = project.resources.find((r) => r.kind === 'DataDomain' && r.name === domainName && !r.broken)?.object as any
+  // Not validated yet: each field is checked before it is used.
+  const product = products[0].object as {spec?: {domain?: unknown}} | undefined
+  const domainName = typeof product?.spec?.domain === 'string' ? product.spec.domain : undefined
+  const domain = project.resources.find((r) => r.kind === 'DataDomain' && r.name === domainName && !r.broken)?.object as {spec?: {namespace?: unknown}} | undefined
   const domainNamespace = typeof domain?.spec?.namespace === 'string' ? domain.spec.namespace : domain ? domainName : undefined
   return {name: products[0].name, namespace: namespace ?? domainNamespace, dir}
 }

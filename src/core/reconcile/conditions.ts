@@ -1,11 +1,6 @@
-export interface Condition {
-  type: string
-  status: 'True' | 'False' | 'Unknown'
-  reason: string
-  message: string
-  observedGeneration?: number
-  lastTransitionTime?: string
-}
+import type {Condition} from '../kube/types.js'
+
+export type {Condition}
 
 /**
  * The new conditions, each keeping its lastTransitionTime when its status did not change, so a

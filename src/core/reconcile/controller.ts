@@ -1,40 +1,44 @@
-import type {OwnerReference, UntypedObject} from '../kube/objects.js'
+import type {KubeObject} from '../kube/objects.js'
 import type {KubeRest} from '../kube/rest.js'
 import {type Cache, Informer, MultiInformer, keyOf} from './informer.js'
 import type {Metrics} from './metrics.js'
 import {type HandlerResult, WorkQueue} from './queue.js'
+import type {Watched, WatchedName} from './watched.js'
 
-export interface WatchSpec {
-  /** a short name for logs and metrics, e.g. StatefulSet */
-  name: string
+export interface WatchSpec<N extends WatchedName = WatchedName> {
+  /** a short name for logs and metrics, e.g. StatefulSet; it says what the informer holds (Watched) */
+  name: N
   /** the collection path across every namespace */
   path: string
   /** instead of `path`: several collection paths (one per namespace), watched as one collection */
   paths?: string[]
   labelSelector?: string
   /** a client-side selector: objects it rejects are not cached and cause no reconcile */
-  filter?: (object: UntypedObject) => boolean
+  filter?: (object: Watched[N]) => boolean
   /** the primary keys to reconcile when this object changes (default: the object's own key) */
-  keysFor?: (object: UntypedObject) => string[]
+  keysFor?: (object: Watched[N]) => string[]
   /** drops what no reconcile reads from each object before it is cached (see InformerOptions.strip) */
-  strip?: (object: UntypedObject) => void
+  strip?: (object: Watched[N]) => void
   /** whether a modification is news for the reconcile (default: every one is); see reconcile/changes.ts */
-  changed?: (previous: UntypedObject, next: UntypedObject) => boolean
+  changed?: (previous: Watched[N], next: Watched[N]) => boolean
 }
+
+/** A WatchSpec of any one watched collection (its name decides the type its functions take). */
+export type AnyWatchSpec = {[N in WatchedName]: WatchSpec<N>}[WatchedName]
 
 export type Log = (level: 'info' | 'warn' | 'error' | 'debug', message: string) => void
 
 export interface ReconcileContext {
   /** the informer of a watched collection, by its WatchSpec name */
-  informer(name: string): Cache<UntypedObject>
+  informer<N extends WatchedName>(name: N): Cache<Watched[N]>
   log: Log
 }
 
 export interface ControllerOptions {
   name: string
   rest: KubeRest
-  primary: WatchSpec
-  secondary?: WatchSpec[]
+  primary: AnyWatchSpec
+  secondary?: AnyWatchSpec[]
   reconcile: (key: string, context: ReconcileContext) => Promise<HandlerResult | void>
   concurrency?: number
   baseDelayMs?: number
@@ -49,15 +53,15 @@ export interface ControllerOptions {
  * Keys of the owners of `object` of one kind: a child's change is news for its owner. Owner
  * references are namespace-local, so the owner's key is in the child's namespace.
  */
-export function ownerKeys(apiVersion: string, kind: string): (object: UntypedObject) => string[] {
+export function ownerKeys(apiVersion: string, kind: string): (object: KubeObject) => string[] {
   return (object) =>
     (object?.metadata?.ownerReferences ?? [])
-      .filter((ref: OwnerReference) => ref.kind === kind && ref.apiVersion === apiVersion)
-      .map((ref: OwnerReference) => (object.metadata.namespace ? `${object.metadata.namespace}/${ref.name}` : ref.name))
+      .filter((ref) => ref.kind === kind && ref.apiVersion === apiVersion)
+      .map((ref) => (object.metadata.namespace ? `${object.metadata.namespace}/${ref.name}` : ref.name))
 }
 
 /** Keys named by a label's value, e.g. dappmesh.io/product on a product's DataStorage. */
-export function labelKeys(label: string): (object: UntypedObject) => string[] {
+export function labelKeys(label: string): (object: KubeObject) => string[] {
   return (object) => {
     const value = object?.metadata?.labels?.[label]
     if (!value) return []
@@ -71,7 +75,7 @@ export function labelKeys(label: string): (object: UntypedObject) => string[] {
  * half-filled cache. Nothing is polled: only a change (or a failure's retry) causes work.
  */
 export class Controller {
-  readonly informers = new Map<string, Cache<UntypedObject>>()
+  private readonly informers = new Map<string, Cache<KubeObject>>()
   readonly queue: WorkQueue
   private started = false
   private readonly log: Log
@@ -94,8 +98,11 @@ export class Controller {
       },
     })
     metrics?.gauge('dappmesh_queue_depth', {controller: options.name}, () => this.queue.depth)
-    for (const spec of [options.primary, ...(options.secondary ?? [])]) {
-      const keysFor = spec.keysFor ?? ((object: UntypedObject) => [keyOf(object)])
+    for (const typed of [options.primary, ...(options.secondary ?? [])]) {
+      // Where the types of the collections meet one generic informer: each spec's functions take
+      // what its informer holds, which Watched says by its name (and cache() gives back typed).
+      const spec = typed as unknown as WatchSpec<WatchedName> & {filter?: (object: KubeObject) => boolean; keysFor?: (object: KubeObject) => string[]}
+      const keysFor = spec.keysFor ?? ((object: KubeObject) => [keyOf(object)])
       const informers = (spec.paths ?? [spec.path]).map(
         (path) =>
           new Informer(options.rest, {
@@ -124,6 +131,13 @@ export class Controller {
     }
   }
 
+  /** The cache of one watched collection, by its WatchSpec name. */
+  cache<N extends WatchedName>(name: N): Cache<Watched[N]> {
+    const informer = this.informers.get(name)
+    if (!informer) throw new Error(`controller ${this.options.name} has no informer ${name}`)
+    return informer as Cache<KubeObject> as Cache<Watched[N]>
+  }
+
   /** Every informer has listed once. */
   get ready(): boolean {
     return this.started && [...this.informers.values()].every((i) => i.isSynced)
@@ -147,11 +161,7 @@ export class Controller {
 
   private context(): ReconcileContext {
     return {
-      informer: (name) => {
-        const informer = this.informers.get(name)
-        if (!informer) throw new Error(`controller ${this.options.name} has no informer ${name}`)
-        return informer
-      },
+      informer: (name) => this.cache(name),
       log: this.log,
     }
   }

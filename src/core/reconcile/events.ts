@@ -1,4 +1,5 @@
 import type {KubeRest} from '../kube/rest.js'
+import type {Event, KubeObject} from '../kube/types.js'
 import {resourcePath} from '../kube/paths.js'
 import type {Log} from './controller.js'
 
@@ -15,7 +16,7 @@ export class EventRecorder {
 
   constructor(private readonly rest: KubeRest, private readonly log: Log, private readonly component = 'dappmesh-operator') {}
 
-  async record(object: any, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  async record(object: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const namespace = object.metadata.namespace ?? 'default'
     const key = `${object.kind}/${namespace}/${object.metadata.name}/${object.metadata.uid}/${type}/${reason}/${message}`
     const now = Date.now()
@@ -24,22 +25,22 @@ export class EventRecorder {
     if (this.recent.size > 10_000) for (const [k, at] of this.recent) if (at <= now - REPEAT_WINDOW_MS) this.recent.delete(k)
     const stamp = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z')
     try {
-      await this.rest.request('POST', resourcePath('v1', 'Event', namespace), {
-        body: {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: {generateName: `${object.metadata.name}.`, namespace},
-          involvedObject: {apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion},
-          type,
-          reason,
-          message: message.slice(0, 1024),
-          source: {component: this.component},
-          reportingComponent: this.component,
-          firstTimestamp: stamp,
-          lastTimestamp: stamp,
-          count: 1,
-        },
-      })
+      // Named by the server (generateName): one object per occurrence, as client-go's recorder does.
+      const event: Omit<Event, 'metadata'> & {metadata: {generateName: string; namespace: string}} = {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: {generateName: `${object.metadata.name}.`, namespace},
+        involvedObject: {apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion},
+        type,
+        reason,
+        message: message.slice(0, 1024),
+        source: {component: this.component},
+        reportingComponent: this.component,
+        firstTimestamp: stamp,
+        lastTimestamp: stamp,
+        count: 1,
+      }
+      await this.rest.request<Event>('POST', resourcePath('v1', 'Event', namespace), {body: event})
     } catch (error) {
       this.log('warn', `could not record the event ${reason} on ${object.kind} ${object.metadata.name}: ${(error as Error).message}`)
     }

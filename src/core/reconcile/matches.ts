@@ -24,7 +24,7 @@ export const APPLIED_HASH_ANNOTATION = 'dappmesh.io/applied-hash'
  * and holds everything else desired), so such a change would never be applied. With the digest in
  * the apply configuration, any change to it, removals included, makes the live object differ.
  */
-export function withAppliedHash<T extends {metadata: {[key: string]: unknown; annotations?: Record<string, string>}}>(desired: T): T {
+export function withAppliedHash<T extends {metadata: {name: string; annotations?: Record<string, string>}}>(desired: T): T {
   const hash = createHash('sha256').update(JSON.stringify(desired)).digest('base64url').slice(0, 22)
   return {...desired, metadata: {...desired.metadata, annotations: {...desired.metadata.annotations, [APPLIED_HASH_ANNOTATION]: hash}}}
 }

@@ -1,3 +1,5 @@
+import type {KubeRest} from '../kube/rest.js'
+
 type Labels = Record<string, string>
 
 function labelText(labels: Labels): string {
@@ -56,14 +58,15 @@ export function resourceOfPath(path: string): string {
  * The same client, counting each write (any request but GET, watches included in GET) in
  * dappmesh_api_writes_total{controller,verb,resource}: a steady state must leave it unchanged.
  */
-export function countingWrites<T extends {request: (method: string, path: string, ...rest: any[]) => Promise<any>}>(rest: T, metrics: Metrics, controller: string): T {
+export function countingWrites<T extends Pick<KubeRest, 'request'>>(rest: T, metrics: Metrics, controller: string): T {
   return new Proxy(rest, {
     get(target, property, receiver) {
       if (property === 'request') {
-        return (method: string, path: string, ...args: any[]) => {
+        const request: KubeRest['request'] = (method, path, options) => {
           if (method !== 'GET') metrics.count('dappmesh_api_writes_total', {controller, verb: method, resource: resourceOfPath(path)})
-          return target.request(method, path, ...args)
+          return target.request(method, path, options)
         }
+        return request
       }
       // apply, delete, … call this.request: through the proxy, so they are counted once.
       return Reflect.get(target, property, receiver)

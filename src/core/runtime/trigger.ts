@@ -50,7 +50,9 @@ export async function triggerWorkflow(options: TriggerOptions): Promise<RunRecor
   }
   const token = tokenOf(options)
   const headers: Record<string, string> = {accept: 'application/json', ...(token ? {authorization: `Bearer ${token}`} : {})}
-  const ask = async (method: string, path: string): Promise<{status: number; body: any}> => {
+  /** The runtime's answer: a RunRecord, or on failure {error: {message}} (or text that is not JSON, wrapped so). */
+  type Answer = RunRecord & {error?: {message?: string}}
+  const ask = async (method: string, path: string): Promise<{status: number; body: Answer | undefined}> => {
     let res: Response
     try {
       res = await fetch(new URL(path, base), {method, headers, signal: AbortSignal.timeout(30_000)})
@@ -61,11 +63,11 @@ export async function triggerWorkflow(options: TriggerOptions): Promise<RunRecor
       })
     }
     const text = await res.text()
-    let body: any
+    let body: Answer | undefined
     try {
-      body = JSON.parse(text)
+      body = JSON.parse(text) as Answer
     } catch {
-      body = {error: {message: text.slice(0, 200)}}
+      body = {error: {message: text.slice(0, 200)}} as Answer
     }
     return {status: res.status, body}
   }

@@ -1,3 +1,4 @@
+import type {Event, KubeObject} from '../kube/types.js'
 import {displayName} from '../model/child-names.js'
 import {PRODUCT_LABEL} from '../render/render.js'
 import type {ComponentView, ConditionView, ProductStatus, Readiness} from './result-schema.js'
@@ -7,22 +8,40 @@ export type {ComponentView, ConditionView, EventView, ProductStatus, Readiness} 
 
 type SharedView = ProductStatus['mesh']
 
+/**
+ * An object as status reads it: whoever may write it may have written its status (the operator,
+ * a runtime, someone by hand), so every field is checked before it is shown, never trusted whole.
+ */
+export type Observed = KubeObject & {kind?: string; spec?: Record<string, unknown>; status?: Record<string, unknown>}
+
+/** A Warning event, from core/v1 or (its newer fields) events.k8s.io/v1. */
+export type WarningEvent = Partial<Event> & {regarding?: Event['involvedObject']; note?: string; series?: {count?: number; lastObservedTime?: string}}
+
 /** Everything status shows, fetched in a fixed number of requests however many products there are. */
 export interface Snapshot {
-  products: any[]
-  domains: Map<string, any>
-  meshes: Map<string, any>
+  products: Observed[]
+  domains: Map<string, Observed>
+  meshes: Map<string, Observed>
   /** the product kinds' objects carrying a product label, by namespace/product */
-  parts: Map<string, any[]>
-  warnings: any[]
+  parts: Map<string, Array<Observed & {kind: string}>>
+  warnings: WarningEvent[]
+}
+
+/** The items of a list someone else wrote: those that are objects. */
+function records(value: unknown): Array<Record<string, unknown>> {
+  return Array.isArray(value) ? value.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) : []
+}
+
+function integer(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined
 }
 
 export function partsKey(namespace: string, product: string): string {
   return `${namespace}/${product}`
 }
 
-function conditions(object: any): ConditionView[] {
-  return (object?.status?.conditions ?? []).map((c: any) => ({
+function conditions(object: Observed | undefined): ConditionView[] {
+  return records(object?.status?.conditions).map((c) => ({
     type: String(c.type),
     status: String(c.status),
     ...(c.reason ? {reason: String(c.reason)} : {}),
@@ -32,11 +51,11 @@ function conditions(object: any): ConditionView[] {
 }
 
 /** Readiness from the Ready condition, for the object's current generation only. */
-export function readinessOf(object: any): {ready: Readiness; reason?: string} {
-  const ready = (object?.status?.conditions ?? []).find((c: any) => c.type === 'Ready')
+export function readinessOf(object: Observed | undefined): {ready: Readiness; reason?: string} {
+  const ready = records(object?.status?.conditions).find((c) => c.type === 'Ready')
   if (!ready) return {ready: null}
   const generation = object?.metadata?.generation
-  const observed = ready.observedGeneration ?? object?.status?.observedGeneration
+  const observed = integer(ready.observedGeneration) ?? integer(object?.status?.observedGeneration)
   if (generation !== undefined && observed !== undefined && observed < generation) {
     return {ready: null, reason: `Reconciling: generation ${generation} not yet observed (at ${observed})`}
   }
@@ -46,7 +65,7 @@ export function readinessOf(object: any): {ready: Readiness; reason?: string} {
   return {ready: null, ...(why ? {reason: why} : {})}
 }
 
-function shared(name: string, object: any): SharedView {
+function shared(name: string, object: Observed | undefined): SharedView {
   const {ready, reason} = readinessOf(object)
   return {name, found: object !== undefined, ready: object ? ready : null, ...(object ? (reason ? {reason} : {}) : {reason: 'not found in the cluster'}), conditions: conditions(object)}
 }
@@ -56,8 +75,9 @@ function shared(name: string, object: any): SharedView {
  * else from the product's own resources and their Ready conditions. Only kind, name, readiness
  * and message are ever taken: no Secret (nor anything else) is copied whole.
  */
-export function productStatus(product: any, snapshot: Snapshot): ProductStatus {
-  const namespace = product.metadata.namespace
+export function productStatus(product: Observed, snapshot: Snapshot): ProductStatus {
+  // A DataProduct is namespaced: a stored one always says where.
+  const namespace = product.metadata.namespace!
   const name = product.metadata.name
   const domainName = String(product.spec?.domain ?? '')
   const domain = snapshot.domains.get(domainName)
@@ -67,7 +87,7 @@ export function productStatus(product: any, snapshot: Snapshot): ProductStatus {
   const written = product.status?.components
   const componentsFrom = Array.isArray(written) ? 'status' : 'resources'
   const components: ComponentView[] = Array.isArray(written)
-    ? written.map((c: any) => ({
+    ? written.map((c: Record<string, unknown> | undefined) => ({
         kind: String(c?.kind ?? ''),
         name: String(c?.name ?? ''),
         ready: typeof c?.ready === 'boolean' ? c.ready : null,
@@ -83,11 +103,11 @@ export function productStatus(product: any, snapshot: Snapshot): ProductStatus {
   const involved = new Set([`DataProduct/${name}`, ...components.map((c) => `${c.kind}/${c.name}`)])
   const events = snapshot.warnings
     .filter((e) => {
-      const o = e.involvedObject ?? e.regarding ?? {}
+      const o: Partial<Event['involvedObject']> = e.involvedObject ?? e.regarding ?? {}
       return (o.namespace ?? e.metadata?.namespace) === namespace && (involved.has(`${o.kind}/${o.name}`) || String(o.name ?? '').startsWith(`${name}-`) || String(o.name ?? '').startsWith(`${name}.`))
     })
     .map((e) => {
-      const o = e.involvedObject ?? e.regarding ?? {}
+      const o: Partial<Event['involvedObject']> = e.involvedObject ?? e.regarding ?? {}
       const lastSeen = e.lastTimestamp ?? e.eventTime ?? e.series?.lastObservedTime ?? e.metadata?.creationTimestamp
       return {object: `${o.kind}/${displayName(String(o.name ?? ''))}`, reason: String(e.reason ?? ''), message: String(e.message ?? e.note ?? ''), count: Number(e.count ?? e.series?.count ?? 1), ...(lastSeen ? {lastSeen: String(lastSeen)} : {})}
     })
@@ -104,9 +124,9 @@ export function productStatus(product: any, snapshot: Snapshot): ProductStatus {
       namespace,
       ...(product.spec?.version ? {version: String(product.spec.version)} : {}),
       ready,
-      ...(reason ? {reason} : product.status?.conditions?.length ? {} : {reason: 'no status yet: is the operator running? (dappmesh operator run)'}),
+      ...(reason ? {reason} : records(product.status?.conditions).length ? {} : {reason: 'no status yet: is the operator running? (dappmesh operator run)'}),
       ...(product.metadata.generation === undefined ? {} : {generation: product.metadata.generation}),
-      ...(product.status?.observedGeneration === undefined ? {} : {observedGeneration: product.status.observedGeneration}),
+      ...(integer(product.status?.observedGeneration) === undefined ? {} : {observedGeneration: integer(product.status?.observedGeneration)}),
       conditions: conditions(product),
       componentsFrom,
       components,
@@ -117,6 +137,6 @@ export function productStatus(product: any, snapshot: Snapshot): ProductStatus {
 }
 
 /** Which product a labelled object belongs to. */
-export function productOfPart(object: any): string | undefined {
+export function productOfPart(object: KubeObject | undefined): string | undefined {
   return object?.metadata?.labels?.[PRODUCT_LABEL]
 }

@@ -25,10 +25,11 @@ function optional<K extends string>(key: K, value: unknown): Partial<Record<K, s
 }
 
 /** A workflow run as written by a runtime; anything malformed is dropped, never trusted whole. */
-function workflowRun(raw: any): WorkflowRunView | undefined {
+function workflowRun(value: unknown): WorkflowRunView | undefined {
+  const raw = asRecord(value)
   const workflow = text(raw?.workflow)
   const result = raw?.result
-  if (!workflow || !['succeeded', 'failed', 'running'].includes(result)) return undefined
+  if (!raw || !workflow || !isOneOf(result, ['succeeded', 'failed', 'running'] as const)) return undefined
   return {
     workflow,
     result,
@@ -40,12 +41,21 @@ function workflowRun(raw: any): WorkflowRunView | undefined {
   }
 }
 
-function contractResult(raw: any): ContractResultView | undefined {
+function contractResult(value: unknown): ContractResultView | undefined {
+  const raw = asRecord(value)
   const port = text(raw?.port)
   const result = raw?.result
-  if (!port || !['passed', 'failed'].includes(result)) return undefined
+  if (!raw || !port || !isOneOf(result, ['passed', 'failed'] as const)) return undefined
   const failed = Array.isArray(raw.failed) ? raw.failed.filter((f: unknown) => typeof f === 'string') : []
   return {port, result, ...optional('contract', raw.contract), ...optional('version', raw.version), ...optional('checkedAt', raw.checkedAt), ...(failed.length > 0 ? {failed} : {})}
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined
+}
+
+function isOneOf<const T extends string>(value: unknown, options: readonly T[]): value is T {
+  return (options as readonly unknown[]).includes(value)
 }
 
 const defined = <T>(items: Array<T | undefined>): T[] => items.filter((i): i is T => i !== undefined)
@@ -55,11 +65,11 @@ const defined = <T>(items: Array<T | undefined>): T[] => items.filter((i): i is 
  * operator's components, and the runs and contract results the runtime recorded. Undefined when
  * the product has no runtime component (an operator older than the runtime).
  */
-export function runtimeView(product: any, components: ComponentView[]): RuntimeView | undefined {
+export function runtimeView(product: {metadata?: {name?: string}; status?: {runtime?: unknown}} | undefined, components: ComponentView[]): RuntimeView | undefined {
   const name = runtimeName(String(product?.metadata?.name ?? ''))
   const component = components.find((c) => c.kind === 'StatefulSet' && c.name === name)
   if (!component) return undefined
-  const recorded = product?.status?.runtime ?? {}
+  const recorded = asRecord(product?.status?.runtime) ?? {}
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : [])
   const workflows = defined(list(recorded.workflows).map(workflowRun)).sort((a, b) => a.workflow.localeCompare(b.workflow))
   const contracts = defined(list(recorded.contracts).map(contractResult)).sort((a, b) => a.port.localeCompare(b.port))

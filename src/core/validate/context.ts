@@ -65,7 +65,7 @@ export class ValidationContext {
       let anyInvalidSchema = false
       for (const s of this.project.resources) {
         if (s.kind !== 'DataSchema') continue
-        if (this.valid.has(s)) declared.add((s.object as any).spec?.entity)
+        if (this.valid.has(s)) declared.add((s.object as DataSchema).spec?.entity)
         else anyInvalidSchema = true
       }
       this.entities = {declared, anyInvalidSchema}

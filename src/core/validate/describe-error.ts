@@ -54,7 +54,7 @@ export function describeErrors(errors: ErrorObject[]): DescribedError[] {
       }
       case 'additionalProperties': {
         const field = (e.params as {additionalProperty: string}).additionalProperty
-        const allowed = Object.keys((e.parentSchema as any)?.properties ?? {})
+        const allowed = Object.keys((e.parentSchema as {properties?: Record<string, unknown>} | undefined)?.properties ?? {})
         out.push({
           segments: [...segments, field],
           key: true,

@@ -1,9 +1,12 @@
+import type {KubeObject} from '../../kube/objects.js'
+import type {Namespace} from '../../kube/types.js'
 import type {KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL} from '../../render/render.js'
 import {changedFor} from '../changes.js'
 import {Controller, type Log} from '../controller.js'
 import type {Metrics} from '../metrics.js'
+import type {Watched} from '../watched.js'
 import {type Scope, watchPaths} from '../scope.js'
 import {FIELD_MANAGER} from '../product/desired.js'
 import {DOMAIN_LABEL, domainNamespace} from './desired.js'
@@ -17,10 +20,13 @@ import {DOMAIN_CHILD_KINDS, reconcileDomain} from './reconciler.js'
  */
 export function domainController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; concurrency?: number; scope?: Scope} = {}): Controller {
   const namespaces = options.scope?.namespaces
-  const inScope = namespaces ? (domain: any) => namespaces.includes(domainNamespace(domain)) : undefined
-  const byDomainLabel = (object: any): string[] => (object?.metadata?.labels?.[DOMAIN_LABEL] ? [object.metadata.labels[DOMAIN_LABEL]] : [])
+  const inScope = namespaces ? (domain: Watched['DataDomain']) => namespaces.includes(domainNamespace(domain)) : undefined
+  const byDomainLabel = (object: KubeObject): string[] => {
+    const domain = object?.metadata?.labels?.[DOMAIN_LABEL]
+    return domain ? [domain] : []
+  }
   // Called only on events, which come after the controller exists.
-  const domainsOfMesh = (mesh: any): string[] => controller.informers.get('DataDomain')!.values().filter((d) => d.spec?.mesh === mesh.metadata.name).map((d) => d.metadata.name)
+  const domainsOfMesh = (mesh: KubeObject): string[] => controller.cache('DataDomain').values().filter((d) => d.spec?.mesh === mesh.metadata.name).map((d) => d.metadata.name)
   const controller: Controller = new Controller({
     name: 'domain',
     rest,
@@ -32,7 +38,7 @@ export function domainController(rest: KubeRest, options: {log?: Log; metrics?: 
     primary: {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), labelSelector: options.scope?.selector, filter: inScope, changed: changedFor()},
     secondary: [
       {name: 'DataMesh', ...watchPaths(API_VERSION, 'DataMesh'), keysFor: domainsOfMesh, changed: changedFor()},
-      {name: 'Namespace', ...watchPaths('v1', 'Namespace'), labelSelector: DOMAIN_LABEL, filter: namespaces ? (ns: any) => namespaces.includes(ns.metadata.name) : undefined, keysFor: byDomainLabel, changed: changedFor((ns: any) => ns.status?.phase)},
+      {name: 'Namespace', ...watchPaths('v1', 'Namespace'), labelSelector: DOMAIN_LABEL, filter: namespaces ? (ns: KubeObject) => namespaces.includes(ns.metadata.name) : undefined, keysFor: byDomainLabel, changed: changedFor((ns: Namespace) => ns.status?.phase)},
       ...DOMAIN_CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: `${DOMAIN_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`, keysFor: byDomainLabel, changed: changedFor()})),
     ],
     reconcile: (key, ctx) => reconcileDomain(rest, key, ctx),

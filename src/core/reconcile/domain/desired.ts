@@ -1,4 +1,6 @@
+import type {KubeObject, LimitRange, Namespace, NetworkPolicy, OwnerReference, ResourceQuota, Stored, Typed, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding} from '../../kube/types.js'
 import {API_VERSION} from '../../model/kinds.js'
+import type {DataDomain, DataMesh} from '../../model/types.js'
 import {POD_SECURITY_LABELS} from '../../model/pod-security.js'
 import {MANAGED_BY_LABEL} from '../../render/render.js'
 import {FIELD_MANAGER} from '../product/desired.js'
@@ -9,7 +11,14 @@ export const DEFAULT_DENY_NAME = 'dappmesh-default-deny'
 export const DEFAULTS_NAME = 'dappmesh-defaults'
 const ADMISSION = 'admissionregistration.k8s.io/v1'
 
-export function domainNamespace(domain: any): string {
+type Domain = Stored<DataDomain>
+type Mesh = Stored<DataMesh>
+/** What the domain reconciler applies; all of it owned by the domain but the Namespace. */
+type Applied<T extends KubeObject> = Typed<T> & {metadata: {name: string; namespace?: string; labels: Record<string, string>; ownerReferences?: OwnerReference[]}}
+export type DomainChild = Applied<NetworkPolicy> | Applied<ResourceQuota> | Applied<LimitRange> | Applied<ValidatingAdmissionPolicy> | Applied<ValidatingAdmissionPolicyBinding>
+type Policy = NonNullable<ValidatingAdmissionPolicy['spec']>
+
+export function domainNamespace(domain: Domain): string {
   return domain.spec?.namespace ?? domain.metadata.name
 }
 
@@ -19,7 +28,7 @@ export function domainNamespace(domain: any): string {
  * enforced there: every pod dappmesh makes meets it. It has no owner: deleting a
  * DataDomain must not delete the products and data in its namespace.
  */
-export function desiredNamespace(domain: any): any {
+export function desiredNamespace(domain: Domain): Applied<Namespace> {
   return {apiVersion: 'v1', kind: 'Namespace', metadata: {name: domainNamespace(domain), labels: {[DOMAIN_LABEL]: domain.metadata.name, [MANAGED_BY_LABEL]: 'dappmesh', ...POD_SECURITY_LABELS}}}
 }
 
@@ -28,7 +37,7 @@ export const GOVERNANCE_RULES = ['requireContracts', 'requireClassificationForPi
 export type GovernanceRule = (typeof GOVERNANCE_RULES)[number]
 
 /** The name of a domain's policy for one rule, and of its binding. */
-export function governancePolicyName(domain: any, rule: GovernanceRule): string {
+export function governancePolicyName(domain: Domain, rule: GovernanceRule): string {
   return `dappmesh-${rule === 'requireContracts' ? 'require-contracts' : 'classify-pii'}-${domain.metadata.name}`
 }
 
@@ -46,7 +55,7 @@ const UNCLASSIFIED_PII = [
  * policy per rule, because the API server type-checks each expression against every kind its
  * policy matches (an OutputPort has no fields, a DataSchema no contract).
  */
-const RULES: Record<GovernanceRule, {resource: string; variables: any[]; validation: any}> = {
+const RULES: Record<GovernanceRule, {resource: string; variables: NonNullable<Policy['variables']>; validation: NonNullable<Policy['validations']>[number]}> = {
   requireContracts: {
     resource: 'outputports',
     variables: [],
@@ -68,7 +77,7 @@ const RULES: Record<GovernanceRule, {resource: string; variables: any[]; validat
 }
 
 /** The rules a mesh turns on; the schema's defaults (every rule on) hold where it says nothing. */
-export function governanceRules(mesh: any): GovernanceRule[] {
+export function governanceRules(mesh: Mesh | undefined): GovernanceRule[] {
   const governance = {requireContracts: true, requireClassificationForPii: true, ...mesh?.spec?.governance}
   return GOVERNANCE_RULES.filter((rule) => governance[rule])
 }
@@ -78,7 +87,7 @@ export function governanceRules(mesh: any): GovernanceRule[] {
  * ValidatingAdmissionPolicy (CEL) and its binding, selected by the namespace's name label. None
  * when the mesh is unknown.
  */
-export function desiredGovernancePolicies(domain: any, mesh: any | undefined): any[] {
+export function desiredGovernancePolicies(domain: Domain, mesh: Mesh | undefined): DomainChild[] {
   if (!mesh) return []
   const [group, version] = API_VERSION.split('/')
   return governanceRules(mesh).flatMap((rule) => {
@@ -113,22 +122,23 @@ export function desiredGovernancePolicies(domain: any, mesh: any | undefined): a
   })
 }
 
-function domainLabels(domain: any): Record<string, string> {
+function domainLabels(domain: Domain): Record<string, string> {
   return {[DOMAIN_LABEL]: domain.metadata.name, [MANAGED_BY_LABEL]: FIELD_MANAGER}
 }
 
-function domainOwner(domain: any): any {
-  return {apiVersion: API_VERSION, kind: 'DataDomain', name: domain.metadata.name, uid: domain.metadata.uid, controller: true, blockOwnerDeletion: true}
+function domainOwner(domain: Domain): OwnerReference {
+  // A stored object always has its uid.
+  return {apiVersion: API_VERSION, kind: 'DataDomain', name: domain.metadata.name, uid: domain.metadata.uid!, controller: true, blockOwnerDeletion: true}
 }
 
 /**
  * The domain's own objects, owned by the (cluster-scoped) DataDomain: in its namespace a
  * default-deny NetworkPolicy and the quota; cluster-wide the governance admission policies.
  */
-export function desiredDomainChildren(domain: any, mesh?: any): any[] {
+export function desiredDomainChildren(domain: Domain, mesh?: Mesh): DomainChild[] {
   const namespace = domainNamespace(domain)
   const metadata = (name: string) => ({name, namespace, labels: domainLabels(domain), ownerReferences: [domainOwner(domain)]})
-  const children: any[] = [
+  const children: DomainChild[] = [
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',

@@ -2,13 +2,15 @@ import {isDeepStrictEqual} from 'node:util'
 
 import {objectPath} from '../../kube/paths.js'
 import type {KubeRest} from '../../kube/rest.js'
+import type {KubeObject, Namespace, Typed} from '../../kube/types.js'
 import {API_VERSION} from '../../model/kinds.js'
 import type {ReconcileContext} from '../controller.js'
 import {keyOf} from '../informer.js'
+import type {Watched} from '../watched.js'
 import {containsAll, withAppliedHash} from '../matches.js'
 import {FIELD_MANAGER} from '../product/desired.js'
 import {type Component, componentOf, productStatus} from '../product/status.js'
-import {DOMAIN_LABEL, desiredDomainChildren, desiredNamespace} from './desired.js'
+import {DOMAIN_LABEL, type DomainChild, desiredDomainChildren, desiredNamespace} from './desired.js'
 
 export const DOMAIN_CHILD_KINDS = [
   {apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy'},
@@ -30,13 +32,13 @@ export async function reconcileDomain(rest: KubeRest, key: string, ctx: Reconcil
   if (!domain || domain.metadata.deletionTimestamp) return
   const failures: string[] = []
   const components: Component[] = []
-  const apply = async (unstamped: any, cached: any) => {
+  const apply = async (unstamped: DomainChild | Typed<Namespace>, cached: KubeObject | undefined) => {
     // The Namespace is shared with apply's field manager, which writes it without the digest.
     const desired = unstamped.kind === 'Namespace' ? unstamped : withAppliedHash(unstamped)
     let live = cached
     if (!cached || !containsAll(cached, desired)) {
       try {
-        live = await rest.apply(objectPath(desired), desired, {fieldManager: FIELD_MANAGER, force: desired.kind !== 'Namespace'})
+        live = await rest.apply<KubeObject>(objectPath(desired), desired, {fieldManager: FIELD_MANAGER, force: desired.kind !== 'Namespace'})
         ctx.log('info', `applied ${desired.kind} ${desired.metadata.namespace ? `${desired.metadata.namespace}/` : ''}${desired.metadata.name}`)
       } catch (error) {
         failures.push(`${desired.kind} ${desired.metadata.name}: ${(error as Error).message}`)
@@ -59,7 +61,7 @@ export async function reconcileDomain(rest: KubeRest, key: string, ctx: Reconcil
   for (const {kind} of DOMAIN_CHILD_KINDS) {
     for (const object of ctx.informer(kind).values()) {
       if (object.metadata.labels?.[DOMAIN_LABEL] !== domain.metadata.name) continue
-      if (!(object.metadata.ownerReferences ?? []).some((ref: any) => ref.uid === domain.metadata.uid && ref.controller)) continue
+      if (!(object.metadata.ownerReferences ?? []).some((ref) => ref.uid === domain.metadata.uid && ref.controller)) continue
       if (wanted.has(`${kind}/${keyOf(object)}`) || object.metadata.deletionTimestamp) continue
       await rest.delete(objectPath(object)).catch((error) => failures.push(`deleting ${kind} ${object.metadata.name}: ${(error as Error).message}`))
     }
@@ -69,7 +71,7 @@ export async function reconcileDomain(rest: KubeRest, key: string, ctx: Reconcil
   const status = productStatus(domain.status, {generation: domain.metadata.generation ?? 0, components, missing, failures})
   const previous = domain.status ? {observedGeneration: domain.status.observedGeneration, conditions: domain.status.conditions, components: domain.status.components} : undefined
   if (!isDeepStrictEqual(previous, status)) {
-    await rest.request('PATCH', `${objectPath({apiVersion: API_VERSION, kind: 'DataDomain', metadata: {name: domain.metadata.name}})}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
+    await rest.request<Watched['DataDomain']>('PATCH', `${objectPath({apiVersion: API_VERSION, kind: 'DataDomain', metadata: {name: domain.metadata.name}})}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
   }
   if (failures.length > 0) throw new Error(`DataDomain ${key}: ${failures.join('; ')}`)
 }

@@ -2,7 +2,9 @@ import {isDeepStrictEqual} from 'node:util'
 
 import {objectPath, resourcePath} from '../../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
+import type {DappmeshStatus, Stored} from '../../kube/types.js'
 import {API_VERSION} from '../../model/kinds.js'
+import type {DataDomain, DataMesh, DataProduct} from '../../model/types.js'
 import {mergeConditions} from '../conditions.js'
 import {Controller, type Log, type ReconcileContext} from '../controller.js'
 import {changedFor} from '../changes.js'
@@ -16,7 +18,7 @@ import {type CatalogConfigMap, desiredCatalog, INDEX_KEY_NAME, parseIndex, SHARD
 export const CATALOG_KEY = '@catalog'
 
 /** A DataMesh's status: how many domains name it and how many products live in those domains. */
-export function meshStatus(mesh: any, domains: any[], products: any[], now = new Date()): any {
+export function meshStatus(mesh: Stored<DataMesh>, domains: Array<Stored<DataDomain>>, products: Array<Stored<DataProduct>>, now = new Date()): DappmeshStatus {
   const mine = domains.filter((d) => d.spec?.mesh === mesh.metadata.name).map((d) => d.metadata.name)
   const names = new Set(mine)
   const count = products.filter((p) => names.has(p.spec?.domain)).length
@@ -118,7 +120,7 @@ const besidesStatus = changedFor()
 export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; selector?: string} = {}): Controller {
   // Called only on events, which come after the controller exists.
   const meshOfDomain = (domainName: string): string[] => {
-    const mesh = controller.informers.get('DataDomain')!.get(domainName)?.spec?.mesh
+    const mesh = controller.cache('DataDomain').get(domainName)?.spec?.mesh
     return mesh ? [mesh] : []
   }
   const targetBytes = shardTargetBytes()

@@ -1,4 +1,4 @@
-import type {UntypedObject} from '../../kube/objects.js'
+import type {KubeObject} from '../../kube/objects.js'
 import type {KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
@@ -29,7 +29,7 @@ export interface ProductControllerOptions {
 }
 
 /** The reconciler reads only whose a credentials Secret is (its labels and owners): the passwords stay out of the operator's memory. */
-function withoutValues(secret: UntypedObject & {data?: unknown; stringData?: unknown}): void {
+function withoutValues(secret: KubeObject & {data?: unknown; stringData?: unknown}): void {
   delete secret.data
   delete secret.stringData
 }
@@ -42,23 +42,23 @@ const besidesStatus = changedFor()
  * password (a database user's rotated by hand) shows only in its resourceVersion: every change of
  * a Secret counts (they rarely change, and the runtime restarts with the new credentials).
  */
-function childChanged(kind: string): ((previous: UntypedObject, next: UntypedObject) => boolean) | undefined {
+function childChanged(kind: string): ((previous: KubeObject, next: KubeObject) => boolean) | undefined {
   if (kind === 'Secret') return undefined
   return kind === 'StatefulSet' || kind === 'Deployment' ? readinessOrBesidesStatus : besidesStatus
 }
-const readinessOrBesidesStatus = changedFor((workload: UntypedObject) => componentOf({kind: workload.kind, metadata: {name: workload.metadata.name}} as Parameters<typeof componentOf>[0], workload))
+const readinessOrBesidesStatus = changedFor((workload: KubeObject) => componentOf({kind: workload.kind, metadata: {name: workload.metadata.name}} as Parameters<typeof componentOf>[0], workload))
 
 export function productController(rest: KubeRest, options: ProductControllerOptions): Controller {
   const namespaces = options.scope?.namespaces
   // Called only on events, which come after the controller exists.
-  const productsOfDomain = (domain: any): string[] =>
-    (controller.informers.get('DataProduct')?.values() ?? []).filter((p) => p.spec?.domain === domain.metadata.name).map((p) => keyOf(p))
+  const productsOfDomain = (domain: KubeObject): string[] =>
+    controller.cache('DataProduct').values().filter((p) => p.spec?.domain === domain.metadata.name).map((p) => keyOf(p))
   const events = new EventRecorder(rest, options.log ?? (() => {}))
   const childSelector = `${PRODUCT_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`
   const owned = ownerKeys(API_VERSION, 'DataProduct')
   // Storage credentials have no owner (they outlive their storage): their labels say whose they are.
   const labelled = labelKeys(PRODUCT_LABEL)
-  const credentialsKeys = (o: any) => [...new Set([...owned(o), ...labelled(o)])]
+  const credentialsKeys = (o: KubeObject) => [...new Set([...owned(o), ...labelled(o)])]
   const controller: Controller = new Controller({
     name: 'product',
     rest,
@@ -79,8 +79,9 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
         name: kind,
         ...watchPaths(apiVersion, kind),
         labelSelector: `${childSelector},${NAMESPACE_LABEL}`,
-        filter: (o: any) => !namespaces || namespaces.includes(o.metadata?.labels?.[NAMESPACE_LABEL]),
-        keysFor: (o: any) => [`${o.metadata.labels[NAMESPACE_LABEL]}/${o.metadata.labels[PRODUCT_LABEL]}`],
+        filter: (o: KubeObject) => !namespaces || namespaces.includes(o.metadata?.labels?.[NAMESPACE_LABEL] ?? ''),
+        // The watch selects only objects with both labels.
+        keysFor: (o: KubeObject) => [`${o.metadata.labels?.[NAMESPACE_LABEL]}/${o.metadata.labels?.[PRODUCT_LABEL]}`],
       })),
     ],
     reconcile: (key, ctx) => reconcileProduct(rest, key, ctx, {image: options.runtimeImage}, events),

@@ -2,6 +2,8 @@ import {type Access, ENGINES_WITH_ACCESS_USERS, type GrantChild, type GrantTarge
 import {childName, workloadAccountName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
+import type {ClusterRoleBinding, ConfigMap, CronJob, Deployment, KubeObject, NetworkPolicy, OwnerReference, PodSpec, PolicyRule, Role, RoleBinding, Secret, Service, ServiceAccount, StatefulSet, Stored, Typed} from '../../kube/types.js'
+import type {DataContract, DataFlow, DataProduct, DataRole, DataStorage, DataWorkflow, InputPort, OutputPort} from '../../model/types.js'
 import {MANAGED_BY_LABEL, PART_OF_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import {ACCESS_LEVELS, type AccessLevel, accessRoleName} from '../../storage/postgres-users.js'
 import {COMPONENT_LABEL, type RuntimeContext, type RuntimeOptions, runtimeChildren} from './runtime.js'
@@ -13,26 +15,52 @@ export const WORKFLOW_LABEL = 'dappmesh.io/workflow'
 /** On a storage's per-access user Secret: which access level (read, write, admin) it is for. */
 export const ACCESS_LABEL = 'dappmesh.io/access'
 
+/** The metadata of a child as applied: always labelled. */
+export interface ChildMeta {
+  name: string
+  namespace?: string
+  labels: Record<string, string>
+  ownerReferences?: OwnerReference[]
+  annotations?: Record<string, string>
+}
+
+type Applied<T extends KubeObject> = Typed<T> & {metadata: ChildMeta}
+
 /** A child as applied; cluster-scoped ones (the runtime's ClusterRoleBinding) have no namespace and no owner reference. */
-export type Child = {apiVersion: string; kind: string; metadata: {name: string; namespace?: string; labels: Record<string, string>; ownerReferences?: any[]; annotations?: Record<string, string>}; [key: string]: any}
+export type Child =
+  | Applied<StatefulSet>
+  | Applied<Deployment>
+  | Applied<Service>
+  | Applied<Secret>
+  | Applied<ConfigMap>
+  | Applied<ServiceAccount>
+  | Applied<NetworkPolicy>
+  | Applied<CronJob>
+  | Applied<Role>
+  | Applied<RoleBinding>
+  | Applied<ClusterRoleBinding>
+export type ChildKind = Child['kind']
 
 /** What the product reconciler reads: the DataProduct and its product-scoped resources in the cluster. */
 export interface ProductState {
-  product: any
-  storages: any[]
-  outputPorts: any[]
-  inputPorts: any[]
-  workflows: any[]
-  contracts: any[]
-  roles?: any[]
+  product: Stored<DataProduct>
+  storages: Array<Stored<DataStorage>>
+  outputPorts: Array<Stored<OutputPort>>
+  inputPorts: Array<Stored<InputPort>>
+  workflows: Array<Stored<DataWorkflow>>
+  contracts: Array<Stored<DataContract>>
+  roles?: Array<Stored<DataRole>>
   /** the product's DataFlows: whether any keeps its states in the runtime's embedded database */
-  flows?: any[]
+  flows?: Array<Stored<DataFlow>>
   /**
    * A digest of the versions of the storages' per-access user Secrets, on the runtime's pod
    * template: a changed password restarts the runtime, whose init container then sets it.
    */
   credentialsVersion?: string
 }
+
+/** The product as the reconciler reads it; `meta` and the owner reference need its name, namespace and uid. */
+type Product = Stored<DataProduct>
 
 interface Engine {
   image: (version?: string) => string
@@ -87,14 +115,14 @@ export function serviceAccountName(product: string): string {
 }
 
 /** A storage's requests and limits: the engine's defaults, each overridden by `spec.resources`. */
-export function storageResources(storage: any): Resources {
+export function storageResources(storage: Stored<DataStorage>): Resources {
   const defaults = (ENGINE_IMAGES[storage.spec.engine] ?? ENGINE_IMAGES.postgresql).resources ?? ENGINE_RESOURCES
   const own = storage.spec.resources ?? {}
   return {requests: {...defaults.requests, ...own.requests}, limits: {...defaults.limits, ...own.limits}}
 }
 
 /** What every pod of the product shares: its own ServiceAccount without a token, and Pod Security `restricted`. */
-function podBasics(product: any, uid?: number): Record<string, unknown> {
+function podBasics(product: Product, uid?: number): Pick<PodSpec, 'serviceAccountName' | 'automountServiceAccountToken' | 'securityContext'> {
   return {serviceAccountName: serviceAccountName(product.metadata.name), automountServiceAccountToken: false, securityContext: podSecurityContext(uid)}
 }
 
@@ -108,25 +136,26 @@ export function accessSecretName(product: string, storage: string, access: Acces
 }
 
 /** Whether dappmesh makes per-access database users (and their Secrets) on a storage's engine. */
-export function hasAccessUsers(storage: any): boolean {
-  return ENGINES_WITH_ACCESS_USERS.includes(storage.spec?.engine)
+export function hasAccessUsers(storage: Stored<DataStorage> | undefined): boolean {
+  return ENGINES_WITH_ACCESS_USERS.includes(storage?.spec?.engine ?? '')
 }
 
 /** The engine's root user of a storage (credentialsSecret); the engine's image names its database after it too. */
-function rootUser(storage: any): string {
+function rootUser(storage: Stored<DataStorage>): string {
   return storage.metadata.name.replaceAll('-', '_')
 }
 
-export function ownerReference(product: any): Record<string, unknown> {
-  return {apiVersion: API_VERSION, kind: 'DataProduct', name: product.metadata.name, uid: product.metadata.uid, controller: true, blockOwnerDeletion: true}
+export function ownerReference(product: Product): OwnerReference {
+  // A stored object always has its uid.
+  return {apiVersion: API_VERSION, kind: 'DataProduct', name: product.metadata.name, uid: product.metadata.uid!, controller: true, blockOwnerDeletion: true}
 }
 
-function productLabels(product: any): Record<string, string> {
+function productLabels(product: Product): Record<string, string> {
   const name = product.metadata.name
   return {[PRODUCT_LABEL]: name, [PART_OF_LABEL]: name, [MANAGED_BY_LABEL]: FIELD_MANAGER}
 }
 
-function meta(product: any, name: string, labels: Record<string, string>): Child['metadata'] {
+function meta(product: Product, name: string, labels: Record<string, string>): ChildMeta {
   return {name, namespace: product.metadata.namespace, labels: {...productLabels(product), ...labels}, ownerReferences: [ownerReference(product)]}
 }
 
@@ -161,7 +190,7 @@ export function missingReferences(state: ProductState, domains: Set<string>, flo
  * storage finds its data and the password that opens it); `dappmesh delete --purge-data` does.
  * Whose it is, its labels say (isCredentialsOf).
  */
-export function credentialsSecret(product: any, storage: any, generate: () => string): Child {
+export function credentialsSecret(product: Product, storage: Stored<DataStorage>, generate: () => string): Applied<Secret> {
   const {ownerReferences: _, ...metadata} = meta(product, secretName(product.metadata.name, storage.metadata.name), {[STORAGE_LABEL]: storage.metadata.name})
   return {
     apiVersion: 'v1',
@@ -179,7 +208,7 @@ export function credentialsSecret(product: any, storage: any, generate: () => st
  * database there); the runtime's init container makes the role and sets its password from it, so
  * a new password written here is the rotation. Besides the user: where to connect.
  */
-export function accessSecret(product: any, storage: any, access: AccessLevel, generate: () => string): Child {
+export function accessSecret(product: Product, storage: Stored<DataStorage>, access: AccessLevel, generate: () => string): Applied<Secret> {
   const name = product.metadata.name
   const {ownerReferences: _, ...metadata} = meta(product, accessSecretName(name, storage.metadata.name, access), {[STORAGE_LABEL]: storage.metadata.name, [ACCESS_LABEL]: access})
   const root = rootUser(storage)
@@ -200,8 +229,8 @@ export function accessSecret(product: any, storage: any, access: AccessLevel, ge
 }
 
 /** Every Secret a served storage has: its root credentials, and its per-access users' where the engine has them. */
-export function storageSecrets(product: any, storage: any, generate: () => string): Array<{secret: Child; access?: AccessLevel}> {
-  const secrets: Array<{secret: Child; access?: AccessLevel}> = [{secret: credentialsSecret(product, storage, generate)}]
+export function storageSecrets(product: Product, storage: Stored<DataStorage>, generate: () => string): Array<{secret: Applied<Secret>; access?: AccessLevel}> {
+  const secrets: Array<{secret: Applied<Secret>; access?: AccessLevel}> = [{secret: credentialsSecret(product, storage, generate)}]
   if (hasAccessUsers(storage)) for (const access of ACCESS_LEVELS) secrets.push({secret: accessSecret(product, storage, access, generate), access})
   return secrets
 }
@@ -211,23 +240,23 @@ export function storageSecrets(product: any, storage: any, generate: () => strin
  * (by its labels: only whoever may write Secrets in the namespace, who may read them all anyway,
  * can set them), and controlled by no one else.
  */
-export function isCredentialsOf(secret: any, product: string, storage: string, access?: AccessLevel): boolean {
+export function isCredentialsOf(secret: KubeObject | undefined, product: string, storage: string, access?: AccessLevel): boolean {
   const labels = secret?.metadata?.labels ?? {}
-  const controlled = (secret?.metadata?.ownerReferences ?? []).some((ref: any) => ref.controller)
+  const controlled = (secret?.metadata?.ownerReferences ?? []).some((ref) => ref.controller)
   return !controlled && labels[PRODUCT_LABEL] === product && labels[STORAGE_LABEL] === storage && labels[MANAGED_BY_LABEL] === FIELD_MANAGER && labels[ACCESS_LABEL] === access
 }
 
 /** Whether a child is a storage's credentials, which outlive the storage (credentialsSecret). */
-export function isCredentials(child: any): boolean {
+export function isCredentials(child: KubeObject | undefined): boolean {
   return child?.kind === 'Secret' && child?.metadata?.labels?.[STORAGE_LABEL] !== undefined
 }
 
 /** Whether a storage is a server of its own (a StatefulSet); duckdb lives in the runtime's volume. */
-export function isServedStorage(storage: any): boolean {
+export function isServedStorage(storage: Stored<DataStorage>): boolean {
   return storage.spec?.engine !== 'duckdb'
 }
 
-function engineOf(storage: any): Engine {
+function engineOf(storage: Stored<DataStorage>): Engine {
   return ENGINE_IMAGES[storage.spec.engine] ?? ENGINE_IMAGES.postgresql
 }
 
@@ -366,7 +395,8 @@ export function desiredChildren(state: ProductState, options: RuntimeOptions): C
 
   const runtime: RuntimeContext = {
     name,
-    namespace: product.metadata.namespace,
+    // A DataProduct is namespaced: a stored one always has its namespace.
+    namespace: product.metadata.namespace!,
     meta: (child, labels) => meta(product, child, labels),
     labels: (labels) => ({...productLabels(product), ...labels}),
     child: (local) => childName(name, local),
@@ -389,8 +419,8 @@ const RBAC = 'rbac.authorization.k8s.io'
 export const GRANT_NOTE_ANNOTATION = 'dappmesh.io/grant-note'
 
 /** The subjects of a DataRole the operator refuses to bind, each with why (see refusedSubject). */
-export function refusedSubjects(role: any): string[] {
-  return (role.spec?.subjects ?? []).map((s: Subject) => refusedSubject(s)).filter((r: string | undefined): r is string => r !== undefined)
+export function refusedSubjects(role: Stored<DataRole>): string[] {
+  return (role.spec?.subjects ?? []).map((s: Subject) => refusedSubject(s)).filter((r): r is string => r !== undefined)
 }
 
 /**
@@ -406,25 +436,26 @@ function roleChildren(state: ProductState, made: Child[]): Child[] {
   const result: Child[] = []
   const storages = new Map(state.storages.map((s) => [s.metadata.name, s]))
   for (const role of state.roles ?? []) {
-    const rules: any[] = []
+    const rules: PolicyRule[] = []
     /** the engines of granted storages that have no per-access users: their grants give no credentials */
     const rootOnly: string[] = []
     for (const grant of role.spec?.grants ?? []) {
       const target: GrantTarget = grant.storage ? 'storage' : 'outputPort'
-      const full = childName(name, grant[target])
+      // The schema makes a grant name exactly one of the two.
+      const full = childName(name, grant[target] ?? '')
       // A child the product does not have (a data-only port, a missing storage) is named by no rule.
       const children: Record<GrantChild, {kind: string; name: string}> = {
         service: {kind: 'Service', name: full},
         workload: {kind: target === 'storage' ? 'StatefulSet' : 'Deployment', name: full},
         contract: {kind: 'ConfigMap', name: `${full}-contract`},
-        credentials: {kind: 'Secret', name: accessSecretName(name, grant[target], grant.access as AccessLevel)},
+        credentials: {kind: 'Secret', name: accessSecretName(name, grant[target] ?? '', grant.access as AccessLevel)},
       }
       // The access user's Secret is made by the reconciler beside the storage, not among these children.
       let credentials = false
       if (target === 'storage') {
         if (!exists('StatefulSet', full)) continue
-        credentials = hasAccessUsers(storages.get(grant.storage))
-        if (!credentials) rootOnly.push(storages.get(grant.storage)?.spec?.engine ?? 'unknown')
+        credentials = hasAccessUsers(storages.get(grant.storage ?? ''))
+        if (!credentials) rootOnly.push(storages.get(grant.storage ?? '')?.spec?.engine ?? 'unknown')
       }
       for (const permission of GRANT_PERMISSIONS[target][grant.access as Access] ?? []) {
         const child = children[permission.child]

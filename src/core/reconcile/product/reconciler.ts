@@ -4,15 +4,18 @@ import {isDeepStrictEqual} from 'node:util'
 import {parseInventory} from '../../apply/inventory.js'
 import {objectPath, resourcePath} from '../../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
+import type {KubeObject, OwnerReference, PersistentVolumeClaimTemplate, Secret, StatefulSet, Stored, Typed} from '../../kube/types.js'
+import type {DataStorage} from '../../model/types.js'
 import {childName, clusterName, displayName, localName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {EventRecorder} from '../events.js'
+import type {Watched} from '../watched.js'
 import {containsAll, withAppliedHash} from '../matches.js'
 import type {AccessLevel} from '../../storage/postgres-users.js'
 import {NONCE_ANNOTATION, keptDataRecord} from './kept-data-record.js'
-import {type Child, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, storageSecrets} from './desired.js'
+import {type Child, type ChildKind, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, storageSecrets} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
@@ -39,6 +42,8 @@ export const CLUSTER_CHILD_KINDS = [{apiVersion: 'rbac.authorization.k8s.io/v1',
 
 /** The product-scoped kinds the reconciler reads, labelled dappmesh.io/product by apply. */
 export const PRODUCT_KINDS = ['DataStorage', 'OutputPort', 'InputPort', 'DataWorkflow', 'DataContract', 'DataFlow', 'DataRole'] as const
+type ProductKind = (typeof PRODUCT_KINDS)[number]
+type Product = Watched['DataProduct']
 
 function generatePassword(): string {
   return randomBytes(24).toString('base64url')
@@ -66,7 +71,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     return
   }
   const live = (product.metadata.finalizers ?? []).includes(FINALIZER) ? product : await addFinalizer(rest, product)
-  const namespace = live.metadata.namespace
+  // A DataProduct is namespaced: the API server gives it one.
+  const namespace = live.metadata.namespace ?? ''
   const name = live.metadata.name
   const inventory = parseInventory(live.metadata.annotations)
   /** resources labelled for this product that its inventory does not list: not its own */
@@ -76,7 +82,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   // product: when there is one, a resource belongs to the product only if it lists it.
   // In the cluster a product's resources are named `<product>.<local>` (render does it): what the
   // reconcile reads is under the local names the project uses, which its references use too.
-  const ofProduct = (kind: string) =>
+  const ofProduct = <K extends ProductKind>(kind: K): Array<Watched[K]> =>
     ctx
       .informer(kind)
       .inNamespace(namespace)
@@ -113,7 +119,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const taken: string[] = []
   /** what this reconcile changed, for the product's events */
   const done: string[] = []
-  const current = new Map<string, any>()
+  /** what the cluster holds of each child (undefined: nothing, or someone else's) */
+  const current = new Map<string, KubeObject | undefined>()
   const childKey = (kind: string, childName: string) => `${kind}/${namespace}/${childName}`
   const cacheKey = (child: Child) => (child.metadata.namespace ? `${child.metadata.namespace}/${child.metadata.name}` : child.metadata.name)
 
@@ -125,7 +132,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
    * Whether a live Secret at a storage's credentials name is the one the operator made for it
    * (KeptDataRecord): labels and the absence of an owner anyone may set or leave out.
    */
-  const genuine = async (found: any, storage: any, access?: AccessLevel): Promise<string | undefined> => {
+  const genuine = async (found: Secret, storage: Stored<DataStorage>, access?: AccessLevel): Promise<string | undefined> => {
     if (!isCredentialsOf(found, name, storage.metadata.name, access)) return foreignOwner(found, live) ?? 'someone else (not the credentials of this storage)'
     if (await record.vouches(namespace, found)) return undefined
     // Made before the operator kept a record: trusted once if this product's own StatefulSet for the
@@ -179,16 +186,16 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         continue
       }
       secret.metadata.annotations = {...secret.metadata.annotations, [NONCE_ANNOTATION]: nonce}
-      const created = await rest.request('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
+      const created = await rest.request<Secret>('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
       current.set(childKey('Secret', secret.metadata.name), created)
       done.push(`created Secret/${secret.metadata.name}`)
-      madeUids[secret.metadata.name] = created.metadata.uid
+      madeUids[secret.metadata.name] = created.metadata.uid ?? ''
       if (access) accessVersions.set(secret.metadata.name, created.metadata?.resourceVersion ?? '')
     } catch (error) {
       // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
       // never hand a workload a Secret that someone else controls.
       if (error instanceof KubeApiError && error.status === 409) {
-        const other = await rest.find(objectPath(secret)).then((found) => (found ? genuine(found, storage, access) : 'someone else (deleted meanwhile)'), (e: unknown) => `unreadable (${describeError(e)})`)
+        const other = await rest.find<Secret>(objectPath(secret)).then((found) => (found ? genuine(found, storage, access) : 'someone else (deleted meanwhile)'), (e: unknown) => `unreadable (${describeError(e)})`)
         if (other) {
           taken.push(nameTaken(secret, other))
           refusedSecrets.add(secret.metadata.name)
@@ -238,7 +245,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       // A new StatefulSet takes up whatever claims carry the names it would use: only kept ones of ours.
       const planted = !found && child.kind === 'StatefulSet' ? await record.foreignClaims(child) : []
       if (planted.length > 0) {
-        for (const claim of planted) taken.push(nameTaken({apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: claim, labels: {}}}, 'someone else: the operator has no record of keeping it'))
+        for (const claim of planted) taken.push(nameTaken({kind: 'PersistentVolumeClaim', metadata: {name: claim}}, 'someone else: the operator has no record of keeping it'))
         current.set(k, undefined)
         continue
       }
@@ -247,12 +254,12 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         // Which volumes a StatefulSet claims cannot change (the runtime's gains one when a duckdb
         // storage arrives): replace it. Its claims stay (retention Retain); the DELETED event
         // brings us back to create the new one.
-        if (cached) await record.keepClaims(cached)
+        if (cached) await record.keepClaims(cached as StatefulSet)
         await rest.delete(objectPath(child))
         done.push(`replaced ${child.kind}/${child.metadata.name}`)
         continue
       }
-      const applied = await rest.apply(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
+      const applied = await rest.apply<KubeObject>(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
       current.set(k, applied)
       done.push(`applied ${child.kind}/${child.metadata.name}`)
     } catch (error) {
@@ -288,7 +295,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const refused = (state.roles ?? []).flatMap((role) => refusedSubjects(role).map((why) => `DataRole ${role.metadata.name}: ${why}; it is not bound`))
   const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures: [...refused, ...failures], taken})
   if (!sameStatus(live.status, status)) {
-    await rest.request('PATCH', `${objectPath(withKind(live))}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
+    await rest.request<Product>('PATCH', `${objectPath(withKind(live))}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
   }
   if (events) {
     const subject = withKind(live)
@@ -306,34 +313,37 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
 
 /** The Secrets a workload's pods read (env and envFrom of every container, and volumes). */
 function secretsReferenced(child: Child): string[] {
-  const pod = child.spec?.template?.spec ?? child.spec?.jobTemplate?.spec?.template?.spec
+  const pod = child.kind === 'StatefulSet' || child.kind === 'Deployment' ? child.spec?.template.spec : child.kind === 'CronJob' ? child.spec?.jobTemplate.spec.template.spec : undefined
   if (!pod) return []
-  const containers: any[] = [...(pod.initContainers ?? []), ...(pod.containers ?? [])]
+  const containers = [...(pod.initContainers ?? []), ...(pod.containers ?? [])]
   return [
-    ...containers.flatMap((c) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name)),
-    ...containers.flatMap((c) => (c.envFrom ?? []).map((e: any) => e.secretRef?.name)),
-    ...(pod.volumes ?? []).map((v: any) => v.secret?.secretName),
+    ...containers.flatMap((c) => (c.env ?? []).map((e) => e.valueFrom?.secretKeyRef?.name)),
+    ...containers.flatMap((c) => (c.envFrom ?? []).map((e) => e.secretRef?.name)),
+    ...(pod.volumes ?? []).map((v) => v.secret?.secretName),
   ].filter((n): n is string => typeof n === 'string')
 }
 
 /** Whether a live StatefulSet claims other volumes (by name) than the desired one. */
-function claimsChanged(child: Child, live: any): boolean {
+function claimsChanged(child: Child, live: KubeObject | undefined): boolean {
   if (child.kind !== 'StatefulSet' || !live) return false
-  const names = (templates: any[] | undefined) => (templates ?? []).map((t) => t.metadata?.name).sort().join(',')
-  return names(child.spec.volumeClaimTemplates) !== names(live.spec?.volumeClaimTemplates)
+  const names = (templates: PersistentVolumeClaimTemplate[] | undefined) => (templates ?? []).map((t) => t.metadata?.name).sort().join(',')
+  return names(child.spec?.volumeClaimTemplates) !== names((live as StatefulSet).spec?.volumeClaimTemplates)
 }
 
 /**
  * A StatefulSet's volumeClaimTemplates cannot change once created (the API server refuses the
  * whole update): apply the live ones, so replicas and image still roll out, and say what was held.
  */
-function keepImmutable(child: Child, live: any): string | undefined {
+function keepImmutable(child: Child, cached: KubeObject | undefined): string | undefined {
+  // The cache of a child's kind holds that kind: a StatefulSet child's is a StatefulSet.
+  const live = cached as StatefulSet | undefined
   // No claims on one side: not a resize but a replacement (claimsChanged).
-  if (child.kind !== 'StatefulSet' || !live?.spec?.volumeClaimTemplates || !child.spec.volumeClaimTemplates) return undefined
-  const want = child.spec.volumeClaimTemplates[0]?.spec?.resources?.requests?.storage
-  const have = live.spec.volumeClaimTemplates.find((t: any) => t.metadata?.name === 'data')?.spec?.resources?.requests?.storage
-  if (!have || want === have) return undefined
-  child.spec.volumeClaimTemplates[0].spec.resources.requests.storage = have
+  if (child.kind !== 'StatefulSet' || !live?.spec?.volumeClaimTemplates || !child.spec?.volumeClaimTemplates) return undefined
+  const wanted = child.spec.volumeClaimTemplates[0]?.spec?.resources?.requests
+  const want = wanted?.storage
+  const have = live.spec.volumeClaimTemplates.find((t) => t.metadata?.name === 'data')?.spec?.resources?.requests?.storage
+  if (!have || want === have || !wanted) return undefined
+  wanted.storage = have
   return `size ${have} kept: changing it to ${want} needs its volumes resized, which dappmesh does not do yet`
 }
 
@@ -342,28 +352,28 @@ function keepImmutable(child: Child, live: any): string | undefined {
  * the uid of the controlling owner only by whoever may write the object, and it names one
  * incarnation of the product). undefined when it is ours or does not exist.
  */
-function foreignOwner(object: any, product: any): string | undefined {
+function foreignOwner(object: KubeObject | undefined, product: Product): string | undefined {
   if (!object) return undefined
   // Cluster-scoped (the runtime's ClusterRoleBinding): no owner reference can name a namespaced
   // product, so our labels say whose it is; only cluster administrators can make such objects.
   if (!object.metadata?.namespace) return ownsClusterChild(object, product) ? undefined : 'no dappmesh product (made by someone else)'
-  const controller = (object.metadata?.ownerReferences ?? []).find((ref: any) => ref.controller)
+  const controller = (object.metadata?.ownerReferences ?? []).find((ref) => ref.controller)
   if (!controller) return 'no controlling owner (made by someone else)'
   if (controller.uid === product.metadata.uid) return undefined
   const sameName = controller.kind === 'DataProduct' && controller.name === product.metadata.name
   return `${controller.kind} ${controller.name}${sameName ? ' (an earlier one of the same name, being deleted)' : ''}`
 }
 
-function nameTaken(child: Child, owner: string): string {
+function nameTaken(child: {kind: string; metadata: {name: string}}, owner: string): string {
   return `${child.kind} ${child.metadata.name} already exists and belongs to ${owner}: not taken over; rename the resource it comes from, or remove the other object`
 }
 
-function sameStatus(previous: any, next: any): boolean {
+function sameStatus(previous: Product['status'], next: ReturnType<typeof productStatus>): boolean {
   if (!previous) return false
   return isDeepStrictEqual({observedGeneration: previous.observedGeneration, conditions: previous.conditions, components: previous.components}, next)
 }
 
-function withKind(product: any): any {
+function withKind(product: Product): Typed<Product> {
   return {...product, apiVersion: product.apiVersion ?? API_VERSION, kind: product.kind ?? 'DataProduct'}
 }
 
@@ -372,12 +382,13 @@ function withKind(product: any): any {
  * nothing of it), and the cluster-scoped ones labelled with its namespace and name (the watch
  * selects only those managed by the operator, and only cluster administrators make them).
  */
-function ownedChildren(ctx: ReconcileContext, product: any): any[] {
-  const {uid, namespace} = product.metadata
-  const children: any[] = []
+function ownedChildren(ctx: ReconcileContext, product: Product): Array<Watched[ChildKind]> {
+  const {uid} = product.metadata
+  const namespace = product.metadata.namespace ?? ''
+  const children: Array<Watched[ChildKind]> = []
   for (const {kind} of CHILD_KINDS) {
     for (const object of ctx.informer(kind).inNamespace(namespace)) {
-      if ((object.metadata.ownerReferences ?? []).some((ref: any) => ref.uid === uid && ref.controller)) children.push(object)
+      if ((object.metadata.ownerReferences ?? []).some((ref: OwnerReference) => ref.uid === uid && ref.controller)) children.push(object)
     }
   }
   for (const {kind} of CLUSTER_CHILD_KINDS) {
@@ -386,14 +397,14 @@ function ownedChildren(ctx: ReconcileContext, product: any): any[] {
   return children
 }
 
-function ownsClusterChild(object: any, product: any): boolean {
+function ownsClusterChild(object: KubeObject, product: Product): boolean {
   const labels = object.metadata?.labels ?? {}
   return labels[NAMESPACE_LABEL] === product.metadata.namespace && labels[PRODUCT_LABEL] === product.metadata.name && labels[MANAGED_BY_LABEL] === FIELD_MANAGER
 }
 
-async function addFinalizer(rest: KubeRest, product: any): Promise<any> {
+async function addFinalizer(rest: KubeRest, product: Product): Promise<Product> {
   // resourceVersion makes this a compare-and-swap: a concurrent change fails it (409) and the retry re-reads.
-  return rest.request('PATCH', objectPath(withKind(product)), {
+  return rest.request<Product>('PATCH', objectPath(withKind(product)), {
     body: {metadata: {finalizers: [...(product.metadata.finalizers ?? []), FINALIZER], resourceVersion: product.metadata.resourceVersion}},
     contentType: 'application/merge-patch+json',
   })
@@ -403,7 +414,7 @@ async function addFinalizer(rest: KubeRest, product: any): Promise<any> {
  * Deletes the children, and once none is left in the caches (their DELETED events bring the
  * product back here) removes the finalizer, so the product disappears last.
  */
-async function finalize(rest: KubeRest, product: any, ctx: ReconcileContext): Promise<void> {
+async function finalize(rest: KubeRest, product: Product, ctx: ReconcileContext): Promise<void> {
   if (!(product.metadata.finalizers ?? []).includes(FINALIZER)) return
   const children = ownedChildren(ctx, product)
   for (const child of children) {
@@ -420,7 +431,7 @@ async function finalize(rest: KubeRest, product: any, ctx: ReconcileContext): Pr
   if (children.length > 0) return
   try {
     await rest.request('PATCH', objectPath(withKind(product)), {
-      body: {metadata: {finalizers: product.metadata.finalizers.filter((f: string) => f !== FINALIZER), resourceVersion: product.metadata.resourceVersion}},
+      body: {metadata: {finalizers: (product.metadata.finalizers ?? []).filter((f) => f !== FINALIZER), resourceVersion: product.metadata.resourceVersion}},
       contentType: 'application/merge-patch+json',
     })
     ctx.log('info', `DataProduct ${product.metadata.namespace}/${product.metadata.name}: children removed, finalizer released`)

@@ -1,13 +1,15 @@
 import {runtimeName} from '../../model/child-names.js'
 import {ENGINES_WITH_ACCESS_USERS} from '../../model/grants.js'
 import {containerSecurityContext, podSecurityContext} from '../../model/pod-security.js'
+import type {Container, EnvVar, PolicyRule, Stored} from '../../kube/types.js'
+import type {DataStorage} from '../../model/types.js'
 import {PRODUCT_LABEL} from '../../render/render.js'
 import {RUNTIME_NODE_OPTIONS} from '../../runtime/footprint.js'
 import {accessEnvName} from '../../storage/access-users.js'
 import {storageEnvName} from '../../storage/env.js'
 import {ACCESS_LEVELS, type AccessLevel} from '../../storage/postgres-users.js'
 // Labels only, read when rendering (after both modules loaded): the import cycle with desired.ts is harmless.
-import {type Child, PORT_LABEL, type ProductState, WORKFLOW_LABEL} from './desired.js'
+import {type Child, type ChildMeta, PORT_LABEL, type ProductState, WORKFLOW_LABEL} from './desired.js'
 
 /** The port `dappmesh serve` listens on in the cluster; every runtime Service targets it. */
 export const RUNTIME_PORT = 8080
@@ -54,13 +56,13 @@ export interface RuntimeContext {
   name: string
   namespace: string
   /** metadata of a namespaced child of the product (labels, owner) */
-  meta: (name: string, labels: Record<string, string>) => Child['metadata']
+  meta: (name: string, labels: Record<string, string>) => ChildMeta
   /** labels for a pod template or a cluster-scoped object */
   labels: (labels: Record<string, string>) => Record<string, string>
   /** the cluster name of one of the product's parts (a port, a workflow) */
   child: (local: string) => string
   /** the Service in front of a storage, and its port */
-  storageService: (storage: any) => {name: string; port: number}
+  storageService: (storage: Stored<DataStorage>) => {name: string; port: number}
   secretName: (storage: string) => string
   /** the Secret of a storage's per-access database user */
   accessSecretName: (storage: string, access: AccessLevel) => string
@@ -109,7 +111,7 @@ export function runtimeKeepsData(state: ProductState): boolean {
  * The size of the runtime's volume: one claim holding every duckdb storage's database file, as
  * large as their sizes together; 1Gi for the embedded default database alone.
  */
-export function runtimeVolumeSize(storages: any[]): string {
+export function runtimeVolumeSize(storages: Array<Stored<DataStorage>>): string {
   const duckdb = storages.filter((s) => s.spec?.engine === 'duckdb')
   if (duckdb.length === 0) return '1Gi'
   if (duckdb.length === 1) return duckdb[0].spec.size ?? '1Gi'
@@ -123,7 +125,7 @@ const RBAC = 'rbac.authorization.k8s.io'
  * watch by label, so it may read the other products of its domain too; their models are not
  * secret (the catalog publishes them). It writes only its own product's status, by name.
  */
-function runtimeRules(name: string): any[] {
+function runtimeRules(name: string): PolicyRule[] {
   const kinds = ['dataproducts', 'datastorages', 'outputports', 'inputports', 'dataworkflows', 'datacontracts', 'dataflows', 'dataschemas', 'dataroles']
   return [
     {apiGroups: ['dappmesh.io'], resources: kinds, verbs: ['get', 'list', 'watch']},
@@ -141,8 +143,8 @@ function runtimeRules(name: string): any[] {
  * names the database: the engine's image names it after the root user); on engines without
  * per-access users, the root user.
  */
-function storageEnv(state: ProductState, ctx: RuntimeContext, root = false): any[] {
-  const env: any[] = []
+function storageEnv(state: ProductState, ctx: RuntimeContext, root = false): EnvVar[] {
+  const env: EnvVar[] = []
   for (const storage of state.storages) {
     if (storage.spec?.engine === 'duckdb') continue
     // The names the storage drivers read (storage/env.ts), here filled from the pod spec.
@@ -181,7 +183,7 @@ function storageEnv(state: ProductState, ctx: RuntimeContext, root = false): any
  * starts (`dappmesh storage users`; why there: storage/access-users.ts). It alone gets the root
  * user, and the users' names and passwords from their Secrets.
  */
-function accessUsersInit(state: ProductState, ctx: RuntimeContext, options: RuntimeOptions): Record<string, unknown> | undefined {
+function accessUsersInit(state: ProductState, ctx: RuntimeContext, options: RuntimeOptions): Container | undefined {
   const storages = state.storages.filter((s) => ENGINES_WITH_ACCESS_USERS.includes(s.spec?.engine))
   if (storages.length === 0) return undefined
   const users = storages.flatMap((s) =>

@@ -1,19 +1,16 @@
+import type {ComponentStatus, DappmeshStatus, KubeObject, WorkloadStatus} from '../../kube/types.js'
 import {type Condition, mergeConditions} from '../conditions.js'
-import type {Child} from './desired.js'
 
-export interface Component {
-  kind: string
-  name: string
-  ready: boolean
-  message: string
-}
+export type Component = ComponentStatus
 
 /** Readiness of one child from what the cluster says about it (workloads: their controllers' status). */
-export function componentOf(desired: Child, live: any | undefined): Component {
+export function componentOf(desired: {kind: string; metadata: {name: string}}, cached: KubeObject | undefined): Component {
   const {kind} = desired
   const {name} = desired.metadata
-  if (!live) return {kind, name, ready: false, message: 'not created yet'}
+  if (!cached) return {kind, name, ready: false, message: 'not created yet'}
   if (kind === 'StatefulSet' || kind === 'Deployment') {
+    // The live object of a workload child is that workload.
+    const live = cached as KubeObject & {spec?: {replicas?: number}; status?: WorkloadStatus}
     const want = live.spec?.replicas ?? 1
     const ready = live.status?.readyReplicas ?? 0
     const current = (live.status?.observedGeneration ?? 0) >= (live.metadata?.generation ?? 0)
@@ -34,7 +31,7 @@ export interface StatusInput {
   taken?: string[]
 }
 
-export function productStatus(previous: any, input: StatusInput, now = new Date()): {observedGeneration: number; conditions: Condition[]; components: Component[]} {
+export function productStatus(previous: DappmeshStatus | undefined, input: StatusInput, now = new Date()): {observedGeneration: number; conditions: Condition[]; components: Component[]} {
   const g = input.generation
   const taken = input.taken ?? []
   // A name taken by someone else blocks the product like a failed apply, and says so by its own reason.

@@ -10,7 +10,8 @@ const RESERVED = new RegExp(RESERVED_NAMESPACE)
 /** `naming`: metadata.name (and namespace, when set) must be a DNS-1123 label. */
 export function checkNaming(resource: Resource): Finding[] {
   const out: Finding[] = []
-  const metadata = (resource.object as any).metadata
+  // Before the schema rule passed, metadata may hold anything: each field is checked.
+  const metadata = (resource.object as {metadata?: {name?: unknown; namespace?: unknown}}).metadata
   for (const field of ['name', 'namespace'] as const) {
     const value = metadata?.[field]
     if (typeof value !== 'string' || value === '') continue
@@ -39,7 +40,7 @@ export function checkNaming(resource: Resource): Finding[] {
     )
   }
   // A domain without spec.namespace takes its own name as namespace (spec.namespace itself is the schema's).
-  if (resource.kind === 'DataDomain' && metadata?.name && (resource.object as any).spec?.namespace === undefined && RESERVED.test(metadata.name)) {
+  if (resource.kind === 'DataDomain' && typeof metadata?.name === 'string' && metadata.name && (resource.object as {spec?: {namespace?: unknown}}).spec?.namespace === undefined && RESERVED.test(metadata.name)) {
     out.push(
       resource.source.finding(['metadata', 'name'], {
         rule: 'naming',
