@@ -4,7 +4,7 @@ import {execFileSync} from 'node:child_process'
  * Small generated products for tests that need many of them (the steady state, faults): each a
  * DataProduct with one OutputPort serving an image (→ Deployment and Service) bound to an inline
  * DataContract (→ ConfigMap), and optionally one DataStorage (→ StatefulSet, headless Service,
- * credentials Secret, NetworkPolicy). Written with kubectl, not `dappmesh apply`: cheap for 100.
+ * credentials Secret and its database users' Secrets, NetworkPolicy). Written with kubectl, not `dappmesh apply`: cheap for 100.
  */
 export interface LightProductOptions {
   /** the DataDomain every product names (made by lightDomain) */
@@ -50,7 +50,8 @@ export function lightChildren(name: string, options: {storage?: boolean} = {}): 
   const children = [`ConfigMap/${port}-contract`, `Deployment/${port}`, `Service/${port}`, `ServiceAccount/${name}-workloads`, ...runtimeChildren]
   if (options.storage) {
     const db = `${name}--${name}-db`
-    children.push(`StatefulSet/${db}`, `Service/${db}`, `Secret/${db}-credentials`, `NetworkPolicy/${db}`)
+    // A postgresql storage: its root credentials, and a Secret per database user (read, write, admin).
+    children.push(`StatefulSet/${db}`, `Service/${db}`, `Secret/${db}-credentials`, ...['read', 'write', 'admin'].map((access) => `Secret/${db}-${access}`), `NetworkPolicy/${db}`)
   }
   return children.sort()
 }

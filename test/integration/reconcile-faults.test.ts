@@ -106,9 +106,10 @@ describe('operator run: faults (real control plane)', function () {
     await second.waitFor(/caches synced/)
     await eventually(() => allProducts().length === expected.size && allProducts().every(isReady), 'every product Ready after the restart', 240_000)
     assertConverged(expected)
-    // A Secret made once: a restart must not have made a second one nor replaced it.
+    // Each Secret made once (a postgresql storage's root credentials and its three database users'):
+    // a restart must not have made a second one nor replaced it.
     const secrets = namespaces.flatMap((ns) => json('get', 'secrets', '-n', ns, '-l', 'dappmesh.io/product').items)
-    assert.equal(secrets.length, expected.size)
+    assert.equal(secrets.length, expected.size * 4)
     assert.ok(secrets.every((s) => Buffer.from(s.data.password, 'base64').length >= 24))
   })
 

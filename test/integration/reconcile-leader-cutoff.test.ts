@@ -8,6 +8,7 @@ import path from 'node:path'
 
 import {cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
+import {eventually} from '../helpers/operator-child.js'
 import {type OperatorProcess, spawnOperator} from '../helpers/operator-process.js'
 import {type ProductCopy, orderProduct} from '../helpers/product.js'
 import {proxiedServiceAccount} from '../helpers/proxy-kubeconfig.js'
@@ -66,7 +67,9 @@ describe('operator run --leader-elect: a leader that cannot renew (real control 
   it('stops writing at its renew deadline, before the lease can expire, never answers /healthz with 200 after it, and exits 1', async () => {
     operator = spawnOperator(['--only', 'product', '-n', p.namespace, '--leader-elect', '--leader-election-namespace', leaseNamespace, '--kubeconfig', path.join(dir, 'kubeconfig'), '--health-port', '0', '--kube-qps', '2', '--kube-burst', '2'])
     await operator.waitFor(/became the leader/)
-    await operator.waitFor(/applied Deployment/)
+    // Mid-work: its first Deployment written (the log says what a reconcile did only once it ends,
+    // and at 2 requests a second the first reconcile of a product with three storages takes a while).
+    await eventually(() => proxy.writes.some((w) => /\/deployments\//.test(w.path)), 'the leader writing a Deployment')
     const health = `${operator.url()}/healthz`
     assert.equal((await fetch(health)).status, 200)
 
