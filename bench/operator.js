@@ -8,13 +8,12 @@
 // --cpu-prof-dir=/tmp/prof` to see where its CPU goes (the profile is written when it stops).
 // The operator runs with the environment of its Deployment (NODE_OPTIONS, MALLOC_ARENA_MAX: see
 // dist/core/reconcile/footprint.js); BENCH_OPERATOR_NODE_OPTIONS replaces NODE_OPTIONS ('' for V8's defaults).
-import {spawn} from 'node:child_process'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {teardown} from './lib/kwok-bench.js'
+import {readyProducts, startCluster, startOperator, teardown} from './lib/kwok-bench.js'
 import {CLK_TCK, cpuSeconds, peakRssMiB, run} from './lib/proc.js'
 
 import {orderCopies} from './lib/products.js'
@@ -58,32 +57,13 @@ async function metrics(url) {
   return res.text()
 }
 
-function readyCount() {
-  const list = JSON.parse(run('kubectl', ['--kubeconfig', kubeconfig, 'get', 'dataproducts', '-A', '-o', 'json']).stdout)
-  const ready = (p) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True' && p.status.observedGeneration === p.metadata.generation)
-  const waiting = list.items.find((p) => !ready(p))
-  lastWaiting = waiting ? `${waiting.metadata.namespace}/${waiting.metadata.name}: ${(waiting.status?.conditions ?? []).find((c) => c.type === 'Ready')?.message ?? 'no status yet'}` : ''
-  return list.items.filter(ready).length
-}
-let lastWaiting = ''
 
 let operator
 let nodeOptions = ''
 try {
   log('starting a kwok cluster (cluster/up.sh)')
-  run('bash', [path.join(root, 'cluster/up.sh'), cluster, kubeconfig], {stdio: ['ignore', 'ignore', 'inherit'], env: {...process.env, DAPPMESH_KWOK_NODES: String(NODES)}})
-  const crds = path.join(work, 'crds.yaml')
-  writeFileSync(crds, run(process.execPath, [cli, 'crds']).stdout)
-  run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--field-manager', 'dappmesh', '-f', crds])
-  run('kubectl', ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd', '-l', 'app.kubernetes.io/part-of=dappmesh', '--timeout=120s'])
-  // Every product has three DataStorages, each a StatefulSet with one volume claim: kwok has no
-  // provisioner, so make the volumes (what `dappmesh cluster create` does, in larger number).
-  const {loadKubeConfig} = await import(path.join(root, 'dist/core/kube/kubeconfig.js'))
-  const {KubeRest} = await import(path.join(root, 'dist/core/kube/rest.js'))
-  const {installLocalStorage} = await import(path.join(root, 'dist/core/cluster/local-storage.js'))
-  const rest = await KubeRest.create(await loadKubeConfig({kubeconfig}))
-  await installLocalStorage(rest, cluster, PRODUCTS * 3 + 10)
-  rest.close()
+  // Every product has three DataStorages, each a StatefulSet with one volume claim.
+  await startCluster({root, cli, work, cluster, kubeconfig, nodes: NODES, volumes: PRODUCTS * 3 + 10})
 
   log(`generating ${PRODUCTS} products`)
   const dirs = orderCopies(root, path.join(work, 'products'), 'op', PRODUCTS)
@@ -92,22 +72,9 @@ try {
   const nodeArgs = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean)
   const {OPERATOR_ENV} = await import(path.join(root, 'dist/core/reconcile/footprint.js'))
   nodeOptions = process.env.BENCH_OPERATOR_NODE_OPTIONS ?? OPERATOR_ENV.NODE_OPTIONS
-  operator = spawn(process.execPath, [...nodeArgs, cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, ...OPERATOR_ENV, NO_COLOR: '1', NODE_OPTIONS: nodeOptions}})
-  let operatorLog = ''
-  const url = await new Promise((resolve, reject) => {
-    operator.stderr.on('data', (chunk) => {
-      operatorLog += chunk
-      const m = /health endpoints on (http:\/\/\S+)/.exec(operatorLog)
-      if (m) resolve(m[1])
-    })
-    operator.once('exit', (code) => reject(new Error(`the operator exited (${code}):\n${operatorLog.slice(-2000)}`)))
-  })
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`${url}/readyz`).then((r) => r.ok).catch(() => false)
-    if (ok) break
-    if (i > 600) throw new Error('the operator did not become ready within 60 s')
-    await sleep(100)
-  }
+  const up = await startOperator({cli, kubeconfig, nodeArgs, env: {...OPERATOR_ENV, NODE_OPTIONS: nodeOptions}})
+  operator = up.operator
+  const url = up.url
   const cpuAtStart = cpuSeconds(operator.pid)
   const rssAtStart = peakRssMiB(operator.pid)
 
@@ -115,8 +82,9 @@ try {
   const started = Date.now()
   const apply = run(process.execPath, [cli, 'apply', ...dirs, '--kubeconfig', kubeconfig, '--json'])
   let ready = 0
-  while ((ready = readyCount()) < PRODUCTS) {
-    if (Date.now() - started > READY_TIMEOUT_MS) throw new Error(`only ${ready} of ${PRODUCTS} products Ready after ${READY_TIMEOUT_MS / 60_000} min; for example ${lastWaiting}`)
+  let waiting = ''
+  while (({ready, waiting} = readyProducts(kubeconfig)).ready < PRODUCTS) {
+    if (Date.now() - started > READY_TIMEOUT_MS) throw new Error(`only ${ready} of ${PRODUCTS} products Ready after ${READY_TIMEOUT_MS / 60_000} min; for example ${waiting}`)
     await sleep(500)
   }
   const wallMs = Date.now() - started

@@ -28,9 +28,13 @@ export async function startCluster({root, cli, work, cluster, kubeconfig, nodes,
   rest.close()
 }
 
-/** Starts `dappmesh operator run` and resolves, once its /readyz answers, to the process and its health URL. */
-export async function startOperator({cli, kubeconfig}) {
-  const operator = spawn(process.execPath, [cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+/**
+ * Starts `dappmesh operator run` and resolves, once its /readyz answers, to the process and its
+ * health URL. `nodeArgs` go to its node (e.g. --cpu-prof), `env` adds to the environment (the
+ * operator Deployment's NODE_OPTIONS and MALLOC_ARENA_MAX, to measure what the cluster runs).
+ */
+export async function startOperator({cli, kubeconfig, nodeArgs = [], env = {}}) {
+  const operator = spawn(process.execPath, [...nodeArgs, cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1', ...env}})
   let operatorLog = ''
   const url = await new Promise((resolve, reject) => {
     operator.stderr.on('data', (chunk) => {
