@@ -41,7 +41,12 @@ describe('cluster/up.sh with DAPPMESH_KWOK_TAINT_NODES=1 (the fake nodes of a lo
   it('taints every fake node NoSchedule', () => {
     const nodes = JSON.parse(kubectl('get', 'nodes', '-o', 'json')).items
     assert.equal(nodes.length, 2)
-    for (const node of nodes) assert.deepEqual(node.spec.taints, [{key: 'kwok.x-k8s.io/node', value: 'fake', effect: 'NoSchedule'}], node.metadata.name)
+    // Only ours is asserted: the node lifecycle controller's own not-ready taint may still be there
+    // on a busy machine, a moment after the node reports Ready.
+    for (const node of nodes) {
+      const fake = (node.spec.taints ?? []).filter((t: {key: string}) => t.key === 'kwok.x-k8s.io/node')
+      assert.deepEqual(fake, [{key: 'kwok.x-k8s.io/node', value: 'fake', effect: 'NoSchedule'}], `${node.metadata.name}: ${JSON.stringify(node.spec.taints)}`)
+    }
   })
 
   it('leaves a pod that tolerates nothing unscheduled, and schedules one that tolerates the taint', async () => {
