@@ -138,7 +138,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     // Made before the operator kept a record: trusted once if this product's own StatefulSet for the
     // storage runs with it already (a planted Secret can only take a name no Secret holds, and a
     // storage whose Secret is missing has no StatefulSet yet or had its StatefulSet removed with it).
-    const statefulSet = ctx.informer('StatefulSet').get(`${namespace}/${childName(name, storage.metadata.name)}`)
+    // Root credentials only: the database users' Secrets came with the record, so an unrecorded one
+    // beside a running StatefulSet was planted (the StatefulSet says nothing about them).
+    const statefulSet = access ? undefined : ctx.informer('StatefulSet').get(`${namespace}/${childName(name, storage.metadata.name)}`)
     if (statefulSet && !foreignOwner(statefulSet, live) && found.metadata?.uid) {
       await record.confirm(namespace, {[found.metadata.name]: found.metadata.uid})
       return undefined
