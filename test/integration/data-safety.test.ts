@@ -47,6 +47,14 @@ describe('data safety (real control plane)', function () {
     }
   })
 
+  /** Removes a storage of product keep, then the data it leaves (its Secrets, root and database users', and its claim). */
+  async function removeStorageAndData(storage: string): Promise<void> {
+    kubectl('delete', 'datastorage', `keep.${storage}`, '-n', ns)
+    await eventually(() => !find('statefulset', `keep--${storage}`), `storage ${storage} to go`)
+    kubectl('delete', 'secret', ...['credentials', 'read', 'write', 'admin'].map((s) => `keep--${storage}-${s}`), '-n', ns, '--ignore-not-found')
+    kubectl('delete', 'pvc', `data-keep--${storage}-0`, '-n', ns, '--ignore-not-found', '--wait=false')
+  }
+
   it('keeps a removed storage\'s credentials and volume claim, and a storage added again takes up both unchanged', async () => {
     create([productObject, storage])
     const secret = await eventually(() => find('secret', 'keep--db-credentials'), 'the credentials Secret')
@@ -104,12 +112,8 @@ describe('data safety (real control plane)', function () {
     }, 'the operator making its own Secret')
     assert.notEqual(Buffer.from(own.data.password, 'base64').toString(), 'chosen-by-the-planter')
     await eventually(() => find('statefulset', 'keep--extra'), 'the StatefulSet with the operator\'s own Secret')
-    kubectl('delete', 'datastorage', 'keep.extra', '-n', ns)
-    await eventually(() => !find('statefulset', 'keep--extra'), 'the extra storage to go')
     // Its kept data goes too, so that what follows sees only keep.db's.
-    // The database users' Secrets too (a postgresql storage has read, write and admin users).
-    kubectl('delete', 'secret', 'keep--extra-credentials', 'keep--extra-read', 'keep--extra-write', 'keep--extra-admin', '-n', ns, '--ignore-not-found')
-    kubectl('delete', 'pvc', 'data-keep--extra-0', '-n', ns, '--ignore-not-found', '--wait=false')
+    await removeStorageAndData('extra')
   })
 
   it('never starts a storage on a planted volume claim of the name its StatefulSet would use (NameTaken), and does once it is gone', async () => {
@@ -130,11 +134,8 @@ describe('data safety (real control plane)', function () {
 
     kubectl('delete', 'pvc', 'data-keep--vol-0', '-n', ns, '--wait=true')
     await eventually(() => find('statefulset', 'keep--vol'), 'the StatefulSet once the planted claim is gone')
-    kubectl('delete', 'datastorage', 'keep.vol', '-n', ns)
-    await eventually(() => !find('statefulset', 'keep--vol'), 'the vol storage to go')
-    // The database users' Secrets too (a postgresql storage has read, write and admin users).
-    kubectl('delete', 'secret', 'keep--vol-credentials', 'keep--vol-read', 'keep--vol-write', 'keep--vol-admin', '-n', ns, '--ignore-not-found')
-    kubectl('delete', 'pvc', 'data-keep--vol-0', '-n', ns, '--ignore-not-found', '--wait=false')
+    // Its kept data goes too, so that what follows sees only keep.db's.
+    await removeStorageAndData('vol')
   })
 
   it('keeps the data when the product is deleted, hands it to a product made again, and removes it only with delete --purge-data', async () => {
