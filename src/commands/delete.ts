@@ -8,7 +8,7 @@ import {resolveProductRef} from '../core/project/product-ref.js'
 
 export default class Delete extends BaseCommand {
   static override summary = 'Delete a data product\'s resources from the cluster.'
-  static override description = `Deletes the DataProduct and every resource of the product in its namespace: those carrying its label and those its inventory lists. Never the shared DataMesh or DataDomain, never the namespace. What the operator made for the product is owned by these resources and goes with them, except its data: the volume claims of its storages and runtime, and its storages' credentials Secrets, stay (a product of the same name, or a storage added again, takes them up with the data intact). --purge-data deletes them too; it also removes the data a product deleted earlier left behind (give -n).
+  static override description = `Deletes the DataProduct and every resource of the product in its namespace: those carrying its label and those its inventory lists. Never the shared DataMesh or DataDomain, never the namespace. What the operator made for the product is owned by these resources and goes with them, except its data: the volume claims of its storages and runtime, and its storages' credentials Secrets, stay (a product of the same name, or a storage added again, takes them up with the data intact). --purge-data deletes them too, once the product and its storages are gone (so that no reconcile in flight makes a Secret again; it waits for that, up to --timeout); it also removes the data a product deleted earlier left behind (give -n).
 
 PRODUCT is a product name or a project directory; by default, the project around the current directory. A name is looked up in every namespace unless -n is given.
 

@@ -1,5 +1,5 @@
 import {mapPool} from '../apply/pool.js'
-import {UserError} from '../errors.js'
+import {TimeoutError, UserError} from '../errors.js'
 import {type KubeTarget, loadKubeConfig} from '../kube/kubeconfig.js'
 import {resourcePath} from '../kube/paths.js'
 import {refused} from '../kube/refused.js'
@@ -58,10 +58,23 @@ export async function deleteProduct(options: DeleteOptions): Promise<DeleteResul
     if (first?.kind === 'DataProduct') await remove(first)
     await mapPool(first?.kind === 'DataProduct' ? others : plan.objects, 12, remove)
     const result: DeleteResult = {product: plan.product, namespace: plan.namespace, context: loaded.context, server: loaded.server, dryRun, deleted: plan.objects.map((o) => ({...o, ...shownName(o.name)})), warnings: plan.warnings}
+    const started = Date.now()
+    const timeoutMs = options.timeoutMs ?? 300_000
     if (options.purgeData) {
       if (data === undefined) throw new UserError(`cannot list the volume claims and Secrets of ${plan.product} in ${plan.namespace}: forbidden`, {suggestions: ['--purge-data needs rights to list and delete persistentvolumeclaims and secrets in the namespace.']})
-      await purgeData(client, data, {dryRun, onProgress: progress})
-      result.purged = data
+      let doomed = data
+      if (!dryRun) {
+        // A reconcile in flight may still make a Secret until the product and its storages are
+        // gone (the operator's finalizer ends its last one): purge what is there after that.
+        progress(`waiting for ${plan.objects.length} objects of ${plan.product} to be gone before purging its data`)
+        await waitUntilGone(client, plan.objects, {timeoutMs, onProgress: progress}).catch((error: unknown) => {
+          if (error instanceof TimeoutError) throw new TimeoutError(`${error.message}\nIts data was not purged.`, error.suggestions)
+          throw error
+        })
+        doomed = (await productData(client, plan.namespace, plan.product)) ?? data
+      }
+      await purgeData(client, doomed, {dryRun, onProgress: progress})
+      result.purged = doomed
     } else if (data === undefined) {
       result.warnings.push(`the product's data (volume claims, storage credentials) is kept, unless you could not list it: check with kubectl get pvc,secret -n ${plan.namespace} -l dappmesh.io/product=${plan.product}`)
     } else if (data.length > 0) {
@@ -69,10 +82,10 @@ export async function deleteProduct(options: DeleteOptions): Promise<DeleteResul
       result.warnings.push(`kept the product's data: ${data.map((o) => `${o.kind}/${o.name}`).join(', ')}; a product of the same name takes it up again, and dappmesh delete ${plan.product} -n ${plan.namespace} --purge-data removes it`)
     }
     if (options.wait && !dryRun) {
-      progress(`waiting for ${plan.objects.length} objects of ${plan.product} to be gone`)
-      const started = Date.now()
-      const timeoutMs = options.timeoutMs ?? 300_000
-      await waitUntilGone(client, plan.objects, {timeoutMs, onProgress: progress})
+      if (!options.purgeData) {
+        progress(`waiting for ${plan.objects.length} objects of ${plan.product} to be gone`)
+        await waitUntilGone(client, plan.objects, {timeoutMs, onProgress: progress})
+      }
       await waitForPodsGone(client, plan.namespace, plan.product, {timeoutMs: Math.max(1000, timeoutMs - (Date.now() - started)), onProgress: progress})
       result.gone = true
     }
