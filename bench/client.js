@@ -5,13 +5,13 @@
 // falls on both alike). On a kwok control plane this script starts and stops, each client does
 //   get:   BENCH_CLIENT_REQUESTS (default 2000) GETs of one ConfigMap, the answer parsed;
 //   apply: as many server-side applies of a small ConfigMap that change nothing;
-//   watch: BENCH_CLIENT_EVENTS (default 500) watch events a round, made by a writer in another process
+//   watch: BENCH_CLIENT_EVENTS (default 250) watch events a round, made by a writer in another process
 //          (so its CPU is not counted) while the client watches.
 // Clients: `bare` (client certificate, as the kwok kubeconfig has) against `kubeRest` (the same
 // kubeconfig); `bareToken` (a bearer token read once) against `operator` (KubeRest as the operator
 // runs in a pod: a token file, the client-side rate limit, the leader's write gate and the write
 // counter of /metrics). CPU is process.cpuUsage() (user + system) around each phase, summed over
-// BENCH_CLIENT_ROUNDS (default 4) rounds whose client order rotates. Writes bench/client-results.json.
+// BENCH_CLIENT_ROUNDS (default 8) rounds whose client order rotates. Writes bench/client-results.json.
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import https from 'node:https'
@@ -24,8 +24,13 @@ import {run} from './lib/proc.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const REQUESTS = Math.max(10, Number.parseInt(process.env.BENCH_CLIENT_REQUESTS ?? '2000', 10))
-const EVENTS = Math.max(10, Number.parseInt(process.env.BENCH_CLIENT_EVENTS ?? '500', 10))
-const ROUNDS = Math.max(1, Number.parseInt(process.env.BENCH_CLIENT_ROUNDS ?? '4', 10))
+const EVENTS = Math.max(10, Number.parseInt(process.env.BENCH_CLIENT_EVENTS ?? '250', 10))
+const ROUNDS = Math.max(1, Number.parseInt(process.env.BENCH_CLIENT_ROUNDS ?? '8', 10))
+// BENCH_CLIENT_BASELINE: the root of another build of dappmesh (with dist/), e.g. the commit before a
+// change: its KubeRest runs as two more clients, kubeRestBaseline and operatorBaseline, in the same run.
+const BASELINE = process.env.BENCH_CLIENT_BASELINE
+// BENCH_CLIENT_PHASES: a comma-separated subset of get,apply,watch (all by default).
+const PHASES = (process.env.BENCH_CLIENT_PHASES ?? 'get,apply,watch').split(',').filter((phase) => ['get', 'apply', 'watch'].includes(phase))
 const WARMUP = 100
 const log = (line) => process.stderr.write(`${line}\n`)
 const work = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-bench-client-'))
@@ -173,8 +178,6 @@ try {
   writeFileSync(tokenFile, token)
 
   const {loadKubeConfig} = await import(path.join(root, 'dist/core/kube/kubeconfig.js'))
-  const {KubeRest} = await import(path.join(root, 'dist/core/kube/rest.js'))
-  const {Metrics, countingWrites} = await import(path.join(root, 'dist/core/reconcile/metrics.js'))
   const loaded = await loadKubeConfig({kubeconfig})
   const file = (data, name) => (data ? Buffer.from(data, 'base64') : name ? readFileSync(name) : undefined)
   const tls = {
@@ -185,12 +188,16 @@ try {
   const ca = tls.ca
 
   clients.bare = bareClient(loaded.server, tls, {accept: 'application/json'})
-  clients.kubeRest = kubeRestClient(await KubeRest.create(loaded))
   clients.bareToken = bareClient(loaded.server, {ca}, {accept: 'application/json', authorization: `Bearer ${token}`})
-  // As operator.ts makes it in a pod: a token file, a rate limit (high enough never to wait here:
-  // the cost of asking it is measured, not its pacing), the leader's write gate and the write counter.
-  const inPod = await KubeRest.create({...loaded, user: {tokenFile}}, {maxSockets: Number.POSITIVE_INFINITY, rateLimit: {qps: 1e6, burst: 1e6}})
-  clients.operator = kubeRestClient(countingWrites(inPod.gated(() => 15_000), new Metrics(), 'bench'))
+  for (const [suffix, build] of [['', root], ...(BASELINE ? [['Baseline', path.resolve(BASELINE)]] : [])]) {
+    const {KubeRest} = await import(path.join(build, 'dist/core/kube/rest.js'))
+    const {Metrics, countingWrites} = await import(path.join(build, 'dist/core/reconcile/metrics.js'))
+    clients[`kubeRest${suffix}`] = kubeRestClient(await KubeRest.create(loaded))
+    // As operator.ts makes it in a pod: a token file, a rate limit (high enough never to wait here:
+    // the cost of asking it is measured, not its pacing), the leader's write gate and the write counter.
+    const inPod = await KubeRest.create({...loaded, user: {tokenFile}}, {maxSockets: Number.POSITIVE_INFINITY, rateLimit: {qps: 1e6, burst: 1e6}})
+    clients[`operator${suffix}`] = kubeRestClient(countingWrites(inPod.gated(() => 15_000), new Metrics(), 'bench'))
+  }
   const names = Object.keys(clients)
 
   const pem = (b) => b?.toString('utf8')
@@ -204,20 +211,20 @@ try {
   log('making the ConfigMaps the watch phases change')
   await writer.write('create')
 
-  const cpu = Object.fromEntries(['get', 'apply', 'watch'].map((phase) => [phase, Object.fromEntries(names.map((n) => [n, []]))]))
+  const cpu = Object.fromEntries(PHASES.map((phase) => [phase, Object.fromEntries(names.map((n) => [n, []]))]))
   const perRound = Math.ceil(REQUESTS / ROUNDS)
   let watchPhase = 0
   for (let round = 0; round < ROUNDS; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length])
     log(`round ${round + 1}/${ROUNDS}: ${order.join(', ')}`)
-    for (const phase of ['get', 'apply']) {
+    for (const phase of PHASES.filter((p) => p !== 'watch')) {
       for (const name of order) {
         const before = cpuMicros()
         await requests(clients[name], perRound, phase)
         cpu[phase][name].push((cpuMicros() - before) / perRound)
       }
     }
-    for (const name of order) {
+    for (const name of PHASES.includes('watch') ? order : []) {
       const abort = new AbortController()
       const {resourceVersion} = await clients.bare.get(`${configmaps}?limit=1`).then((list) => list.metadata)
       let seen = 0
@@ -244,7 +251,9 @@ try {
     const m = Object.fromEntries(names.map((n) => [n, mean(byClient[n])]))
     phases[phase] = {
       cpuMicrosecondsPerOperation: Object.fromEntries(names.map((n) => [n, {mean: us(m[n]), median: us(median(byClient[n])), rounds: byClient[n].map(us)}])),
-      ratio: {kubeRestToBare: Math.round((m.kubeRest / m.bare) * 100) / 100, operatorToBareToken: Math.round((m.operator / m.bareToken) * 100) / 100},
+      ratio: Object.fromEntries(
+        [['kubeRest', 'bare'], ['operator', 'bareToken'], ...(BASELINE ? [['kubeRestBaseline', 'bare'], ['operatorBaseline', 'bareToken']] : [])].map(([a, b]) => [`${a}To${b[0].toUpperCase()}${b.slice(1)}`, Math.round((m[a] / m[b]) * 100) / 100]),
+      ),
     }
   }
   const result = {
@@ -255,6 +264,8 @@ try {
     requestsPerClientAndPhase: perRound * ROUNDS,
     watchEventsPerClient: EVENTS * ROUNDS,
     rounds: ROUNDS,
+    // BENCH_CLIENT_BASELINE_LABEL says what the baseline build is (e.g. its commit).
+    ...(BASELINE ? {baseline: process.env.BENCH_CLIENT_BASELINE_LABEL ?? BASELINE} : {}),
     phases,
     goal: 'each ratio <= 1.3 (issue 14 item 7: a request costs about what the leanest Node client pays)',
     notes: [
@@ -265,7 +276,7 @@ try {
     ],
   }
   writeFileSync(path.join(root, 'bench/client-results.json'), JSON.stringify(result, null, 2) + '\n')
-  const line = (phase) => `${phase.padEnd(6)} ${names.map((n) => `${n} ${phases[phase].cpuMicrosecondsPerOperation[n].mean} µs`).join(', ')}; ratio ${phases[phase].ratio.kubeRestToBare} (kubeRest/bare), ${phases[phase].ratio.operatorToBareToken} (operator/bareToken)`
+  const line = (phase) => `${phase.padEnd(6)} ${names.map((n) => `${n} ${phases[phase].cpuMicrosecondsPerOperation[n].mean} µs`).join(', ')}; ratios ${Object.entries(phases[phase].ratio).map(([k, v]) => `${k} ${v}`).join(', ')}`
   process.stdout.write(`client CPU per operation (${REQUESTS} requests, ${EVENTS * ROUNDS} watch events per client):\n${Object.keys(phases).map(line).join('\n')}\n`)
 } finally {
   writer?.stop()

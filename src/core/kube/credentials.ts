@@ -137,7 +137,7 @@ export class Credentials {
     if (user['as-groups']?.length) headers['impersonate-group'] = user['as-groups']
     const previous = this.last?.auth
     // Unchanged credentials keep their identity (a client keys its headers and connections on it).
-    const auth = previous && sameAuthentication(previous, headers, cert) ? previous : {headers, cert, key}
+    const auth = previous && sameAuthentication(previous, {headers, cert, key}) ? previous : {headers, cert, key}
     this.last = {auth, validUntil}
     return auth
   }
@@ -213,9 +213,7 @@ export class Credentials {
   }
 }
 
-function sameAuthentication(previous: Authentication, headers: Authentication['headers'], cert: Buffer | undefined): boolean {
-  if (previous.cert !== cert && !(previous.cert && cert && previous.cert.equals(cert))) return false
-  const keys = Object.keys(headers)
-  if (keys.length !== Object.keys(previous.headers).length) return false
-  return keys.every((k) => String(previous.headers[k]) === String(headers[k]))
+function sameAuthentication(a: Authentication, b: Authentication): boolean {
+  const sameBuffer = (x: Buffer | undefined, y: Buffer | undefined) => x === y || Boolean(x && y && x.equals(y))
+  return sameBuffer(a.cert, b.cert) && sameBuffer(a.key, b.key) && JSON.stringify(a.headers) === JSON.stringify(b.headers)
 }
