@@ -118,6 +118,55 @@ describe('the kube client against a real API server', function () {
     }
   })
 
+  it('sends queries that need encoding (selectors with spaces, commas, parentheses) and adds to a query already in the path', async () => {
+    for (const [name, tier] of [['enc-a', 'gold'], ['enc-b', 'silver'], ['enc-c', 'bronze']]) {
+      kubectl('create', 'configmap', name, '-n', namespace.name)
+      kubectl('label', 'configmap', name, '-n', namespace.name, `tier=${tier}`)
+    }
+    const rest = await KubeRest.create(loaded)
+    try {
+      const names = (list: {items: KubeObject[]}) => list.items.map((item) => item.metadata.name).sort()
+      assert.deepEqual(names(await rest.list(configmaps(), {labelSelector: 'tier in (gold, silver),tier!=silver'})), ['enc-a'])
+      assert.deepEqual(names(await rest.get<{items: KubeObject[]}>(`${configmaps()}?labelSelector=tier`, {fieldSelector: 'metadata.name!=enc-b'})), ['enc-a', 'enc-c'])
+    } finally {
+      rest.close()
+    }
+  })
+
+  it('ends a watch whose event handler throws with that error, and closes its stream', async () => {
+    const rest = await KubeRest.create(loaded)
+    const abort = new AbortController()
+    try {
+      const {resourceVersion} = (await rest.list(configmaps())).metadata
+      const watching = rest.watch(configmaps(), {resourceVersion}, () => {
+        throw new Error('the handler failed')
+      }, abort.signal)
+      kubectl('create', 'configmap', 'handler-fails', '-n', namespace.name)
+      await assert.rejects(watching, /the handler failed/)
+    } finally {
+      abort.abort()
+      rest.close()
+    }
+  })
+
+  it('authenticates with a client certificate an exec plugin hands out, and again after it renews it', async () => {
+    const pem = async (data: string | undefined, file: string | undefined) => (data ? Buffer.from(data, 'base64').toString('utf8') : readFile(file!, 'utf8'))
+    const cert = await pem(loaded.user['client-certificate-data'], loaded.user['client-certificate'])
+    const key = await pem(loaded.user['client-key-data'], loaded.user['client-key'])
+    const credential = path.join(dir, 'cert-credential.json')
+    // Renewed 10 s before it expires: good for about 1 s.
+    writeFileSync(credential, JSON.stringify({apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: {clientCertificateData: cert, clientKeyData: key, expirationTimestamp: new Date(Date.now() + 11_000).toISOString()}}))
+    const rest = await KubeRest.create({...loaded, user: {exec: {apiVersion: 'client.authentication.k8s.io/v1', command: 'cat', args: [credential]}}})
+    try {
+      assert.ok(Array.isArray((await rest.list(configmaps())).items))
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      assert.ok(Array.isArray((await rest.list(configmaps())).items))
+      assert.equal(rest.credentials.execRuns, 2)
+    } finally {
+      rest.close()
+    }
+  })
+
   it('re-reads a rotated token file after a 401 and retries once, with the same client', async () => {
     const first = boundToken('token-a')
     const second = boundToken('token-b')

@@ -23,6 +23,12 @@ interface ExecCredentialStatus {
 
 /** A bearer token file is read again at least this often, as client-go does, even without a 401. */
 const TOKEN_FILE_MAX_AGE_MS = 60_000
+/**
+ * Within this long of its last look, a token file is taken as it was: a stat on every request cost
+ * the operator a file system round-trip per request for a file the kubelet rotates once an hour.
+ * A rotated file is used from at most this long later on (at once after a 401).
+ */
+const TOKEN_FILE_RECHECK_MS = 1000
 /** An exec credential is renewed this long before it expires, so a request never carries a dying one. */
 const EXEC_EXPIRY_MARGIN_MS = 10_000
 const EXEC_TIMEOUT_MS = 60_000
@@ -46,7 +52,9 @@ function credentialsError(loaded: Pick<LoadedKubeConfig, 'context'>, what: strin
  * Static tokens, basic auth and client certificates are what they are for the life of the process.
  */
 export class Credentials {
-  private tokenFromFile?: {token: string; readAt: number; mtimeMs: number}
+  private tokenFromFile?: {token: string; readAt: number; mtimeMs: number; checkedAt: number}
+  /** the last Authentication and until when (ms since the epoch) it may be sent without reading or running anything */
+  private last?: {auth: Authentication; validUntil: number}
   private exec?: {status: ExecCredentialStatus; expiresAt: number}
   private pendingExec?: Promise<ExecCredentialStatus>
   private staticCert?: {cert?: Buffer; key?: Buffer}
@@ -77,9 +85,20 @@ export class Credentials {
 
   /** Forget what was read or run: the server refused it. */
   invalidate(): void {
+    this.last = undefined
     this.tokenFromFile = undefined
     this.exec = undefined
     this.oidc?.invalidate()
+  }
+
+  /**
+   * The credentials of the last request when they are still good as they are (no file to look at,
+   * no plugin to run, nothing expired): the same object each time, so a client can keep what it
+   * derives from it. Undefined when `authenticate()` must be asked.
+   */
+  current(now = Date.now()): Authentication | undefined {
+    const last = this.last
+    return last && now < last.validUntil ? last.auth : undefined
   }
 
   async authenticate(): Promise<Authentication> {
@@ -87,8 +106,11 @@ export class Credentials {
     const headers: Record<string, string | string[]> = {}
     let cert: Buffer | undefined
     let key: Buffer | undefined
+    // Until when this answer may be reused without reading or running anything again.
+    let validUntil = Number.POSITIVE_INFINITY
     if (user.exec) {
       const status = await this.execCredential(user.exec)
+      validUntil = this.exec?.expiresAt ?? 0
       if (status.token) headers.authorization = `Bearer ${status.token}`
       if (status.clientCertificateData && status.clientKeyData) {
         cert = Buffer.from(status.clientCertificateData)
@@ -98,8 +120,10 @@ export class Credentials {
       headers.authorization = `Bearer ${user.token}`
     } else if (user.tokenFile) {
       headers.authorization = `Bearer ${await this.readTokenFile(user.tokenFile)}`
+      validUntil = (this.tokenFromFile?.checkedAt ?? 0) + TOKEN_FILE_RECHECK_MS
     } else if (this.oidc) {
       headers.authorization = `Bearer ${await this.oidc.token()}`
+      validUntil = this.oidc.usableUntil()
     } else if (user.username !== undefined && user.password !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`
     }
@@ -111,7 +135,11 @@ export class Credentials {
     if (user.as) headers['impersonate-user'] = user.as
     // One header line per group.
     if (user['as-groups']?.length) headers['impersonate-group'] = user['as-groups']
-    return {headers, cert, key}
+    const previous = this.last?.auth
+    // Unchanged credentials keep their identity (a client keys its headers and connections on it).
+    const auth = previous && sameAuthentication(previous, {headers, cert, key}) ? previous : {headers, cert, key}
+    this.last = {auth, validUntil}
+    return auth
   }
 
   private async readStaticCert(): Promise<{cert?: Buffer; key?: Buffer}> {
@@ -128,14 +156,17 @@ export class Credentials {
     const cached = this.tokenFromFile
     try {
       if (cached && now - cached.readAt < TOKEN_FILE_MAX_AGE_MS) {
-        // Cheap enough per request, and a rotated file is used from the next request on.
+        // A changed modification time means a rotated file: read it again.
         const {mtimeMs} = await stat(file)
-        if (mtimeMs === cached.mtimeMs) return cached.token
+        if (mtimeMs === cached.mtimeMs) {
+          cached.checkedAt = now
+          return cached.token
+        }
       }
       const [{mtimeMs}, text] = await Promise.all([stat(file), readFile(file, 'utf8')])
       const token = text.trim()
       if (!token) throw new Error('the file is empty')
-      this.tokenFromFile = {token, readAt: now, mtimeMs}
+      this.tokenFromFile = {token, readAt: now, mtimeMs, checkedAt: now}
       return token
     } catch (error) {
       throw credentialsError(this.loaded, `cannot read the token file ${file}: ${(error as Error).message}`, 'fix the tokenFile of that user in the kubeconfig', error)
@@ -180,4 +211,9 @@ export class Credentials {
     this.exec = {status, expiresAt: Number.isFinite(expiry) ? expiry - EXEC_EXPIRY_MARGIN_MS : expiry}
     return status
   }
+}
+
+function sameAuthentication(a: Authentication, b: Authentication): boolean {
+  const sameBuffer = (x: Buffer | undefined, y: Buffer | undefined) => x === y || Boolean(x && y && x.equals(y))
+  return sameBuffer(a.cert, b.cert) && sameBuffer(a.key, b.key) && JSON.stringify(a.headers) === JSON.stringify(b.headers)
 }

@@ -58,6 +58,7 @@ export class OidcTokens {
   private tokenEndpoint?: string
   private ca?: Buffer
   private pending?: Promise<string>
+  private expiry?: {token: string | undefined; at: number | undefined}
   /** how many refreshes succeeded (for tests and the curious) */
   refreshes = 0
 
@@ -80,9 +81,27 @@ export class OidcTokens {
     this.stale = true
   }
 
+  /**
+   * Until when (ms since the epoch) the current id-token may be sent without asking `token()`
+   * again: its expiry less the margin; 0 when it must be refreshed or checked now.
+   */
+  usableUntil(): number {
+    if (!this.idToken || this.stale) return 0
+    const expiresAt = this.expiresAt()
+    return expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - EXPIRY_MARGIN_MS
+  }
+
+  /** The id-token's expiry, decoded once per token. */
+  private expiresAt(): number | undefined {
+    if (this.expiry?.token === this.idToken) return this.expiry?.at
+    const at = this.idToken ? jwtExpiresAt(this.idToken) : undefined
+    this.expiry = {token: this.idToken, at}
+    return at
+  }
+
   /** An id-token good for the next request, refreshed first when it expired, is about to, or was refused. */
   async token(): Promise<string> {
-    const expiresAt = this.idToken ? jwtExpiresAt(this.idToken) : undefined
+    const expiresAt = this.idToken ? this.expiresAt() : undefined
     const usable = this.idToken && !this.stale && (expiresAt === undefined || Date.now() < expiresAt - EXPIRY_MARGIN_MS)
     if (usable) return this.idToken!
     if (!this.canRefresh) {

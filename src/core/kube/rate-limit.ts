@@ -21,13 +21,22 @@ export class TokenBucket {
     this.last = now
   }
 
-  /** Resolves when the request may go. */
-  take(): Promise<void> {
+  /**
+   * Takes a token when one is there and nobody waits for one: true when the request may go now.
+   * The common case, without a promise to await.
+   */
+  tryTake(): boolean {
     this.refill()
     if (this.waiters.length === 0 && this.tokens >= 1) {
       this.tokens -= 1
-      return Promise.resolve()
+      return true
     }
+    return false
+  }
+
+  /** Resolves when the request may go. */
+  take(): Promise<void> {
+    if (this.tryTake()) return Promise.resolve()
     return new Promise((resolve) => {
       this.waiters.push(resolve)
       this.schedule()

@@ -1,9 +1,10 @@
 import {readFile} from 'node:fs/promises'
 import http from 'node:http'
 import https from 'node:https'
+import tls from 'node:tls'
 
 import {ClusterUnreachableError} from '../errors.js'
-import {Credentials} from './credentials.js'
+import {type Authentication, Credentials} from './credentials.js'
 import type {LoadedKubeConfig} from './kubeconfig.js'
 import type {KubeList, KubeObject, KubeStatus, WatchEvent} from './objects.js'
 import {TokenBucket} from './rate-limit.js'
@@ -96,6 +97,29 @@ interface Tls {
   servername?: string
 }
 
+/** Where requests go, taken apart once from the kubeconfig's server URL. */
+interface Endpoint {
+  secure: boolean
+  host: string
+  port: number
+  /** the server URL's path, without a trailing slash (usually empty) */
+  prefix: string
+}
+
+/**
+ * What the client and its gated views share and change: the connection pool for the client
+ * certificate in use, and the headers made from the last credentials.
+ */
+interface Pool {
+  current?: {cert: Buffer | undefined; agent: http.Agent}
+  /** pools of certificates no longer in use, closed when the client is */
+  retired: http.Agent[]
+  auth?: Authentication
+  headers?: Record<string, string | string[]>
+}
+
+const TIMEOUT_HINT = ' (set DAPPMESH_REQUEST_TIMEOUT to wait longer)'
+
 /**
  * The one client dappmesh has for the Kubernetes REST API: credentials from the kubeconfig applied
  * per request (token files re-read, exec plugins re-run when their credential expires, one retry
@@ -107,12 +131,14 @@ export class KubeRest {
   /** set on a view made by `gated` */
   protected gate?: WriteGate
 
+  private readonly pool: Pool = {retired: []}
+
   private constructor(
     readonly loaded: LoadedKubeConfig,
     readonly credentials: Credentials,
-    private readonly base: URL,
+    private readonly endpoint: Endpoint,
     private readonly tls: Tls,
-    private readonly agent: http.Agent,
+    private readonly maxSockets: number,
     private readonly limiter?: TokenBucket,
   ) {}
 
@@ -127,10 +153,16 @@ export class KubeRest {
       throw new ClusterUnreachableError(`cannot read the certificate authority of context ${loaded.context}: ${(error as Error).message}`, ['fix certificate-authority of that cluster in the kubeconfig'], error)
     }
     const tls: Tls = {ca, rejectUnauthorized: !cluster['insecure-skip-tls-verify'], servername: cluster['tls-server-name']}
-    const maxSockets = options.maxSockets ?? 16
-    const agent = base.protocol === 'https:' ? new https.Agent({keepAlive: true, maxSockets}) : new http.Agent({keepAlive: true, maxSockets})
+    const secure = base.protocol === 'https:'
+    const endpoint: Endpoint = {
+      secure,
+      // An IPv6 literal is bracketed in a URL and bare in a connection's options.
+      host: base.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: base.port ? Number(base.port) : secure ? 443 : 80,
+      prefix: base.pathname.replace(/\/$/, ''),
+    }
     const limiter = options.rateLimit ? new TokenBucket(options.rateLimit.qps, options.rateLimit.burst) : undefined
-    return new KubeRest(loaded, new Credentials(loaded), base, tls, agent, limiter)
+    return new KubeRest(loaded, new Credentials(loaded), endpoint, tls, options.maxSockets ?? 16, limiter)
   }
 
   /**
@@ -149,40 +181,88 @@ export class KubeRest {
   }
 
   close(): void {
-    this.agent.destroy()
+    this.pool.current?.agent.destroy()
+    for (const agent of this.pool.retired) agent.destroy()
+    this.pool.retired = []
   }
 
-  private url(path: string, query?: RequestOptions['query']): URL {
-    const url = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base)
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v))
-    return url
+  /** The request target: the server URL's path, the API path and the query, encoded once. */
+  private target(path: string, query?: RequestOptions['query']): string {
+    let target = this.endpoint.prefix + path
+    if (query) {
+      let separator = path.includes('?') ? '&' : '?'
+      for (const key in query) {
+        const value = query[key]
+        if (value === undefined) continue
+        target += `${separator}${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`
+        separator = '&'
+      }
+    }
+    return target
   }
 
-  private async send(method: string, path: string, options: RequestOptions & {timeoutHint?: string}): Promise<http.IncomingMessage> {
+  /**
+   * The kept-alive pool for the credentials' client certificate. Its TLS context (CA, certificate,
+   * key) is made once, not per request: given per request, Node's agent turns the PEM buffers into
+   * its pool's key string on every request. A new certificate (an exec plugin's) gets a new pool,
+   * and the old one closes its connections as their requests end.
+   */
+  private agentFor(auth: Authentication): http.Agent {
+    const pool = this.pool
+    if (pool.current && pool.current.cert === auth.cert) return pool.current.agent
+    let agent: http.Agent
+    if (this.endpoint.secure) {
+      let secureContext: tls.SecureContext
+      try {
+        secureContext = tls.createSecureContext({ca: this.tls.ca, cert: auth.cert, key: auth.key})
+      } catch (error) {
+        throw unreachable(this.loaded, error)
+      }
+      const servername = this.tls.servername ? {servername: this.tls.servername} : {}
+      agent = new https.Agent({keepAlive: true, maxSockets: this.maxSockets, secureContext, rejectUnauthorized: this.tls.rejectUnauthorized, ...servername})
+    } else {
+      agent = new http.Agent({keepAlive: true, maxSockets: this.maxSockets})
+    }
+    if (pool.current) {
+      const old = pool.current.agent
+      old.maxFreeSockets = 0
+      for (const sockets of Object.values(old.freeSockets)) for (const socket of sockets ?? []) socket.destroy()
+      pool.retired.push(old)
+    }
+    pool.current = {cert: auth.cert, agent}
+    return agent
+  }
+
+  /** The headers every request carries, made once per credentials. */
+  private headersFor(auth: Authentication): Record<string, string | string[]> {
+    const pool = this.pool
+    if (pool.auth !== auth || !pool.headers) {
+      pool.auth = auth
+      pool.headers = {...auth.headers, accept: 'application/json'}
+    }
+    return pool.headers
+  }
+
+  private async send(method: string, path: string, options: RequestOptions, timeoutMs: number | undefined, timeoutHint = ''): Promise<http.IncomingMessage> {
     const gated = method !== 'GET' ? this.gate : undefined
     // A refused write fails at once rather than waiting its turn first.
     gated?.()
-    await this.limiter?.take()
-    let timeoutMs = options.timeoutMs
+    const limiter = this.limiter
+    if (limiter && !limiter.tryTake()) await limiter.take()
     if (gated) {
       // Asked again after the rate limit's wait, which may have used up the time left.
       const left = gated()
       timeoutMs = timeoutMs === undefined ? left : Math.min(timeoutMs, left)
     }
-    const url = this.url(path, options.query)
     const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
-    const auth = await this.credentials.authenticate()
-    const headers: Record<string, string | string[]> = {...auth.headers, accept: 'application/json'}
-    if (body !== undefined) {
-      headers['content-type'] = options.contentType ?? 'application/json'
-      headers['content-length'] = String(Buffer.byteLength(body))
-    }
-    const secure = url.protocol === 'https:'
-    const transport = secure ? https : http
-    const tlsOptions = secure ? {ca: this.tls.ca, cert: auth.cert, key: auth.key, rejectUnauthorized: this.tls.rejectUnauthorized, servername: this.tls.servername} : {}
+    const auth = this.credentials.current() ?? (await this.credentials.authenticate())
+    const agent = this.agentFor(auth)
+    let headers = this.headersFor(auth)
+    if (body !== undefined) headers = {...headers, 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(body))}
+    const {secure, host, port} = this.endpoint
     return new Promise((resolve, reject) => {
       let response: http.IncomingMessage | undefined
-      const req = transport.request(url, {method, headers, agent: this.agent, signal: options.signal, ...tlsOptions}, (res) => {
+      const req = (secure ? https : http).request({host, port, path: this.target(path, options.query), method, headers, agent, signal: options.signal}, (res) => {
         response = res
         resolve(res)
       })
@@ -192,11 +272,10 @@ export class KubeRest {
         req.setTimeout(Math.max(1, timeoutMs), () => {
           const seconds = Math.round(timeoutMs! / 1000)
           if (response) silenced.add(response)
-          req.destroy(Object.assign(new Error(`no answer within ${seconds}s${options.timeoutHint ?? ''}`), {code: TIMEOUT_CODE}))
+          req.destroy(Object.assign(new Error(`no answer within ${seconds}s${timeoutHint}`), {code: TIMEOUT_CODE}))
         })
       }
-      if (body !== undefined) req.write(body)
-      req.end()
+      req.end(body)
     })
   }
 
@@ -234,17 +313,18 @@ export class KubeRest {
   }
 
   private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
-    const hint = options.timeoutMs === undefined ? ' (set DAPPMESH_REQUEST_TIMEOUT to wait longer)' : ''
-    const res = await this.send(method, path, {...options, timeoutMs: options.timeoutMs ?? requestTimeoutMs(), timeoutHint: hint})
-    const chunks: Buffer[] = []
+    const hint = options.timeoutMs === undefined ? TIMEOUT_HINT : ''
+    const timeoutMs = options.timeoutMs ?? requestTimeoutMs()
+    const res = await this.send(method, path, options, timeoutMs, hint)
+    let data: Buffer
     try {
-      for await (const chunk of res) chunks.push(chunk as Buffer)
+      data = await readBody(res)
     } catch (error) {
       // The server fell silent (or the connection broke) halfway through its answer.
       if (options.signal?.aborted) throw error
-      throw unreachable(this.loaded, silenced.has(res) ? Object.assign(new Error(`the answer stopped for ${Math.round((options.timeoutMs ?? requestTimeoutMs()) / 1000)}s${hint}`), {code: TIMEOUT_CODE}) : ((error as Error).cause ?? error))
+      throw unreachable(this.loaded, silenced.has(res) ? Object.assign(new Error(`the answer stopped for ${Math.round(timeoutMs / 1000)}s${hint}`), {code: TIMEOUT_CODE}) : ((error as Error).cause ?? error))
     }
-    const text = Buffer.concat(chunks).toString('utf8')
+    const text = data.toString('utf8')
     let parsed: unknown = text
     try {
       parsed = text ? JSON.parse(text) : undefined
@@ -327,38 +407,21 @@ export class KubeRest {
     const idleMs = options.idleTimeoutMs ?? watchIdleTimeoutMs()
     let res: http.IncomingMessage
     try {
-      res = await this.send('GET', path, {query: {...query, watch: true, allowWatchBookmarks: true}, signal, timeoutMs: idleMs})
+      res = await this.send('GET', path, {query: {...query, watch: true, allowWatchBookmarks: true}, signal}, idleMs)
     } catch (error) {
       if (signal.aborted) return
       throw isTimeout(error) ? new WatchIdleError(idleMs) : error
     }
     if ((res.statusCode ?? 0) >= 300) {
-      const chunks: Buffer[] = []
-      for await (const chunk of res) chunks.push(chunk as Buffer)
-      const text = Buffer.concat(chunks).toString('utf8')
+      const text = (await readBody(res)).toString('utf8')
       if (res.statusCode === 401 && this.credentials.refreshable) this.credentials.invalidate()
       throw new KubeApiError(res.statusCode ?? 0, '', `watch ${path}: HTTP ${res.statusCode} ${text.slice(0, 200)}`, text)
     }
-    // One event per line; a large object arrives in many chunks. The pieces of the line being read
-    // wait as Buffers and are decoded once the line is complete: appending each chunk to a string
-    // and searching it from the start again was the operator's costliest function under load.
-    let pending: Buffer[] = []
-    const emit = (line: Buffer) => {
-      const text = line.toString('utf8')
-      if (text.trim()) onEvent(JSON.parse(text) as WatchEvent<T>)
-    }
     try {
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        let start = 0
-        let newline: number
-        while ((newline = chunk.indexOf(0x0a, start)) >= 0) {
-          const piece = chunk.subarray(start, newline)
-          emit(pending.length === 0 ? piece : Buffer.concat([...pending, piece]))
-          pending = []
-          start = newline + 1
-        }
-        if (start < chunk.length) pending.push(chunk.subarray(start))
-      }
+      await streamLines(res, (line) => {
+        const text = line.toString('utf8')
+        if (text.trim()) onEvent(JSON.parse(text) as WatchEvent<T>)
+      })
     } catch (error) {
       if (signal.aborted) return
       throw silenced.has(res) || isTimeout(error) ? new WatchIdleError(idleMs) : error
@@ -366,6 +429,71 @@ export class KubeRest {
     // A connection destroyed for silence may also just end the stream.
     if (silenced.has(res)) throw new WatchIdleError(idleMs)
   }
+}
+
+/**
+ * A whole answer. Listeners, not `for await`: the async iterator costs promises and ticks per
+ * chunk, on every request. A connection that breaks before the answer is complete fails it.
+ */
+function readBody(res: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    res.on('data', (chunk: Buffer) => chunks.push(chunk))
+    res.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
+    res.on('error', reject)
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('aborted'))
+    })
+  })
+}
+
+/**
+ * Hands each line of a stream to `onLine` (without its newline) until the stream ends; fails when
+ * it breaks or `onLine` throws (the stream is then destroyed). A large object arrives in many
+ * chunks: the pieces of the line being read wait as Buffers and are joined once the line is
+ * complete (appending each chunk to a string and searching it from the start again was the
+ * operator's costliest function under load).
+ */
+function streamLines(res: http.IncomingMessage, onLine: (line: Buffer) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let pending: Buffer[] = []
+    let failed = false
+    const fail = (error: unknown) => {
+      if (failed) return
+      failed = true
+      reject(error)
+    }
+    res.on('data', (chunk: Buffer) => {
+      if (failed) return
+      try {
+        let start = 0
+        let newline: number
+        while ((newline = chunk.indexOf(0x0a, start)) >= 0) {
+          const piece = chunk.subarray(start, newline)
+          if (pending.length === 0) {
+            onLine(piece)
+          } else {
+            pending.push(piece)
+            const line = Buffer.concat(pending)
+            pending = []
+            onLine(line)
+          }
+          start = newline + 1
+        }
+        if (start < chunk.length) pending.push(chunk.subarray(start))
+      } catch (error) {
+        fail(error)
+        res.destroy()
+      }
+    })
+    res.on('end', () => {
+      if (!failed) resolve()
+    })
+    res.on('error', fail)
+    res.on('close', () => {
+      if (!res.complete) fail(new Error('aborted'))
+    })
+  })
 }
 
 function isTimeout(error: unknown): boolean {
