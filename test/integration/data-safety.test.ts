@@ -116,6 +116,63 @@ describe('data safety (real control plane)', function () {
     await removeStorageAndData('extra')
   })
 
+  it('never takes up a planted database user\'s Secret beside the storage\'s running StatefulSet (NameTaken, no workload rolled onto it), and makes its own once it is gone', async () => {
+    // The once-only trust of an unrecorded Secret beside a running StatefulSet (the upgrade path) is
+    // for root credentials: the StatefulSet says nothing about the database users' Secrets.
+    await eventually(() => find('statefulset', 'keep--db'), 'the storage\'s StatefulSet')
+    await eventually(() => find('statefulset', 'keep-runtime'), 'the runtime\'s StatefulSet')
+    const readUser = find('secret', 'keep--db-read')
+    assert.ok(readUser, 'the read user\'s Secret the operator made')
+    kubectl('create', 'role', 'user-planter', '--verb=create', '--resource=secrets', '-n', ns)
+    kubectl('create', 'rolebinding', 'user-planter', '--role=user-planter', '--user=user-planter', '-n', ns)
+    const planted = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {name: 'keep--db-read', namespace: ns, labels: readUser.metadata.labels},
+      stringData: {...Object.fromEntries(Object.entries(readUser.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])), password: 'chosen-by-the-planter'},
+    }
+    // The race: the operator would make its own Secret again at once, so it is stopped meanwhile.
+    await operator?.stop()
+    operator = undefined
+    const runtime = find('statefulset', 'keep-runtime')
+    kubectl('delete', 'secret', 'keep--db-read', '-n', ns)
+    const r = spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, '--as', 'user-planter', 'create', '-f', '-'], {input: JSON.stringify(planted), encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stderr)
+    const plantedUid = find('secret', 'keep--db-read').metadata.uid
+    operator = await startOperator(['--only', 'product', '-n', ns, '--kubeconfig', cluster.kubeconfig])
+
+    const degraded = await eventually(() => {
+      const condition = json('get', 'dataproduct', 'keep', '-n', ns).status?.conditions?.find((c: any) => c.type === 'Degraded' && c.status === 'True')
+      return condition?.reason === 'NameTaken' && /Secret keep--db-read\b/.test(condition.message) && condition
+    }, 'the product Degraded with reason NameTaken for the read user\'s Secret')
+    assert.match(degraded.message, /Secret keep--db-read already exists and belongs to someone else: the operator has no record of making it/)
+    const secret = find('secret', 'keep--db-read')
+    assert.equal(secret.metadata.uid, plantedUid, 'the planted Secret is left alone')
+    assert.equal(Buffer.from(secret.data.password, 'base64').toString(), 'chosen-by-the-planter')
+    // The runtime (whose init container sets the users' passwords from these Secrets) is not rolled
+    // onto it: a new pod would give the read user the planter's password.
+    const held = find('statefulset', 'keep-runtime')
+    assert.equal(held.metadata.generation, runtime.metadata.generation, 'the runtime was applied again while a planted Secret has the name it reads')
+    assert.deepEqual(held.spec.template, runtime.spec.template)
+    // No other workload was made or changed to read it (the runtime, held above, named it before it was planted).
+    const workloads = ['statefulsets', 'deployments', 'cronjobs'].flatMap((kind) => json('get', kind, '-n', ns).items)
+    const readers = workloads.filter((w: any) => w.metadata.name !== 'keep-runtime' && JSON.stringify(w.spec).includes('"keep--db-read"'))
+    assert.deepEqual(readers.map((w: any) => `${w.kind}/${w.metadata.name}`), [])
+
+    kubectl('delete', 'secret', 'keep--db-read', '-n', ns)
+    const own = await eventually(() => {
+      const made = find('secret', 'keep--db-read')
+      return made && made.metadata.uid !== plantedUid && made
+    }, 'the operator making its own read user\'s Secret')
+    assert.notEqual(Buffer.from(own.data.password, 'base64').toString(), 'chosen-by-the-planter')
+    await eventually(() => {
+      const condition = json('get', 'dataproduct', 'keep', '-n', ns).status?.conditions?.find((c: any) => c.type === 'Degraded')
+      return condition?.status !== 'True' && condition?.reason !== 'NameTaken'
+    }, 'the product no longer Degraded')
+    // The runtime is rolled onto the operator's own Secret (a new version of the users' credentials).
+    await eventually(() => find('statefulset', 'keep-runtime').metadata.generation > runtime.metadata.generation, 'the runtime rolled onto the new Secret')
+  })
+
   it('never starts a storage on a planted volume claim of the name its StatefulSet would use (NameTaken), and does once it is gone', async () => {
     // A claim made beforehand could hold a database whose superuser password the planter chose.
     kubectl('create', 'role', 'claim-planter', '--verb=create', '--resource=persistentvolumeclaims', '-n', ns)

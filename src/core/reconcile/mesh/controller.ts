@@ -8,11 +8,11 @@ import type {DataDomain, DataMesh, DataProduct} from '../../model/types.js'
 import {mergeConditions} from '../conditions.js'
 import {Controller, type Log, type ReconcileContext} from '../controller.js'
 import {changedFor} from '../changes.js'
-import {containsAll, withAppliedHash} from '../matches.js'
+import {containsAll} from '../matches.js'
 import type {Metrics} from '../metrics.js'
 import {FIELD_MANAGER} from '../product/desired.js'
 import {CATALOG_LABEL, CATALOG_NAME, CATALOG_NAMESPACE} from './catalog.js'
-import {type CatalogConfigMap, desiredCatalog, INDEX_KEY_NAME, parseIndex, SHARD_NAMES, shardTargetBytes} from './catalog-shards.js'
+import {type CatalogConfigMap, CatalogBuilder, INDEX_KEY_NAME, parseIndex, SHARD_NAMES, shardTargetBytes} from './catalog-shards.js'
 
 /** The work-queue key of the catalog: not a DNS name, so no DataMesh can have it. */
 export const CATALOG_KEY = '@catalog'
@@ -62,12 +62,12 @@ async function applyInSystemNamespace(rest: KubeRest, object: CatalogConfigMap):
  * product (readCatalog follows a shard to the layout it was written for). With no DataMesh there
  * is no catalog (its owners are the meshes; the garbage collector removes it with the last one).
  */
-async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext, options: {targetBytes: number; metrics?: Metrics}): Promise<void> {
+async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext, builder: CatalogBuilder, options: {targetBytes: number; metrics?: Metrics}): Promise<void> {
   const meshes = ctx.informer('DataMesh').values().filter((m) => !m.metadata.deletionTimestamp)
   if (meshes.length === 0) return
   const live = ctx.informer('CatalogConfigMap')
   const keyOf = (name: string) => `${CATALOG_NAMESPACE}/${name}`
-  const desired = desiredCatalog(
+  const desired = builder.build(
     {
       meshes,
       domains: ctx.informer('DataDomain').values(),
@@ -78,13 +78,13 @@ async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext, options: 
     },
     {currentShards: parseIndex(live.get(keyOf(CATALOG_NAME))?.data?.[INDEX_KEY_NAME])?.shards, targetBytes: options.targetBytes},
   )
-  const shards = desired.shards.map((s) => withAppliedHash(s))
+  const shards = desired.shards.map((s) => builder.applied(s))
   const fresh = shards.filter((s) => !live.get(keyOf(s.metadata.name)))
   const changed = shards.filter((s) => {
     const object = live.get(keyOf(s.metadata.name))
     return object && !containsAll(object, s)
   })
-  const index = withAppliedHash(desired.index)
+  const index = builder.applied(desired.index)
   const indexObject = live.get(keyOf(CATALOG_NAME))
   const writes = [...fresh, ...changed, ...(indexObject && containsAll(indexObject, index) ? [] : [index])]
   let bytes = 0
@@ -124,6 +124,8 @@ export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Me
     return mesh ? [mesh] : []
   }
   const targetBytes = shardTargetBytes()
+  // Keeps the last build: a reconcile makes again only the entries and shards that changed.
+  const builder = new CatalogBuilder()
   const controller: Controller = new Controller({
     name: 'mesh',
     rest,
@@ -143,7 +145,7 @@ export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Me
       // Only the catalog's own ConfigMaps (index and shards): a hand edit or deletion is put right.
       {name: 'CatalogConfigMap', path: resourcePath('v1', 'ConfigMap', CATALOG_NAMESPACE), labelSelector: CATALOG_LABEL, keysFor: () => [CATALOG_KEY]},
     ],
-    reconcile: (key, ctx) => (key === CATALOG_KEY ? reconcileCatalog(rest, ctx, {targetBytes, metrics: options.metrics}) : reconcileMesh(rest, key, ctx)),
+    reconcile: (key, ctx) => (key === CATALOG_KEY ? reconcileCatalog(rest, ctx, builder, {targetBytes, metrics: options.metrics}) : reconcileMesh(rest, key, ctx)),
   })
   return controller
 }
