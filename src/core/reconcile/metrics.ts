@@ -55,15 +55,20 @@ export function resourceOfPath(path: string): string {
 }
 
 /**
- * The same client, counting each write (any request but GET, watches included in GET) in
- * dappmesh_api_writes_total{controller,verb,resource}: a steady state must leave it unchanged.
+ * The same client, counting each write (any request but GET) in
+ * dappmesh_api_writes_total{controller,verb,resource}: a steady state must leave it unchanged;
+ * and every request, reads included, in dappmesh_api_requests_total{controller,verb,resource}:
+ * each costs the operator CPU, so the bench reports what they were. Watches are long-lived
+ * streams (one per collection), not counted.
  */
 export function countingWrites<T extends Pick<KubeRest, 'request'>>(rest: T, metrics: Metrics, controller: string): T {
   return new Proxy(rest, {
     get(target, property, receiver) {
       if (property === 'request') {
         const request: KubeRest['request'] = (method, path, options) => {
-          if (method !== 'GET') metrics.count('dappmesh_api_writes_total', {controller, verb: method, resource: resourceOfPath(path)})
+          const labels = {controller, verb: method, resource: resourceOfPath(path)}
+          metrics.count('dappmesh_api_requests_total', labels)
+          if (method !== 'GET') metrics.count('dappmesh_api_writes_total', labels)
           return target.request(method, path, options)
         }
         return request
