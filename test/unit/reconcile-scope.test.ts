@@ -47,7 +47,7 @@ describe('operator scope', () => {
 
   it('counts every request by verb and resource, and the writes among them apart', async () => {
     const metrics = new Metrics()
-    const client = countingWrites({request: async <T>() => ({}) as T}, metrics, 'product')
+    const client = countingWrites({request: (async () => ({})) as KubeRest['request']}, metrics, 'product')
     await client.request('GET', '/api/v1/namespaces/ns/services/a')
     await client.request('PATCH', '/api/v1/namespaces/ns/services/a')
     await client.request('PATCH', '/api/v1/namespaces/ns/services/b')
