@@ -10,6 +10,7 @@ import {childName, clusterName, displayName, localName} from '../../model/child-
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
+import type {OwnWrites} from '../changes.js'
 import type {EventRecorder} from '../events.js'
 import type {Watched} from '../watched.js'
 import {containsAll, withAppliedHash} from '../matches.js'
@@ -57,20 +58,30 @@ function describeError(error: unknown): string {
   return (error as Error)?.message ?? String(error)
 }
 
+/** What the product controller lends each reconcile: where its events go, and where its writes are remembered (their watch events wake no reconcile). */
+export interface ReconcileHooks {
+  events?: EventRecorder
+  writes?: OwnWrites
+}
+
 /**
  * The level-based reconcile of one DataProduct: read everything from the informers' caches,
  * compute the children, apply only those whose live content differs, create missing credentials
  * Secrets (never touching existing ones), delete children the product no longer has, and write
  * status only when it changed. Run twice on an unchanged cluster, the second run writes nothing.
  */
-export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext, runtime: RuntimeOptions, events?: EventRecorder): Promise<void> {
+export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext, runtime: RuntimeOptions, {events, writes}: ReconcileHooks = {}): Promise<void> {
   const product = ctx.informer('DataProduct').get(key)
   if (!product) return // gone: the garbage collector removes what it owned
   if (product.metadata.deletionTimestamp) {
     await finalize(rest, product, ctx)
     return
   }
-  const live = (product.metadata.finalizers ?? []).includes(FINALIZER) ? product : await addFinalizer(rest, product)
+  const remembered = <T extends KubeObject | undefined>(written: T): T => {
+    writes?.wrote(written)
+    return written
+  }
+  const live = (product.metadata.finalizers ?? []).includes(FINALIZER) ? product : await addFinalizer(rest, product).then(remembered)
   // A DataProduct is namespaced: the API server gives it one.
   const namespace = live.metadata.namespace ?? ''
   const name = live.metadata.name
@@ -188,7 +199,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         continue
       }
       secret.metadata.annotations = {...secret.metadata.annotations, [NONCE_ANNOTATION]: nonce}
-      const created = await rest.request<Secret>('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
+      const created = remembered(await rest.request<Secret>('POST', resourcePath('v1', 'Secret', namespace), {body: secret}))
       current.set(childKey('Secret', secret.metadata.name), created)
       done.push(`created Secret/${secret.metadata.name}`)
       madeUids[secret.metadata.name] = created.metadata.uid ?? ''
@@ -249,7 +260,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
           current.set(k, undefined)
           continue
         }
-        const created = holder ? undefined : await createOnly(rest, child)
+        const created = holder ? undefined : remembered(await createOnly(rest, child))
         if (created) {
           current.set(k, created)
           done.push(`applied ${child.kind}/${child.metadata.name}`)
@@ -277,7 +288,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         done.push(`replaced ${child.kind}/${child.metadata.name}`)
         continue
       }
-      const applied = await rest.apply<KubeObject>(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
+      const applied = remembered(await rest.apply<KubeObject>(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true}))
       current.set(k, applied)
       done.push(`applied ${child.kind}/${child.metadata.name}`)
     } catch (error) {
