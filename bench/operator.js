@@ -117,9 +117,16 @@ try {
       rssAtStartMiB: rssAtStart,
       peakRssMiB: peakRss,
       reconcilesToReady: counter(busy, 'dappmesh_reconciles_total'),
+      reconcilesPerProduct: Math.round((counter(busy, 'dappmesh_reconciles_total') / PRODUCTS) * 10) / 10,
       reconcilesByController: Object.fromEntries(breakdown(busy, 'dappmesh_reconciles_total')),
+      // The watch events that asked for a reconcile (several within the coalescing window make one).
+      wakesPerProductByKind: Object.fromEntries(breakdown(busy, 'dappmesh_reconcile_wakes_total').map(([labels, n]) => [labels, Math.round((n / PRODUCTS) * 100) / 100])),
       apiWritesToReady: counter(busy, 'dappmesh_api_writes_total'),
       apiWritesByKind: Object.fromEntries(breakdown(busy, 'dappmesh_api_writes_total')),
+      // Every request, reads included (not watches): each costs the operator CPU.
+      apiRequestsToReady: counter(busy, 'dappmesh_api_requests_total'),
+      apiRequestsPerProduct: Math.round((counter(busy, 'dappmesh_api_requests_total') / PRODUCTS) * 10) / 10,
+      apiRequestsPerProductByKind: Object.fromEntries(breakdown(busy, 'dappmesh_api_requests_total').map(([labels, n]) => [labels, Math.round((n / PRODUCTS) * 100) / 100])),
     },
     idle: {
       seconds: IDLE_SECONDS,
@@ -152,6 +159,9 @@ try {
       `dappmesh operator bench — ${result.date}, node ${result.node}, ${result.cpus} cores, load ${result.loadAverage.join(' ')}`,
       `${PRODUCTS} products (${result.objectsApplied} objects) applied in ${result.applySeconds} s; all Ready ${result.applyToAllReadySeconds} s after the apply began`,
       `operator to Ready: ${o.cpuSecondsToReady} CPU-s (${o.cpuMillisecondsPerProduct} ms per product), ${o.reconcilesToReady} reconciles, ${o.apiWritesToReady} API writes; RSS ${o.rssAtStartMiB} MiB at start, peak ${o.peakRssMiB} MiB`,
+      `watch events that woke a reconcile, per product: ${Object.entries(o.wakesPerProductByKind).map(([labels, n]) => `${n} ${labels}`).join('; ')}`,
+      `per product: ${o.reconcilesPerProduct} reconciles, ${o.apiRequestsPerProduct} API requests (reads included), by verb and resource:`,
+      ...Object.entries(o.apiRequestsPerProductByKind).map(([labels, n]) => `  ${n}  ${labels}`),
       `steady state over ${i.seconds} s: ${i.cpuSeconds} CPU-s (${i.cpuPercent}% of a core), ${i.apiWrites} API writes, ${i.reconciles} reconciles`,
       `goals: ${Object.entries(result.goals).map(([name, g]) => `${name} ${g.value} (${g.goal}) ${g.met ? 'met' : 'MISSED'}`).join('; ')}`,
       `reference: ${result.reference}`,

@@ -414,6 +414,8 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.equal(apply(p.dir).code, 0)
       kubectl('wait', 'deployment/orders--orders-events', 'service/orders--orders-events', 'deployment/orders--orders-api', '-n', p.namespace, '--for=delete', '--timeout=60s')
       kubectl('wait', 'service/orders--orders-api', '-n', p.namespace, "--for=jsonpath={.spec.selector.dappmesh\\.io/component}=runtime", '--timeout=60s')
+      // The port's label left the selector (a field removed from a child the operator created reaches the cluster).
+      assert.deepEqual(json('get', 'service', 'orders--orders-api', '-n', p.namespace).spec.selector, {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'})
       waitReady(p.namespace)
       // The analytics storage was a server for a while: its credentials stay, with its volume.
       const expected = [...ORDERS_CHILDREN.filter((n) => !/^(Deployment\/orders--orders-(events|api)|Service\/orders--orders-events)$/.test(n)), 'Secret/orders--analytics-credentials'].sort()

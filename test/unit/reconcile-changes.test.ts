@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
 import type {KubeObject} from '../../src/core/kube/objects.js'
-import {changedFor} from '../../src/core/reconcile/changes.js'
+import {OwnWrites, changedFor} from '../../src/core/reconcile/changes.js'
 
 type Workload = KubeObject & {spec?: Record<string, unknown>; status?: Record<string, unknown>}
 
@@ -32,5 +32,35 @@ describe('reconcile changes: which modifications are news for a reconcile', () =
   it('sees a change of what it reads of the status, and only that', () => {
     assert.equal(readiness(sts('1', {replicas: 0}), sts('2', {replicas: 1, updatedReplicas: 1})), false, 'created, not yet ready: the same conclusion')
     assert.equal(readiness(sts('2', {replicas: 1}), sts('3', {replicas: 1, readyReplicas: 1})), true)
+  })
+})
+
+describe('reconcile changes: the echoes of a controller\'s own writes', () => {
+  const object = (uid: string | undefined, rv: string): KubeObject => ({metadata: {namespace: 'ns', name: 'db', uid, resourceVersion: rv}})
+
+  it('takes the event bringing back what a write answered for no news, once', () => {
+    const writes = new OwnWrites()
+    writes.wrote(object('u1', '7'))
+    assert.equal(writes.echoes(object('u1', '7')), true)
+    assert.equal(writes.echoes(object('u1', '7')), false, 'a second event of that version (a relist) is news again')
+  })
+
+  it('takes another version of the object (someone else\'s change, or an earlier one of its own) for news', () => {
+    const writes = new OwnWrites()
+    writes.wrote(object('u1', '7'))
+    assert.equal(writes.echoes(object('u1', '8')), false)
+    assert.equal(writes.echoes(object('u1', '6')), false)
+    assert.equal(writes.echoes(object('u2', '7')), false, 'another object of the same version')
+  })
+
+  it('remembers nothing of an answer without a uid, and forgets everything once full', () => {
+    const writes = new OwnWrites(2)
+    writes.wrote(object(undefined, '7'))
+    assert.equal(writes.echoes(object(undefined, '7')), false)
+    writes.wrote(object('u1', '1'))
+    writes.wrote(object('u2', '2'))
+    writes.wrote(object('u3', '3'))
+    assert.equal(writes.echoes(object('u1', '1')), false, 'forgotten when the third came')
+    assert.equal(writes.echoes(object('u3', '3')), true)
   })
 })

@@ -292,6 +292,12 @@ describe('product reconciler: status', () => {
     assert.deepEqual(componentOf(desired, sts(2, 2)), {kind: 'StatefulSet', name: 'x', ready: true, message: '2/2 replicas ready'})
     assert.equal(componentOf(desired, sts(2, 1)).ready, false)
     assert.equal(componentOf(desired, sts(2, 2, 2, 1)).ready, false, 'a spec change its controller has not seen yet')
+    assert.equal(componentOf(desired, sts(2, 2, 2, 1)).message, '2/2 replicas ready (rollout not yet observed)')
+  })
+
+  it('says the same of a new workload before and after its controller first observes it (no news for a reconcile)', () => {
+    assert.deepEqual(componentOf(desired, sts(1, 0, 1, 0)), componentOf(desired, sts(1, 0, 1, 1)))
+    assert.equal(componentOf(desired, sts(1, 0, 1, 0)).message, '0/1 replicas ready')
     assert.deepEqual(componentOf(desired, undefined), {kind: 'StatefulSet', name: 'x', ready: false, message: 'not created yet'})
     assert.equal(componentOf({...desired, kind: 'ConfigMap'}, partial({metadata: {}})).ready, true)
   })

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import type {KubeRest, WatchEvent} from '../../src/core/kube/rest.js'
 import {UsageError} from '../../src/core/errors.js'
 import {Informer} from '../../src/core/reconcile/informer.js'
-import {resourceOfPath} from '../../src/core/reconcile/metrics.js'
+import {Metrics, countingWrites, resourceOfPath} from '../../src/core/reconcile/metrics.js'
 import {describeScope, parseNamespaces, parseSelector, watchPaths} from '../../src/core/reconcile/scope.js'
 import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
 
@@ -43,6 +43,18 @@ describe('operator scope', () => {
     assert.equal(resourceOfPath('/api/v1/namespaces'), 'namespaces')
     assert.equal(resourceOfPath('/api/v1/namespaces/ns'), 'namespaces')
     assert.equal(resourceOfPath('/apis/dappmesh.io/v1alpha1/datameshes/acme/status'), 'datameshes/status')
+  })
+
+  it('counts every request by verb and resource, and the writes among them apart', async () => {
+    const metrics = new Metrics()
+    const client = countingWrites({request: (async () => ({})) as KubeRest['request']}, metrics, 'product')
+    await client.request('GET', '/api/v1/namespaces/ns/services/a')
+    await client.request('PATCH', '/api/v1/namespaces/ns/services/a')
+    await client.request('PATCH', '/api/v1/namespaces/ns/services/b')
+    assert.equal(metrics.value('dappmesh_api_requests_total', {controller: 'product', verb: 'GET', resource: 'services'}), 1)
+    assert.equal(metrics.value('dappmesh_api_requests_total', {controller: 'product', verb: 'PATCH', resource: 'services'}), 2)
+    assert.equal(metrics.value('dappmesh_api_writes_total', {controller: 'product', verb: 'GET', resource: 'services'}), 0)
+    assert.equal(metrics.value('dappmesh_api_writes_total', {controller: 'product', verb: 'PATCH', resource: 'services'}), 2)
   })
 
   it('an informer\'s filter keeps objects out of its cache and reports one that leaves the scope as deleted', async () => {

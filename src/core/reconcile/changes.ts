@@ -22,3 +22,33 @@ export function changedFor<T extends KubeObject>(statusView?: (object: T) => unk
     return !isDeepStrictEqual(withoutBookkeeping(previous), withoutBookkeeping(next))
   }
 }
+
+/**
+ * The resourceVersions that a controller's own writes were answered with, by object uid. The
+ * watch event that brings such a version back is no news: the reconcile that wrote it took the
+ * answer as the live object (measured: each new child's ADDED event, and the finalizer's, woke a
+ * reconcile that found nothing to do). Each is forgotten with its echo; one whose echo never comes
+ * (a relist skipped it) is forgotten when the set is full (at worst, one reconcile too many).
+ */
+export class OwnWrites {
+  private readonly versions = new Map<string, string>()
+
+  constructor(private readonly limit = 10_000) {}
+
+  /** Remembers what a write answered (nothing when it says no uid or version). */
+  wrote(object: {metadata?: {uid?: string; resourceVersion?: string}} | undefined): void {
+    const uid = object?.metadata?.uid
+    const version = object?.metadata?.resourceVersion
+    if (!uid || !version) return
+    if (this.versions.size >= this.limit) this.versions.clear()
+    this.versions.set(uid, version)
+  }
+
+  /** Whether a watched object is exactly what a write answered: then it is forgotten (one echo per write). */
+  echoes(object: KubeObject): boolean {
+    const uid = object.metadata?.uid
+    if (!uid || this.versions.get(uid) !== object.metadata.resourceVersion) return false
+    this.versions.delete(uid)
+    return true
+  }
+}

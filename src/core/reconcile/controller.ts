@@ -21,6 +21,8 @@ export interface WatchSpec<N extends WatchedName = WatchedName> {
   strip?: (object: Watched[N]) => void
   /** whether a modification is news for the reconcile (default: every one is); see reconcile/changes.ts */
   changed?: (previous: Watched[N], next: Watched[N]) => boolean
+  /** whether an added or modified object only brings back what a reconcile wrote (no news); see OwnWrites */
+  echo?: (object: Watched[N]) => boolean
 }
 
 /** A WatchSpec of any one watched collection (its name decides the type its functions take). */
@@ -101,8 +103,9 @@ export class Controller {
     for (const typed of [options.primary, ...(options.secondary ?? [])]) {
       // Where the types of the collections meet one generic informer: each spec's functions take
       // what its informer holds, which Watched says by its name (and cache() gives back typed).
-      const spec = typed as unknown as WatchSpec<WatchedName> & {filter?: (object: KubeObject) => boolean; keysFor?: (object: KubeObject) => string[]}
+      const spec = typed as unknown as WatchSpec<WatchedName> & {filter?: (object: KubeObject) => boolean; keysFor?: (object: KubeObject) => string[]; echo?: (object: KubeObject) => boolean}
       const keysFor = spec.keysFor ?? ((object: KubeObject) => [keyOf(object)])
+      const wakes = Object.fromEntries((['ADDED', 'MODIFIED', 'DELETED'] as const).map((event) => [event, metrics?.counter('dappmesh_reconcile_wakes_total', {controller: options.name, resource: spec.name, event})]))
       const informers = (spec.paths ?? [spec.path]).map(
         (path) =>
           new Informer(options.rest, {
@@ -112,6 +115,9 @@ export class Controller {
             strip: spec.strip,
             onEvent: (type, object, previous) => {
               if (type === 'MODIFIED' && previous && spec.changed && !spec.changed(previous, object)) return
+              if (type !== 'DELETED' && spec.echo?.(object)) return
+              // What wakes reconciles, for the operator bench: each costs more than an event.
+              wakes[type]?.()
               for (const key of keysFor(object)) {
                 if (options.coalesceMs) this.queue.addCoalesced(key, options.coalesceMs)
                 else this.queue.add(key)

@@ -20,6 +20,14 @@ export class Metrics {
     series.set(key, (series.get(key) ?? 0) + by)
   }
 
+  /** One series of a counter, its labels rendered once: for what is counted on every request or event. */
+  counter(name: string, labels: Labels = {}): (by?: number) => void {
+    const series = this.counters.get(name) ?? new Map<string, number>()
+    this.counters.set(name, series)
+    const key = labelText(labels)
+    return (by = 1) => series.set(key, (series.get(key) ?? 0) + by)
+  }
+
   /** A gauge read when scraped. */
   gauge(name: string, labels: Labels, read: () => number): void {
     const series = this.gauges.get(name) ?? new Map<string, () => number>()
@@ -55,15 +63,30 @@ export function resourceOfPath(path: string): string {
 }
 
 /**
- * The same client, counting each write (any request but GET, watches included in GET) in
- * dappmesh_api_writes_total{controller,verb,resource}: a steady state must leave it unchanged.
+ * The same client, counting each write (any request but GET) in
+ * dappmesh_api_writes_total{controller,verb,resource}: a steady state must leave it unchanged;
+ * and every request, reads included, in dappmesh_api_requests_total{controller,verb,resource}:
+ * each costs the operator CPU, so the bench reports what they were. Watches are long-lived
+ * streams (one per collection), not counted.
  */
 export function countingWrites<T extends Pick<KubeRest, 'request'>>(rest: T, metrics: Metrics, controller: string): T {
+  /** by verb and resource: the series to count in (labels rendered once, not on every request) */
+  const series = new Map<string, Array<() => void>>()
+  const counters = (method: string, resource: string) => {
+    const key = `${method} ${resource}`
+    let found = series.get(key)
+    if (!found) {
+      const labels = {controller, verb: method, resource}
+      found = [metrics.counter('dappmesh_api_requests_total', labels), ...(method === 'GET' ? [] : [metrics.counter('dappmesh_api_writes_total', labels)])]
+      series.set(key, found)
+    }
+    return found
+  }
   return new Proxy(rest, {
     get(target, property, receiver) {
       if (property === 'request') {
         const request: KubeRest['request'] = (method, path, options) => {
-          if (method !== 'GET') metrics.count('dappmesh_api_writes_total', {controller, verb: method, resource: resourceOfPath(path)})
+          for (const count of counters(method, resourceOfPath(path))) count()
           return target.request(method, path, options)
         }
         return request

@@ -2,7 +2,7 @@ import type {KubeObject} from '../../kube/objects.js'
 import type {KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
-import {changedFor} from '../changes.js'
+import {OwnWrites, changedFor} from '../changes.js'
 import {Controller, type Log, labelKeys, ownerKeys} from '../controller.js'
 import {keyOf} from '../informer.js'
 import {EventRecorder} from '../events.js'
@@ -54,6 +54,8 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
   const productsOfDomain = (domain: KubeObject): string[] =>
     controller.cache('DataProduct').values().filter((p) => p.spec?.domain === domain.metadata.name).map((p) => keyOf(p))
   const events = new EventRecorder(rest, options.log ?? (() => {}))
+  const writes = new OwnWrites()
+  const echo = (object: KubeObject) => writes.echoes(object)
   const childSelector = `${PRODUCT_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`
   const owned = ownerKeys(API_VERSION, 'DataProduct')
   // Storage credentials have no owner (they outlive their storage): their labels say whose they are.
@@ -69,11 +71,11 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
     // Deployment's status several times as their pods start): events within half a second become
     // one reconcile instead of one each (measured: 15 reconciles per product to Ready without it).
     coalesceMs: 500,
-    primary: {name: 'DataProduct', ...watchPaths(API_VERSION, 'DataProduct', namespaces), labelSelector: options.scope?.selector, changed: besidesStatus},
+    primary: {name: 'DataProduct', ...watchPaths(API_VERSION, 'DataProduct', namespaces), labelSelector: options.scope?.selector, changed: besidesStatus, echo},
     secondary: [
       ...PRODUCT_KINDS.map((kind) => ({name: kind, ...watchPaths(API_VERSION, kind, namespaces), labelSelector: PRODUCT_LABEL, keysFor: labelKeys(PRODUCT_LABEL), changed: besidesStatus})),
       {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), keysFor: productsOfDomain, changed: besidesStatus},
-      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: kind === 'Secret' ? credentialsKeys : owned, strip: kind === 'Secret' ? withoutValues : undefined, changed: childChanged(kind)})),
+      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: kind === 'Secret' ? credentialsKeys : owned, strip: kind === 'Secret' ? withoutValues : undefined, changed: childChanged(kind), echo})),
       // Cluster-wide, whatever the scope: only those labelled with a namespace in scope are cached.
       ...CLUSTER_CHILD_KINDS.map(({apiVersion, kind}) => ({
         name: kind,
@@ -82,9 +84,10 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
         filter: (o: KubeObject) => !namespaces || namespaces.includes(o.metadata?.labels?.[NAMESPACE_LABEL] ?? ''),
         // The watch selects only objects with both labels.
         keysFor: (o: KubeObject) => [`${o.metadata.labels?.[NAMESPACE_LABEL]}/${o.metadata.labels?.[PRODUCT_LABEL]}`],
+        echo,
       })),
     ],
-    reconcile: (key, ctx) => reconcileProduct(rest, key, ctx, {image: options.runtimeImage}, events),
+    reconcile: (key, ctx) => reconcileProduct(rest, key, ctx, {image: options.runtimeImage}, {events, writes}),
   })
   return controller
 }

@@ -45,6 +45,8 @@ export function claimNames(statefulSet: StatefulSetLike): string[] {
 export class KeptDataRecord {
   /** namespace -> Secret name -> entry, as last read or written */
   private readonly entries = new Map<string, Map<string, string>>()
+  /** namespaces whose record did not exist when last read: the first write creates it without trying to patch it */
+  private readonly absent = new Set<string>()
 
   constructor(private readonly rest: KubeRest) {}
 
@@ -104,6 +106,8 @@ export class KeptDataRecord {
 
   private async read(namespace: string): Promise<Map<string, string>> {
     const found = await this.rest.find<{data?: Record<string, string>}>(`/api/v1/namespaces/${SYSTEM_NAMESPACE_NAME}/configmaps/${recordName(namespace)}`)
+    if (found) this.absent.delete(namespace)
+    else this.absent.add(namespace)
     const entries = new Map(Object.entries(found?.data ?? {}))
     this.entries.set(namespace, entries)
     return entries
@@ -113,16 +117,22 @@ export class KeptDataRecord {
     const path = `/api/v1/namespaces/${SYSTEM_NAMESPACE_NAME}/configmaps/${recordName(namespace)}`
     // A merge patch adds these entries and leaves the others (another replica may have written some).
     const patch = () => this.rest.request('PATCH', path, {body: {data}, contentType: 'application/merge-patch+json'})
-    try {
-      await patch()
-    } catch (error) {
-      if (!(error instanceof KubeApiError && error.status === 404)) throw error
-      await this.create(namespace, data).catch(async (createError: unknown) => {
+    const create = () =>
+      this.create(namespace, data).catch(async (createError: unknown) => {
         // Made meanwhile by another replica: add to it.
         if (createError instanceof KubeApiError && createError.status === 409) await patch()
         else throw createError
       })
+    if (this.absent.has(namespace)) await create()
+    else {
+      try {
+        await patch()
+      } catch (error) {
+        if (!(error instanceof KubeApiError && error.status === 404)) throw error
+        await create()
+      }
     }
+    this.absent.delete(namespace)
     const entries = this.entries.get(namespace) ?? new Map<string, string>()
     for (const [name, entry] of Object.entries(data)) entries.set(name, entry)
     this.entries.set(namespace, entries)

@@ -10,6 +10,7 @@ import {childName, clusterName, displayName, localName} from '../../model/child-
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
+import type {OwnWrites} from '../changes.js'
 import type {EventRecorder} from '../events.js'
 import type {Watched} from '../watched.js'
 import {containsAll, withAppliedHash} from '../matches.js'
@@ -57,20 +58,30 @@ function describeError(error: unknown): string {
   return (error as Error)?.message ?? String(error)
 }
 
+/** What the product controller lends each reconcile: where its events go, and where its writes are remembered (their watch events wake no reconcile). */
+export interface ReconcileHooks {
+  events?: EventRecorder
+  writes?: OwnWrites
+}
+
 /**
  * The level-based reconcile of one DataProduct: read everything from the informers' caches,
  * compute the children, apply only those whose live content differs, create missing credentials
  * Secrets (never touching existing ones), delete children the product no longer has, and write
  * status only when it changed. Run twice on an unchanged cluster, the second run writes nothing.
  */
-export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext, runtime: RuntimeOptions, events?: EventRecorder): Promise<void> {
+export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext, runtime: RuntimeOptions, {events, writes}: ReconcileHooks = {}): Promise<void> {
   const product = ctx.informer('DataProduct').get(key)
   if (!product) return // gone: the garbage collector removes what it owned
   if (product.metadata.deletionTimestamp) {
     await finalize(rest, product, ctx)
     return
   }
-  const live = (product.metadata.finalizers ?? []).includes(FINALIZER) ? product : await addFinalizer(rest, product)
+  const remembered = <T extends KubeObject | undefined>(written: T): T => {
+    writes?.wrote(written)
+    return written
+  }
+  const live = (product.metadata.finalizers ?? []).includes(FINALIZER) ? product : await addFinalizer(rest, product).then(remembered)
   // A DataProduct is namespaced: the API server gives it one.
   const namespace = live.metadata.namespace ?? ''
   const name = live.metadata.name
@@ -188,7 +199,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         continue
       }
       secret.metadata.annotations = {...secret.metadata.annotations, [NONCE_ANNOTATION]: nonce}
-      const created = await rest.request<Secret>('POST', resourcePath('v1', 'Secret', namespace), {body: secret})
+      const created = remembered(await rest.request<Secret>('POST', resourcePath('v1', 'Secret', namespace), {body: secret}))
       current.set(childKey('Secret', secret.metadata.name), created)
       done.push(`created Secret/${secret.metadata.name}`)
       madeUids[secret.metadata.name] = created.metadata.uid ?? ''
@@ -235,19 +246,35 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       continue
     }
     try {
-      // The cache holds only what carries our labels: a child missing from it may still exist,
-      // made by someone else, and a forced apply would take it over. Look before creating.
-      const found = cached ?? (await rest.find(objectPath(child)))
+      let found: KubeObject | undefined = cached
+      if (!cached) {
+        // The cache holds only what carries our labels: a child missing from it may still exist,
+        // made by someone else, and a forced apply would take it over. It is created only if its
+        // name is free (createOnly: atomic, one request); a name held makes us look at the holder.
+        // A new StatefulSet takes up whatever claims carry the names it would use: only kept ones of ours.
+        const planted = child.kind === 'StatefulSet' ? await record.foreignClaims(child) : []
+        // Claims of our own StatefulSet (made by its controller, not yet in our cache) are not planted.
+        const holder = planted.length > 0 ? await rest.find<KubeObject>(objectPath(child)) : undefined
+        if (planted.length > 0 && !holder) {
+          for (const claim of planted) taken.push(nameTaken({kind: 'PersistentVolumeClaim', metadata: {name: claim}}, 'someone else: the operator has no record of keeping it'))
+          current.set(k, undefined)
+          continue
+        }
+        const created = holder ? undefined : remembered(await createOnly(rest, child))
+        if (created) {
+          current.set(k, created)
+          done.push(`applied ${child.kind}/${child.metadata.name}`)
+          continue
+        }
+        found = holder ?? (await rest.find<KubeObject>(objectPath(child)))
+        if (!found) {
+          failures.push(`${child.kind} ${child.metadata.name}: removed while it was being created; trying again`)
+          continue
+        }
+      }
       const other = foreignOwner(found, live)
       if (other) {
         taken.push(nameTaken(child, other))
-        current.set(k, undefined)
-        continue
-      }
-      // A new StatefulSet takes up whatever claims carry the names it would use: only kept ones of ours.
-      const planted = !found && child.kind === 'StatefulSet' ? await record.foreignClaims(child) : []
-      if (planted.length > 0) {
-        for (const claim of planted) taken.push(nameTaken({kind: 'PersistentVolumeClaim', metadata: {name: claim}}, 'someone else: the operator has no record of keeping it'))
         current.set(k, undefined)
         continue
       }
@@ -261,7 +288,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         done.push(`replaced ${child.kind}/${child.metadata.name}`)
         continue
       }
-      const applied = await rest.apply<KubeObject>(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true})
+      const applied = remembered(await rest.apply<KubeObject>(objectPath(child), child, {fieldManager: FIELD_MANAGER, force: true}))
       current.set(k, applied)
       done.push(`applied ${child.kind}/${child.metadata.name}`)
     } catch (error) {
@@ -311,6 +338,29 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   }
   // Retried with backoff: the other object may go away (its own product deleted, say).
   if (failures.length > 0 || taken.length > 0) throw new Error(`DataProduct ${key}: ${[...taken, ...failures].join('; ')}`)
+}
+
+/**
+ * On an apply that may only create: no object has this resourceVersion (etcd's first revision is
+ * its empty store's), and an apply that names one is refused with 409 Conflict when an object of
+ * that name exists, while a missing object is created from it. Tested against the API server in
+ * test/integration/reconcile-takeover.test.ts.
+ */
+const NO_OBJECT_VERSION = '1'
+
+/**
+ * Creates a child by server-side apply only if nothing holds its name: in one request, and with
+ * no moment between looking and writing in which someone else's object could be taken over. Its
+ * fields are the operator's applied ones (a later apply that drops a field removes it, which an
+ * object made by POST would not allow). Undefined when the name is held (by anyone).
+ */
+async function createOnly(rest: KubeRest, child: Child): Promise<KubeObject | undefined> {
+  try {
+    return await rest.apply<KubeObject>(objectPath(child), {...child, metadata: {...child.metadata, resourceVersion: NO_OBJECT_VERSION}}, {fieldManager: FIELD_MANAGER, force: true})
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 409) return undefined
+    throw error
+  }
 }
 
 /** The Secrets a workload's pods read (env and envFrom of every container, and volumes). */

@@ -16,7 +16,10 @@ export function componentOf(desired: {kind: string; metadata: {name: string}}, c
     const current = (live.status?.observedGeneration ?? 0) >= (live.metadata?.generation ?? 0)
     const updated = (live.status?.updatedReplicas ?? 0) >= want
     const ok = current && ready >= want && updated
-    return {kind, name, ready: ok, message: `${ready}/${want} replicas ready${current ? '' : ' (rollout not yet observed)'}`}
+    // The qualifier only where the count does not say why it is not ready: the message (which the
+    // reconcile compares to wake) then stays the same while a new workload's controller first
+    // observes it, and changes only when a replica becomes ready.
+    return {kind, name, ready: ok, message: `${ready}/${want} replicas ready${current || ready < want ? '' : ' (rollout not yet observed)'}`}
   }
   return {kind, name, ready: true, message: 'exists'}
 }
