@@ -8,9 +8,10 @@
 //   added to one product, over BENCH_CATALOG_CHANGES products): the changed shards plus the index
 //   when it changed, as the mesh loop applies only ConfigMaps whose content differs;
 // - CPU time to build the desired catalog from the caches (median of 5), both formats; for format 2
-//   with the applied hashes the mesh loop compares, from scratch (what each coalesced reconcile
-//   did before the build was incremental, and what the first one does) and after one port changes
-//   (CatalogBuilder keeping the previous build: median over the BENCH_CATALOG_CHANGES changes).
+//   with the applied hashes the mesh loop compares, from scratch (the operator's first reconcile;
+//   a little dearer than the whole build every reconcile paid before it was incremental, for the
+//   bookkeeping it keeps) and after one port changes (CatalogBuilder keeping the previous build:
+//   median over the BENCH_CATALOG_CHANGES changes).
 // `npm run bench` (after `npm run build`; run with `node --import tsx` for the test helper).
 // Writes bench/catalog-results.json.
 import {writeFileSync} from 'node:fs'

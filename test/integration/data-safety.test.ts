@@ -55,6 +55,16 @@ describe('data safety (real control plane)', function () {
     kubectl('delete', 'pvc', `data-keep--${storage}-0`, '-n', ns, '--ignore-not-found', '--wait=false')
   }
 
+  /** Deletes the planted Secret `name` and waits for the operator's own in its place, with a password of its making. */
+  async function ownAfterPlanted(name: string, plantedUid: string): Promise<void> {
+    kubectl('delete', 'secret', name, '-n', ns)
+    const own = await eventually(() => {
+      const secret = find('secret', name)
+      return secret && secret.metadata.uid !== plantedUid && secret
+    }, `the operator making its own Secret ${name}`)
+    assert.notEqual(Buffer.from(own.data.password, 'base64').toString(), 'chosen-by-the-planter')
+  }
+
   it('keeps a removed storage\'s credentials and volume claim, and a storage added again takes up both unchanged', async () => {
     create([productObject, storage])
     const secret = await eventually(() => find('secret', 'keep--db-credentials'), 'the credentials Secret')
@@ -105,12 +115,7 @@ describe('data safety (real control plane)', function () {
     // The genuine kept Secret of the other storage is still the product's own.
     assert.ok(find('statefulset', 'keep--db'))
 
-    kubectl('delete', 'secret', 'keep--extra-credentials', '-n', ns)
-    const own = await eventually(() => {
-      const secret = find('secret', 'keep--extra-credentials')
-      return secret && secret.metadata.uid !== plantedUid && secret
-    }, 'the operator making its own Secret')
-    assert.notEqual(Buffer.from(own.data.password, 'base64').toString(), 'chosen-by-the-planter')
+    await ownAfterPlanted('keep--extra-credentials', plantedUid)
     await eventually(() => find('statefulset', 'keep--extra'), 'the StatefulSet with the operator\'s own Secret')
     // Its kept data goes too, so that what follows sees only keep.db's.
     await removeStorageAndData('extra')
@@ -159,12 +164,7 @@ describe('data safety (real control plane)', function () {
     const readers = workloads.filter((w: any) => w.metadata.name !== 'keep-runtime' && JSON.stringify(w.spec).includes('"keep--db-read"'))
     assert.deepEqual(readers.map((w: any) => `${w.kind}/${w.metadata.name}`), [])
 
-    kubectl('delete', 'secret', 'keep--db-read', '-n', ns)
-    const own = await eventually(() => {
-      const made = find('secret', 'keep--db-read')
-      return made && made.metadata.uid !== plantedUid && made
-    }, 'the operator making its own read user\'s Secret')
-    assert.notEqual(Buffer.from(own.data.password, 'base64').toString(), 'chosen-by-the-planter')
+    await ownAfterPlanted('keep--db-read', plantedUid)
     await eventually(() => {
       const condition = json('get', 'dataproduct', 'keep', '-n', ns).status?.conditions?.find((c: any) => c.type === 'Degraded')
       return condition?.status !== 'True' && condition?.reason !== 'NameTaken'

@@ -3,10 +3,17 @@ import {mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:f
 import os from 'node:os'
 import path from 'node:path'
 
-import {allManifests, renderDirectory, renderProduct} from '../../src/core/render/render.js'
+import {type ModelManifest, allManifests, renderDirectory, renderProduct} from '../../src/core/render/render.js'
 import {loadValidProject} from '../../src/core/validate/require-valid.js'
 import {cli, fixture, flat} from '../helpers/cli.js'
 import {orderProduct} from '../helpers/product.js'
+
+/** The rendered object of `kind` named `name`, typed as that kind's. */
+function named<K extends ModelManifest['kind']>(objects: ModelManifest[], kind: K, name: string): Extract<ModelManifest, {kind: K}> {
+  const found = objects.find((o): o is Extract<ModelManifest, {kind: K}> => o.kind === kind && o.metadata.name === name)
+  assert.ok(found, `${kind}/${name} rendered`)
+  return found
+}
 
 describe('render', () => {
   it('namespaces and labels the product, keeps mesh and domain cluster-scoped, and creates the namespace', async () => {
@@ -39,32 +46,32 @@ describe('render', () => {
     const names = r.objects.map((o) => `${o.kind}/${o.metadata.name}`)
     assert.ok(names.includes('DataProduct/orders'), names.join(' '))
     for (const o of r.objects.filter((x) => x.kind !== 'DataProduct')) assert.match(o.metadata.name, /^orders\.[a-z0-9-]+$/, `${o.kind}/${o.metadata.name}`)
-    const port = r.objects.find((o) => o.kind === 'OutputPort' && o.metadata.name === 'orders.orders-api')!
+    const port = named(r.objects, 'OutputPort', 'orders.orders-api')
     assert.equal(port.spec.contract, 'orders-clean', 'a reference names the local resource')
   })
 
   it('inlines a documentRef contract document', async () => {
     const r = await renderDirectory(fixture('../../examples/orders'))
-    const contract = r.objects.find((o) => o.kind === 'DataContract' && o.metadata.name === 'orders.orders-clean')!
-    assert.equal(contract.spec.documentRef, undefined)
-    assert.equal(contract.spec.document.id, 'urn:acme:sales:orders-clean')
+    const contract: {document?: {id?: unknown}; documentRef?: unknown} = named(r.objects, 'DataContract', 'orders.orders-clean').spec
+    assert.equal(contract.documentRef, undefined)
+    assert.equal(contract.document?.id, 'urn:acme:sales:orders-clean')
   })
 
   it('uses <product>-<entity>:dev with a warning when nothing was built, and pins by digest after a pushed build', async () => {
     const p = orderProduct()
     try {
       const before = await renderDirectory(p.dir)
-      assert.equal(before.objects.find((o) => o.metadata.name === 'orders.orders-api')!.spec.service.image, 'orders-orders:dev')
+      assert.equal(named(before.objects, 'OutputPort', 'orders.orders-api').spec.service?.image, 'orders-orders:dev')
       assert.match(before.warnings[0], /no pushed build recorded for entity orders/)
       mkdirSync(path.join(p.dir, '.dappmesh'))
       const digest = `sha256:${'a'.repeat(64)}`
       writeFileSync(path.join(p.dir, '.dappmesh/images.json'), JSON.stringify({version: 1, images: {orders: {repository: '127.0.0.1:5000/sales/orders-orders', tag: 'c0ffee', digest, builder: 'buildah', contextDigest: 'sha256:c0ffee', builtAt: '2026-11-24T00:00:00Z'}}}))
       const after = await renderDirectory(p.dir)
       const image = `127.0.0.1:5000/sales/orders-orders@${digest}`
-      assert.equal(after.objects.find((o) => o.metadata.name === 'orders.orders-api')!.spec.service.image, image)
+      assert.equal(named(after.objects, 'OutputPort', 'orders.orders-api').spec.service?.image, image)
       assert.equal(after.objects.find((o) => o.kind === 'InputPort')!.spec.image, image)
       assert.equal(after.objects.find((o) => o.kind === 'DataWorkflow')!.spec.image, image)
-      assert.equal(after.objects.find((o) => o.metadata.name === 'orders.orders-daily')!.spec.service, undefined, 'a table port without a service stays data only')
+      assert.equal(named(after.objects, 'OutputPort', 'orders.orders-daily').spec.service, undefined, 'a table port without a service stays data only')
       assert.deepEqual(after.warnings, [])
     } finally {
       p.remove()

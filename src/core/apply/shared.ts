@@ -63,7 +63,7 @@ async function differencesFromLive(client: KubeRest, object: Manifest, live: Liv
   })
   if (merged) return differingPaths(live.spec, merged.spec, 'spec')
   // No right to dry-run it: what the copy says, field by field (defaults and removals unseen).
-  return differingPaths(live.spec, object.spec, 'spec', {onlyWanted: true})
+  return differingPaths(live.spec, 'spec' in object ? object.spec : undefined, 'spec', {onlyWanted: true})
 }
 
 /** The paths (`spec.governance.requireContracts`) at which two JSON values differ, at most 5. */

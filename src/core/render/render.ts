@@ -3,6 +3,7 @@ import {clusterName} from '../model/child-names.js'
 import {API_VERSION, KINDS} from '../model/kinds.js'
 import {POD_SECURITY_LABELS} from '../model/pod-security.js'
 import {resolveRelative} from '../project/load.js'
+import type {KindMap, KindName} from '../model/types.js'
 import type {Resource} from '../project/resource.js'
 import type {ValidationContext} from '../validate/context.js'
 import {loadValidProject} from '../validate/require-valid.js'
@@ -15,17 +16,36 @@ export const PRODUCT_LABEL = 'dappmesh.io/product'
 export const PART_OF_LABEL = 'app.kubernetes.io/part-of'
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 
-export type Manifest = {apiVersion: string; kind: string; metadata: {name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>}; [key: string]: any}
+/** What rendering sets of an object's metadata. */
+export interface ManifestMeta {
+  name: string
+  namespace?: string
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+}
+
+/** A rendered object of one of the model's kinds: the project's document without status, in the cluster's names. */
+export type ModelManifest = {[K in KindName]: {apiVersion: string; kind: K; metadata: ManifestMeta; spec: KindMap[K]['spec']}}[KindName]
+
+/** A domain's namespace, as rendering makes it. */
+export interface NamespaceManifest {
+  apiVersion: 'v1'
+  kind: 'Namespace'
+  metadata: ManifestMeta
+}
+
+/** Every object rendering makes. */
+export type Manifest = ModelManifest | NamespaceManifest
 
 export interface RenderedProduct {
   product: string
   namespace: string
   /** Cluster-scoped and shared with other products: DataMesh, DataDomain. */
-  shared: Manifest[]
+  shared: ModelManifest[]
   /** The domain's namespace, which must exist before anything of the product. */
-  namespaceObject: Manifest
+  namespaceObject: NamespaceManifest
   /** The product's own resources, DataProduct first, then in kind order. */
-  objects: Manifest[]
+  objects: ModelManifest[]
   warnings: string[]
 }
 
@@ -34,8 +54,8 @@ const KIND_ORDER = new Map(KINDS.map((k, i) => [k.kind, i]))
 /** The platform's project (`dappmesh init mesh`): the mesh and its domains, with the domains' namespaces. */
 export interface RenderedPlatform {
   platform: true
-  shared: Manifest[]
-  namespaces: Manifest[]
+  shared: ModelManifest[]
+  namespaces: NamespaceManifest[]
   warnings: string[]
 }
 
@@ -65,15 +85,17 @@ export function renderPlatform(ctx: ValidationContext): RenderedPlatform {
   return {platform: true, shared, namespaces, warnings: []}
 }
 
-function sharedObject(r: Resource): Manifest {
-  const object = structuredClone(r.object) as unknown as Manifest
-  delete (object as any).status
+/** A project's object as read, which may carry a status (rendering drops it). */
+type WithStatus = KindMap[KindName] & {status?: unknown}
+
+function sharedObject(r: Resource): ModelManifest {
+  const {status: _status, ...object}: WithStatus = structuredClone(r.object)
   delete object.metadata.namespace
   object.metadata.labels = {...object.metadata.labels, [MANAGED_BY_LABEL]: 'dappmesh'}
   return object
 }
 
-function namespaceOf(domain: string, namespace: string): Manifest {
+function namespaceOf(domain: string, namespace: string): NamespaceManifest {
   return {apiVersion: 'v1', kind: 'Namespace', metadata: {name: namespace, labels: {'dappmesh.io/domain': domain, [MANAGED_BY_LABEL]: 'dappmesh', ...POD_SECURITY_LABELS}}}
 }
 
@@ -106,8 +128,8 @@ export function renderProduct(ctx: ValidationContext): RenderedProduct {
   }
   const labels = {[PRODUCT_LABEL]: product.name, [PART_OF_LABEL]: product.name, [MANAGED_BY_LABEL]: 'dappmesh'}
 
-  const shared: Manifest[] = []
-  const objects: Manifest[] = []
+  const shared: ModelManifest[] = []
+  const objects: ModelManifest[] = []
   for (const r of ctx.project.resources) {
     if (r.broken || !ctx.valid.has(r)) continue
     if (r.kind === 'DataMesh' || r.kind === 'DataDomain') {
@@ -117,16 +139,16 @@ export function renderProduct(ctx: ValidationContext): RenderedProduct {
     // A new top level, metadata and spec, the only parts rendering changes; the rest is shared
     // with the project, which is read for this render alone. A full copy of every object was
     // the largest allocation of rendering a large project.
-    const {status: _status, ...top} = r.object as unknown as Manifest
-    const object: Manifest = {...top, metadata: {...top.metadata}}
+    const {status: _status, ...top}: WithStatus = r.object
+    const object: ModelManifest = {...top, metadata: {...top.metadata}}
     if (top.spec !== undefined) object.spec = {...top.spec}
     object.metadata.namespace = namespace
     // Every product of the domain shares its namespace: the product's name qualifies its resources'
     // (model/child-names.ts), so two products may both have an `operational` storage.
     if (r.kind !== 'DataProduct') object.metadata.name = clusterName(product.name, r.name)
     object.metadata.labels = {...object.metadata.labels, ...labels}
-    withImages(ctx, r, object, imageOf)
-    if (r.kind === 'DataContract') inlineDocument(ctx, r, object)
+    withImages(ctx, object, imageOf)
+    if (object.kind === 'DataContract') inlineDocument(ctx, r, object)
     objects.push(object)
   }
   objects.sort(byKindAndName)
@@ -137,15 +159,17 @@ export function renderProduct(ctx: ValidationContext): RenderedProduct {
 }
 
 /** Fills in the images `build` makes for an entity where the project leaves them out. */
-function withImages(ctx: ValidationContext, r: Resource, object: Manifest, imageOf: (entity: string) => string | undefined): void {
-  const spec = object.spec
-  if (r.kind === 'OutputPort' && !spec.service?.image && (spec.service || spec.type === 'api')) {
+function withImages(ctx: ValidationContext, object: ModelManifest, imageOf: (entity: string) => string | undefined): void {
+  if (object.kind === 'OutputPort' && !object.spec.service?.image && (object.spec.service || object.spec.type === 'api')) {
+    const spec = object.spec
     const image = imageOf(spec.entity)
     if (image) spec.service = {...spec.service, image}
-  } else if (r.kind === 'InputPort' && !spec.image) {
+  } else if (object.kind === 'InputPort' && !object.spec.image) {
+    const spec = object.spec
     const image = imageOf(spec.entity)
     if (image) spec.image = image
-  } else if (r.kind === 'DataWorkflow' && !spec.image) {
+  } else if (object.kind === 'DataWorkflow' && !object.spec.image) {
+    const spec = object.spec
     const flow = ctx.object('DataFlow', spec.flow)
     const entity = flow && ctx.object('DataSchema', flow.spec.schema)?.spec.entity
     const image = entity ? imageOf(entity) : undefined
@@ -154,8 +178,8 @@ function withImages(ctx: ValidationContext, r: Resource, object: Manifest, image
 }
 
 /** In the cluster a contract carries its document inline: a path on a laptop means nothing there. */
-function inlineDocument(ctx: ValidationContext, r: Resource, object: Manifest): void {
-  const ref = object.spec.documentRef?.path
+function inlineDocument(ctx: ValidationContext, r: Resource, object: ModelManifest & {kind: 'DataContract'}): void {
+  const ref = 'documentRef' in object.spec ? object.spec.documentRef?.path : undefined
   if (ref === undefined) return
   const file = ctx.project.contractDocuments.get(resolveRelative(r.source.file, ref))
   if (!file || file.documents.length === 0) return
