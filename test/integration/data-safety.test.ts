@@ -154,14 +154,14 @@ describe('data safety (real control plane)', function () {
     const secret = find('secret', 'keep--db-read')
     assert.equal(secret.metadata.uid, plantedUid, 'the planted Secret is left alone')
     assert.equal(Buffer.from(secret.data.password, 'base64').toString(), 'chosen-by-the-planter')
-    // The runtime (whose init container sets the users' passwords from these Secrets) is not rolled
-    // onto it: a new pod would give the read user the planter's password.
-    const held = find('statefulset', 'keep-runtime')
-    assert.equal(held.metadata.generation, runtime.metadata.generation, 'the runtime was applied again while a planted Secret has the name it reads')
-    assert.deepEqual(held.spec.template, runtime.spec.template)
-    // No other workload was made or changed to read it (the runtime, held above, named it before it was planted).
+    // The runtime (whose init container sets the users' passwords from these Secrets) is stopped: a
+    // pod of it started now (a restart, an eviction) would give the read user the planter's password.
+    // Its claims stay, for the runtime made again.
+    await eventually(() => !find('statefulset', 'keep-runtime'), 'the runtime stopped while a planted Secret has the name it reads')
+    assert.match(JSON.stringify(json('get', 'dataproduct', 'keep', '-n', ns).status.components), /(stopped|not applied): its credentials Secret keep--db-read is not one the operator made/)
+    // No workload was made or changed to read it.
     const workloads = ['statefulsets', 'deployments', 'cronjobs'].flatMap((kind) => json('get', kind, '-n', ns).items)
-    const readers = workloads.filter((w: any) => w.metadata.name !== 'keep-runtime' && JSON.stringify(w.spec).includes('"keep--db-read"'))
+    const readers = workloads.filter((w: any) => JSON.stringify(w.spec).includes('"keep--db-read"'))
     assert.deepEqual(readers.map((w: any) => `${w.kind}/${w.metadata.name}`), [])
 
     await ownAfterPlanted('keep--db-read', plantedUid)
@@ -169,8 +169,12 @@ describe('data safety (real control plane)', function () {
       const condition = json('get', 'dataproduct', 'keep', '-n', ns).status?.conditions?.find((c: any) => c.type === 'Degraded')
       return condition?.status !== 'True' && condition?.reason !== 'NameTaken'
     }, 'the product no longer Degraded')
-    // The runtime is rolled onto the operator's own Secret (a new version of the users' credentials).
-    await eventually(() => find('statefulset', 'keep-runtime').metadata.generation > runtime.metadata.generation, 'the runtime rolled onto the new Secret')
+    // The runtime is made again, on the operator's own Secret (a new version of the users' credentials).
+    const again = await eventually(() => find('statefulset', 'keep-runtime'), 'the runtime made again')
+    assert.notEqual(again.metadata.uid, runtime.metadata.uid)
+    const version = (sts: any) => sts.spec.template.metadata?.annotations?.['dappmesh.io/credentials-version']
+    assert.ok(version(again), 'the runtime names the version of the users\' credentials it runs with')
+    assert.notEqual(version(again), version(runtime))
   })
 
   it('never starts a storage on a planted volume claim of the name its StatefulSet would use (NameTaken), and does once it is gone', async () => {
@@ -208,7 +212,7 @@ describe('data safety (real control plane)', function () {
     create([productObject, storage])
     await eventually(() => find('statefulset', 'keep--db'), 'the product made again')
     const degraded = json('get', 'dataproduct', 'keep', '-n', ns).status?.conditions?.find((c: any) => c.type === 'Degraded')
-    assert.notEqual(degraded?.reason, 'NameTaken', 'the kept credentials are the product\'s own')
+    assert.notEqual(degraded?.reason, 'NameTaken', `the kept credentials are the product's own: ${degraded?.message}`)
     assert.deepEqual(find('secret', 'keep--db-credentials').data, secret.data)
 
     const purged = cli(['delete', 'keep', '-n', ns, '--kubeconfig', cluster.kubeconfig, '--purge-data', '--wait', '--json'])

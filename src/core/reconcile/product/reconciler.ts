@@ -236,7 +236,21 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if (cached?.metadata?.deletionTimestamp) continue
     const untrusted = secretsReferenced(child).find((secretRef) => refusedSecrets.has(secretRef))
     if (untrusted) {
-      notes.set(k, `not applied: its credentials Secret ${untrusted} is not one the operator made`)
+      // Not applied; and one of ours already running is stopped: its pods read the Secret whenever
+      // they start (a restart, an eviction), and would hand a database user the planter's password.
+      // It is made again once the Secret is the operator's own; a StatefulSet's claims stay.
+      const running = cached && !foreignOwner(cached, live)
+      notes.set(k, `${running ? 'stopped' : 'not applied'}: its credentials Secret ${untrusted} is not one the operator made`)
+      if (running) {
+        try {
+          if (child.kind === 'StatefulSet') await record.keepClaims(cached as StatefulSet)
+          await rest.delete(objectPath(child))
+          done.push(`stopped ${child.kind}/${child.metadata.name}`)
+        } catch (error) {
+          if (!isNotFound(error)) failures.push(`stopping ${child.kind} ${child.metadata.name}: ${describeError(error)}`)
+        }
+        current.set(k, undefined)
+      }
       continue
     }
     // Whether the runtime claims a volume depends on the product's storages and flows: while apply
