@@ -3,7 +3,7 @@
 // BENCH_PRODUCTS (default 100) copies of examples/orders applied at once with `dappmesh operator
 // run` watching; measured: wall time from the start of the apply until every DataProduct is
 // Ready, the operator's CPU-seconds and peak RSS over that time, then its CPU and its API writes
-// over BENCH_SETTLE_SECONDS (default 30) after that, while the last events arrive and V8 shrinks
+// over BENCH_SETTLE_SECONDS (default 90) after that, while the last events arrive and V8 shrinks
 // its heap, and over BENCH_IDLE_SECONDS (default 60) of steady state after those. Writes its result
 // into bench/operator-results.json, one entry per number of products, operator arguments and NODE_OPTIONS (a
 // run of 1,000 products leaves the entry of 100 in place).
@@ -26,7 +26,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cli = path.join(root, 'bin/run.js')
 const PRODUCTS = Math.max(1, Number.parseInt(process.env.BENCH_PRODUCTS ?? '100', 10))
 const IDLE_SECONDS = Math.max(1, Number.parseInt(process.env.BENCH_IDLE_SECONDS ?? '60', 10))
-const SETTLE_SECONDS = Math.max(1, Number.parseInt(process.env.BENCH_SETTLE_SECONDS ?? '30', 10))
+const SETTLE_SECONDS = Math.max(1, Number.parseInt(process.env.BENCH_SETTLE_SECONDS ?? '90', 10))
 const OPERATOR_ARGS = (process.env.BENCH_OPERATOR_ARGS ?? '').split(' ').filter(Boolean)
 const RESULTS = path.join(root, 'bench/operator-results.json')
 // Wall time is reported, not a goal: on a loaded machine the API server's latency decides it.
@@ -60,8 +60,16 @@ function breakdown(text, name) {
 }
 
 async function metrics(url) {
-  const res = await fetch(`${url}/metrics`)
-  return res.text()
+  // A kept-alive connection the operator's server closes (after 5 s idle) just as fetch reuses it
+  // fails the request: ask again on a new one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${url}/metrics`)
+      return await res.text()
+    } catch (error) {
+      if (attempt === 3) throw error
+    }
+  }
 }
 
 /** A gauge's value in MiB. */

@@ -7,7 +7,7 @@ import {UsageError, UserError} from '../errors.js'
 import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {KubeRest} from '../kube/rest.js'
 import {rateLimitFromEnv} from '../kube/rate-limit.js'
-import type {Controller, Log} from './controller.js'
+import {Controller, type Log} from './controller.js'
 import {LostLeadershipError, leaderWriteGate, runAsLeader} from './leader.js'
 import {Metrics, countingWrites} from './metrics.js'
 import {type Scope, describeScope} from './scope.js'
@@ -117,6 +117,7 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   if (loops.includes('mesh')) controllers.push(meshController(countingWrites(writer, metrics, 'mesh'), {log: options.log, metrics, selector: scope.selector}))
   if (loops.includes('domain')) controllers.push(domainController(countingWrites(writer, metrics, 'domain'), {log: options.log, metrics, concurrency: options.concurrency, scope}))
   if (loops.includes('product')) controllers.push(productController(countingWrites(writer, metrics, 'product'), {runtimeImage: options.runtimeImage, log: options.log, metrics, concurrency: options.concurrency, scope}))
+  Controller.shareInformers(controllers)
 
   const host = options.bindAddress ?? '127.0.0.1'
   const handler = (serveMetrics: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
