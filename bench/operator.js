@@ -28,6 +28,7 @@ const PRODUCTS = Math.max(1, Number.parseInt(process.env.BENCH_PRODUCTS ?? '100'
 const IDLE_SECONDS = Math.max(1, Number.parseInt(process.env.BENCH_IDLE_SECONDS ?? '60', 10))
 const SETTLE_SECONDS = Math.max(1, Number.parseInt(process.env.BENCH_SETTLE_SECONDS ?? '90', 10))
 const OPERATOR_ARGS = (process.env.BENCH_OPERATOR_ARGS ?? '').split(' ').filter(Boolean)
+const NODE_ARGS = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean)
 const RESULTS = path.join(root, 'bench/operator-results.json')
 // Wall time is reported, not a goal: on a loaded machine the API server's latency decides it.
 const READY_TIMEOUT_MS = Math.max(5, Number.parseFloat(process.env.BENCH_READY_TIMEOUT_MINUTES ?? '0') || PRODUCTS / 5) * 60_000
@@ -83,7 +84,7 @@ function keepPeaks(peaks, sample) {
 }
 
 /** What tells one configuration's result from another's in the results file. */
-const configuration = (r) => `${r.products} ${(r.operatorArgs ?? []).join(' ')} ${r.operator?.nodeOptions}`
+const configuration = (r) => `${r.products} ${(r.operatorArgs ?? []).join(' ')} ${r.operator?.nodeOptions} ${(r.operator?.nodeArgs ?? []).join(' ')}`
 
 /** The results of earlier runs, but the one of this configuration (which this run replaces). */
 function otherResults(result) {
@@ -106,10 +107,9 @@ try {
   const dirs = orderCopies(root, path.join(work, 'products'), 'op', PRODUCTS)
 
   log('starting dappmesh operator run')
-  const nodeArgs = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean)
   const {OPERATOR_ENV} = await import(path.join(root, 'dist/core/reconcile/footprint.js'))
   nodeOptions = process.env.BENCH_OPERATOR_NODE_OPTIONS ?? OPERATOR_ENV.NODE_OPTIONS
-  const up = await startOperator({cli, kubeconfig, nodeArgs, args: OPERATOR_ARGS, env: {...OPERATOR_ENV, NODE_OPTIONS: nodeOptions}})
+  const up = await startOperator({cli, kubeconfig, nodeArgs: NODE_ARGS, args: OPERATOR_ARGS, env: {...OPERATOR_ENV, NODE_OPTIONS: nodeOptions}})
   operator = up.operator
   const url = up.url
   const cpuAtStart = cpuSeconds(operator.pid)
@@ -175,6 +175,7 @@ try {
     operatorArgs: OPERATOR_ARGS,
     operator: {
       nodeOptions,
+      nodeArgs: NODE_ARGS,
       cpuSecondsToReady: Math.round(cpuToReady * 100) / 100,
       cpuMillisecondsPerProduct: Math.round((cpuToReady * 1000) / PRODUCTS),
       rssAtStartMiB: rssAtStart,
