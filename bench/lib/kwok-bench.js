@@ -30,11 +30,12 @@ export async function startCluster({root, cli, work, cluster, kubeconfig, nodes,
 
 /**
  * Starts `dappmesh operator run` and resolves, once its /readyz answers, to the process and its
- * health URL. `nodeArgs` go to its node (e.g. --cpu-prof), `env` adds to the environment (the
- * operator Deployment's NODE_OPTIONS and MALLOC_ARENA_MAX, to measure what the cluster runs).
+ * health URL. `nodeArgs` go to its node (e.g. --cpu-prof), `args` to `operator run` (e.g.
+ * --leader-elect), `env` adds to the environment (the operator Deployment's NODE_OPTIONS and
+ * MALLOC_ARENA_MAX, to measure what the cluster runs).
  */
-export async function startOperator({cli, kubeconfig, nodeArgs = [], env = {}}) {
-  const operator = spawn(process.execPath, [...nodeArgs, cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0'], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1', ...env}})
+export async function startOperator({cli, kubeconfig, nodeArgs = [], args = [], env = {}}) {
+  const operator = spawn(process.execPath, [...nodeArgs, cli, 'operator', 'run', '--kubeconfig', kubeconfig, '--health-port', '0', ...args], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1', ...env}})
   let operatorLog = ''
   const url = await new Promise((resolve, reject) => {
     operator.stderr.on('data', (chunk) => {

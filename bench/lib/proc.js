@@ -26,3 +26,15 @@ export function peakRssMiB(pid) {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Math.round(Number(m[1]) / 102.4) / 10 : undefined
 }
+
+/**
+ * The resident set of a process now, in MiB, split as the kernel counts it: `anon` is the
+ * process's own memory (V8's heap, malloc), `file` the pages of mapped files (mostly the node
+ * binary's code and read-only data, shared with every node process and the page cache).
+ */
+export function residentMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN)
+  const mib = (value) => Math.round(value / 102.4) / 10
+  return {rss: mib(kb('VmRSS')), anon: mib(kb('RssAnon')), file: mib(kb('RssFile'))}
+}

@@ -17,8 +17,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
    * (managedFields always go): the caches hold every watched object for the life of the process.
    */
   strip?: (object: T) => void
-  /** told of every change to the cache, after the cache holds it (with what it held before, for MODIFIED) */
-  onEvent?: (type: InformerEventType, object: T, previous?: T) => void
+  /** told of every change to the cache, after the cache holds it (with what it held before, for MODIFIED); more with `listen` */
+  onEvent?: InformerListener<T>
   /** told of every failed list or watch, with the delay before the next attempt */
   onError?: (error: unknown, retryInMs: number) => void
   /** told when a watch that fell silent (no event, no bookmark) is restarted from its resourceVersion */
@@ -29,6 +29,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   baseBackoffMs?: number
   maxBackoffMs?: number
 }
+
+export type InformerListener<T extends KubeObject = KubeObject> = (type: InformerEventType, object: T, previous?: T) => void
 
 /** What a reconciler reads: one collection's cached objects. */
 export interface Cache<T extends KubeObject = KubeObject> {
@@ -71,11 +73,29 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
   lastContactAt = 0
   /** since when lists and watches have been failing (0: they are not) */
   failingSince = 0
+  private readonly listeners: Array<InformerListener<T>> = []
+  private running?: Promise<void>
 
-  constructor(private readonly rest: KubeRest, private readonly options: InformerOptions<T>) {}
+  constructor(private readonly rest: KubeRest, private readonly options: InformerOptions<T>) {
+    if (options.onEvent) this.listeners.push(options.onEvent)
+  }
+
+  /** Tells `listener` of every change too: one informer shared by several controllers (see Controller.shareInformers). */
+  listen(listener: InformerListener<T>): void {
+    this.listeners.push(listener)
+  }
+
+  private emit(type: InformerEventType, object: T, previous?: T): void {
+    for (const listener of this.listeners) listener(type, object, previous)
+  }
 
   get isSynced(): boolean {
     return this.hasSynced
+  }
+
+  /** the collection path it lists and watches */
+  get path(): string {
+    return this.options.path
   }
 
   private strip(object: T): T {
@@ -116,8 +136,13 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
     if (keys?.size === 0) this.byNamespace.delete(namespace)
   }
 
-  /** Runs until the signal aborts. */
-  async run(signal: AbortSignal): Promise<void> {
+  /** Runs until the signal aborts. A shared informer runs once: a second call while it runs joins the first. */
+  run(signal: AbortSignal): Promise<void> {
+    this.running ??= this.loop(signal).finally(() => (this.running = undefined))
+    return this.running
+  }
+
+  private async loop(signal: AbortSignal): Promise<void> {
     const base = this.options.baseBackoffMs ?? 500
     const max = this.options.maxBackoffMs ?? 30_000
     let failures = 0
@@ -178,13 +203,13 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
       seen.add(key)
       const old = this.cache.get(key)
       this.store(key, item)
-      if (!old) this.options.onEvent?.('ADDED', item)
-      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.options.onEvent?.('MODIFIED', item, old)
+      if (!old) this.emit('ADDED', item)
+      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.emit('MODIFIED', item, old)
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {
         this.forget(key, old)
-        this.options.onEvent?.('DELETED', old)
+        this.emit('DELETED', old)
       }
     }
     this.resourceVersion = list.metadata.resourceVersion ?? ''
@@ -228,7 +253,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
           if (old && old.metadata.resourceVersion === object.metadata.resourceVersion) return
           this.store(key, object)
         }
-        this.options.onEvent?.(type, object, type === 'MODIFIED' ? old : undefined)
+        this.emit(type, object, type === 'MODIFIED' ? old : undefined)
       }, local.signal, {idleTimeoutMs: this.options.idleTimeoutMs})
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 410) throw new Relist()

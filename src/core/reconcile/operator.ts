@@ -7,7 +7,7 @@ import {UsageError, UserError} from '../errors.js'
 import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {KubeRest} from '../kube/rest.js'
 import {rateLimitFromEnv} from '../kube/rate-limit.js'
-import type {Controller, Log} from './controller.js'
+import {Controller, type Log} from './controller.js'
 import {LostLeadershipError, leaderWriteGate, runAsLeader} from './leader.js'
 import {Metrics, countingWrites} from './metrics.js'
 import {type Scope, describeScope} from './scope.js'
@@ -109,9 +109,15 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   const metrics = new Metrics()
   const controllers: Controller[] = []
   metrics.gauge('dappmesh_api_requests_throttled', {}, () => rest.throttled)
+  // Where the resident memory is: V8's heap, or memory outside it (buffers, TLS, native code).
+  metrics.gauge('nodejs_heap_used_bytes', {}, () => process.memoryUsage().heapUsed)
+  metrics.gauge('nodejs_heap_total_bytes', {}, () => process.memoryUsage().heapTotal)
+  metrics.gauge('nodejs_external_memory_bytes', {}, () => process.memoryUsage().external)
+  metrics.gauge('process_resident_memory_bytes', {}, () => process.memoryUsage.rss())
   if (loops.includes('mesh')) controllers.push(meshController(countingWrites(writer, metrics, 'mesh'), {log: options.log, metrics, selector: scope.selector}))
   if (loops.includes('domain')) controllers.push(domainController(countingWrites(writer, metrics, 'domain'), {log: options.log, metrics, concurrency: options.concurrency, scope}))
   if (loops.includes('product')) controllers.push(productController(countingWrites(writer, metrics, 'product'), {runtimeImage: options.runtimeImage, log: options.log, metrics, concurrency: options.concurrency, scope}))
+  Controller.shareInformers(controllers)
 
   const host = options.bindAddress ?? '127.0.0.1'
   const handler = (serveMetrics: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
