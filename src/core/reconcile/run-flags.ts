@@ -1,4 +1,5 @@
 import {defaultImage} from '../operator-install/manifests.js'
+import {useOperatorV8Flags} from './footprint.js'
 import {type OperatorResult, parseLoops, runOperator} from './operator.js'
 import {parseNamespaces, parseSelector} from './scope.js'
 
@@ -26,6 +27,7 @@ export interface OperatorRunFlags {
  * then finishes the reconciles in progress and resolves.
  */
 export async function runOperatorFromFlags(flags: OperatorRunFlags, version: string): Promise<OperatorResult> {
+  useOperatorV8Flags()
   const only = flags.only === undefined ? undefined : parseLoops(flags.only)
   const scope = {
     namespaces: flags.namespace === undefined ? undefined : parseNamespaces(flags.namespace),
