@@ -4,7 +4,7 @@ import {isDeepStrictEqual} from 'node:util'
 import {parseInventory} from '../../apply/inventory.js'
 import {objectPath, resourcePath} from '../../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
-import type {KubeObject, OwnerReference, PersistentVolumeClaimTemplate, Secret, StatefulSet, Stored, Typed} from '../../kube/types.js'
+import type {KubeList, KubeObject, OwnerReference, PersistentVolumeClaimTemplate, Secret, StatefulSet, Stored, Typed} from '../../kube/types.js'
 import type {DataStorage} from '../../model/types.js'
 import {childName, clusterName, displayName, localName} from '../../model/child-names.js'
 import {API_VERSION} from '../../model/kinds.js'
@@ -495,6 +495,21 @@ async function finalize(rest: KubeRest, product: Product, ctx: ReconcileContext)
     }
   }
   if (children.length > 0) return
+  // The caches may not have seen a child yet (made by a reconcile just before the deletion): asked
+  // of the API server before the finalizer goes. The garbage collector would remove a namespaced
+  // one, but not its claims' record, and never a cluster-scoped one, which only labels tie to us.
+  const unseen = await uncachedChildren(rest, product)
+  for (const child of unseen) {
+    try {
+      if (child.kind === 'StatefulSet') await keptDataRecord(rest).keepClaims(child)
+      await rest.delete(objectPath(child))
+      ctx.log('info', `deleted ${child.kind} ${child.metadata.namespace ?? ''}/${child.metadata.name} (not cached yet): its product is being deleted`)
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+    }
+  }
+  // Their DELETED events (the caches catch up in order) bring the product back here.
+  if (unseen.length > 0) return
   try {
     await rest.request('PATCH', objectPath(withKind(product)), {
       body: {metadata: {finalizers: (product.metadata.finalizers ?? []).filter((f) => f !== FINALIZER), resourceVersion: product.metadata.resourceVersion}},
@@ -504,4 +519,21 @@ async function finalize(rest: KubeRest, product: Product, ctx: ReconcileContext)
   } catch (error) {
     if (!isNotFound(error)) throw error
   }
+}
+
+/** The product's children as the API server has them (one list per kind), for the finalizer's last look. */
+async function uncachedChildren(rest: KubeRest, product: Product): Promise<Array<Typed<KubeObject>>> {
+  const selector = `${PRODUCT_LABEL}=${product.metadata.name},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`
+  const lists = await Promise.all(
+    [...CHILD_KINDS, ...CLUSTER_CHILD_KINDS].map(async ({apiVersion, kind}) => {
+      const list = await rest.get<KubeList>(resourcePath(apiVersion, kind, product.metadata.namespace), {labelSelector: selector})
+      return list.items.map((item) => ({...item, apiVersion, kind}) as Typed<KubeObject>)
+    }),
+  )
+  return lists.flat().filter((child) => {
+    if (child.metadata.deletionTimestamp) return false
+    if (!child.metadata.namespace) return ownsClusterChild(child, product)
+    // A removed storage's credentials stay with its volume; they have no owner.
+    return (child.metadata.ownerReferences ?? []).some((ref: OwnerReference) => ref.uid === product.metadata.uid && ref.controller)
+  })
 }
