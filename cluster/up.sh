@@ -71,5 +71,8 @@ if (( nodes > 0 )); then
   fi
   "$bin_dir/kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout="$wait" >/dev/null
 fi
+# The ServiceAccount controller makes each namespace's default account a moment after the API
+# server answers; until then the API server refuses every pod that does not name another account.
+"$bin_dir/kubectl" --kubeconfig "$kubeconfig" wait --for=create serviceaccount/default -n default --timeout="$wait" >/dev/null
 created=1
 log "cluster $name is up with $nodes nodes in $((SECONDS - started))s; kubeconfig: $kubeconfig"
