@@ -4,7 +4,7 @@ import type {KubeObject} from '../../src/core/kube/types.js'
 import {mergeConditions} from '../../src/core/reconcile/conditions.js'
 import {containsAll, withAppliedHash} from '../../src/core/reconcile/matches.js'
 import {parseLoops} from '../../src/core/reconcile/operator.js'
-import {type ProductState, accessSecret, credentialsSecret, desiredChildren, isCredentialsOf, missingReferences, refusedSubjects, storageSecrets} from '../../src/core/reconcile/product/desired.js'
+import {type ProductState, accessSecret, credentialsSecret, desiredChildren, inApplyOrder, isCredentialsOf, missingReferences, refusedSubjects, storageSecrets} from '../../src/core/reconcile/product/desired.js'
 import {componentOf, productStatus} from '../../src/core/reconcile/product/status.js'
 import {meshStatus} from '../../src/core/reconcile/mesh/controller.js'
 import {Metrics} from '../../src/core/reconcile/metrics.js'
@@ -49,6 +49,16 @@ describe('product reconciler: desired children', () => {
     const policy = children.get('NetworkPolicy/orders--operational')
     assert.deepEqual(policy.spec.podSelector.matchLabels, {'dappmesh.io/product': 'orders', 'dappmesh.io/storage': 'operational'})
     assert.deepEqual(policy.spec.ingress[0].from, [{podSelector: {matchLabels: {'dappmesh.io/product': 'orders', 'dappmesh.io/component': 'runtime'}}}], 'only the runtime reaches a storage')
+  })
+
+  it('applies what pods need (ServiceAccounts, RBAC, Services) before the workloads that start them, and every child once', () => {
+    const made = desiredChildren(state(), RUNTIME)
+    const ordered = inApplyOrder(made)
+    assert.deepEqual(ordered.map((c) => `${c.kind}/${c.metadata.name}`).sort(), made.map((c) => `${c.kind}/${c.metadata.name}`).sort())
+    const firstWorkload = ordered.findIndex((c) => ['StatefulSet', 'Deployment', 'CronJob'].includes(c.kind))
+    assert.ok(firstWorkload > 0)
+    const lateNeeds = ordered.slice(firstWorkload).filter((c) => ['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service'].includes(c.kind))
+    assert.deepEqual(lateNeeds.map((c) => `${c.kind}/${c.metadata.name}`), [])
   })
 
   it('puts Postgres\' data one directory below its volume, which initdb can own (a volume\'s root belongs to root)', () => {

@@ -265,6 +265,23 @@ function engineOf(storage: Stored<DataStorage>): Engine {
  * configurations: only the fields dappmesh sets, so the comparison with the live object and the
  * apply itself are both about these fields alone.
  */
+/**
+ * The order in which a reconcile applies a product's children (as helm installs a chart): what
+ * pods need (their ServiceAccount, RBAC, configuration) before the workloads that start them. A
+ * StatefulSet applied before its ServiceAccount has its pods refused until the next reconcile
+ * ("error looking up service account"), seen as FailedCreate warnings on a real node.
+ */
+const APPLY_ORDER: readonly ChildKind[] = ['ServiceAccount', 'Secret', 'ConfigMap', 'Role', 'RoleBinding', 'ClusterRoleBinding', 'NetworkPolicy', 'Service', 'StatefulSet', 'Deployment', 'CronJob']
+
+/** Children in APPLY_ORDER, each kind in the order it was made. */
+export function inApplyOrder<T extends {kind: ChildKind}>(children: T[]): T[] {
+  const rank = (kind: ChildKind) => {
+    const i = APPLY_ORDER.indexOf(kind)
+    return i === -1 ? APPLY_ORDER.length : i
+  }
+  return children.map((child, i) => ({child, i})).sort((a, b) => rank(a.child.kind) - rank(b.child.kind) || a.i - b.i).map(({child}) => child)
+}
+
 export function desiredChildren(state: ProductState, options: RuntimeOptions): Child[] {
   const {product} = state
   const name = product.metadata.name

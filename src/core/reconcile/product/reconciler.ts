@@ -16,7 +16,7 @@ import type {Watched} from '../watched.js'
 import {containsAll, withAppliedHash} from '../matches.js'
 import type {AccessLevel} from '../../storage/postgres-users.js'
 import {NONCE_ANNOTATION, keptDataRecord} from './kept-data-record.js'
-import {type Child, type ChildKind, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, desiredChildren, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, storageSecrets} from './desired.js'
+import {type Child, type ChildKind, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, desiredChildren, inApplyOrder, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, storageSecrets} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
 import {type Component, componentOf, productStatus} from './status.js'
 
@@ -223,7 +223,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   await record.confirm(namespace, madeUids).catch((error: unknown) => failures.push(`recording the uids of the credentials Secrets made: ${describeError(error)}`))
   if (accessVersions.size > 0) state.credentialsVersion = createHash('sha256').update([...accessVersions].map(([n, v]) => `${n}=${v}`).join(',')).digest('hex').slice(0, 16)
 
-  const desired = desiredChildren(state, runtime).map(withAppliedHash)
+  const desired = inApplyOrder(desiredChildren(state, runtime)).map(withAppliedHash)
   const incomplete = missing.some((m) => m.endsWith(INVENTORY_MISSING))
   const notes = new Map<string, string>()
   for (const child of desired) {
