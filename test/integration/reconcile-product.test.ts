@@ -217,7 +217,8 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.ok(Buffer.from(secret.data.password, 'base64').length >= 24)
       assert.ok(!operatorLog.includes(Buffer.from(secret.data.password, 'base64').toString()), 'the password is never logged')
       const reconciled = json('get', 'events', '-n', p.namespace, '--field-selector', 'involvedObject.kind=DataProduct,reason=Reconciled').items
-      assert.ok(reconciled.some((e: any) => e.type === 'Normal' && /applied StatefulSet\/orders--operational/.test(e.message)), JSON.stringify(reconciled))
+      // Children are applied ServiceAccounts first, workloads last (a long message is cut at 1 KiB).
+      assert.ok(reconciled.some((e: any) => e.type === 'Normal' && /created Secret\/orders--operational-credentials, .*applied ServiceAccount\/orders-workloads/.test(e.message)), JSON.stringify(reconciled))
       const contract = items.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'orders--orders-daily-contract')
       assert.equal(JSON.parse(contract.data['contract.json']).id, 'urn:acme:sales:orders-daily')
       const analysts = items.find((o) => o.kind === 'Role' && o.metadata.name === 'orders--analysts')

@@ -33,7 +33,8 @@ export class EventRecorder {
         involvedObject: {apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion},
         type,
         reason,
-        message: message.slice(0, 1024),
+        // An Event's message is cut at 1 KiB; a longer one says so (the operator's log has it whole).
+        message: message.length <= 1024 ? message : `${message.slice(0, 1024 - 14)} … (truncated)`,
         source: {component: this.component},
         reportingComponent: this.component,
         firstTimestamp: stamp,
