@@ -139,6 +139,8 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const record = keptDataRecord(rest)
   /** credentials Secrets at our names that the operator did not make: no workload may use them */
   const refusedSecrets = new Set<string>()
+  /** …of which someone else's object holds the name (not merely a write or read that failed): a running workload reading one is stopped */
+  const plantedSecrets = new Set<string>()
   /**
    * Whether a live Secret at a storage's credentials name is the one the operator made for it
    * (KeptDataRecord): labels and the absence of an owner anyone may set or leave out.
@@ -187,6 +189,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         if (other) {
           taken.push(nameTaken(secret, other))
           refusedSecrets.add(secret.metadata.name)
+          plantedSecrets.add(secret.metadata.name)
         } else {
           current.set(childKey('Secret', secret.metadata.name), existing)
           if (access) accessVersions.set(secret.metadata.name, existing.metadata?.resourceVersion ?? '')
@@ -208,10 +211,19 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       // 409: it exists (made by someone else, or not yet in our cache): never overwrite it, and
       // never hand a workload a Secret that someone else controls.
       if (error instanceof KubeApiError && error.status === 409) {
-        const other = await rest.find<Secret>(objectPath(secret)).then((found) => (found ? genuine(found, storage, access) : 'someone else (deleted meanwhile)'), (e: unknown) => `unreadable (${describeError(e)})`)
+        let other: string | undefined
+        let held = false
+        try {
+          const found = await rest.find<Secret>(objectPath(secret))
+          other = found ? await genuine(found, storage, access) : 'someone else (deleted meanwhile)'
+          held = found !== undefined
+        } catch (readError) {
+          other = `unreadable (${describeError(readError)})`
+        }
         if (other) {
           taken.push(nameTaken(secret, other))
           refusedSecrets.add(secret.metadata.name)
+          if (held) plantedSecrets.add(secret.metadata.name)
         } else current.set(childKey('Secret', secret.metadata.name), {metadata: secret.metadata})
       } else {
         failures.push(`Secret ${secret.metadata.name}: ${describeError(error)}`)
@@ -238,8 +250,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if (untrusted) {
       // Not applied; and one of ours already running is stopped: its pods read the Secret whenever
       // they start (a restart, an eviction), and would hand a database user the planter's password.
-      // It is made again once the Secret is the operator's own; a StatefulSet's claims stay.
-      const running = cached && !foreignOwner(cached, live)
+      // It is made again once the Secret is the operator's own; a StatefulSet's claims stay. A Secret
+      // not made this time (a failed write) stops nothing: it is only retried.
+      const running = cached && !foreignOwner(cached, live) && plantedSecrets.has(untrusted)
       notes.set(k, `${running ? 'stopped' : 'not applied'}: its credentials Secret ${untrusted} is not one the operator made`)
       if (running) {
         try {
