@@ -225,6 +225,26 @@ describe('data safety (real control plane)', function () {
     await eventually(() => !find('secret', 'keep--db-credentials') && !find('secret', 'keep--db-write') && (!find('pvc', 'data-keep--db-0') || find('pvc', 'data-keep--db-0').metadata.deletionTimestamp), 'the data to go')
   })
 
+  it('purges nothing while the product is still there (its finalizer unreleased): exits 4 saying the data was not purged', () => {
+    // A namespace the operator does not watch: nobody releases the finalizer.
+    const other = `${ns}-idle`
+    kubectl('create', 'namespace', other)
+    try {
+      create([
+        {...productObject, metadata: {name: 'held', namespace: other, finalizers: ['dappmesh.io/finalizer']}},
+        {apiVersion: 'v1', kind: 'Secret', metadata: {name: 'held--db-credentials', namespace: other, labels: {'dappmesh.io/product': 'held', 'app.kubernetes.io/managed-by': 'dappmesh-operator', 'dappmesh.io/storage': 'db'}}, stringData: {password: 'kept'}},
+      ])
+      const r = cli(['delete', 'held', '-n', other, '--kubeconfig', cluster.kubeconfig, '--purge-data', '--timeout', '3s'])
+      assert.equal(r.code, 4, r.stderr)
+      assert.match(flat(r.stderr), /DataProduct\/held .*finalizers: dappmesh\.io\/finalizer.*Its data was not purged/)
+      assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace')
+      assert.ok(JSON.parse(kubectl('get', 'secret', 'held--db-credentials', '-n', other, '-o', 'json')).metadata.uid, 'the Secret is still there')
+    } finally {
+      kubectl('patch', 'dataproduct', 'held', '-n', other, '--type=merge', '-p', '{"metadata":{"finalizers":null}}')
+      kubectl('delete', 'namespace', other, '--wait=false')
+    }
+  })
+
   it('never lets an older dappmesh downgrade CRDs a newer one installed: says so and exits 1', () => {
     const crd = 'datastorages.dappmesh.io'
     const before = json('get', 'crd', crd)
