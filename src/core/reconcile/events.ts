@@ -4,6 +4,13 @@ import {resourcePath} from '../kube/paths.js'
 import type {Log} from './controller.js'
 
 const REPEAT_WINDOW_MS = 10 * 60_000
+const MESSAGE_LIMIT = 1024
+const CUT = ' … (truncated)'
+
+/** An Event's message, cut at 1 KiB; a longer one says so (the operator's log has it whole). */
+export function eventMessage(message: string): string {
+  return message.length <= MESSAGE_LIMIT ? message : `${message.slice(0, MESSAGE_LIMIT - CUT.length)}${CUT}`
+}
 
 /**
  * Kubernetes Events about the objects the operator reconciles: what it did, and why something
@@ -33,8 +40,7 @@ export class EventRecorder {
         involvedObject: {apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion},
         type,
         reason,
-        // An Event's message is cut at 1 KiB; a longer one says so (the operator's log has it whole).
-        message: message.length <= 1024 ? message : `${message.slice(0, 1024 - 14)} … (truncated)`,
+        message: eventMessage(message),
         source: {component: this.component},
         reportingComponent: this.component,
         firstTimestamp: stamp,
