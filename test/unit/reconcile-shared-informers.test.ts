@@ -75,7 +75,7 @@ describe('controllers sharing informers', () => {
     const events: string[] = []
     const spec: WatchSpec<'ConfigMap'> = {name: 'ConfigMap', path: '/api/v1/configmaps'}
     const whole = controller(rest, 'whole', spec, [])
-    const selected = new Controller({name: 'selected', rest, primary: {...spec, labelSelector: 'app=x', keysFor: (cm) => [cm.metadata.name]}, reconcile: async (key) => void events.push(key)})
+    const selected = new Controller({name: 'selected', rest, primary: {...spec, labelSelector: 'app=x', keysFor: (cm: KubeObject) => [cm.metadata.name]}, reconcile: async (key) => void events.push(key)})
     assert.equal(Controller.shareInformers([selected, whole]), 1)
     const stop = new AbortController()
     const running = Promise.all([whole.run(stop.signal), selected.run(stop.signal)])
