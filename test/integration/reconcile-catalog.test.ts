@@ -144,8 +144,9 @@ describe('operator run: the mesh catalog, an index ConfigMap and its shards (rea
     const before = await standStill()
     const series = 'dappmesh_reconciles_total{controller="mesh"}'
     const reconciles = await metricValue(operator!.url!, series)
-    // A label on a product is an event for the catalog, but not a change to it.
-    kubectl('label', 'dataproduct', producer, '-n', ns, `touched=${Date.now()}`, '--overwrite')
+    // A label on a port is an event for the catalog, but not a change to it. (One on a product is
+    // not even an event: the catalog reads only a product's name and domain.)
+    kubectl('label', 'outputport', `${producer}.daily`, '-n', ns, `touched=${Date.now()}`, '--overwrite')
     await eventually(async () => (await metricValue(operator!.url!, series)) > reconciles, 'a mesh reconcile after the label')
     assert.deepEqual(versions(), before)
   })

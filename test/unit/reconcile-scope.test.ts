@@ -4,7 +4,7 @@ import type {KubeRest, WatchEvent} from '../../src/core/kube/rest.js'
 import {UsageError} from '../../src/core/errors.js'
 import {Informer} from '../../src/core/reconcile/informer.js'
 import {Metrics, countingWrites, resourceOfPath} from '../../src/core/reconcile/metrics.js'
-import {describeScope, parseNamespaces, parseSelector, watchPaths} from '../../src/core/reconcile/scope.js'
+import {describeScope, parseNamespaces, parseSelector, selectorMatcher, watchPaths} from '../../src/core/reconcile/scope.js'
 import {STACK_TRACE, cli, flat} from '../helpers/cli.js'
 
 describe('operator scope', () => {
@@ -26,6 +26,33 @@ describe('operator scope', () => {
     for (const bad of ['', 'a b', 'x in ()', 'a=b=c', 'team=sa les', '=x', 'in (a)', 'a,', 'Bad_Prefix/x=1', 'x in (a', 'k=' + 'v'.repeat(64)]) {
       assert.throws(() => parseSelector(bad), UsageError, JSON.stringify(bad))
     }
+  })
+
+  it('tests labels against a selector as the API server does (an absent key matches != and notin, not = or in)', () => {
+    const cases: Array<[string, Record<string, string> | undefined, boolean]> = [
+      ['dappmesh.io/product', {'dappmesh.io/product': 'orders'}, true],
+      ['dappmesh.io/product', {other: 'x'}, false],
+      ['dappmesh.io/product', undefined, false],
+      ['team=sales,env', {team: 'sales', env: ''}, true],
+      ['team==sales', {team: 'finance'}, false],
+      ['team!=sales', {}, true],
+      ['team!=sales', {team: 'sales'}, false],
+      ['tier in (gold, silver)', {tier: 'silver'}, true],
+      ['tier in (gold)', {}, false],
+      ['tier notin (bronze)', {}, true],
+      ['tier notin (bronze)', {tier: 'bronze'}, false],
+      ['!legacy', {legacy: 'true'}, false],
+      ['!legacy', {}, true],
+      ['a=', {a: ''}, true],
+      // a key every object inherits is not a label
+      ['constructor', {}, false],
+      ['constructor!=x', {}, true],
+    ]
+    for (const [selector, labels, expected] of cases) assert.equal(selectorMatcher(selector)!(labels), expected, `${selector} on ${JSON.stringify(labels)}`)
+  })
+
+  it('cannot test a malformed selector (it keeps a watch of its own)', () => {
+    for (const bad of ['', 'a b', 'x in ()', 'a=b=c']) assert.equal(selectorMatcher(bad), undefined, JSON.stringify(bad))
   })
 
   it('watches a namespaced kind once per namespace, a cluster-scoped kind once', () => {

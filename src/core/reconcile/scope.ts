@@ -104,3 +104,42 @@ export function describeScope(scope: Scope): string {
   if (scope.selector) parts.push(`objects labelled ${scope.selector}`)
   return parts.length === 0 ? 'the whole cluster' : parts.join(', ')
 }
+
+/** A label's value, if the object has the label (not a property every object inherits). */
+const own = (labels: Record<string, string>, key: string): string | undefined => (Object.hasOwn(labels, key) ? labels[key] : undefined)
+
+/**
+ * A label selector as a test of an object's labels, the API server's semantics (a set-based
+ * `notin` and `!=` match an object without the key), for a cache that serves a selector from a
+ * wider watch (Controller.shareInformers). Undefined for a selector it cannot read: that one keeps
+ * its own watch.
+ */
+export function selectorMatcher(selector: string): ((labels: Record<string, string> | undefined) => boolean) | undefined {
+  const tests: Array<(labels: Record<string, string>) => boolean> = []
+  for (const part of requirements(selector.trim())) {
+    const r = part.trim()
+    if (!validRequirement(r)) return undefined
+    let m = /^!\s*(\S+)$/.exec(r)
+    if (m) {
+      const key = m[1]
+      tests.push((labels) => !Object.hasOwn(labels, key))
+      continue
+    }
+    m = /^([^\s!=<>(),]+)\s*(==|!=|=)\s*([^\s!=<>(),]*)$/.exec(r)
+    if (m) {
+      const [, key, op, value] = m
+      tests.push(op === '!=' ? (labels) => own(labels, key) !== value : (labels) => own(labels, key) === value)
+      continue
+    }
+    m = /^([^\s!=<>(),]+)\s+(in|notin)\s*\(([^()]*)\)$/.exec(r)
+    if (m) {
+      const [, key, op, list] = m
+      const values = new Set(list.split(',').map((v) => v.trim()))
+      tests.push(op === 'in' ? (labels) => Object.hasOwn(labels, key) && values.has(labels[key]) : (labels) => !Object.hasOwn(labels, key) || !values.has(labels[key]))
+      continue
+    }
+    const key = r
+    tests.push((labels) => Object.hasOwn(labels, key))
+  }
+  return (labels) => tests.every((test) => test(labels ?? {}))
+}

@@ -3,7 +3,7 @@ import type {Namespace} from '../../kube/types.js'
 import type {KubeRest} from '../../kube/rest.js'
 import {API_VERSION} from '../../model/kinds.js'
 import {MANAGED_BY_LABEL} from '../../render/render.js'
-import {changedFor} from '../changes.js'
+import {OwnWrites, changedFor} from '../changes.js'
 import {Controller, type Log} from '../controller.js'
 import type {Metrics} from '../metrics.js'
 import type {Watched} from '../watched.js'
@@ -27,6 +27,10 @@ export function domainController(rest: KubeRest, options: {log?: Log; metrics?: 
   }
   // Called only on events, which come after the controller exists.
   const domainsOfMesh = (mesh: KubeObject): string[] => controller.cache('DataDomain').values().filter((d) => d.spec?.mesh === mesh.metadata.name).map((d) => d.metadata.name)
+  // The domain's own writes come back as events that are no news: its children (seven per domain,
+  // each an event that woke the domain again) and the namespace.
+  const writes = new OwnWrites()
+  const echo = (object: KubeObject) => writes.echoes(object)
   const controller: Controller = new Controller({
     name: 'domain',
     rest,
@@ -38,10 +42,10 @@ export function domainController(rest: KubeRest, options: {log?: Log; metrics?: 
     primary: {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), labelSelector: options.scope?.selector, filter: inScope, changed: changedFor()},
     secondary: [
       {name: 'DataMesh', ...watchPaths(API_VERSION, 'DataMesh'), keysFor: domainsOfMesh, changed: changedFor()},
-      {name: 'Namespace', ...watchPaths('v1', 'Namespace'), labelSelector: DOMAIN_LABEL, filter: namespaces ? (ns: KubeObject) => namespaces.includes(ns.metadata.name) : undefined, keysFor: byDomainLabel, changed: changedFor((ns: Namespace) => ns.status?.phase)},
-      ...DOMAIN_CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: `${DOMAIN_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`, keysFor: byDomainLabel, changed: changedFor()})),
+      {name: 'Namespace', ...watchPaths('v1', 'Namespace'), labelSelector: DOMAIN_LABEL, filter: namespaces ? (ns: KubeObject) => namespaces.includes(ns.metadata.name) : undefined, keysFor: byDomainLabel, changed: changedFor((ns: Namespace) => ns.status?.phase), echo},
+      ...DOMAIN_CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: `${DOMAIN_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`, keysFor: byDomainLabel, changed: changedFor(), echo})),
     ],
-    reconcile: (key, ctx) => reconcileDomain(rest, key, ctx),
+    reconcile: (key, ctx) => reconcileDomain(rest, key, ctx, writes),
   })
   return controller
 }

@@ -4,6 +4,7 @@ import {objectPath} from '../../kube/paths.js'
 import type {KubeRest} from '../../kube/rest.js'
 import type {KubeObject, Namespace, Typed} from '../../kube/types.js'
 import {API_VERSION} from '../../model/kinds.js'
+import type {OwnWrites} from '../changes.js'
 import type {ReconcileContext} from '../controller.js'
 import {keyOf} from '../informer.js'
 import type {Watched} from '../watched.js'
@@ -25,9 +26,10 @@ export const DOMAIN_CHILD_KINDS = [
  * default-deny ingress NetworkPolicy, with `quota` a ResourceQuota and a LimitRange giving
  * pods default requests, and a ValidatingAdmissionPolicy (+ binding) enforcing the mesh's
  * governance in the namespace. Children are owned by the domain, so deleting it removes them (not the
- * namespace). Applies only what differs; writes status only when it changed.
+ * namespace). Applies only what differs; writes status only when it changed. What it writes is
+ * told to `writes`, so that the watch events bringing it back wake no reconcile.
  */
-export async function reconcileDomain(rest: KubeRest, key: string, ctx: ReconcileContext): Promise<void> {
+export async function reconcileDomain(rest: KubeRest, key: string, ctx: ReconcileContext, writes?: OwnWrites): Promise<void> {
   const domain = ctx.informer('DataDomain').get(key)
   if (!domain || domain.metadata.deletionTimestamp) return
   const failures: string[] = []
@@ -39,6 +41,7 @@ export async function reconcileDomain(rest: KubeRest, key: string, ctx: Reconcil
     if (!cached || !containsAll(cached, desired)) {
       try {
         live = await rest.apply<KubeObject>(objectPath(desired), desired, {fieldManager: FIELD_MANAGER, force: desired.kind !== 'Namespace'})
+        writes?.wrote(live)
         ctx.log('info', `applied ${desired.kind} ${desired.metadata.namespace ? `${desired.metadata.namespace}/` : ''}${desired.metadata.name}`)
       } catch (error) {
         failures.push(`${desired.kind} ${desired.metadata.name}: ${(error as Error).message}`)

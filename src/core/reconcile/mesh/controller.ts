@@ -2,12 +2,12 @@ import {isDeepStrictEqual} from 'node:util'
 
 import {objectPath, resourcePath} from '../../kube/paths.js'
 import {KubeApiError, type KubeRest} from '../../kube/rest.js'
-import type {DappmeshStatus, Stored} from '../../kube/types.js'
+import type {DappmeshStatus, KubeObject, Stored} from '../../kube/types.js'
 import {API_VERSION} from '../../model/kinds.js'
 import type {DataDomain, DataMesh, DataProduct} from '../../model/types.js'
 import {mergeConditions} from '../conditions.js'
 import {Controller, type Log, type ReconcileContext} from '../controller.js'
-import {changedFor} from '../changes.js'
+import {OwnWrites, changedFor} from '../changes.js'
 import {containsAll} from '../matches.js'
 import type {Metrics} from '../metrics.js'
 import {FIELD_MANAGER} from '../product/desired.js'
@@ -40,17 +40,17 @@ async function reconcileMesh(rest: KubeRest, key: string, ctx: ReconcileContext)
   await rest.request('PATCH', `${objectPath({apiVersion: API_VERSION, kind: 'DataMesh', metadata: {name: mesh.metadata.name}})}/status`, {body: {status}, contentType: 'application/merge-patch+json'})
 }
 
-/** Applies a catalog ConfigMap, making the namespace dappmesh-system first when it is missing. */
-async function applyInSystemNamespace(rest: KubeRest, object: CatalogConfigMap): Promise<void> {
+/** Applies a catalog ConfigMap, making the namespace dappmesh-system first when it is missing; returns what the API server answered. */
+async function applyInSystemNamespace(rest: KubeRest, object: CatalogConfigMap): Promise<KubeObject> {
   const path = objectPath(object)
   try {
-    await rest.apply(path, object, {fieldManager: FIELD_MANAGER, force: true})
+    return await rest.apply<KubeObject>(path, object, {fieldManager: FIELD_MANAGER, force: true})
   } catch (error) {
     if (!(error instanceof KubeApiError && error.status === 404)) throw error
     await rest.request('POST', resourcePath('v1', 'Namespace'), {body: {apiVersion: 'v1', kind: 'Namespace', metadata: {name: CATALOG_NAMESPACE, labels: {'app.kubernetes.io/part-of': 'dappmesh'}}}}).catch((error_) => {
       if (!(error_ instanceof KubeApiError && error_.status === 409)) throw error_
     })
-    await rest.apply(path, object, {fieldManager: FIELD_MANAGER, force: true})
+    return rest.apply<KubeObject>(path, object, {fieldManager: FIELD_MANAGER, force: true})
   }
 }
 
@@ -62,7 +62,7 @@ async function applyInSystemNamespace(rest: KubeRest, object: CatalogConfigMap):
  * product (readCatalog follows a shard to the layout it was written for). With no DataMesh there
  * is no catalog (its owners are the meshes; the garbage collector removes it with the last one).
  */
-async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext, builder: CatalogBuilder, options: {targetBytes: number; metrics?: Metrics}): Promise<void> {
+async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext, builder: CatalogBuilder, options: {targetBytes: number; metrics?: Metrics; writes: OwnWrites}): Promise<void> {
   const meshes = ctx.informer('DataMesh').values().filter((m) => !m.metadata.deletionTimestamp)
   if (meshes.length === 0) return
   const live = ctx.informer('CatalogConfigMap')
@@ -89,7 +89,7 @@ async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext, builder: 
   const writes = [...fresh, ...changed, ...(indexObject && containsAll(indexObject, index) ? [] : [index])]
   let bytes = 0
   for (const object of writes) {
-    await applyInSystemNamespace(rest, object)
+    options.writes.wrote(await applyInSystemNamespace(rest, object))
     bytes += Object.values(object.data).reduce((sum, text) => sum + Buffer.byteLength(text), 0)
   }
   // A shard too large to write stays as it was (the index still names it) until its products shrink.
@@ -116,6 +116,11 @@ async function reconcileCatalog(rest: KubeRest, ctx: ReconcileContext, builder: 
  * contract and consumers (the index ConfigMap dappmesh-catalog and its shards in dappmesh-system).
  */
 const besidesStatus = changedFor()
+/**
+ * Of a DataProduct the counts and the catalog read only its name and domain: its finalizer, its
+ * inventory annotation, a label are no news (measured: the finalizer woke the mesh loop once per product).
+ */
+const productDomainChanged = (previous: Stored<DataProduct>, next: Stored<DataProduct>): boolean => previous.spec?.domain !== next.spec?.domain
 
 export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; selector?: string} = {}): Controller {
   // Called only on events, which come after the controller exists.
@@ -126,6 +131,8 @@ export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Me
   const targetBytes = shardTargetBytes()
   // Keeps the last build: a reconcile makes again only the entries and shards that changed.
   const builder = new CatalogBuilder()
+  // Its catalog writes come back as events of the CatalogConfigMap watch that are no news.
+  const writes = new OwnWrites()
   const controller: Controller = new Controller({
     name: 'mesh',
     rest,
@@ -140,12 +147,12 @@ export function meshController(rest: KubeRest, options: {log?: Log; metrics?: Me
     primary: {name: 'DataMesh', path: resourcePath(API_VERSION, 'DataMesh'), labelSelector: options.selector, keysFor: (m) => [m.metadata.name, CATALOG_KEY], changed: besidesStatus},
     secondary: [
       {name: 'DataDomain', path: resourcePath(API_VERSION, 'DataDomain'), keysFor: (d) => [...(d.spec?.mesh ? [d.spec.mesh] : []), CATALOG_KEY], changed: besidesStatus},
-      {name: 'DataProduct', path: resourcePath(API_VERSION, 'DataProduct'), keysFor: (p) => [...meshOfDomain(p.spec?.domain), CATALOG_KEY], changed: besidesStatus},
+      {name: 'DataProduct', path: resourcePath(API_VERSION, 'DataProduct'), keysFor: (p) => [...meshOfDomain(p.spec?.domain), CATALOG_KEY], changed: productDomainChanged},
       ...(['OutputPort', 'InputPort', 'DataContract'] as const).map((kind) => ({name: kind, path: resourcePath(API_VERSION, kind), keysFor: () => [CATALOG_KEY], changed: besidesStatus})),
       // Only the catalog's own ConfigMaps (index and shards): a hand edit or deletion is put right.
-      {name: 'CatalogConfigMap', path: resourcePath('v1', 'ConfigMap', CATALOG_NAMESPACE), labelSelector: CATALOG_LABEL, keysFor: () => [CATALOG_KEY]},
+      {name: 'CatalogConfigMap', path: resourcePath('v1', 'ConfigMap', CATALOG_NAMESPACE), labelSelector: CATALOG_LABEL, keysFor: () => [CATALOG_KEY], echo: (object) => writes.echoes(object)},
     ],
-    reconcile: (key, ctx) => (key === CATALOG_KEY ? reconcileCatalog(rest, ctx, builder, {targetBytes, metrics: options.metrics}) : reconcileMesh(rest, key, ctx)),
+    reconcile: (key, ctx) => (key === CATALOG_KEY ? reconcileCatalog(rest, ctx, builder, {targetBytes, metrics: options.metrics, writes}) : reconcileMesh(rest, key, ctx)),
   })
   return controller
 }
