@@ -178,8 +178,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   }
   // The record first learns of every Secret about to be made (one write), and afterwards of their uids (one more).
   const served = state.storages.filter(isServedStorage)
-  // Only the shape is kept of each, never a password: it is generated once, sent once, and not logged.
-  const storageSecretsWanted = served.flatMap((storage) => storageSecrets(live, storage, generatePassword).map(({secret, access}) => ({storage, secret, access})))
+  // Only the shape is kept of each, never a password: it is generated once, for a Secret about to
+  // be made (not for the ones that exist, on every reconcile), sent once, and not logged.
+  const storageSecretsWanted = served.flatMap((storage) => storageSecrets(live, storage, () => '').map(({secret, access}) => ({storage, secret, access})))
   const toMake = storageSecretsWanted.map(({secret}) => secret.metadata.name).filter((secret) => !ctx.informer('Secret').get(`${namespace}/${secret}`))
   let nonces = new Map<string, string>()
   if (toMake.length > 0) {
@@ -217,8 +218,12 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         refusedSecrets.add(secret.metadata.name)
         continue
       }
-      secret.metadata.annotations = {...secret.metadata.annotations, [NONCE_ANNOTATION]: nonce}
-      const created = remembered(await rest.request<Secret>('POST', resourcePath('v1', 'Secret', namespace), {body: secret}))
+      // The same storage's Secrets again, with passwords this time: the one of this name.
+      const made = storageSecrets(live, storage, generatePassword).find((s) => s.secret.metadata.name === secret.metadata.name)?.secret
+      if (!made) throw new Error('its storage no longer makes it')
+      made.metadata.annotations = {...made.metadata.annotations, [NONCE_ANNOTATION]: nonce}
+      secret.metadata.annotations = made.metadata.annotations
+      const created = remembered(await rest.request<Secret>('POST', resourcePath('v1', 'Secret', namespace), {body: made}))
       current.set(childKey('Secret', secret.metadata.name), created)
       done.push(`created Secret/${secret.metadata.name}`)
       madeUids[secret.metadata.name] = created.metadata.uid ?? ''
