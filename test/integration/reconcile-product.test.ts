@@ -331,6 +331,15 @@ describe('operator run: the product reconciler (real control plane)', function (
       assert.equal(password, 'chosen-by-hand')
     })
 
+    it('puts back a child\'s field changed by hand, though reconciles before found the child unchanged', async () => {
+      const contract = () => kubectl('get', 'configmap', 'orders--orders-api-contract', '-n', p.namespace, '-o', "jsonpath={.data.contract\\.json}")
+      const desired = contract()
+      assert.ok(desired)
+      kubectl('patch', 'configmap', 'orders--orders-api-contract', '-n', p.namespace, '--type=merge', '-p', '{"data":{"contract.json":"{}"}}')
+      await eventually(() => assert.equal(contract(), desired))
+      waitReady(p.namespace)
+    })
+
     it('restarts the runtime when a database user\'s password is rotated in its Secret, keeping the new password', async () => {
       const version = () => kubectl('get', 'statefulset', 'orders-runtime', '-n', p.namespace, '-o', "jsonpath={.spec.template.metadata.annotations.dappmesh\\.io/credentials-version}")
       const before = version()

@@ -18,6 +18,11 @@ export function containsAll(live: unknown, desired: unknown): boolean {
 /** On every object a reconciler applies: a digest of the apply configuration it was made from. */
 export const APPLIED_HASH_ANNOTATION = 'dappmesh.io/applied-hash'
 
+/** The digest withAppliedHash puts on `desired` (a caller that remembers it passes it back). */
+export function appliedHash(desired: unknown): string {
+  return createHash('sha256').update(JSON.stringify(desired)).digest('base64url').slice(0, 22)
+}
+
 /**
  * `desired` with a digest of itself in an annotation. `containsAll` alone cannot see a field the
  * reconciler stopped setting (a domain's quota.storage removed: the live object still holds it,
@@ -25,6 +30,10 @@ export const APPLIED_HASH_ANNOTATION = 'dappmesh.io/applied-hash'
  * the apply configuration, any change to it, removals included, makes the live object differ.
  */
 export function withAppliedHash<T extends {metadata: {name: string; annotations?: Record<string, string>}}>(desired: T): T {
-  const hash = createHash('sha256').update(JSON.stringify(desired)).digest('base64url').slice(0, 22)
+  return withHash(desired, appliedHash(desired))
+}
+
+/** `desired` with `hash` (its appliedHash, remembered) in the annotation of withAppliedHash. */
+export function withHash<T extends {metadata: {name: string; annotations?: Record<string, string>}}>(desired: T, hash: string): T {
   return {...desired, metadata: {...desired.metadata, annotations: {...desired.metadata.annotations, [APPLIED_HASH_ANNOTATION]: hash}}}
 }

@@ -9,6 +9,7 @@ import {EventRecorder} from '../events.js'
 import type {Metrics} from '../metrics.js'
 import {type Scope, watchPaths} from '../scope.js'
 import {FIELD_MANAGER} from './desired.js'
+import {DesiredMemo} from './desired-memo.js'
 import {CHILD_KINDS, CLUSTER_CHILD_KINDS, PRODUCT_KINDS, reconcileProduct} from './reconciler.js'
 import {NAMESPACE_LABEL} from './runtime.js'
 import {componentOf} from './status.js'
@@ -55,6 +56,7 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
     controller.cache('DataProduct').values().filter((p) => p.spec?.domain === domain.metadata.name).map((p) => keyOf(p))
   const events = new EventRecorder(rest, options.log ?? (() => {}))
   const writes = new OwnWrites()
+  const memo = new DesiredMemo()
   const echo = (object: KubeObject) => writes.echoes(object)
   const childSelector = `${PRODUCT_LABEL},${MANAGED_BY_LABEL}=${FIELD_MANAGER}`
   const owned = ownerKeys(API_VERSION, 'DataProduct')
@@ -87,7 +89,7 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
         echo,
       })),
     ],
-    reconcile: (key, ctx) => reconcileProduct(rest, key, ctx, {image: options.runtimeImage}, {events, writes}),
+    reconcile: (key, ctx) => reconcileProduct(rest, key, ctx, {image: options.runtimeImage}, {events, writes, memo}),
   })
   return controller
 }

@@ -275,12 +275,11 @@ const APPLY_ORDER: readonly ChildKind[] = ['ServiceAccount', 'Secret', 'ConfigMa
 
 /** Children in APPLY_ORDER, each kind in the order it was made. */
 export function inApplyOrder<T extends {kind: ChildKind}>(children: T[]): T[] {
-  const rank = (kind: ChildKind) => {
-    const i = APPLY_ORDER.indexOf(kind)
-    return i === -1 ? APPLY_ORDER.length : i
-  }
-  return children.map((child, i) => ({child, i})).sort((a, b) => rank(a.child.kind) - rank(b.child.kind) || a.i - b.i).map(({child}) => child)
+  const rank = (kind: ChildKind) => APPLY_RANK.get(kind) ?? APPLY_ORDER.length
+  // Array.prototype.sort is stable: each kind keeps the order it was made in.
+  return [...children].sort((a, b) => rank(a.kind) - rank(b.kind))
 }
+const APPLY_RANK = new Map(APPLY_ORDER.map((kind, i) => [kind, i]))
 
 export function desiredChildren(state: ProductState, options: RuntimeOptions): Child[] {
   const {product} = state

@@ -13,8 +13,9 @@ import type {ReconcileContext} from '../controller.js'
 import type {OwnWrites} from '../changes.js'
 import type {EventRecorder} from '../events.js'
 import type {Watched} from '../watched.js'
-import {containsAll, withAppliedHash} from '../matches.js'
+import {appliedHash, containsAll, withHash} from '../matches.js'
 import type {AccessLevel} from '../../storage/postgres-users.js'
+import {type DesiredMemo, desiredInputs} from './desired-memo.js'
 import {NONCE_ANNOTATION, keptDataRecord} from './kept-data-record.js'
 import {type Child, type ChildKind, FIELD_MANAGER, GRANT_NOTE_ANNOTATION, type ProductState, desiredChildren, inApplyOrder, isCredentials, isCredentialsOf, isServedStorage, missingReferences, refusedSubjects, storageSecrets} from './desired.js'
 import {NAMESPACE_LABEL, type RuntimeOptions, runtimeName} from './runtime.js'
@@ -58,10 +59,15 @@ function describeError(error: unknown): string {
   return (error as Error)?.message ?? String(error)
 }
 
-/** What the product controller lends each reconcile: where its events go, and where its writes are remembered (their watch events wake no reconcile). */
+/**
+ * What the product controller lends each reconcile: where its events go, where its writes are
+ * remembered (their watch events wake no reconcile), and what is remembered of each product's
+ * desired children between reconciles (DesiredMemo).
+ */
 export interface ReconcileHooks {
   events?: EventRecorder
   writes?: OwnWrites
+  memo?: DesiredMemo
 }
 
 /**
@@ -70,8 +76,9 @@ export interface ReconcileHooks {
  * Secrets (never touching existing ones), delete children the product no longer has, and write
  * status only when it changed. Run twice on an unchanged cluster, the second run writes nothing.
  */
-export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext, runtime: RuntimeOptions, {events, writes}: ReconcileHooks = {}): Promise<void> {
+export async function reconcileProduct(rest: KubeRest, key: string, ctx: ReconcileContext, runtime: RuntimeOptions, {events, writes, memo}: ReconcileHooks = {}): Promise<void> {
   const product = ctx.informer('DataProduct').get(key)
+  if (!product || product.metadata.deletionTimestamp) memo?.forget(key)
   if (!product) return // gone: the garbage collector removes what it owned
   if (product.metadata.deletionTimestamp) {
     await finalize(rest, product, ctx)
@@ -120,7 +127,16 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   const missing = missingReferences(state, domains, flows)
   // apply records what the product consists of: until all of it is here (apply writes the
   // DataProduct first, its resources after), the product is not complete, let alone Ready.
-  const present = new Set(PRODUCT_KINDS.flatMap((kind) => ofProduct(kind).map((o) => `${kind}/${clusterName(name, o.metadata.name)}`)))
+  const read: Record<ProductKind, Array<{metadata: {name: string}}>> = {
+    DataStorage: state.storages,
+    OutputPort: state.outputPorts,
+    InputPort: state.inputPorts,
+    DataWorkflow: state.workflows,
+    DataContract: state.contracts,
+    DataFlow: state.flows ?? [],
+    DataRole: state.roles ?? [],
+  }
+  const present = new Set(PRODUCT_KINDS.flatMap((kind) => read[kind].map((o) => `${kind}/${clusterName(name, o.metadata.name)}`)))
   for (const entry of inventory) {
     const [kind, listed] = entry.split('/')
     if ((PRODUCT_KINDS as readonly string[]).includes(kind) && !present.has(entry)) missing.push(`${kind} ${displayName(listed ?? '')} ${INVENTORY_MISSING}`)
@@ -162,8 +178,9 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   }
   // The record first learns of every Secret about to be made (one write), and afterwards of their uids (one more).
   const served = state.storages.filter(isServedStorage)
-  // Only the shape is kept of each, never a password: it is generated once, sent once, and not logged.
-  const storageSecretsWanted = served.flatMap((storage) => storageSecrets(live, storage, generatePassword).map(({secret, access}) => ({storage, secret, access})))
+  // Only the shape is kept of each, never a password: it is generated once, for a Secret about to
+  // be made (not for the ones that exist, on every reconcile), sent once, and not logged.
+  const storageSecretsWanted = served.flatMap((storage) => storageSecrets(live, storage, () => '').map(({secret, access}) => ({storage, secret, access})))
   const toMake = storageSecretsWanted.map(({secret}) => secret.metadata.name).filter((secret) => !ctx.informer('Secret').get(`${namespace}/${secret}`))
   let nonces = new Map<string, string>()
   if (toMake.length > 0) {
@@ -201,8 +218,12 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         refusedSecrets.add(secret.metadata.name)
         continue
       }
-      secret.metadata.annotations = {...secret.metadata.annotations, [NONCE_ANNOTATION]: nonce}
-      const created = remembered(await rest.request<Secret>('POST', resourcePath('v1', 'Secret', namespace), {body: secret}))
+      // The same storage's Secrets again, with passwords this time: the one of this name.
+      const made = storageSecrets(live, storage, generatePassword).find((s) => s.secret.metadata.name === secret.metadata.name)?.secret
+      if (!made) throw new Error('its storage no longer makes it')
+      made.metadata.annotations = {...made.metadata.annotations, [NONCE_ANNOTATION]: nonce}
+      secret.metadata.annotations = made.metadata.annotations
+      const created = remembered(await rest.request<Secret>('POST', resourcePath('v1', 'Secret', namespace), {body: made}))
       current.set(childKey('Secret', secret.metadata.name), created)
       done.push(`created Secret/${secret.metadata.name}`)
       madeUids[secret.metadata.name] = created.metadata.uid ?? ''
@@ -235,10 +256,19 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
   await record.confirm(namespace, madeUids).catch((error: unknown) => failures.push(`recording the uids of the credentials Secrets made: ${describeError(error)}`))
   if (accessVersions.size > 0) state.credentialsVersion = createHash('sha256').update([...accessVersions].map(([n, v]) => `${n}=${v}`).join(',')).digest('hex').slice(0, 16)
 
-  const desired = inApplyOrder(desiredChildren(state, runtime)).map(withAppliedHash)
+  const rendered = inApplyOrder(desiredChildren(state, runtime))
+  // The same inputs render the same children in the same order: their hashes, and which live
+  // versions hold them, are remembered across reconciles (DesiredMemo).
+  const inputs = memo && desiredInputs(state, runtime)
+  const memory = inputs === undefined ? undefined : memo?.of(key, inputs, rendered.length)
+  const desired = rendered.map((child, i) => {
+    const hash = memory?.hashes[i] ?? appliedHash(child)
+    if (memory) memory.hashes[i] = hash
+    return withHash(child, hash)
+  })
   const incomplete = missing.some((m) => m.endsWith(INVENTORY_MISSING))
   const notes = new Map<string, string>()
-  for (const child of desired) {
+  for (const [i, child] of desired.entries()) {
     const k = childKey(child.kind, child.metadata.name)
     const cached = ctx.informer(child.kind).get(cacheKey(child))
     current.set(k, cached)
@@ -246,7 +276,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
     if (held) notes.set(k, held)
     // Being deleted (by hand, or by a foreground deletion): its DELETED event brings us back to recreate it.
     if (cached?.metadata?.deletionTimestamp) continue
-    const untrusted = secretsReferenced(child).find((secretRef) => refusedSecrets.has(secretRef))
+    const untrusted = refusedSecrets.size === 0 ? undefined : secretsReferenced(child).find((secretRef) => refusedSecrets.has(secretRef))
     if (untrusted) {
       // Not applied; and one of ours already running is stopped: its pods read the Secret whenever
       // they start (a restart, an eviction), and would hand a database user the planter's password.
@@ -305,7 +335,12 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         current.set(k, undefined)
         continue
       }
-      if (cached && containsAll(cached, child)) continue
+      // A live version found to hold the same desired fields before holds them still.
+      const version = cached?.metadata?.resourceVersion
+      if (cached && ((version !== undefined && memory?.verified[i] === version) || containsAll(cached, child))) {
+        if (memory) memory.verified[i] = version
+        continue
+      }
       if (claimsChanged(child, cached)) {
         // Which volumes a StatefulSet claims cannot change (the runtime's gains one when a duckdb
         // storage arrives): replace it. Its claims stay (retention Retain); the DELETED event
