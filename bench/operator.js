@@ -10,6 +10,9 @@
 // BENCH_OPERATOR_NODE_ARGS (space-separated) go to the operator's node, e.g. `--cpu-prof
 // --cpu-prof-dir=/tmp/prof` to see where its CPU goes (the profile is written when it stops);
 // BENCH_OPERATOR_ARGS to `operator run`, e.g. `--leader-elect` (the lease renewals at idle).
+// BENCH_HEAP_SNAPSHOT_AT_READY=N sends the operator SIGUSR2 once N products are Ready: with
+// BENCH_OPERATOR_NODE_ARGS='--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp/x' it writes a heap
+// snapshot there, to see what holds the memory (the snapshot itself raises the peak: not for figures).
 // The operator runs with the environment of its Deployment (NODE_OPTIONS, MALLOC_ARENA_MAX: see
 // dist/core/reconcile/footprint.js); BENCH_OPERATOR_NODE_OPTIONS replaces NODE_OPTIONS ('' for V8's defaults).
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
@@ -30,6 +33,7 @@ const SETTLE_SECONDS = Math.max(1, Number.parseInt(process.env.BENCH_SETTLE_SECO
 const OPERATOR_ARGS = (process.env.BENCH_OPERATOR_ARGS ?? '').split(' ').filter(Boolean)
 const NODE_ARGS = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean)
 const RESULTS = path.join(root, 'bench/operator-results.json')
+const SNAPSHOT_AT_READY = Number.parseInt(process.env.BENCH_HEAP_SNAPSHOT_AT_READY ?? '0', 10)
 // Wall time is reported, not a goal: on a loaded machine the API server's latency decides it.
 const READY_TIMEOUT_MS = Math.max(5, Number.parseFloat(process.env.BENCH_READY_TIMEOUT_MINUTES ?? '0') || PRODUCTS / 5) * 60_000
 // Each product runs 5 pods (3 StatefulSets, 2 Deployments) and a kwok node takes 110: enough nodes.
@@ -136,7 +140,13 @@ try {
   const apply = run(process.execPath, [cli, 'apply', ...dirs, '--kubeconfig', kubeconfig, '--json'])
   let ready = 0
   let waiting = ''
+  let snapshotTaken = false
   while (({ready, waiting} = readyProducts(kubeconfig)).ready < PRODUCTS) {
+    if (SNAPSHOT_AT_READY > 0 && !snapshotTaken && ready >= SNAPSHOT_AT_READY) {
+      snapshotTaken = true
+      log(`${ready} products Ready: SIGUSR2 to the operator (heap snapshot)`)
+      process.kill(operator.pid, 'SIGUSR2')
+    }
     if (Date.now() - started > READY_TIMEOUT_MS) throw new Error(`only ${ready} of ${PRODUCTS} products Ready after ${READY_TIMEOUT_MS / 60_000} min; for example ${waiting}`)
     await sample()
     // kubectl reads every product each time: fewer times for more products.

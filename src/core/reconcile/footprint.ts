@@ -38,3 +38,14 @@ export function useOperatorV8Flags(env: NodeJS.ProcessEnv = process.env): string
   for (const flag of flags) setFlagsFromString(flag)
   return flags
 }
+
+/**
+ * Orders strings by their UTF-16 code units, for sorts the operator does on every reconcile.
+ * `localeCompare` (ICU's collation) maps ~2.7 MiB of the node binary's ICU data into the process
+ * at its first call, resident for the process's life, and costs more CPU per comparison. The names
+ * it sorts are Kubernetes names (lower case, digits, '-', '.') and kinds (PascalCase, differing in
+ * lower-case letters), which both orders put alike.
+ */
+export function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

@@ -1,5 +1,6 @@
-import {type KubeObject, stripped} from '../kube/objects.js'
+import type {KubeObject} from '../kube/objects.js'
 import {KubeApiError, type KubeRest, type WatchEvent, WatchIdleError} from '../kube/rest.js'
+import {cacheShape} from './cache-shape.js'
 
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED'
 
@@ -13,8 +14,9 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
    */
   filter?: (object: T) => boolean
   /**
-   * Removes, in place, the fields no reconcile reads, before the object is cached or passed on
-   * (managedFields always go): the caches hold every watched object for the life of the process.
+   * Removes, in place, more fields no reconcile reads, before the object is cached or passed on:
+   * the caches hold every watched object for the life of the process. What goes of each kind
+   * anyway (managedFields always) is said in one place, cache-shape.ts.
    */
   strip?: (object: T) => void
   /** told of every change to the cache, after the cache holds it (with what it held before, for MODIFIED); more with `listen` */
@@ -99,7 +101,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
   }
 
   private strip(object: T): T {
-    stripped(object)
+    cacheShape(object)
     if (object) this.options.strip?.(object)
     return object
   }
@@ -194,11 +196,11 @@ export class Informer<T extends KubeObject = KubeObject> implements Cache<T> {
     const apiVersion = list.apiVersion
     const seen = new Set<string>()
     for (const item of list.items) {
-      this.strip(item)
-      if (this.options.filter && !this.options.filter(item)) continue
       // Items of a list carry no kind/apiVersion; watch events do. Give them the same shape.
       item.kind ??= kind
       item.apiVersion ??= apiVersion
+      this.strip(item)
+      if (this.options.filter && !this.options.filter(item)) continue
       const key = keyOf(item)
       seen.add(key)
       const old = this.cache.get(key)

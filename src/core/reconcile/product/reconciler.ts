@@ -12,6 +12,7 @@ import {MANAGED_BY_LABEL, PRODUCT_LABEL} from '../../render/render.js'
 import type {ReconcileContext} from '../controller.js'
 import type {OwnWrites} from '../changes.js'
 import type {EventRecorder} from '../events.js'
+import {byCodeUnits} from '../footprint.js'
 import type {Watched} from '../watched.js'
 import {appliedHash, containsAll, withHash} from '../matches.js'
 import type {AccessLevel} from '../../storage/postgres-users.js'
@@ -111,7 +112,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
         return listed
       })
       .map((o) => ({...o, metadata: {...o.metadata, name: localName(name, o.metadata.name)!}}))
-      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+      .sort((a, b) => byCodeUnits(a.metadata.name, b.metadata.name))
   const state: ProductState = {
     product: live,
     storages: ofProduct('DataStorage'),
@@ -381,7 +382,7 @@ export async function reconcileProduct(rest: KubeRest, key: string, ctx: Reconci
       const note = notes.get(childKey(c.kind, c.metadata.name))
       return note ? {...component, message: `${component.message}; ${note}`} : component
     })
-    .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
+    .sort((a, b) => byCodeUnits(a.kind, b.kind) || byCodeUnits(a.name, b.name))
   // A refused subject is the DataRole's to fix, not something a retry mends: said in status, not retried.
   const refused = (state.roles ?? []).flatMap((role) => refusedSubjects(role).map((why) => `DataRole ${role.metadata.name}: ${why}; it is not bound`))
   const status = productStatus(live.status, {generation: live.metadata.generation ?? 0, components, missing, failures: [...refused, ...failures], taken})
