@@ -25,7 +25,9 @@ interface Entry extends RememberedChildren {
  *   same objects at the same resourceVersions: desiredInputs);
  * - per child, the resourceVersion of the live object last found to hold every desired field: a
  *   live object of that version holds the same fields.
- * Only digests and versions are kept, never objects: about 2 KiB per product.
+ * Only digests and versions are kept, never objects: about 2 KiB per product. Measured on the 26
+ * children of examples/orders (a loaded 2-core machine): the reconciler's work on its desired
+ * children took ~0.2 ms of CPU per reconcile with the memory, 0.8 to 1.3 ms without.
  */
 export class DesiredMemo {
   private readonly products = new Map<string, Entry>()
