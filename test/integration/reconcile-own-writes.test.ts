@@ -96,6 +96,18 @@ describe('operator run: the domain and mesh loops\' own writes (real control pla
     })
   })
 
+  it('puts a governance binding switched to Warn by hand back to Deny', async function () {
+    // Server-side apply keeps another manager's entries of this set list even when forced: the
+    // operator's apply would make [Warn, Deny], which the API server refuses.
+    this.timeout(120_000)
+    const binding = `dappmesh-require-contracts-${domain}`
+    const actions = () => kubectl('get', 'validatingadmissionpolicybinding', binding, '-o', 'jsonpath={.spec.validationActions}')
+    kubectl('patch', 'validatingadmissionpolicybinding', binding, '--type=merge', '-p', '{"spec":{"validationActions":["Warn"]}}')
+    await eventually(() => actions() === '["Deny"]', 'the binding back on Deny', 60_000).catch((error) => {
+      throw new Error(`${error.message}: actions ${actions()}; the operator's log:\n${operator!.log().split('\n').slice(-20).join('\n')}`)
+    })
+  })
+
   it('takes a product into the catalog without its own catalog writes or the product\'s finalizer waking the mesh loop again', async function () {
     this.timeout(180_000)
     const catalogWakes = () => sum('dappmesh_reconcile_wakes_total', 'controller="mesh"', 'resource="CatalogConfigMap"')

@@ -2,7 +2,7 @@ import {isDeepStrictEqual} from 'node:util'
 
 import {objectPath} from '../../kube/paths.js'
 import type {KubeRest} from '../../kube/rest.js'
-import type {KubeObject, Namespace, Typed} from '../../kube/types.js'
+import type {KubeObject, Namespace, Typed, ValidatingAdmissionPolicyBinding} from '../../kube/types.js'
 import {API_VERSION} from '../../model/kinds.js'
 import type {OwnWrites} from '../changes.js'
 import type {ReconcileContext} from '../controller.js'
@@ -20,6 +20,20 @@ export const DOMAIN_CHILD_KINDS = [
   {apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy'},
   {apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding'},
 ] as const
+
+/**
+ * Whether a binding's `validationActions` were changed by someone else. Server-side apply treats
+ * that list as a set and keeps other managers' entries even when forced: a hand edit to `Warn`
+ * would be merged into `[Warn, Deny]`, which the API server refuses, and governance would stay on
+ * Warn for good. Such a binding is replaced whole (a PUT at the version read, so nothing is lost
+ * to a concurrent write), which drops the foreign entries; never deleted, which would leave the
+ * namespace ungoverned for a moment.
+ */
+function setListTampered(desired: KubeObject, live: KubeObject | undefined): live is KubeObject {
+  if (desired.kind !== 'ValidatingAdmissionPolicyBinding' || !live) return false
+  const actions = (o: KubeObject) => (o as ValidatingAdmissionPolicyBinding).spec?.validationActions
+  return !isDeepStrictEqual(actions(live), actions(desired))
+}
 
 /**
  * One DataDomain: its Namespace (shared with `dappmesh apply`, never deleted by the operator), a
@@ -40,7 +54,9 @@ export async function reconcileDomain(rest: KubeRest, key: string, ctx: Reconcil
     let live = cached
     if (!cached || !containsAll(cached, desired)) {
       try {
-        live = await rest.apply<KubeObject>(objectPath(desired), desired, {fieldManager: FIELD_MANAGER, force: desired.kind !== 'Namespace'})
+        live = setListTampered(desired, cached)
+          ? await rest.request<KubeObject>('PUT', objectPath(desired), {body: {...desired, metadata: {...desired.metadata, resourceVersion: cached!.metadata.resourceVersion}}, query: {fieldManager: FIELD_MANAGER}})
+          : await rest.apply<KubeObject>(objectPath(desired), desired, {fieldManager: FIELD_MANAGER, force: desired.kind !== 'Namespace'})
         writes?.wrote(live)
         ctx.log('info', `applied ${desired.kind} ${desired.metadata.namespace ? `${desired.metadata.namespace}/` : ''}${desired.metadata.name}`)
       } catch (error) {
