@@ -49,10 +49,10 @@ await build({...common, entryPoints: ['dist/core/validate/fast-entry.js'], outfi
 // `operator run` the same way (bin/run.js): a long-running process keeps every module it loaded
 // for its life. The modules it imports statically reach into rendering and validation for a few
 // constants; esbuild's tree shaking leaves those out, so the bundle is the operator's code alone.
-// Two things more than for validate, both measured as the resident memory of loading the bundle
-// (node 20; the operator bench's start RSS follows): `yaml` (the kubeconfig) is bundled too, since
-// loading it from node_modules, ~80 CommonJS files each resolved, read and compiled, cost ~7 MiB
-// resident for the process's life (55 -> 47.5 MiB); and the project and validation modules
+// Two things more than for validate: `yaml` (the kubeconfig) is bundled too, rather than loaded
+// from node_modules as ~80 CommonJS files each resolved, read and compiled (loading the bundle alone,
+// node -e after gc: RSS 55 -> 47.5 MiB; the operator bench's RSS once the operator has connected
+// and listed showed no such gain, 58.3 -> 58.7 MiB, within its noise); and the project and validation modules
 // are declared free of side effects, so that what their top level computes on load (js-yaml's
 // schemas, a parser's tables) goes with the rest of them when the operator uses none of it
 // (-100 KB of source, which V8 keeps for the functions it compiles lazily).

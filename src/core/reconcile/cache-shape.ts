@@ -7,7 +7,7 @@ import type {Watched} from './watched.js'
  * What the operator's caches keep of each kind: the informers hold every watched object for the
  * life of the process (at 1,000 products, tens of thousands of them), so each drops, as it
  * arrives, what no reconcile reads. In one place, so that what a reconciler reads and what the
- * cache keeps can be checked together (test/unit/cache-shape.test.ts).
+ * cache keeps can be checked together (test/unit/reconcile-cache-shape.test.ts).
  *
  * What stays: metadata (names, labels, annotations, owners, uid, resourceVersion, generation,
  * deletionTimestamp, finalizers) and every spec, since a reconcile compares each child it applies
