@@ -29,17 +29,11 @@ export interface ProductControllerOptions {
   scope?: Scope
 }
 
-/** The reconciler reads only whose a credentials Secret is (its labels and owners): the passwords stay out of the operator's memory. */
-function withoutValues(secret: KubeObject & {data?: unknown; stringData?: unknown}): void {
-  delete secret.data
-  delete secret.stringData
-}
-
 // Of the statuses the reconcile reads only its own product's (to write it only when it changes)
 // and its workloads' readiness (componentOf).
 const besidesStatus = changedFor()
 /**
- * Which modifications of a child are news. A Secret's values are stripped from the cache, so a new
+ * Which modifications of a child are news. A Secret's values are stripped from the cache (cache-shape.ts), so a new
  * password (a database user's rotated by hand) shows only in its resourceVersion: every change of
  * a Secret counts (they rarely change, and the runtime restarts with the new credentials).
  */
@@ -77,7 +71,7 @@ export function productController(rest: KubeRest, options: ProductControllerOpti
     secondary: [
       ...PRODUCT_KINDS.map((kind) => ({name: kind, ...watchPaths(API_VERSION, kind, namespaces), labelSelector: PRODUCT_LABEL, keysFor: labelKeys(PRODUCT_LABEL), changed: besidesStatus})),
       {name: 'DataDomain', ...watchPaths(API_VERSION, 'DataDomain'), keysFor: productsOfDomain, changed: besidesStatus},
-      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: kind === 'Secret' ? credentialsKeys : owned, strip: kind === 'Secret' ? withoutValues : undefined, changed: childChanged(kind), echo})),
+      ...CHILD_KINDS.map(({apiVersion, kind}) => ({name: kind, ...watchPaths(apiVersion, kind, namespaces), labelSelector: childSelector, keysFor: kind === 'Secret' ? credentialsKeys : owned, changed: childChanged(kind), echo})),
       // Cluster-wide, whatever the scope: only those labelled with a namespace in scope are cached.
       ...CLUSTER_CHILD_KINDS.map(({apiVersion, kind}) => ({
         name: kind,
