@@ -145,7 +145,9 @@ export class Http1Pool {
       ? tls.connect({host, port, secureContext, rejectUnauthorized, servername: servername ?? (net.isIP(host) ? undefined : host)})
       : net.connect({host, port})
     socket.setNoDelay(true)
-    socket.setKeepAlive(true, 1000)
+    // TCP keep-alive probes after 30 s of silence: a kept connection or a quiet watch to a peer gone
+    // without a word is found dead, without a probe a second (node's agent's 1 s) on every watch.
+    socket.setKeepAlive(true, 30_000)
     this.open++
     const connection = new Connection(socket, (reusable) => this.release(connection, reusable))
     this.all.add(connection)
