@@ -16,6 +16,8 @@ import {proxiedServiceAccount} from '../helpers/proxy-kubeconfig.js'
 
 /** The operator's watches of ClusterRoleBindings (its list passes: the cache is filled once, then lags). */
 const BINDING_WATCHES = /\/clusterrolebindings\?.*\bwatch=true/
+/** …and of StatefulSets. */
+const STATEFULSET_WATCHES = /\/statefulsets\?.*\bwatch=true/
 
 /**
  * Two races between the operator and the deletion of a product, each lined up on purpose: the
@@ -40,24 +42,32 @@ describe('data safety: races with a product\'s deletion (real control plane)', f
   }
   const names = (kind: string, selector: string): string[] => JSON.parse(kubectl('get', kind, '-n', ns, '-l', selector, '-o', 'json')).items.map((o: any) => `${o.kind}/${o.metadata.name}`).sort()
 
+  /**
+   * A new operator (the previous one killed) whose watches matching `lagging` are held at the proxy:
+   * their caches are filled by the first list and then see nothing more.
+   */
+  async function startOperator(lagging?: RegExp): Promise<void> {
+    await operator?.kill('SIGKILL')
+    proxy!.hold(lagging)
+    // A held watch is given up after 3 s of silence and started again (held again until the test lets it through).
+    operator = spawnOperator(['--only', 'product', '-n', ns, '--kubeconfig', path.join(dir, 'kubeconfig'), '--health-port', '0'], {DAPPMESH_WATCH_IDLE_TIMEOUT: '3', DAPPMESH_REQUEST_TIMEOUT: '120'})
+    await operator.waitFor(/caches synced/)
+    // Once the operator has installed the CRDs (the first time; then unchanged).
+    kubectlApply(kubeconfig, [lightDomain(domain)])
+  }
+
   before(async function () {
     kubeconfig = await requireCluster(this)
     // The proxy forwards bearer tokens: the operator runs as a cluster-admin ServiceAccount of the namespace (made here).
     const proxied = await proxiedServiceAccount(kubeconfig, ns, path.join(dir, 'kubeconfig'))
     proxy = proxied.proxy
     removeBinding = proxied.remove
-    // Its ClusterRoleBinding cache is filled by the first list and then sees nothing more.
-    proxy.hold(BINDING_WATCHES)
-    // A held watch is given up after 3 s of silence and started again (held again until the test lets it through).
-    operator = spawnOperator(['--only', 'product', '-n', ns, '--kubeconfig', path.join(dir, 'kubeconfig'), '--health-port', '0'], {DAPPMESH_WATCH_IDLE_TIMEOUT: '3', DAPPMESH_REQUEST_TIMEOUT: '120'})
-    await operator.waitFor(/caches synced/)
-    kubectlApply(kubeconfig, [lightDomain(domain)])
   })
 
   after(async () => {
     await operator?.kill('SIGKILL')
     await proxy?.close()
-    for (const product of ['lag', 'slow']) {
+    for (const product of ['lag', 'vol', 'slow']) {
       try {
         kubectl('patch', 'dataproduct', product, '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}')
       } catch {
@@ -66,7 +76,7 @@ describe('data safety: races with a product\'s deletion (real control plane)', f
     }
     try {
       removeBinding?.()
-      kubectl('delete', 'clusterrolebinding', runtimeClusterBindingName(ns, 'lag'), runtimeClusterBindingName(ns, 'slow'), '--ignore-not-found')
+      kubectl('delete', 'clusterrolebinding', ...['lag', 'vol', 'slow'].map((product) => runtimeClusterBindingName(ns, product)), '--ignore-not-found')
       kubectl('delete', 'namespace', ns, '--wait=false', '--ignore-not-found')
       kubectl('delete', 'datadomain', domain, '--ignore-not-found')
     } catch {
@@ -76,6 +86,7 @@ describe('data safety: races with a product\'s deletion (real control plane)', f
   })
 
   it('deletes a ClusterRoleBinding its cache has not seen before releasing the finalizer: nothing cluster-scoped is orphaned', async () => {
+    await startOperator(BINDING_WATCHES)
     const binding = runtimeClusterBindingName(ns, 'lag')
     kubectlApply(kubeconfig, lightProduct(ns, 'lag', {domain}))
     // The runtime's ClusterRoleBinding: only labels tie it to the product (no owner reference can
@@ -96,7 +107,33 @@ describe('data safety: races with a product\'s deletion (real control plane)', f
     assert.equal(find('clusterrolebinding', binding)?.metadata.uid, undefined)
   })
 
+  it('records the volume claims of a StatefulSet its cache has not seen before releasing the finalizer: the product made again takes up its own data', async () => {
+    await startOperator(STATEFULSET_WATCHES)
+    const claim = 'data-vol--vol-db-0'
+    kubectlApply(kubeconfig, lightProduct(ns, 'vol', {domain, storage: true}))
+    // Made by the StatefulSet's controller once the operator made the storage's StatefulSet.
+    const made = await eventually(() => find('pvc', claim, ns), 'the storage\'s volume claim')
+
+    kubectl('delete', 'dataproduct', 'vol', '-n', ns, '--wait=false')
+    // The garbage collector would remove the StatefulSet (its owner gone) without the claim being recorded as kept.
+    await eventually(() => !find('statefulset', 'vol--vol-db', ns) || !find('dataproduct', 'vol', ns), 'the StatefulSet or the product to go')
+    proxy!.hold(undefined)
+    await eventually(() => !find('dataproduct', 'vol', ns) && !find('statefulset', 'vol--vol-db', ns), 'the product and its StatefulSet gone')
+    const record = find('configmap', `credentials.${ns}`, 'dappmesh-system')
+    assert.equal(record?.data?.[claim], `uid:${made.metadata.uid}`, 'the kept claim is in the operator\'s record')
+
+    // Made again: its kept claim is its own, not one planted by someone else.
+    kubectlApply(kubeconfig, lightProduct(ns, 'vol', {domain, storage: true}))
+    const outcome = await eventually(() => {
+      const degraded = find('dataproduct', 'vol', ns)?.status?.conditions?.find((c: any) => c.type === 'Degraded' && c.status === 'True' && c.reason === 'NameTaken')
+      return degraded?.message ?? (find('statefulset', 'vol--vol-db', ns) && 'made')
+    }, 'the product made again to take up its claim, or refuse it')
+    assert.equal(outcome, 'made')
+    assert.equal(find('pvc', claim, ns)?.metadata.uid, made.metadata.uid)
+  })
+
   it('purges with --purge-data a credentials Secret that a reconcile in flight made after the data was first listed', async () => {
+    await startOperator()
     // The reconcile's first Secret write waits at the proxy: the reconcile is in flight when the deletion starts.
     const gate = proxy!.gate('POST', new RegExp(`^/api/v1/namespaces/${ns}/secrets$`))
     kubectlApply(kubeconfig, lightProduct(ns, 'slow', {domain, storage: true}))
