@@ -113,6 +113,7 @@ describe('data safety: races with a product\'s deletion (real control plane)', f
     kubectlApply(kubeconfig, lightProduct(ns, 'vol', {domain, storage: true}))
     // Made by the StatefulSet's controller once the operator made the storage's StatefulSet.
     const made = await eventually(() => find('pvc', claim, ns), 'the storage\'s volume claim')
+    assert.ok(proxy!.held.some((r) => STATEFULSET_WATCHES.test(r.path)), 'the operator\'s StatefulSet watch was held: its cache never saw the StatefulSet')
 
     kubectl('delete', 'dataproduct', 'vol', '-n', ns, '--wait=false')
     // The garbage collector would remove the StatefulSet (its owner gone) without the claim being recorded as kept.
