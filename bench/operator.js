@@ -184,6 +184,9 @@ try {
   await sleep(IDLE_SECONDS * 1000)
   const after = await point()
   const residentAtEnd = residentMiB(operator.pid)
+  // What the anonymous memory left after idle is: V8's heap, or memory outside it (malloc).
+  const endMetrics = await metrics(url)
+  const heapAtEnd = {heapUsedMiB: gaugeMiB(endMetrics, 'nodejs_heap_used_bytes'), heapTotalMiB: gaugeMiB(endMetrics, 'nodejs_heap_total_bytes'), externalMiB: gaugeMiB(endMetrics, 'nodejs_external_memory_bytes')}
 
   const result = {
     date: new Date().toISOString(),
@@ -207,6 +210,7 @@ try {
       residentAtStartMiB: residentAtStart,
       largestSamplesToReadyMiB: peaks,
       residentAfterIdleMiB: residentAtEnd,
+      heapAfterIdleMiB: heapAtEnd,
       reconcilesToReady: counter(busy, 'dappmesh_reconciles_total'),
       reconcilesPerProduct: Math.round((counter(busy, 'dappmesh_reconciles_total') / PRODUCTS) * 10) / 10,
       reconcilesByController: Object.fromEntries(breakdown(busy, 'dappmesh_reconciles_total')),
@@ -250,7 +254,7 @@ try {
       `watch events that woke a reconcile, per product: ${Object.entries(o.wakesPerProductByKind).map(([labels, n]) => `${n} ${labels}`).join('; ')}`,
       `per product: ${o.reconcilesPerProduct} reconciles, ${o.apiRequestsPerProduct} API requests (reads included), by verb and resource:`,
       ...Object.entries(o.apiRequestsPerProductByKind).map(([labels, n]) => `  ${n}  ${labels}`),
-      `largest samples to Ready (MiB): ${Object.entries(o.largestSamplesToReadyMiB).map(([k, v]) => `${k} ${v}`).join(', ')}; after idle: ${o.residentAfterIdleMiB.anon} anon + ${o.residentAfterIdleMiB.file} file`,
+      `largest samples to Ready (MiB): ${Object.entries(o.largestSamplesToReadyMiB).map(([k, v]) => `${k} ${v}`).join(', ')}; after idle: ${o.residentAfterIdleMiB.anon} anon + ${o.residentAfterIdleMiB.file} file (heap ${o.heapAfterIdleMiB.heapUsedMiB} used of ${o.heapAfterIdleMiB.heapTotalMiB}, external ${o.heapAfterIdleMiB.externalMiB})`,
       `settling over ${result.settling.seconds} s after Ready: ${result.settling.cpuSeconds} CPU-s (${result.settling.cpuPercent}% of a core), ${result.settling.apiWrites} API writes, ${result.settling.reconciles} reconciles`,
       `steady state over ${i.seconds} s: ${i.cpuSeconds} CPU-s (${i.cpuPercent}% of a core), ${i.apiWrites} API writes besides ${i.leaseWrites} lease renewals, ${i.reconciles} reconciles`,
       `goals: ${Object.entries(result.goals).map(([name, g]) => `${name} ${g.value} (${g.goal}) ${g.met ? 'met' : 'MISSED'}`).join('; ')}`,
