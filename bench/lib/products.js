@@ -14,6 +14,8 @@ export function orderCopies(root, dir, prefix, count, perDomain = 1) {
     cpSync(path.join(root, 'examples/orders'), copy, {recursive: true})
     const edit = (file, change) => writeFileSync(path.join(copy, file), change(readFileSync(path.join(copy, file), 'utf8')))
     edit('mesh/domain.yaml', (t) => t.replace('name: sales', `name: ${domain}`).replace('namespace: sales', `namespace: ${domain}`))
+    // The domain's quota is sized for one product: each sharing product gets as much again.
+    if (perDomain > 1) edit('mesh/domain.yaml', (t) => t.replace(/(cpu: "|memory: |storage: )(\d+)/g, (_m, key, n) => `${key}${Number(n) * perDomain}`))
     edit('dappmesh.yaml', (t) => t.replace('domain: sales', `domain: ${domain}`))
     if (perDomain > 1) edit('dappmesh.yaml', (t) => t.replace(/^ {2}name: orders$/m, `  name: orders-${String(i).padStart(3, '0')}`))
     edit('mesh/roles.yaml', (t) => t.replace('namespace: sales', `namespace: ${domain}`))
