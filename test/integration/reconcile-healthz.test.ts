@@ -6,10 +6,9 @@ import os from 'node:os'
 import path from 'node:path'
 
 import {type OperatorResult, runOperator} from '../../src/core/reconcile/operator.js'
-import {cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
-import {type ProductCopy, orderProduct} from '../helpers/product.js'
-import {proxiedServiceAccount} from '../helpers/proxy-kubeconfig.js'
+import type {ProductCopy} from '../helpers/product.js'
+import {proxiedOrderProduct} from '../helpers/proxy-kubeconfig.js'
 import type {HttpProxy} from '../helpers/proxies.js'
 
 const STUCK_AFTER_MS = 4000
@@ -26,7 +25,7 @@ describe('operator /healthz while a reconcile hangs (real control plane)', funct
   let kubeconfig: string
   let p: ProductCopy
   let proxy: HttpProxy
-  let removeBinding: (() => void) | undefined
+  let remove: (() => void) | undefined
   let operator: {abort: AbortController; done: Promise<OperatorResult | Error>} | undefined
   const saNamespace = `hz-${randomBytes(3).toString('hex')}`
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-healthz-'))
@@ -35,13 +34,10 @@ describe('operator /healthz while a reconcile hangs (real control plane)', funct
 
   before(async function () {
     kubeconfig = await requireCluster(this)
-    p = orderProduct('hz')
-    // The proxy forwards the operator's requests with their bearer token: a ServiceAccount's.
-    const proxied = await proxiedServiceAccount(kubeconfig, saNamespace, path.join(dir, 'kubeconfig'))
-    proxy = proxied.proxy
-    removeBinding = proxied.remove
-    const r = cli(['apply', p.dir, '--kubeconfig', kubeconfig], {timeout: 120_000})
-    assert.equal(r.code, 0, r.stderr)
+    const made = await proxiedOrderProduct(kubeconfig, 'hz', saNamespace, path.join(dir, 'kubeconfig'))
+    p = made.product
+    proxy = made.proxy
+    remove = made.remove
   })
 
   after(async () => {
@@ -50,19 +46,7 @@ describe('operator /healthz while a reconcile hangs (real control plane)', funct
     await operator?.done
     if (previousTimeout === undefined) delete process.env.DAPPMESH_REQUEST_TIMEOUT
     else process.env.DAPPMESH_REQUEST_TIMEOUT = previousTimeout
-    try {
-      kubectl('patch', 'dataproduct', 'orders', '-n', p.namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}')
-    } catch {
-      // not there
-    }
-    try {
-      removeBinding?.()
-      kubectl('delete', 'namespace', p.namespace, saNamespace, '--wait=false', '--ignore-not-found')
-      kubectl('delete', 'datadomain', p.domain, '--ignore-not-found')
-    } catch {
-      // the cluster goes away at the end of the run anyway
-    }
-    p?.remove()
+    remove?.()
     rmSync(dir, {recursive: true, force: true})
   })
 

@@ -13,11 +13,10 @@ import {operatorClusterRoleRules} from '../../src/core/operator-install/manifest
 import {type OperatorResult, runOperator} from '../../src/core/reconcile/operator.js'
 import {FIELD_MANAGER} from '../../src/core/reconcile/product/desired.js'
 import {CHILDREN_AT_ONCE} from '../../src/core/reconcile/product/reconciler.js'
-import {cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {kubectlApply, persistentVolumes} from '../helpers/light-product.js'
-import {type ProductCopy, orderProduct} from '../helpers/product.js'
-import {proxiedServiceAccount} from '../helpers/proxy-kubeconfig.js'
+import type {ProductCopy} from '../helpers/product.js'
+import {proxiedOrderProduct} from '../helpers/proxy-kubeconfig.js'
 import type {Forwarded, HttpProxy} from '../helpers/proxies.js'
 
 /** How long the proxy holds every write before the API server sees it: a distant API server. */
@@ -36,11 +35,11 @@ describe('operator run: a product\'s children, applied tier by tier (real contro
   let kubeconfig: string
   let p: ProductCopy
   let proxy: HttpProxy
-  let removeBinding: (() => void) | undefined
+  let remove: (() => void) | undefined
   let operator: {abort: AbortController; done: Promise<OperatorResult | Error>} | undefined
   const id = randomBytes(3).toString('hex')
-  const saNamespace = `tiers-${id}`
   const rbacRole = `tiers-operator-${id}`
+  const accountNamespace = `tiers-${id}`
   // kwok has no volume provisioner: the product's three StatefulSets' claims bind to these.
   const volumes = persistentVolumes(`dappmesh-tiers-${id}`, 3, '20Gi')
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-tiers-'))
@@ -49,56 +48,45 @@ describe('operator run: a product\'s children, applied tier by tier (real contro
 
   before(async function () {
     kubeconfig = await requireCluster(this)
-    p = orderProduct('tiers')
     kubectlApply(kubeconfig, volumes)
-    // The proxy forwards the operator's requests with their bearer token: a ServiceAccount's.
-    const proxied = await proxiedServiceAccount(kubeconfig, saNamespace, path.join(dir, 'kubeconfig'))
-    proxy = proxied.proxy
-    removeBinding = proxied.remove
-    const r = cli(['apply', p.dir, '--kubeconfig', kubeconfig], {timeout: 120_000})
-    assert.equal(r.code, 0, r.stderr)
+    const made = await proxiedOrderProduct(kubeconfig, 'tiers', accountNamespace, path.join(dir, 'kubeconfig'))
+    p = made.product
+    proxy = made.proxy
+    remove = made.remove
   })
 
   after(async () => {
     operator?.abort.abort()
     await proxy?.close()
     await operator?.done
+    remove?.()
     try {
-      kubectl('patch', 'dataproduct', 'orders', '-n', p.namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}')
-    } catch {
-      // not there
-    }
-    try {
-      removeBinding?.()
       kubectl('delete', 'clusterrolebinding,clusterrole', rbacRole, '--ignore-not-found')
       kubectl('delete', 'pv', ...volumes.map((v) => v.metadata.name), '--wait=false', '--ignore-not-found')
-      kubectl('delete', 'namespace', p.namespace, saNamespace, '--wait=false', '--ignore-not-found')
-      kubectl('delete', 'datadomain', p.domain, '--ignore-not-found')
     } catch {
       // the cluster goes away at the end of the run anyway
     }
-    p?.remove()
     rmSync(dir, {recursive: true, force: true})
   })
 
   it('refuses a RoleBinding whose Role does not exist yet to a client with only the operator\'s rights, and takes it once the Role does: a Role is applied a tier before its binding', async () => {
     // The installed operator's rights (operator install), held by a ServiceAccount of the test's.
-    kubectl('create', 'serviceaccount', 'rights', '-n', saNamespace)
+    kubectl('create', 'serviceaccount', 'rights', '-n', p.namespace)
     kubectlIn(JSON.stringify({apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: {name: rbacRole}, rules: operatorClusterRoleRules()}), 'apply', '-f', '-')
-    kubectl('create', 'clusterrolebinding', rbacRole, `--clusterrole=${rbacRole}`, `--serviceaccount=${saNamespace}:rights`)
-    const token = kubectl('create', 'token', 'rights', '-n', saNamespace, '--duration', '10m')
+    kubectl('create', 'clusterrolebinding', rbacRole, `--clusterrole=${rbacRole}`, `--serviceaccount=${p.namespace}:rights`)
+    const token = kubectl('create', 'token', 'rights', '-n', p.namespace, '--duration', '10m')
     const rest = await KubeRest.create({...(await loadKubeConfig({kubeconfig})), user: {token}})
     try {
       const rbac = 'rbac.authorization.k8s.io/v1'
-      const role = {apiVersion: rbac, kind: 'Role', metadata: {name: 'readers', namespace: saNamespace}, rules: [{apiGroups: [''], resources: ['configmaps'], verbs: ['get']}]}
+      const role = {apiVersion: rbac, kind: 'Role', metadata: {name: 'readers', namespace: p.namespace}, rules: [{apiGroups: [''], resources: ['configmaps'], verbs: ['get']}]}
       const binding = {
         apiVersion: rbac,
         kind: 'RoleBinding',
-        metadata: {name: 'readers', namespace: saNamespace},
+        metadata: {name: 'readers', namespace: p.namespace},
         roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'readers'},
-        subjects: [{kind: 'ServiceAccount', name: 'rights', namespace: saNamespace}],
+        subjects: [{kind: 'ServiceAccount', name: 'rights', namespace: p.namespace}],
       }
-      const applyAs = (object: typeof role | typeof binding) => rest.apply(resourcePath(rbac, object.kind, saNamespace, object.metadata.name), object, {fieldManager: FIELD_MANAGER, force: true})
+      const applyAs = (object: typeof role | typeof binding) => rest.apply(resourcePath(rbac, object.kind, p.namespace, object.metadata.name), object, {fieldManager: FIELD_MANAGER, force: true})
       await assert.rejects(applyAs(binding), (error: unknown) => {
         return error instanceof KubeApiError && error.status === 404
       }, 'RBAC cannot tell that the binding grants nothing its maker lacks')

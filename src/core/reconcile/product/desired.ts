@@ -265,12 +265,13 @@ function engineOf(storage: Stored<DataStorage>): Engine {
  * need before the workloads that start them): the children of one tier at once, the tiers one
  * after another, each tier only once the one before has been answered.
  * - 0, what the others refer to and which needs nothing itself: ServiceAccount, Secret, ConfigMap, Role.
- * - 1: RoleBinding, after its Role: RBAC refuses a binding to a Role that does not exist yet from a
- *   client without `bind` on it, which the operator does not hold (operator-install/manifests.ts;
- *   tested in test/integration/reconcile-tiers.test.ts). ClusterRoleBinding (of a built-in
- *   ClusterRole). NetworkPolicy: a pod started before its policy would accept any traffic for a
- *   moment. Service: a StatefulSet's governing Service, a port's. And the runtime's pods call the
- *   API server with its Role as they start.
+ * - 1, what refers to tier 0 and what pods need from their first moment: RoleBinding, after its
+ *   Role (from a client without `bind`, which the operator does not hold, RBAC refuses a binding to
+ *   a Role that does not exist yet: operator-install/manifests.ts, tested in
+ *   test/integration/reconcile-tiers.test.ts; the runtime's pods call the API server with it as
+ *   they start); ClusterRoleBinding (of a built-in ClusterRole); NetworkPolicy (a pod started
+ *   before its policy would accept any traffic for a moment); Service (a StatefulSet's governing
+ *   Service, a port's).
  * - 2, the workloads: StatefulSet, Deployment, CronJob. A StatefulSet applied before its
  *   ServiceAccount has its pods refused until the next reconcile ("error looking up service
  *   account"), seen as FailedCreate warnings on a real node.
