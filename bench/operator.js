@@ -7,6 +7,7 @@
 // its heap, and over BENCH_IDLE_SECONDS (default 60) of steady state after those. Writes its result
 // into bench/operator-results.json, one entry per number of products, operator arguments and NODE_OPTIONS (a
 // run of 1,000 products leaves the entry of 100 in place).
+// BENCH_PRODUCTS_PER_DOMAIN (default 1) products share each domain.
 // BENCH_OPERATOR_NODE_ARGS (space-separated) go to the operator's node, e.g. `--cpu-prof
 // --cpu-prof-dir=/tmp/prof` to see where its CPU goes (the profile is written when it stops);
 // BENCH_OPERATOR_ARGS to `operator run`, e.g. `--leader-elect` (the lease renewals at idle).
@@ -28,6 +29,9 @@ import {orderCopies} from './lib/products.js'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cli = path.join(root, 'bin/run.js')
 const PRODUCTS = Math.max(1, Number.parseInt(process.env.BENCH_PRODUCTS ?? '100', 10))
+// By default each product has a domain of its own (the domain loop's work counts fully per product);
+// issue 14's reference run had 10 products per domain (50 in 5).
+const PER_DOMAIN = Math.max(1, Number.parseInt(process.env.BENCH_PRODUCTS_PER_DOMAIN ?? '1', 10))
 const IDLE_SECONDS = Math.max(1, Number.parseInt(process.env.BENCH_IDLE_SECONDS ?? '60', 10))
 const SETTLE_SECONDS = Math.max(1, Number.parseInt(process.env.BENCH_SETTLE_SECONDS ?? '90', 10))
 const OPERATOR_ARGS = (process.env.BENCH_OPERATOR_ARGS ?? '').split(' ').filter(Boolean)
@@ -95,7 +99,7 @@ function keepPeaks(peaks, sample) {
 }
 
 /** What tells one configuration's result from another's in the results file. */
-const configuration = (r) => `${r.products} ${(r.operatorArgs ?? []).join(' ')} ${r.operator?.nodeOptions} ${(r.operator?.nodeArgs ?? []).join(' ')}`
+const configuration = (r) => `${r.products} ${r.productsPerDomain ?? 1} ${(r.operatorArgs ?? []).join(' ')} ${r.operator?.nodeOptions} ${(r.operator?.nodeArgs ?? []).join(' ')}`
 
 /** The results of earlier runs, but the one of this configuration (which this run replaces). */
 function otherResults(result) {
@@ -114,8 +118,8 @@ try {
   // Every product has three DataStorages, each a StatefulSet with one volume claim.
   await startCluster({root, cli, work, cluster, kubeconfig, nodes: NODES, volumes: PRODUCTS * 3 + 10})
 
-  log(`generating ${PRODUCTS} products`)
-  const dirs = orderCopies(root, path.join(work, 'products'), 'op', PRODUCTS)
+  log(`generating ${PRODUCTS} products, ${PER_DOMAIN} per domain`)
+  const dirs = orderCopies(root, path.join(work, 'products'), 'op', PRODUCTS, PER_DOMAIN)
 
   log('starting dappmesh operator run')
   const {OPERATOR_ENV} = await import(path.join(root, 'dist/core/reconcile/footprint.js'))
@@ -180,6 +184,9 @@ try {
   await sleep(IDLE_SECONDS * 1000)
   const after = await point()
   const residentAtEnd = residentMiB(operator.pid)
+  // What the anonymous memory left after idle is: V8's heap, or memory outside it (malloc).
+  const endMetrics = await metrics(url)
+  const heapAtEnd = {heapUsedMiB: gaugeMiB(endMetrics, 'nodejs_heap_used_bytes'), heapTotalMiB: gaugeMiB(endMetrics, 'nodejs_heap_total_bytes'), externalMiB: gaugeMiB(endMetrics, 'nodejs_external_memory_bytes')}
 
   const result = {
     date: new Date().toISOString(),
@@ -187,6 +194,7 @@ try {
     cpus: os.cpus().length,
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
     products: PRODUCTS,
+    productsPerDomain: PER_DOMAIN,
     nodes: NODES,
     objectsApplied: JSON.parse(apply.stdout).products.reduce((n, p) => n + p.objects.length, 0),
     applySeconds: Math.round(apply.ms / 100) / 10,
@@ -202,6 +210,7 @@ try {
       residentAtStartMiB: residentAtStart,
       largestSamplesToReadyMiB: peaks,
       residentAfterIdleMiB: residentAtEnd,
+      heapAfterIdleMiB: heapAtEnd,
       reconcilesToReady: counter(busy, 'dappmesh_reconciles_total'),
       reconcilesPerProduct: Math.round((counter(busy, 'dappmesh_reconciles_total') / PRODUCTS) * 10) / 10,
       reconcilesByController: Object.fromEntries(breakdown(busy, 'dappmesh_reconciles_total')),
@@ -240,12 +249,12 @@ try {
   process.stdout.write(
     [
       `dappmesh operator bench — ${result.date}, node ${result.node}, ${result.cpus} cores, load ${result.loadAverage.join(' ')}`,
-      `${PRODUCTS} products (${result.objectsApplied} objects) applied in ${result.applySeconds} s; all Ready ${result.applyToAllReadySeconds} s after the apply began`,
+      `${PRODUCTS} products (${PER_DOMAIN} per domain, ${result.objectsApplied} objects) applied in ${result.applySeconds} s; all Ready ${result.applyToAllReadySeconds} s after the apply began`,
       `operator${OPERATOR_ARGS.length > 0 ? ` (${OPERATOR_ARGS.join(' ')})` : ''} to Ready: ${o.cpuSecondsToReady} CPU-s (${o.cpuMillisecondsPerProduct} ms per product), ${o.reconcilesToReady} reconciles, ${o.apiWritesToReady} API writes; RSS ${o.rssAtStartMiB} MiB at start (${o.residentAtStartMiB.anon} anon + ${o.residentAtStartMiB.file} file), peak ${o.peakRssMiB} MiB`,
       `watch events that woke a reconcile, per product: ${Object.entries(o.wakesPerProductByKind).map(([labels, n]) => `${n} ${labels}`).join('; ')}`,
       `per product: ${o.reconcilesPerProduct} reconciles, ${o.apiRequestsPerProduct} API requests (reads included), by verb and resource:`,
       ...Object.entries(o.apiRequestsPerProductByKind).map(([labels, n]) => `  ${n}  ${labels}`),
-      `largest samples to Ready (MiB): ${Object.entries(o.largestSamplesToReadyMiB).map(([k, v]) => `${k} ${v}`).join(', ')}; after idle: ${o.residentAfterIdleMiB.anon} anon + ${o.residentAfterIdleMiB.file} file`,
+      `largest samples to Ready (MiB): ${Object.entries(o.largestSamplesToReadyMiB).map(([k, v]) => `${k} ${v}`).join(', ')}; after idle: ${o.residentAfterIdleMiB.anon} anon + ${o.residentAfterIdleMiB.file} file (heap ${o.heapAfterIdleMiB.heapUsedMiB} used of ${o.heapAfterIdleMiB.heapTotalMiB}, external ${o.heapAfterIdleMiB.externalMiB})`,
       `settling over ${result.settling.seconds} s after Ready: ${result.settling.cpuSeconds} CPU-s (${result.settling.cpuPercent}% of a core), ${result.settling.apiWrites} API writes, ${result.settling.reconciles} reconciles`,
       `steady state over ${i.seconds} s: ${i.cpuSeconds} CPU-s (${i.cpuPercent}% of a core), ${i.apiWrites} API writes besides ${i.leaseWrites} lease renewals, ${i.reconciles} reconciles`,
       `goals: ${Object.entries(result.goals).map(([name, g]) => `${name} ${g.value} (${g.goal}) ${g.met ? 'met' : 'MISSED'}`).join('; ')}`,

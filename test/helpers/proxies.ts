@@ -6,9 +6,10 @@ import net from 'node:net'
  * Proxies between a client under test and the real API server, for faults a real network has:
  * a TCP proxy whose connections can be made to stall (bytes stop in both directions, the sockets
  * stay open: a dead NAT entry, a hung load balancer), and an HTTP proxy that forwards every request
- * to the API server but can hold the requests of one path (a partial partition) or delay every
- * write (a distant API server), and records when each write arrived and when it was answered.
- * Neither answers anything itself: every answer is the API server's.
+ * to the API server but can hold the requests of one path (a partial partition), or let some wait
+ * until the test releases them (a slow request, to line up a race), or delay every write (a
+ * distant API server), and records when each write arrived and when it was answered. Neither
+ * answers anything itself: every answer is the API server's.
  */
 export interface TcpProxy {
   port: number
@@ -70,10 +71,20 @@ export interface Forwarded {
   status?: number
 }
 
+/** Requests that wait at the proxy, unanswered, until released: then they reach the API server as sent. */
+export interface Gate {
+  /** the requests waiting (and, after release, those that waited), in arrival order */
+  waiting: Forwarded[]
+  /** forwards every waiting request, and lets later ones through */
+  release: () => void
+}
+
 export interface HttpProxy {
   url: string
   /** requests not answered for this path pattern (held until close) */
   hold: (pattern: RegExp | undefined) => void
+  /** requests of this method whose path matches wait until the gate is released (one gate at a time) */
+  gate: (method: string, pattern: RegExp) => Gate
   /** every write (every request but GET) from now on is forwarded only after this many ms */
   delayWrites: (ms: number) => void
   /** every request but GET, in arrival order, held ones included */
@@ -90,6 +101,7 @@ export async function httpProxy(target: {server: string; ca?: Buffer}): Promise<
   let writeDelayMs = 0
   const writes: Forwarded[] = []
   const heldRequests: Forwarded[] = []
+  let gated: {method: string; pattern: RegExp; waiting: Forwarded[]; queue: Array<() => void>} | undefined
   const server = http.createServer((req, res) => {
     const path = req.url ?? '/'
     const forwarded: Forwarded = {method: req.method ?? '', path, at: Date.now()}
@@ -99,26 +111,45 @@ export async function httpProxy(target: {server: string; ca?: Buffer}): Promise<
       heldRequests.push(forwarded)
       return // never answered: the client must give up on its own
     }
-    res.on('finish', () => (forwarded.answered = Date.now()))
-    const forward = () => {
-      const headers = {...req.headers, host: base.host}
-      const upstream = https.request({protocol: base.protocol, hostname: base.hostname, port: base.port, path, method: req.method, headers, agent}, (answer) => {
-        forwarded.status = answer.statusCode
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(res)
-      })
-      upstream.on('error', () => res.destroy())
-      req.pipe(upstream)
-      res.on('close', () => upstream.destroy())
+    if (gated && gated.method === req.method && gated.pattern.test(path)) {
+      // The body waits in the request stream (paused, unread) until forwarded.
+      gated.waiting.push(forwarded)
+      gated.queue.push(() => forward(req, res, forwarded))
+      return
     }
-    // The body waits in the request's stream (paused until piped) meanwhile.
-    if (write && writeDelayMs > 0) setTimeout(forward, writeDelayMs)
-    else forward()
+    // The body waits in the request stream (paused, unread) meanwhile.
+    if (write && writeDelayMs > 0) setTimeout(() => forward(req, res, forwarded), writeDelayMs)
+    else forward(req, res, forwarded)
   })
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, forwarded: Forwarded) => {
+    const {path} = forwarded
+    if (res.destroyed) return // the client gave up meanwhile
+    const headers = {...req.headers, host: base.host}
+    res.on('finish', () => (forwarded.answered = Date.now()))
+    const upstream = https.request({protocol: base.protocol, hostname: base.hostname, port: base.port, path, method: req.method, headers, agent}, (answer) => {
+      forwarded.status = answer.statusCode
+      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(res)
+    })
+    upstream.on('error', () => res.destroy())
+    req.pipe(upstream)
+    res.on('close', () => upstream.destroy())
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     hold: (pattern) => (held = pattern),
+    gate(method, pattern) {
+      const gate = {method, pattern, waiting: [] as Forwarded[], queue: [] as Array<() => void>}
+      gated = gate
+      return {
+        waiting: gate.waiting,
+        release() {
+          if (gated === gate) gated = undefined
+          for (const go of gate.queue.splice(0)) go()
+        },
+      }
+    },
     delayWrites: (ms) => (writeDelayMs = ms),
     writes,
     held: heldRequests,

@@ -20,6 +20,8 @@ describe('operator run: the domain and mesh loops\' own writes (real control pla
   const labels = {'dappmesh.io/test-suite': `own-${id}`}
   const mesh = `own-${id}-mesh`
   const domain = `own-${id}`
+  /** a domain made during the tests, after its namespace */
+  const later = `own-${id}-later`
   const product = 'mine'
   const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
   const series = async (name: string) => (await counterTotal(operator!.url()!, name)).series
@@ -60,8 +62,8 @@ describe('operator run: the domain and mesh loops\' own writes (real control pla
     await operator?.kill('SIGTERM')
     try {
       kubectl('delete', 'dataproduct', product, '-n', domain, '--wait=false', '--ignore-not-found')
-      kubectl('delete', 'namespace', domain, '--wait=false', '--ignore-not-found')
-      kubectl('delete', 'datadomain', domain, '--ignore-not-found')
+      kubectl('delete', 'namespace', domain, later, '--wait=false', '--ignore-not-found')
+      kubectl('delete', 'datadomain', domain, later, '--ignore-not-found')
       kubectl('delete', 'datamesh', mesh, '--ignore-not-found')
     } catch {
       // the cluster goes away at the end of the run anyway
@@ -75,6 +77,21 @@ describe('operator run: the domain and mesh loops\' own writes (real control pla
     for (const kind of ['Namespace', 'NetworkPolicy', 'ResourceQuota', 'LimitRange', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']) {
       assert.equal(await sum('dappmesh_reconcile_wakes_total', 'controller="domain"', `resource="${kind}"`), 0, `the ${kind} the domain loop made woke it (${(await series('dappmesh_reconcile_wakes_total')).join('; ')})`)
     }
+  })
+
+  it('reconciles a new domain once when its namespace came first, as dappmesh apply makes them: the namespace wakes no reconcile of a domain not there yet', async function () {
+    this.timeout(120_000)
+    const before = await reconciles('domain')
+    const wakesBefore = await sum('dappmesh_reconcile_wakes_total', 'controller="domain"', 'resource="Namespace"')
+    // apply writes the domain's namespace (labelled with the domain) first, the DataDomain after.
+    kubectlApply(kubeconfig, [{apiVersion: 'v1', kind: 'Namespace', metadata: {name: later, labels: {'dappmesh.io/domain': later, 'app.kubernetes.io/managed-by': 'dappmesh'}}}])
+    // Long enough for the operator to see the namespace before the domain exists (kubectl alone takes most of it).
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    kubectlApply(kubeconfig, [{apiVersion: 'dappmesh.io/v1alpha1', kind: 'DataDomain', metadata: {name: later, labels}, spec: {mesh, owner: 'test@example.com'}}])
+    kubectl('wait', `datadomain/${later}`, '--for=condition=Ready', '--timeout=90s')
+    await settled()
+    assert.equal(await reconciles('domain') - before, 1, `domain reconciles for one new domain (wakes: ${(await series('dappmesh_reconcile_wakes_total')).filter((s) => s.includes('controller="domain"')).join('; ')})`)
+    assert.equal(await sum('dappmesh_reconcile_wakes_total', 'controller="domain"', 'resource="Namespace"'), wakesBefore, 'its namespace woke the domain loop')
   })
 
   it('reconciles an unchanged domain without writing anything', async function () {

@@ -1,10 +1,9 @@
 import {readFile} from 'node:fs/promises'
-import http from 'node:http'
-import https from 'node:https'
 import tls from 'node:tls'
 
 import {ClusterUnreachableError} from '../errors.js'
 import {type Authentication, Credentials} from './credentials.js'
+import {Http1Pool, type Http1Response} from './http1.js'
 import type {LoadedKubeConfig} from './kubeconfig.js'
 import type {KubeList, KubeObject, KubeStatus, WatchEvent} from './objects.js'
 import {TokenBucket} from './rate-limit.js'
@@ -88,8 +87,6 @@ export function watchIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number
 export const LIST_PAGE_SIZE = 500
 
 const TIMEOUT_CODE = 'ETIMEDOUT'
-/** Responses whose connection was destroyed for silence (the stream then fails with a plain "aborted"). */
-const silenced = new WeakSet<http.IncomingMessage>()
 
 interface Tls {
   ca?: Buffer
@@ -111,9 +108,9 @@ interface Endpoint {
  * certificate in use, and the headers made from the last credentials.
  */
 interface Pool {
-  current?: {cert: Buffer | undefined; agent: http.Agent}
+  current?: {cert: Buffer | undefined; connections: Http1Pool}
   /** pools of certificates no longer in use, closed when the client is */
-  retired: http.Agent[]
+  retired: Http1Pool[]
   auth?: Authentication
   headers?: Record<string, string | string[]>
 }
@@ -181,8 +178,8 @@ export class KubeRest {
   }
 
   close(): void {
-    this.pool.current?.agent.destroy()
-    for (const agent of this.pool.retired) agent.destroy()
+    this.pool.current?.connections.destroy()
+    for (const connections of this.pool.retired) connections.destroy()
     this.pool.retired = []
   }
 
@@ -202,35 +199,29 @@ export class KubeRest {
   }
 
   /**
-   * The kept-alive pool for the credentials' client certificate. Its TLS context (CA, certificate,
-   * key) is made once, not per request: given per request, Node's agent turns the PEM buffers into
-   * its pool's key string on every request. A new certificate (an exec plugin's) gets a new pool,
-   * and the old one closes its connections as their requests end.
+   * The kept-alive connections for the credentials' client certificate (http1.ts). Its TLS context
+   * (CA, certificate, key) is made once, not per connection. A new certificate (an exec plugin's)
+   * gets new connections, and the old ones close as their requests end.
    */
-  private agentFor(auth: Authentication): http.Agent {
+  private connectionsFor(auth: Authentication): Http1Pool {
     const pool = this.pool
-    if (pool.current && pool.current.cert === auth.cert) return pool.current.agent
-    let agent: http.Agent
+    if (pool.current && pool.current.cert === auth.cert) return pool.current.connections
+    let secureContext: tls.SecureContext | undefined
     if (this.endpoint.secure) {
-      let secureContext: tls.SecureContext
       try {
         secureContext = tls.createSecureContext({ca: this.tls.ca, cert: auth.cert, key: auth.key})
       } catch (error) {
         throw unreachable(this.loaded, error)
       }
-      const servername = this.tls.servername ? {servername: this.tls.servername} : {}
-      agent = new https.Agent({keepAlive: true, maxSockets: this.maxSockets, secureContext, rejectUnauthorized: this.tls.rejectUnauthorized, ...servername})
-    } else {
-      agent = new http.Agent({keepAlive: true, maxSockets: this.maxSockets})
     }
+    const {secure, host, port} = this.endpoint
+    const connections = new Http1Pool({secure, host, port, secureContext, rejectUnauthorized: this.tls.rejectUnauthorized, servername: this.tls.servername}, this.maxSockets)
     if (pool.current) {
-      const old = pool.current.agent
-      old.maxFreeSockets = 0
-      for (const sockets of Object.values(old.freeSockets)) for (const socket of sockets ?? []) socket.destroy()
-      pool.retired.push(old)
+      pool.current.connections.retire()
+      pool.retired.push(pool.current.connections)
     }
-    pool.current = {cert: auth.cert, agent}
-    return agent
+    pool.current = {cert: auth.cert, connections}
+    return connections
   }
 
   /** The headers every request carries, made once per credentials. */
@@ -243,7 +234,7 @@ export class KubeRest {
     return pool.headers
   }
 
-  private async send(method: string, path: string, options: RequestOptions, timeoutMs: number | undefined, timeoutHint = ''): Promise<http.IncomingMessage> {
+  private async send(method: string, path: string, options: RequestOptions, timeoutMs: number | undefined, timeoutHint = ''): Promise<Http1Response> {
     const gated = method !== 'GET' ? this.gate : undefined
     // A refused write fails at once rather than waiting its turn first.
     gated?.()
@@ -256,27 +247,22 @@ export class KubeRest {
     }
     const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
     const auth = this.credentials.current() ?? (await this.credentials.authenticate())
-    const agent = this.agentFor(auth)
+    const connections = this.connectionsFor(auth)
     let headers = this.headersFor(auth)
     if (body !== undefined) headers = {...headers, 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(body))}
-    const {secure, host, port} = this.endpoint
-    return new Promise((resolve, reject) => {
-      let response: http.IncomingMessage | undefined
-      const req = (secure ? https : http).request({host, port, path: this.target(path, options.query), method, headers, agent, signal: options.signal}, (res) => {
-        response = res
-        resolve(res)
+    try {
+      return await connections.request({
+        method,
+        target: this.target(path, options.query),
+        headers,
+        body,
+        signal: options.signal,
+        timeoutMs,
+        timeoutMessage: timeoutMs === undefined ? undefined : `no answer within ${Math.round(timeoutMs / 1000)}s${timeoutHint}`,
       })
-      req.on('error', (error) => reject(options.signal?.aborted || error instanceof WatchIdleError ? error : unreachable(this.loaded, error)))
-      if (timeoutMs !== undefined) {
-        // The socket's idle time: no byte in either direction for this long (also while the body streams).
-        req.setTimeout(Math.max(1, timeoutMs), () => {
-          const seconds = Math.round(timeoutMs! / 1000)
-          if (response) silenced.add(response)
-          req.destroy(Object.assign(new Error(`no answer within ${seconds}s${timeoutHint}`), {code: TIMEOUT_CODE}))
-        })
-      }
-      req.end(body)
-    })
+    } catch (error) {
+      throw options.signal?.aborted || error instanceof WatchIdleError ? error : unreachable(this.loaded, error)
+    }
   }
 
   /**
@@ -322,7 +308,7 @@ export class KubeRest {
     } catch (error) {
       // The server fell silent (or the connection broke) halfway through its answer.
       if (options.signal?.aborted) throw error
-      throw unreachable(this.loaded, silenced.has(res) ? Object.assign(new Error(`the answer stopped for ${Math.round(timeoutMs / 1000)}s${hint}`), {code: TIMEOUT_CODE}) : ((error as Error).cause ?? error))
+      throw unreachable(this.loaded, res.timedOut ? Object.assign(new Error(`the answer stopped for ${Math.round(timeoutMs / 1000)}s${hint}`), {code: TIMEOUT_CODE}) : ((error as Error).cause ?? error))
     }
     const text = data.toString('utf8')
     let parsed: unknown = text
@@ -405,7 +391,7 @@ export class KubeRest {
    */
   async watch<T extends KubeObject = KubeObject>(path: string, query: RequestOptions['query'], onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal, options: {idleTimeoutMs?: number} = {}): Promise<void> {
     const idleMs = options.idleTimeoutMs ?? watchIdleTimeoutMs()
-    let res: http.IncomingMessage
+    let res: Http1Response
     try {
       res = await this.send('GET', path, {query: {...query, watch: true, allowWatchBookmarks: true}, signal}, idleMs)
     } catch (error) {
@@ -424,37 +410,31 @@ export class KubeRest {
       })
     } catch (error) {
       if (signal.aborted) return
-      throw silenced.has(res) || isTimeout(error) ? new WatchIdleError(idleMs) : error
+      throw res.timedOut || isTimeout(error) ? new WatchIdleError(idleMs) : error
     }
-    // A connection destroyed for silence may also just end the stream.
-    if (silenced.has(res)) throw new WatchIdleError(idleMs)
   }
 }
 
-/**
- * A whole answer. Listeners, not `for await`: the async iterator costs promises and ticks per
- * chunk, on every request. A connection that breaks before the answer is complete fails it.
- */
-function readBody(res: http.IncomingMessage): Promise<Buffer> {
+/** A whole answer. A connection that breaks before the answer is complete fails it. */
+function readBody(res: Http1Response): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
-    res.on('data', (chunk: Buffer) => chunks.push(chunk))
-    res.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
-    res.on('error', reject)
-    res.on('close', () => {
-      if (!res.complete) reject(new Error('aborted'))
+    res.read({
+      data: (chunk) => chunks.push(chunk),
+      end: () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)),
+      error: reject,
     })
   })
 }
 
 /**
  * Hands each line of a stream to `onLine` (without its newline) until the stream ends; fails when
- * it breaks or `onLine` throws (the stream is then destroyed). A large object arrives in many
+ * it breaks or `onLine` throws (the connection is then closed). A large object arrives in many
  * chunks: the pieces of the line being read wait as Buffers and are joined once the line is
  * complete (appending each chunk to a string and searching it from the start again was the
  * operator's costliest function under load).
  */
-function streamLines(res: http.IncomingMessage, onLine: (line: Buffer) => void): Promise<void> {
+function streamLines(res: Http1Response, onLine: (line: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let pending: Buffer[] = []
     let failed = false
@@ -463,35 +443,34 @@ function streamLines(res: http.IncomingMessage, onLine: (line: Buffer) => void):
       failed = true
       reject(error)
     }
-    res.on('data', (chunk: Buffer) => {
-      if (failed) return
-      try {
-        let start = 0
-        let newline: number
-        while ((newline = chunk.indexOf(0x0a, start)) >= 0) {
-          const piece = chunk.subarray(start, newline)
-          if (pending.length === 0) {
-            onLine(piece)
-          } else {
-            pending.push(piece)
-            const line = Buffer.concat(pending)
-            pending = []
-            onLine(line)
+    res.read({
+      data(chunk) {
+        if (failed) return
+        try {
+          let start = 0
+          let newline: number
+          while ((newline = chunk.indexOf(0x0a, start)) >= 0) {
+            const piece = chunk.subarray(start, newline)
+            if (pending.length === 0) {
+              onLine(piece)
+            } else {
+              pending.push(piece)
+              const line = Buffer.concat(pending)
+              pending = []
+              onLine(line)
+            }
+            start = newline + 1
           }
-          start = newline + 1
+          if (start < chunk.length) pending.push(chunk.subarray(start))
+        } catch (error) {
+          fail(error)
+          res.destroy(error as Error)
         }
-        if (start < chunk.length) pending.push(chunk.subarray(start))
-      } catch (error) {
-        fail(error)
-        res.destroy()
-      }
-    })
-    res.on('end', () => {
-      if (!failed) resolve()
-    })
-    res.on('error', fail)
-    res.on('close', () => {
-      if (!res.complete) fail(new Error('aborted'))
+      },
+      end() {
+        if (!failed) resolve()
+      },
+      error: fail,
     })
   })
 }

@@ -121,6 +121,8 @@ export class Controller {
       const keysFor = spec.keysFor ?? ((object: KubeObject) => [keyOf(object)])
       const wakes = Object.fromEntries((['ADDED', 'MODIFIED', 'DELETED'] as const).map((event) => [event, metrics?.counter('dappmesh_reconcile_wakes_total', {controller: options.name, resource: spec.name, event})]))
       const wake = (type: 'ADDED' | 'MODIFIED' | 'DELETED', keys: string[]) => {
+        // An event that names no key (keysFor found none) wakes nothing.
+        if (keys.length === 0) return
         // What wakes reconciles, for the operator bench: each costs more than an event.
         wakes[type]?.()
         for (const key of keys) {

@@ -21,9 +21,14 @@ import {DOMAIN_CHILD_KINDS, reconcileDomain} from './reconciler.js'
 export function domainController(rest: KubeRest, options: {log?: Log; metrics?: Metrics; concurrency?: number; scope?: Scope} = {}): Controller {
   const namespaces = options.scope?.namespaces
   const inScope = namespaces ? (domain: Watched['DataDomain']) => namespaces.includes(domainNamespace(domain)) : undefined
+  // Only a domain in the cache: one that is not there has nothing to reconcile (reconcileDomain
+  // returns at once), and its own ADDED event wakes it once it comes. `dappmesh apply` writes the
+  // namespace before the DataDomain, and the namespace's event woke a reconcile of a domain not
+  // there yet: a second reconcile of each new domain (tested). The same goes for the children the
+  // garbage collector removes once a domain is deleted.
   const byDomainLabel = (object: KubeObject): string[] => {
     const domain = object?.metadata?.labels?.[DOMAIN_LABEL]
-    return domain ? [domain] : []
+    return domain && controller.cache('DataDomain').get(domain) ? [domain] : []
   }
   // Called only on events, which come after the controller exists.
   const domainsOfMesh = (mesh: KubeObject): string[] => controller.cache('DataDomain').values().filter((d) => d.spec?.mesh === mesh.metadata.name).map((d) => d.metadata.name)
