@@ -7,8 +7,9 @@ import net from 'node:net'
  * a TCP proxy whose connections can be made to stall (bytes stop in both directions, the sockets
  * stay open: a dead NAT entry, a hung load balancer), and an HTTP proxy that forwards every request
  * to the API server but can hold the requests of one path (a partial partition), or let some wait
- * until the test releases them (a slow request, to line up a race), and records when each write
- * arrived. Neither answers anything itself: every answer is the API server's.
+ * until the test releases them (a slow request, to line up a race), or delay every write (a
+ * distant API server), and records when each write arrived and when it was answered. Neither
+ * answers anything itself: every answer is the API server's.
  */
 export interface TcpProxy {
   port: number
@@ -64,6 +65,10 @@ export interface Forwarded {
   path: string
   /** when the request arrived (ms since the epoch) */
   at: number
+  /** when its answer was sent back in full (ms since the epoch); undefined while it is not */
+  answered?: number
+  /** the API server's status code */
+  status?: number
 }
 
 /** Requests that wait at the proxy, unanswered, until released: then they reach the API server as sent. */
@@ -80,6 +85,8 @@ export interface HttpProxy {
   hold: (pattern: RegExp | undefined) => void
   /** requests of this method whose path matches wait until the gate is released (one gate at a time) */
   gate: (method: string, pattern: RegExp) => Gate
+  /** every write (every request but GET) from now on is forwarded only after this many ms */
+  delayWrites: (ms: number) => void
   /** every request but GET, in arrival order, held ones included */
   writes: Forwarded[]
   /** every request held, reads included, in arrival order */
@@ -91,13 +98,15 @@ export async function httpProxy(target: {server: string; ca?: Buffer}): Promise<
   const base = new URL(target.server)
   const agent = new https.Agent({keepAlive: true, ca: target.ca})
   let held: RegExp | undefined
+  let writeDelayMs = 0
   const writes: Forwarded[] = []
   const heldRequests: Forwarded[] = []
   let gated: {method: string; pattern: RegExp; waiting: Forwarded[]; queue: Array<() => void>} | undefined
   const server = http.createServer((req, res) => {
     const path = req.url ?? '/'
-    const forwarded = {method: req.method ?? '', path, at: Date.now()}
-    if (req.method !== 'GET') writes.push(forwarded)
+    const forwarded: Forwarded = {method: req.method ?? '', path, at: Date.now()}
+    const write = req.method !== 'GET'
+    if (write) writes.push(forwarded)
     if (held?.test(path)) {
       heldRequests.push(forwarded)
       return // never answered: the client must give up on its own
@@ -105,15 +114,20 @@ export async function httpProxy(target: {server: string; ca?: Buffer}): Promise<
     if (gated && gated.method === req.method && gated.pattern.test(path)) {
       // The body waits in the request stream (paused, unread) until forwarded.
       gated.waiting.push(forwarded)
-      gated.queue.push(() => forward(req, res, path))
+      gated.queue.push(() => forward(req, res, forwarded))
       return
     }
-    forward(req, res, path)
+    // The body waits in the request stream (paused, unread) meanwhile.
+    if (write && writeDelayMs > 0) setTimeout(() => forward(req, res, forwarded), writeDelayMs)
+    else forward(req, res, forwarded)
   })
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, path: string) => {
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, forwarded: Forwarded) => {
+    const {path} = forwarded
     if (res.destroyed) return // the client gave up meanwhile
     const headers = {...req.headers, host: base.host}
+    res.on('finish', () => (forwarded.answered = Date.now()))
     const upstream = https.request({protocol: base.protocol, hostname: base.hostname, port: base.port, path, method: req.method, headers, agent}, (answer) => {
+      forwarded.status = answer.statusCode
       res.writeHead(answer.statusCode ?? 502, answer.headers)
       answer.pipe(res)
     })
@@ -136,6 +150,7 @@ export async function httpProxy(target: {server: string; ca?: Buffer}): Promise<
         },
       }
     },
+    delayWrites: (ms) => (writeDelayMs = ms),
     writes,
     held: heldRequests,
     close: () =>

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict'
-import {execFile, execFileSync} from 'node:child_process'
+import {execFile} from 'node:child_process'
 import {promisify} from 'node:util'
 import {randomBytes} from 'node:crypto'
 import {mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {cli} from '../helpers/cli.js'
 import {requireCluster} from '../helpers/cluster.js'
 import {eventually} from '../helpers/operator-child.js'
 import {type OperatorProcess, spawnOperator} from '../helpers/operator-process.js'
-import {type ProductCopy, orderProduct} from '../helpers/product.js'
-import {proxiedServiceAccount} from '../helpers/proxy-kubeconfig.js'
+import type {ProductCopy} from '../helpers/product.js'
+import {proxiedOrderProduct} from '../helpers/proxy-kubeconfig.js'
 import type {HttpProxy} from '../helpers/proxies.js'
 
 const RENEW_DEADLINE_MS = 10_000
@@ -28,39 +27,23 @@ describe('operator run --leader-elect: a leader that cannot renew (real control 
   let kubeconfig: string
   let p: ProductCopy
   let proxy: HttpProxy
-  let removeBinding: (() => void) | undefined
+  let remove: (() => void) | undefined
   let operator: OperatorProcess | undefined
   const leaseNamespace = `cut-${randomBytes(3).toString('hex')}`
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-cutoff-'))
-  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim()
 
   before(async function () {
     kubeconfig = await requireCluster(this)
-    p = orderProduct('cut')
-    // The proxy forwards the operator's requests with their bearer token: a ServiceAccount's.
-    const proxied = await proxiedServiceAccount(kubeconfig, leaseNamespace, path.join(dir, 'kubeconfig'))
-    proxy = proxied.proxy
-    removeBinding = proxied.remove
-    const r = cli(['apply', p.dir, '--kubeconfig', kubeconfig], {timeout: 120_000})
-    assert.equal(r.code, 0, r.stderr)
+    const made = await proxiedOrderProduct(kubeconfig, 'cut', leaseNamespace, path.join(dir, 'kubeconfig'))
+    p = made.product
+    proxy = made.proxy
+    remove = made.remove
   })
 
   after(async () => {
     await operator?.kill('SIGKILL')
     await proxy?.close()
-    try {
-      kubectl('patch', 'dataproduct', 'orders', '-n', p.namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}')
-    } catch {
-      // not there
-    }
-    try {
-      removeBinding?.()
-      kubectl('delete', 'namespace', p.namespace, leaseNamespace, '--wait=false', '--ignore-not-found')
-      kubectl('delete', 'datadomain', p.domain, '--ignore-not-found')
-    } catch {
-      // the cluster goes away at the end of the run anyway
-    }
-    p?.remove()
+    remove?.()
     rmSync(dir, {recursive: true, force: true})
   })
 

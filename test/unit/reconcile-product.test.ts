@@ -4,7 +4,8 @@ import type {KubeObject} from '../../src/core/kube/types.js'
 import {mergeConditions} from '../../src/core/reconcile/conditions.js'
 import {containsAll, withAppliedHash} from '../../src/core/reconcile/matches.js'
 import {parseLoops} from '../../src/core/reconcile/operator.js'
-import {type ProductState, accessSecret, credentialsSecret, desiredChildren, inApplyOrder, isCredentialsOf, missingReferences, refusedSubjects, storageSecrets} from '../../src/core/reconcile/product/desired.js'
+import {type ProductState, accessSecret, credentialsSecret, applyTier, desiredChildren, inApplyOrder, inApplyTiers, isCredentialsOf, missingReferences, refusedSubjects, storageSecrets} from '../../src/core/reconcile/product/desired.js'
+import {CHILD_KINDS, CLUSTER_CHILD_KINDS} from '../../src/core/reconcile/product/reconciler.js'
 import {componentOf, productStatus} from '../../src/core/reconcile/product/status.js'
 import {meshStatus} from '../../src/core/reconcile/mesh/controller.js'
 import {Metrics} from '../../src/core/reconcile/metrics.js'
@@ -59,6 +60,36 @@ describe('product reconciler: desired children', () => {
     assert.ok(firstWorkload > 0)
     const lateNeeds = ordered.slice(firstWorkload).filter((c) => ['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service'].includes(c.kind))
     assert.deepEqual(lateNeeds.map((c) => `${c.kind}/${c.metadata.name}`), [])
+  })
+
+  it('puts every kind of child the operator watches in exactly one apply tier', () => {
+    const kinds = [...CHILD_KINDS, ...CLUSTER_CHILD_KINDS].map(({kind}) => kind)
+    for (const kind of kinds) assert.ok(Number.isInteger(applyTier(kind)), `${kind} has no tier`)
+    const tiers = inApplyTiers(kinds.map((kind) => ({kind})))
+    assert.deepEqual(tiers.flat().map((c) => c.kind).sort(), [...kinds].sort(), 'each kind once')
+    for (const [i, tier] of tiers.entries()) {
+      assert.equal(new Set(tier.map((c) => applyTier(c.kind))).size, 1, `tier ${i} holds one tier`)
+      if (i > 0) assert.ok(applyTier(tier[0].kind) > applyTier(tiers[i - 1][0].kind), 'tiers in order')
+    }
+  })
+
+  it('applies a product\'s children in tiers: ServiceAccounts, Secrets, ConfigMaps and Roles; then bindings, NetworkPolicies and Services; then the workloads', () => {
+    const tiers = inApplyTiers(desiredChildren(state({roles: [{kind: 'DataRole', metadata: meta('readers'), spec: {subjects: [{kind: 'Group', name: 'analysts'}], grants: [{outputPort: 'orders-api', access: 'read'}]}}]}), RUNTIME))
+    const kindsOf = (tier: Array<{kind: string}>) => [...new Set(tier.map((c) => c.kind))]
+    assert.deepEqual(tiers.map(kindsOf), [
+      ['ServiceAccount', 'ConfigMap', 'Role'],
+      ['RoleBinding', 'ClusterRoleBinding', 'NetworkPolicy', 'Service'],
+      ['StatefulSet', 'Deployment', 'CronJob'],
+    ])
+  })
+
+  it('keeps the apply order within the tiers: the tiers one after another are the children in apply order', () => {
+    const made = desiredChildren(state(), RUNTIME)
+    assert.deepEqual(inApplyTiers(made).flat(), inApplyOrder(made))
+  })
+
+  it('makes no tiers of no children', () => {
+    assert.deepEqual(inApplyTiers([]), [])
   })
 
   it('puts Postgres\' data one directory below its volume, which initdb can own (a volume\'s root belongs to root)', () => {

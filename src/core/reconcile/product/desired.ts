@@ -261,17 +261,44 @@ function engineOf(storage: Stored<DataStorage>): Engine {
 }
 
 /**
- * Every child the product should have except the credentials Secrets, as server-side apply
- * configurations: only the fields dappmesh sets, so the comparison with the live object and the
- * apply itself are both about these fields alone.
+ * The tier in which a reconcile applies each kind of child (as helm installs a chart: what pods
+ * need before the workloads that start them): the children of one tier at once, the tiers one
+ * after another, each tier only once the one before has been answered.
+ * - 0, what the others refer to and which needs nothing itself: ServiceAccount, Secret, ConfigMap, Role.
+ * - 1, what refers to tier 0 and what pods need from their first moment: RoleBinding, after its
+ *   Role (from a client without `bind`, which the operator does not hold, RBAC refuses a binding to
+ *   a Role that does not exist yet: operator-install/manifests.ts, tested in
+ *   test/integration/reconcile-tiers.test.ts; the runtime's pods call the API server with it as
+ *   they start); ClusterRoleBinding (of a built-in ClusterRole); NetworkPolicy (a pod started
+ *   before its policy would accept any traffic for a moment); Service (a StatefulSet's governing
+ *   Service, a port's).
+ * - 2, the workloads: StatefulSet, Deployment, CronJob. A StatefulSet applied before its
+ *   ServiceAccount has its pods refused until the next reconcile ("error looking up service
+ *   account"), seen as FailedCreate warnings on a real node.
+ * A Record over ChildKind: a kind of child in no tier, or in two, does not compile. The order of
+ * the keys is the order of the kinds within a tier (APPLY_ORDER), which messages keep.
  */
-/**
- * The order in which a reconcile applies a product's children (as helm installs a chart): what
- * pods need (their ServiceAccount, RBAC, configuration) before the workloads that start them. A
- * StatefulSet applied before its ServiceAccount has its pods refused until the next reconcile
- * ("error looking up service account"), seen as FailedCreate warnings on a real node.
- */
-const APPLY_ORDER: readonly ChildKind[] = ['ServiceAccount', 'Secret', 'ConfigMap', 'Role', 'RoleBinding', 'ClusterRoleBinding', 'NetworkPolicy', 'Service', 'StatefulSet', 'Deployment', 'CronJob']
+const APPLY_TIER: Readonly<Record<ChildKind, 0 | 1 | 2>> = {
+  ServiceAccount: 0,
+  Secret: 0,
+  ConfigMap: 0,
+  Role: 0,
+  RoleBinding: 1,
+  ClusterRoleBinding: 1,
+  NetworkPolicy: 1,
+  Service: 1,
+  StatefulSet: 2,
+  Deployment: 2,
+  CronJob: 2,
+}
+
+/** The kinds of child in the order they are applied: by tier, and within one as APPLY_TIER lists them. */
+const APPLY_ORDER: readonly ChildKind[] = (Object.keys(APPLY_TIER) as ChildKind[]).sort((a, b) => APPLY_TIER[a] - APPLY_TIER[b])
+
+/** The apply tier of a kind of child (see APPLY_TIER): a lower one is applied first. */
+export function applyTier(kind: ChildKind): number {
+  return APPLY_TIER[kind]
+}
 
 /** Children in APPLY_ORDER, each kind in the order it was made. */
 export function inApplyOrder<T extends {kind: ChildKind}>(children: T[]): T[] {
@@ -281,6 +308,22 @@ export function inApplyOrder<T extends {kind: ChildKind}>(children: T[]): T[] {
 }
 const APPLY_RANK = new Map(APPLY_ORDER.map((kind, i) => [kind, i]))
 
+/** Children in APPLY_ORDER, in their tiers (the first first; none empty): what one reconcile applies at once. */
+export function inApplyTiers<T extends {kind: ChildKind}>(children: T[]): T[][] {
+  const tiers: T[][] = []
+  for (const child of inApplyOrder(children)) {
+    const last = tiers.at(-1)
+    if (last && applyTier(last[0].kind) === applyTier(child.kind)) last.push(child)
+    else tiers.push([child])
+  }
+  return tiers
+}
+
+/**
+ * Every child the product should have except the credentials Secrets, as server-side apply
+ * configurations: only the fields dappmesh sets, so the comparison with the live object and the
+ * apply itself are both about these fields alone.
+ */
 export function desiredChildren(state: ProductState, options: RuntimeOptions): Child[] {
   const {product} = state
   const name = product.metadata.name
