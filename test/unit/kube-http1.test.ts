@@ -53,6 +53,9 @@ function text(res: Http1Response): Promise<string> {
   })
 }
 
+/** Turns a promise's rejection into its value (and a fulfilment into undefined), to look at the error. */
+const failedWith = [() => undefined, (error: unknown) => error as Error & {code?: string}] as const
+
 const json = (body: string) => `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
 
 describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
@@ -136,18 +139,12 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
     const client = pool(server.port)
     try {
       const started = Date.now()
-      const error = await client.request({method: 'GET', target: '/never', headers: {}, timeoutMs: 200, timeoutMessage: 'no answer within 0.2s'}).then(
-        () => undefined,
-        (error_: unknown) => error_ as Error & {code?: string},
-      )
+      const error = await client.request({method: 'GET', target: '/never', headers: {}, timeoutMs: 200, timeoutMessage: 'no answer within 0.2s'}).then(...failedWith)
       assert.equal(error?.code, 'ETIMEDOUT')
       assert.equal(error?.message, 'no answer within 0.2s')
       assert.ok(Date.now() - started >= 150 && Date.now() - started <= 2000)
       const res = await client.request({method: 'GET', target: '/half', headers: {}, timeoutMs: 200})
-      const failure = await text(res).then(
-        () => undefined,
-        (error_: unknown) => error_ as Error & {code?: string},
-      )
+      const failure = await text(res).then(...failedWith)
       assert.equal(failure?.code, 'ETIMEDOUT')
       assert.equal(res.timedOut, true)
     } finally {
@@ -163,15 +160,9 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       const controller = new AbortController()
       const pending = client.request({method: 'GET', target: '/', headers: {}, signal: controller.signal})
       setTimeout(() => controller.abort(), 50)
-      const error = await pending.then(
-        () => undefined,
-        (error_: unknown) => error_ as Error,
-      )
+      const error = await pending.then(...failedWith)
       assert.equal(error?.name, 'AbortError')
-      const again = await client.request({method: 'GET', target: '/', headers: {}, signal: controller.signal}).then(
-        () => undefined,
-        (error_: unknown) => error_ as Error,
-      )
+      const again = await client.request({method: 'GET', target: '/', headers: {}, signal: controller.signal}).then(...failedWith)
       assert.equal(again?.name, 'AbortError')
     } finally {
       client.destroy()
@@ -195,10 +186,7 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       assert.equal(res.statusCode, 200)
       await text(res)
       assert.equal(server.connections(), 2)
-      const error = await client.request({method: 'POST', target: '/', headers: {'content-length': '0'}}).then(
-        () => undefined,
-        (error_: unknown) => error_ as Error & {code?: string},
-      )
+      const error = await client.request({method: 'POST', target: '/', headers: {'content-length': '0'}}).then(...failedWith)
       assert.equal(error?.code, 'ECONNRESET')
     } finally {
       client.destroy()
@@ -210,10 +198,7 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
     const server = await rawServer((_request, socket) => socket.write(json('{}')))
     const client = pool(server.port)
     try {
-      const error = await client.request({method: 'GET', target: '/', headers: {authorization: 'Bearer x\r\nX-Evil: 1'}}).then(
-        () => undefined,
-        (error_: unknown) => error_ as Error,
-      )
+      const error = await client.request({method: 'GET', target: '/', headers: {authorization: 'Bearer x\r\nX-Evil: 1'}}).then(...failedWith)
       assert.ok(error instanceof TypeError)
       assert.ok((error?.message ?? '').includes('authorization'))
       assert.ok(!(error?.message ?? '').includes('Bearer'))
@@ -244,16 +229,10 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
     })
     const client = pool(server.port)
     try {
-      const garbage = await client.request({method: 'GET', target: '/garbage', headers: {}}).then(
-        () => undefined,
-        (error_: unknown) => error_ as Error,
-      )
+      const garbage = await client.request({method: 'GET', target: '/garbage', headers: {}}).then(...failedWith)
       assert.ok((garbage?.message ?? '').includes('not an HTTP/1.1 answer'))
       const res = await client.request({method: 'GET', target: '/chunks', headers: {}})
-      const bad = await text(res).then(
-        () => undefined,
-        (error_: unknown) => error_ as Error,
-      )
+      const bad = await text(res).then(...failedWith)
       assert.ok((bad?.message ?? '').includes('invalid chunk size'))
     } finally {
       client.destroy()
