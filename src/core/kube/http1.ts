@@ -77,6 +77,7 @@ function badValue(value: string): boolean {
 export class Http1Pool {
   private readonly idle: Connection[] = []
   private readonly waiting: Array<(connection: Connection | Error) => void> = []
+  private readonly all = new Set<Connection>()
   private open = 0
   private closed = false
   private readonly hostHeader: string
@@ -122,8 +123,6 @@ export class Http1Pool {
     this.retire()
     for (const connection of this.all) connection.socket.destroy()
   }
-
-  private readonly all = new Set<Connection>()
 
   private async acquire(fresh = false): Promise<Connection> {
     if (this.closed) throw new Error('the connection pool was closed')
@@ -425,8 +424,10 @@ class Exchange implements Http1Response {
         if (text !== '') throw new Error('a chunk of the answer does not end with CRLF')
         framing.state = 'size'
       } else if (framing.state === 'size') {
-        const size = Number.parseInt(text.split(';', 1)[0].trim(), 16)
-        if (!Number.isSafeInteger(size) || size < 0 || !/^[0-9a-fA-F]+$/.test(text.split(';', 1)[0].trim())) throw new Error(`invalid chunk size in the answer: ${JSON.stringify(text.slice(0, 20))}`)
+        // The size in hex, then optional chunk extensions after ';' (ignored).
+        const hex = text.split(';', 1)[0].trim()
+        const size = /^[0-9a-fA-F]{1,12}$/.test(hex) ? Number.parseInt(hex, 16) : Number.NaN
+        if (!Number.isSafeInteger(size)) throw new Error(`invalid chunk size in the answer: ${JSON.stringify(text.slice(0, 20))}`)
         if (size === 0) framing.state = 'trailer'
         else {
           framing.state = 'data'
