@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../core/cli/base-command.js'
 import {kubeFlags} from '../core/cli/kube-flags.js'
 import {UsageError} from '../core/errors.js'
+import {parseSize} from '../core/size.js'
 
 export interface ServeResult {
   url: string
@@ -44,7 +45,7 @@ Exit codes: 0 stopped by a signal, 1 invalid project or storage problem, 2 usage
   async run(): Promise<ServeResult> {
     const {args, flags} = await this.parse(Serve)
     if (flags.product && args.dir) throw new UsageError('give a DIR (local runtime) or --product (cluster runtime), not both')
-    const {parseSize, startServe} = await import('../core/runtime/serve.js')
+    const {startServe} = await import('../core/runtime/serve.js')
     const handle = await startServe({
       dir: args.dir ?? '.',
       product: flags.product,

@@ -45,15 +45,6 @@ export interface ServeHandle {
   stop(): Promise<void>
 }
 
-/** Sizes such as `64MiB`, `10MB`, `512k` or plain bytes, for --max-body. */
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i.exec(text.trim())
-  if (!m) throw new UsageError(`"${text}" is not a size`, ['write bytes or a number with a unit, e.g. 64MiB, 10MB, 512KiB'])
-  const unit = (m[2] ?? 'b').toLowerCase()
-  const scale: Record<string, number> = {b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3}
-  return Math.floor(Number(m[1]) * scale[unit])
-}
-
 /**
  * Run records live in the product's duckdb storage (the runtime's volume in the cluster), else in
  * the local copy of its first storage: either is a file in the data directory.
