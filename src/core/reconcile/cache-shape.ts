@@ -15,6 +15,11 @@ import type {Watched} from './watched.js'
  * edit included). What goes: managedFields (always), the values of Secrets (the reconciler reads
  * only whose a credentials Secret is), and the status of every kind whose status no reconcile
  * reads; of the workloads' and namespaces' statuses only what their readiness is made of.
+ *
+ * Keeping the children's specs is cheap once their strings are shared: with every child's spec,
+ * data, rules and subjects dropped as they arrived (an experiment, not a design: reconciles then
+ * re-applied every child), the operator bench's 100 products peaked at 74.9 MiB against 75.4, with
+ * the same largest heap (23.4 MiB used). A cache of metadata only is not where the memory is.
  */
 type Shape<T extends KubeObject> = (object: T) => void
 
