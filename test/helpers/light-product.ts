@@ -63,12 +63,22 @@ export function kubectlApply(kubeconfig: string, objects: any[]): void {
   }
 }
 
-/** hostPath PersistentVolumes for claims without a storage class (kwok has no provisioner). */
-export function persistentVolumes(prefix: string, count: number, size = '1Gi'): any[] {
+/**
+ * hostPath PersistentVolumes for claims without a storage class (kwok has no provisioner). With
+ * `claims`, volume i is bound ahead to claim i (claimRef): on the cluster the whole suite shares,
+ * a claim another test left Pending would otherwise take a volume made for this one.
+ */
+export function persistentVolumes(prefix: string, count: number, size = '1Gi', claims: Array<{namespace: string; name: string}> = []): any[] {
   return Array.from({length: count}, (_, i) => ({
     apiVersion: 'v1',
     kind: 'PersistentVolume',
     metadata: {name: `${prefix}-${i}`, labels: {'dappmesh.io/test': 'true'}},
-    spec: {capacity: {storage: size}, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', hostPath: {path: `/tmp/${prefix}-${i}`}},
+    spec: {
+      capacity: {storage: size},
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      hostPath: {path: `/tmp/${prefix}-${i}`},
+      ...(claims[i] && {claimRef: {namespace: claims[i].namespace, name: claims[i].name}}),
+    },
   }))
 }

@@ -40,17 +40,20 @@ describe('operator run: a product\'s children, applied tier by tier (real contro
   const id = randomBytes(3).toString('hex')
   const rbacRole = `tiers-operator-${id}`
   const accountNamespace = `tiers-${id}`
-  // kwok has no volume provisioner: the product's three StatefulSets' claims bind to these.
-  const volumes = persistentVolumes(`dappmesh-tiers-${id}`, 3, '20Gi')
+  // kwok has no volume provisioner: the product's three StatefulSets' claims bind to these (made
+  // once the product's namespace is known, each for its claim).
+  let volumes: ReturnType<typeof persistentVolumes> = []
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dappmesh-tiers-'))
   const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim()
   const kubectlIn = (input: string, ...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe']}).trim()
 
   before(async function () {
     kubeconfig = await requireCluster(this)
-    kubectlApply(kubeconfig, volumes)
     const made = await proxiedOrderProduct(kubeconfig, 'tiers', accountNamespace, path.join(dir, 'kubeconfig'))
     p = made.product
+    const claims = ['orders--object', 'orders--operational', 'orders-runtime'].map((statefulSet) => ({namespace: p.namespace, name: `data-${statefulSet}-0`}))
+    volumes = persistentVolumes(`dappmesh-tiers-${id}`, claims.length, '20Gi', claims)
+    kubectlApply(kubeconfig, volumes)
     proxy = made.proxy
     remove = made.remove
   })
@@ -112,7 +115,8 @@ describe('operator run: a product\'s children, applied tier by tier (real contro
       await promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, 'wait', 'dataproduct/orders', '-n', p.namespace, '--for=condition=Ready', '--timeout=180s'])
     } catch (error) {
       const ended = await Promise.race([done, new Promise((resolve) => setTimeout(() => resolve('still running'), 100))])
-      throw new Error(`operator: ${String(ended)}; not Ready: ${kubectl('get', 'dataproduct/orders', '-n', p.namespace, '-o', 'jsonpath={.status}')}\noperator log:\n${log.slice(-30).join('\n')}\n${(error as Error).message}`)
+      const claims = kubectl('get', 'pvc', '-n', p.namespace, '-o', 'custom-columns=CLAIM:.metadata.name,PHASE:.status.phase,VOLUME:.spec.volumeName')
+      throw new Error(`operator: ${String(ended)}; not Ready: ${kubectl('get', 'dataproduct/orders', '-n', p.namespace, '-o', 'jsonpath={.status}')}\nclaims:\n${claims}\noperator log:\n${log.slice(-30).join('\n')}\n${(error as Error).message}`)
     }
 
     // The first write of each child (later reconciles find them unchanged), as the proxy saw it.
