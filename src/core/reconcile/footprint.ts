@@ -47,6 +47,20 @@ export function useOperatorV8Flags(env: NodeJS.ProcessEnv = process.env): string
 }
 
 /**
+ * How many connections the operator's requests (not its watches, which have one each beside these)
+ * may hold open to the API server at once. MEASURED: to be filled in.
+ * $DAPPMESH_OPERATOR_API_CONNECTIONS (a positive integer, or `unlimited`) replaces it, to measure others.
+ */
+export const OPERATOR_API_CONNECTIONS = 8
+
+export function operatorApiConnections(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.DAPPMESH_OPERATOR_API_CONNECTIONS
+  if (value === 'unlimited') return Number.POSITIVE_INFINITY
+  const n = Number(value)
+  return Number.isSafeInteger(n) && n > 0 ? n : OPERATOR_API_CONNECTIONS
+}
+
+/**
  * Orders strings by their UTF-16 code units, for sorts the operator does on every reconcile.
  * `localeCompare` (ICU's collation) maps ~2.7 MiB of the node binary's ICU data into the process
  * at its first call, resident for the process's life, and costs more CPU per comparison. The names
