@@ -91,6 +91,7 @@ export class Http1Pool {
 
   constructor(
     private readonly endpoint: Http1Endpoint,
+    /** connections open at once, busy or idle, besides those of long exchanges (watches) */
     private readonly maxSockets = Number.POSITIVE_INFINITY,
   ) {
     const host = net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host
