@@ -55,6 +55,8 @@ export function useOperatorV8Flags(env: NodeJS.ProcessEnv = process.env): string
  * MiB (anon 35.8/35.6/35.8), 80/97/90 ms CPU per product, Ready in 128/104/104 s; cap 8: peak
  * 74.6/73.5/73.5 (anon 34.9/34.6/34.6), 93/80/89 ms, 126/106/103 s; cap 16 peak 75.1/74.6; cap 4
  * peak 74.0/73.5 (anon 33.9/34.8), no lower than 8. So about 1 MiB less for no CPU or wall time.
+ * One pair at 300 products: without a cap 18 connections, peak 99.3 MiB, 96 ms, Ready in 312 s;
+ * cap 8: peak 97.3, 84 ms, 325 s.
  * An idle TLS connection alone costs 15-40 KiB and its handshake ~2 ms of CPU
  * (bench/tls-connections.js): the rest is buffers of requests in flight at once.
  * $DAPPMESH_OPERATOR_API_CONNECTIONS (a positive integer, or `unlimited`) replaces it, to measure others.
