@@ -16,6 +16,7 @@
 // snapshot there, to see what holds the memory (the snapshot itself raises the peak: not for figures).
 // The operator runs with the environment of its Deployment (NODE_OPTIONS, MALLOC_ARENA_MAX: see
 // dist/core/reconcile/footprint.js); BENCH_OPERATOR_NODE_OPTIONS replaces NODE_OPTIONS ('' for V8's defaults).
+// DAPPMESH_OPERATOR_API_CONNECTIONS (a number, or 'unlimited') sets the cap on the operator's request connections (footprint.ts).
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -88,6 +89,12 @@ function leaseWrites(text) {
     .reduce((n, [, value]) => n + value, 0)
 }
 
+/** One series of a gauge or counter, by its exact label set (e.g. 'use="requests"'). */
+function series(text, name, labels) {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `))
+  return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1))
+}
+
 /** A gauge's value in MiB. */
 function gaugeMiB(text, name) {
   return Math.round(counter(text, name) / 104_857.6) / 10
@@ -99,7 +106,7 @@ function keepPeaks(peaks, sample) {
 }
 
 /** What tells one configuration's result from another's in the results file. */
-const configuration = (r) => `${r.products} ${r.productsPerDomain ?? 1} ${(r.operatorArgs ?? []).join(' ')} ${r.operator?.nodeOptions} ${(r.operator?.nodeArgs ?? []).join(' ')}`
+const configuration = (r) => `${r.products} ${r.productsPerDomain ?? 1} ${(r.operatorArgs ?? []).join(' ')} ${r.operator?.nodeOptions} ${(r.operator?.nodeArgs ?? []).join(' ')} ${r.operator?.apiConnectionsCap ?? 'default'}`
 
 /** The results of earlier runs, but the one of this configuration (which this run replaces). */
 function otherResults(result) {
@@ -133,10 +140,13 @@ try {
   // VmHWM is the only true peak, and it counts the node binary's shared pages too: the split,
   // and V8's heap, are sampled while products are applied (their largest samples, not true peaks).
   const peaks = {}
+  const connectionPeaks = {}
   const sample = async () => {
     const {anon, file} = residentMiB(operator.pid)
     const text = await metrics(url)
     keepPeaks(peaks, {anonMiB: anon, fileMiB: file, heapUsedMiB: gaugeMiB(text, 'nodejs_heap_used_bytes'), heapTotalMiB: gaugeMiB(text, 'nodejs_heap_total_bytes'), externalMiB: gaugeMiB(text, 'nodejs_external_memory_bytes')})
+    // Connections to the API server: the requests' (capped by DAPPMESH_OPERATOR_API_CONNECTIONS) and the watches'.
+    keepPeaks(connectionPeaks, {requests: series(text, 'dappmesh_api_connections', 'use="requests"'), watches: series(text, 'dappmesh_api_connections', 'use="watches"')})
   }
 
   log(`applying ${PRODUCTS} products and waiting until every one is Ready`)
@@ -209,6 +219,8 @@ try {
       peakRssMiB: peakRss,
       residentAtStartMiB: residentAtStart,
       largestSamplesToReadyMiB: peaks,
+      apiConnectionsCap: process.env.DAPPMESH_OPERATOR_API_CONNECTIONS ?? 'default',
+      largestSamplesToReadyApiConnections: connectionPeaks,
       residentAfterIdleMiB: residentAtEnd,
       heapAfterIdleMiB: heapAtEnd,
       reconcilesToReady: counter(busy, 'dappmesh_reconciles_total'),
@@ -254,6 +266,7 @@ try {
       `watch events that woke a reconcile, per product: ${Object.entries(o.wakesPerProductByKind).map(([labels, n]) => `${n} ${labels}`).join('; ')}`,
       `per product: ${o.reconcilesPerProduct} reconciles, ${o.apiRequestsPerProduct} API requests (reads included), by verb and resource:`,
       ...Object.entries(o.apiRequestsPerProductByKind).map(([labels, n]) => `  ${n}  ${labels}`),
+      `connections to the API server (cap on requests' ${o.apiConnectionsCap}), largest samples to Ready: ${o.largestSamplesToReadyApiConnections.requests} for requests, ${o.largestSamplesToReadyApiConnections.watches} for watches`,
       `largest samples to Ready (MiB): ${Object.entries(o.largestSamplesToReadyMiB).map(([k, v]) => `${k} ${v}`).join(', ')}; after idle: ${o.residentAfterIdleMiB.anon} anon + ${o.residentAfterIdleMiB.file} file (heap ${o.heapAfterIdleMiB.heapUsedMiB} used of ${o.heapAfterIdleMiB.heapTotalMiB}, external ${o.heapAfterIdleMiB.externalMiB})`,
       `settling over ${result.settling.seconds} s after Ready: ${result.settling.cpuSeconds} CPU-s (${result.settling.cpuPercent}% of a core), ${result.settling.apiWrites} API writes, ${result.settling.reconciles} reconciles`,
       `steady state over ${i.seconds} s: ${i.cpuSeconds} CPU-s (${i.cpuPercent}% of a core), ${i.apiWrites} API writes besides ${i.leaseWrites} lease renewals, ${i.reconciles} reconciles`,

@@ -8,13 +8,15 @@ import {type Http1Response, Http1Pool} from '../../src/core/kube/http1.js'
  * A TCP server whose answers each test writes byte for byte: `answer` gets every request's head
  * (and body, by content-length) and the socket, and writes what it likes.
  */
-async function rawServer(answer: (request: string, socket: net.Socket, index: number) => void): Promise<{port: number; connections: () => number; close: () => Promise<void>}> {
+async function rawServer(answer: (request: string, socket: net.Socket, index: number) => void): Promise<{port: number; connections: () => number; mostOpen: () => number; close: () => Promise<void>}> {
   let connections = 0
+  let mostOpen = 0
   let index = 0
   const sockets = new Set<net.Socket>()
   const server = net.createServer((socket) => {
     connections++
     sockets.add(socket)
+    mostOpen = Math.max(mostOpen, sockets.size)
     socket.on('close', () => sockets.delete(socket))
     let buffer = ''
     socket.on('data', (chunk) => {
@@ -36,6 +38,8 @@ async function rawServer(answer: (request: string, socket: net.Socket, index: nu
   return {
     port: (server.address() as net.AddressInfo).port,
     connections: () => connections,
+    /** the most connections open at once */
+    mostOpen: () => mostOpen,
     async close() {
       for (const socket of sockets) socket.destroy()
       server.close()
@@ -216,6 +220,53 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       const all = await Promise.all(Array.from({length: 6}, () => client.request({method: 'GET', target: '/', headers: {}}).then(text)))
       assert.deepEqual(all, Array.from({length: 6}, () => '{}'))
       assert.equal(server.connections(), 2)
+    } finally {
+      client.destroy()
+      await server.close()
+    }
+  })
+
+  it('holds no more than maxSockets connections open under three times as many requests at once, and answers them all', async () => {
+    const server = await rawServer((_request, socket) => setTimeout(() => socket.write(json('{}')), 10))
+    const client = pool(server.port, 4)
+    try {
+      const answers = await Promise.all(Array.from({length: 12}, (_, i) => client.request({method: 'GET', target: `/${i}`, headers: {}}).then(text)))
+      assert.equal(answers.length, 12)
+      assert.ok(answers.every((a) => a === '{}'))
+      // Counted on the server's side: what is open there is what the client holds.
+      assert.equal(server.mostOpen(), 4)
+      assert.deepEqual(client.connections, {long: 0, capped: 4})
+    } finally {
+      client.destroy()
+      await server.close()
+    }
+  })
+
+  it('gives a long exchange (a watch) a connection beside a pool at its cap, and frees it for requests when it ends', async () => {
+    let endWatch: (() => void) | undefined
+    const server = await rawServer((request, socket) => {
+      if (request.startsWith('GET /watch')) {
+        socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n')
+        endWatch = () => socket.write('0\r\n\r\n')
+      } else setTimeout(() => socket.write(json('{}')), 30)
+    })
+    const client = pool(server.port, 2)
+    try {
+      // Both connections of the cap busy with requests, four more waiting for them.
+      const requests = Array.from({length: 6}, () => client.request({method: 'GET', target: '/', headers: {}}).then(text))
+      const watch = await client.request({method: 'GET', target: '/watch', headers: {}, long: true})
+      assert.equal(watch.statusCode, 200)
+      assert.deepEqual(client.connections, {long: 1, capped: 2})
+      await Promise.all(requests)
+      // The requests never took the watch's connection: they had their two.
+      assert.equal(server.connections(), 3)
+      const watchEnded = text(watch)
+      endWatch!()
+      await watchEnded
+      // Back among the others it would make three for a cap of two: it is closed instead of kept
+      // (its socket's close event comes a few ticks after).
+      for (let tick = 0; tick < 20 && client.connections.capped > 2; tick++) await new Promise((resolve) => setTimeout(resolve, 5))
+      assert.deepEqual(client.connections, {long: 0, capped: 2})
     } finally {
       client.destroy()
       await server.close()

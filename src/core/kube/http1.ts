@@ -41,6 +41,11 @@ export interface Http1Request {
   timeoutMs?: number
   /** the message of that ETIMEDOUT error */
   timeoutMessage?: string
+  /**
+   * An exchange that lasts as long as the server lets it (a watch): it gets a connection even when
+   * the pool is at its cap, and does not count against it while it runs, so neither waits for the other.
+   */
+  long?: boolean
 }
 
 /** Where an answer's body goes; given once, after the head has arrived. */
@@ -79,11 +84,14 @@ export class Http1Pool {
   private readonly waiting: Array<(connection: Connection | Error) => void> = []
   private readonly all = new Set<Connection>()
   private open = 0
+  /** connections carrying a long exchange now: outside the cap */
+  private long = 0
   private closed = false
   private readonly hostHeader: string
 
   constructor(
     private readonly endpoint: Http1Endpoint,
+    /** connections open at once, busy or idle, besides those of long exchanges (watches) */
     private readonly maxSockets = Number.POSITIVE_INFINITY,
   ) {
     const host = net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host
@@ -95,17 +103,23 @@ export class Http1Pool {
   async request(request: Http1Request): Promise<Http1Response> {
     const head = requestHead(request, this.hostHeader)
     if (request.signal?.aborted) throw abortError(request.signal)
-    const connection = await this.acquire()
+    const long = request.long === true
+    const connection = await this.acquire(long)
     const reused = connection.served > 0
     try {
-      return await connection.exchange(head, request)
+      return await connection.exchange(head, request, long)
     } catch (error) {
       // The server may close a kept connection just as a request is written on it (its idle
       // timeout): nothing of the request was answered, so an idempotent one is sent once more on
       // a new connection, as Go's and client-go's transport do.
       if (!reused || !replayable(request) || !isHangUp(error) || request.signal?.aborted) throw error
-      return (await this.acquire(true)).exchange(head, request)
+      return (await this.acquire(long, true)).exchange(head, request, long)
     }
+  }
+
+  /** Open connections: those of long exchanges (watches), and the others (requests and idle ones, within the cap). */
+  get connections(): {long: number; capped: number} {
+    return {long: this.long, capped: this.open - this.long}
   }
 
   /**
@@ -124,15 +138,19 @@ export class Http1Pool {
     for (const connection of this.all) connection.socket.destroy()
   }
 
-  private async acquire(fresh = false): Promise<Connection> {
+  private hasRoom(): boolean {
+    return this.open - this.long < this.maxSockets
+  }
+
+  private async acquire(long: boolean, fresh = false): Promise<Connection> {
     if (this.closed) throw new Error('the connection pool was closed')
-    if (fresh && this.open < this.maxSockets) return this.connect()
+    if (fresh && (long || this.hasRoom())) return this.connect()
     for (let kept = this.idle.pop(); kept; kept = this.idle.pop()) {
       if (kept.socket.destroyed || !kept.socket.writable) continue
       kept.socket.ref()
       return kept
     }
-    if (this.open < this.maxSockets) return this.connect()
+    if (long || this.hasRoom()) return this.connect()
     const next = await new Promise<Connection | Error>((resolve) => this.waiting.push(resolve))
     if (next instanceof Error) throw next
     return next
@@ -148,7 +166,7 @@ export class Http1Pool {
     // without a word is found dead, without a probe a second (node's agent's 1 s) on every watch.
     socket.setKeepAlive(true, 30_000)
     this.open++
-    const connection = new Connection(socket, (reusable) => this.release(connection, reusable))
+    const connection = new Connection(socket, (long) => (this.long += long ? 1 : -1), (reusable) => this.release(connection, reusable))
     this.all.add(connection)
     socket.once('close', () => {
       this.open--
@@ -156,13 +174,14 @@ export class Http1Pool {
       const i = this.idle.indexOf(connection)
       if (i >= 0) this.idle.splice(i, 1)
       // A place became free: a waiting request gets a new connection.
-      if (!this.closed && this.waiting.length > 0 && this.open < this.maxSockets) this.waiting.shift()!(this.connect())
+      if (!this.closed && this.waiting.length > 0 && this.hasRoom()) this.waiting.shift()!(this.connect())
     })
     return connection
   }
 
   private release(connection: Connection, reusable: boolean): void {
-    if (!reusable || this.closed) {
+    // A watch's connection, back among the others when they already fill the cap, is one too many.
+    if (!reusable || this.closed || this.open - this.long > this.maxSockets) {
       connection.socket.destroy()
       return
     }
@@ -217,6 +236,8 @@ class Connection {
 
   constructor(
     readonly socket: net.Socket,
+    /** told when a long exchange starts (true) and when it ends (false), before `release` */
+    private readonly countLong: (long: boolean) => void,
     private readonly release: (reusable: boolean) => void,
   ) {
     socket.on('data', (chunk: Buffer) => {
@@ -233,12 +254,14 @@ class Connection {
     socket.on('timeout', () => this.current?.timeout())
   }
 
-  exchange(head: string, request: Http1Request): Promise<Http1Response> {
+  exchange(head: string, request: Http1Request, long: boolean): Promise<Http1Response> {
     return new Promise((resolve, reject) => {
+      if (long) this.countLong(true)
       const exchange = new Exchange(this, request, resolve, reject, (reusable) => {
         this.current = undefined
         this.served++
         this.socket.setTimeout(0)
+        if (long) this.countLong(false)
         this.release(reusable)
       })
       this.current = exchange

@@ -58,6 +58,7 @@ export interface RequestOptions {
 }
 
 export interface KubeRestOptions {
+  /** connections for requests at once (default 16); each watch has one of its own beside them */
   maxSockets?: number
   /** a client-side limit on requests: `qps` a second on average, `burst` at once (default: none) */
   rateLimit?: {qps: number; burst: number}
@@ -234,7 +235,18 @@ export class KubeRest {
     return pool.headers
   }
 
-  private async send(method: string, path: string, options: RequestOptions, timeoutMs: number | undefined, timeoutHint = ''): Promise<Http1Response> {
+  /** Open connections to the API server: those of watches, and the others (requests, idle ones). */
+  get connections(): {watches: number; requests: number} {
+    let watches = 0
+    let requests = 0
+    for (const connections of [...(this.pool.current ? [this.pool.current.connections] : []), ...this.pool.retired]) {
+      watches += connections.connections.long
+      requests += connections.connections.capped
+    }
+    return {watches, requests}
+  }
+
+  private async send(method: string, path: string, options: RequestOptions, timeoutMs: number | undefined, timeoutHint = '', long = false): Promise<Http1Response> {
     const gated = method !== 'GET' ? this.gate : undefined
     // A refused write fails at once rather than waiting its turn first.
     gated?.()
@@ -259,6 +271,7 @@ export class KubeRest {
         signal: options.signal,
         timeoutMs,
         timeoutMessage: timeoutMs === undefined ? undefined : `no answer within ${Math.round(timeoutMs / 1000)}s${timeoutHint}`,
+        long,
       })
     } catch (error) {
       throw options.signal?.aborted || error instanceof WatchIdleError ? error : unreachable(this.loaded, error)
@@ -393,7 +406,9 @@ export class KubeRest {
     const idleMs = options.idleTimeoutMs ?? watchIdleTimeoutMs()
     let res: Http1Response
     try {
-      res = await this.send('GET', path, {query: {...query, watch: true, allowWatchBookmarks: true}, signal}, idleMs)
+      // A watch holds its connection for minutes: outside the cap on requests' connections, so
+      // requests never wait for a watch to end, nor a watch behind a burst of requests.
+      res = await this.send('GET', path, {query: {...query, watch: true, allowWatchBookmarks: true}, signal}, idleMs, '', true)
     } catch (error) {
       if (signal.aborted) return
       throw isTimeout(error) ? new WatchIdleError(idleMs) : error

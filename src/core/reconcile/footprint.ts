@@ -47,6 +47,30 @@ export function useOperatorV8Flags(env: NodeJS.ProcessEnv = process.env): string
 }
 
 /**
+ * How many connections the operator's requests (not its watches, which have one each beside these)
+ * may hold open to the API server at once. Without a cap, up to 8 reconciles applying up to 8
+ * children each open a TLS connection per request in flight, and keep them all idle afterwards.
+ * Measured with bench/operator.js (100 products, caps in turn back to back, shared machine,
+ * 2026-11-30): without a cap 18-19 request connections (largest samples), peak RSS 74.6/74.5/74.7
+ * MiB (anon 35.8/35.6/35.8), 80/97/90 ms CPU per product, Ready in 128/104/104 s; cap 8: peak
+ * 74.6/73.5/73.5 (anon 34.9/34.6/34.6), 93/80/89 ms, 126/106/103 s; cap 16 peak 75.1/74.6; cap 4
+ * peak 74.0/73.5 (anon 33.9/34.8), no lower than 8. So about 1 MiB less for no CPU or wall time.
+ * One pair at 300 products: without a cap 18 connections, peak 99.3 MiB, 96 ms, Ready in 312 s;
+ * cap 8: peak 97.3, 84 ms, 325 s.
+ * An idle TLS connection alone costs 15-40 KiB and its handshake ~2 ms of CPU
+ * (bench/tls-connections.js): the rest is buffers of requests in flight at once.
+ * $DAPPMESH_OPERATOR_API_CONNECTIONS (a positive integer, or `unlimited`) replaces it, to measure others.
+ */
+export const OPERATOR_API_CONNECTIONS = 8
+
+export function operatorApiConnections(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.DAPPMESH_OPERATOR_API_CONNECTIONS
+  if (value === 'unlimited') return Number.POSITIVE_INFINITY
+  const n = Number(value)
+  return Number.isSafeInteger(n) && n > 0 ? n : OPERATOR_API_CONNECTIONS
+}
+
+/**
  * Orders strings by their UTF-16 code units, for sorts the operator does on every reconcile.
  * `localeCompare` (ICU's collation) maps ~2.7 MiB of the node binary's ICU data into the process
  * at its first call, resident for the process's life, and costs more CPU per comparison. The names

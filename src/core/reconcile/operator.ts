@@ -8,6 +8,7 @@ import {loadKubeConfig, probeServer} from '../kube/kubeconfig.js'
 import {KubeRest} from '../kube/rest.js'
 import {rateLimitFromEnv} from '../kube/rate-limit.js'
 import {Controller, type Log} from './controller.js'
+import {operatorApiConnections} from './footprint.js'
 import {LostLeadershipError, leaderWriteGate, runAsLeader} from './leader.js'
 import {Metrics, countingWrites} from './metrics.js'
 import {type Scope, describeScope} from './scope.js'
@@ -92,11 +93,10 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   const loaded = await loadKubeConfig({kubeconfig: options.kubeconfig, context: options.context})
   await probeServer(loaded)
   // Every informer holds one connection open for its watch (one per kind and namespace with
-  // --namespace): a pool smaller than the watches would leave no socket for the writes, and every
-  // reconcile would wait for a watch to end. The work queues bound the other requests.
+  // --namespace), beside the cap: the cap bounds only the reconciles' requests.
   const limits = rateLimitFromEnv()
   const rateLimit = {qps: options.kubeQps ?? limits.qps, burst: options.kubeBurst ?? limits.burst}
-  const rest = await KubeRest.create(loaded, {maxSockets: Number.POSITIVE_INFINITY, rateLimit})
+  const rest = await KubeRest.create(loaded, {maxSockets: operatorApiConnections(), rateLimit})
   // A leader's loops write only while it surely holds the lease; the lease itself is renewed through `rest`.
   let heldUntil = 0
   const writer = options.leaderElect ? rest.gated(leaderWriteGate(() => heldUntil)) : rest
@@ -109,6 +109,8 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   const metrics = new Metrics()
   const controllers: Controller[] = []
   metrics.gauge('dappmesh_api_requests_throttled', {}, () => rest.throttled)
+  metrics.gauge('dappmesh_api_connections', {use: 'requests'}, () => rest.connections.requests)
+  metrics.gauge('dappmesh_api_connections', {use: 'watches'}, () => rest.connections.watches)
   // Where the resident memory is: V8's heap, or memory outside it (buffers, TLS, native code).
   metrics.gauge('nodejs_heap_used_bytes', {}, () => process.memoryUsage().heapUsed)
   metrics.gauge('nodejs_heap_total_bytes', {}, () => process.memoryUsage().heapTotal)
