@@ -16,7 +16,7 @@ const SCALE: Record<string, number> = {
   tib: 1024 ** 4,
 }
 
-/** Sizes such as `64MiB`, `10MB`, `512k`, `2GB` or plain bytes, as bytes (units as DuckDB reads them). */
+/** Sizes such as `64MiB`, `10MB`, `512k`, `2GB` or plain bytes, as bytes: MB is 1000², MiB and a bare M 1024². */
 export function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]+)?$/i.exec(text.trim())
   const scale = SCALE[(m?.[2] ?? 'b').toLowerCase()]

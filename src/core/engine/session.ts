@@ -58,8 +58,8 @@ export class Engine implements EngineSession {
       config.memory_limit = options.memoryLimit
       // DuckDB hands freed memory back to the system after a task that allocated more than this
       // (default 128 MiB, the whole of a small limit): a quarter of the limit keeps the process's
-      // peak near the limit (with the background thread below, a 206 MiB CSV run at 128MB peaked
-      // at 339-349 MiB in 8 runs, against 355-383 in 4 without either).
+      // peak near the limit. With the background thread above, a run over a 206 MiB CSV at 128MB
+      // peaked at 339-349 MiB in 8 runs, against 358-414 in 8 with neither (both beside two busy loops).
       config.allocator_flush_threshold = `${Math.floor(Math.min(parseSize(options.memoryLimit) / 4, 128 * 2 ** 20))}B`
     }
     if (options.threads) config.threads = String(options.threads)
