@@ -48,7 +48,16 @@ async function rawServer(answer: (request: string, socket: net.Socket, index: nu
   }
 }
 
-const pool = (port: number, maxSockets?: number) => new Http1Pool({host: '127.0.0.1', port, secure: false}, maxSockets)
+/** Runs `test` with a pool of connections to `server`, then closes both, whatever happened. */
+async function withPool(server: {port: number; close: () => Promise<void>}, test: (client: Http1Pool) => Promise<void>, maxSockets?: number): Promise<void> {
+  const client = new Http1Pool({host: '127.0.0.1', port: server.port, secure: false}, maxSockets)
+  try {
+    await test(client)
+  } finally {
+    client.destroy()
+    await server.close()
+  }
+}
 
 function text(res: Http1Response): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -69,8 +78,7 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       requests.push(request)
       socket.write(json('{"n":1}'))
     })
-    const client = pool(server.port)
-    try {
+    await withPool(server, async (client) => {
       for (let i = 0; i < 3; i++) {
         const res = await client.request({method: 'PATCH', target: '/api/v1/x?a=b', headers: {'content-type': 'application/json', 'content-length': '2'}, body: '{}'})
         assert.equal(res.statusCode, 200)
@@ -79,10 +87,7 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       }
       assert.equal(server.connections(), 1)
       assert.match(requests[0], /^PATCH \/api\/v1\/x\?a=b HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+\r\ncontent-type: application\/json\r\ncontent-length: 2\r\n\r\n\{\}$/)
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    })
   })
 
   it('reads a chunked body written a few bytes at a time, with chunk extensions and trailers', async () => {
@@ -96,52 +101,39 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       }
       drip()
     })
-    const client = pool(server.port)
-    try {
+    await withPool(server, async (client) => {
       assert.equal(await text(await client.request({method: 'GET', target: '/', headers: {}})), 'hello, world')
       // The connection was kept: the whole answer, trailers included, was read.
       assert.equal(await text(await client.request({method: 'GET', target: '/', headers: {}})), 'hello, world')
       assert.equal(server.connections(), 1)
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    })
   })
 
   it('reads a body that ends with the connection, and does not keep that connection', async () => {
     const server = await rawServer((_request, socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it'))
-    const client = pool(server.port)
-    try {
+    await withPool(server, async (client) => {
       assert.equal(await text(await client.request({method: 'GET', target: '/', headers: {}})), 'all of it')
       assert.equal(await text(await client.request({method: 'GET', target: '/', headers: {}})), 'all of it')
       assert.equal(server.connections(), 2)
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    })
   })
 
   it('skips an interim 100 Continue answer, and closes a connection the server said it closes', async () => {
     const server = await rawServer((_request, socket) => socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok'))
-    const client = pool(server.port)
-    try {
+    await withPool(server, async (client) => {
       const res = await client.request({method: 'POST', target: '/', headers: {'content-length': '0'}})
       assert.equal(res.statusCode, 201)
       assert.equal(await text(res), 'ok')
       await client.request({method: 'POST', target: '/', headers: {'content-length': '0'}}).then(text)
       assert.equal(server.connections(), 2)
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    })
   })
 
   it('fails with ETIMEDOUT when the server accepts and never answers, and when it stops halfway through the body', async () => {
     const server = await rawServer((request, socket) => {
       if (request.startsWith('GET /half')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsome')
     })
-    const client = pool(server.port)
-    try {
+    await withPool(server, async (client) => {
       const started = Date.now()
       const error = await client.request({method: 'GET', target: '/never', headers: {}, timeoutMs: 200, timeoutMessage: 'no answer within 0.2s'}).then(...failedWith)
       assert.equal(error?.code, 'ETIMEDOUT')
@@ -151,16 +143,12 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       const failure = await text(res).then(...failedWith)
       assert.equal(failure?.code, 'ETIMEDOUT')
       assert.equal(res.timedOut, true)
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    })
   })
 
   it('gives up at once when its signal aborts, and refuses to start with an aborted one', async () => {
     const server = await rawServer(() => {})
-    const client = pool(server.port)
-    try {
+    await withPool(server, async (client) => {
       const controller = new AbortController()
       const pending = client.request({method: 'GET', target: '/', headers: {}, signal: controller.signal})
       setTimeout(() => controller.abort(), 50)
@@ -168,10 +156,7 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       assert.equal(error?.name, 'AbortError')
       const again = await client.request({method: 'GET', target: '/', headers: {}, signal: controller.signal}).then(...failedWith)
       assert.equal(again?.name, 'AbortError')
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    })
   })
 
   it('sends an idempotent request again on a new connection when a kept one is closed under it, but not a POST', async () => {
@@ -183,8 +168,7 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       if (n === 1) socket.write(json('{}'))
       else socket.destroy()
     })
-    const client = pool(server.port)
-    try {
+    await withPool(server, async (client) => {
       await client.request({method: 'GET', target: '/', headers: {}}).then(text)
       const res = await client.request({method: 'PATCH', target: '/', headers: {'content-type': 'application/apply-patch+yaml', 'content-length': '0'}})
       assert.equal(res.statusCode, 200)
@@ -192,54 +176,39 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       assert.equal(server.connections(), 2)
       const error = await client.request({method: 'POST', target: '/', headers: {'content-length': '0'}}).then(...failedWith)
       assert.equal(error?.code, 'ECONNRESET')
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    })
   })
 
   it('refuses a header value that would end the header (CR or LF), sending nothing', async () => {
     const server = await rawServer((_request, socket) => socket.write(json('{}')))
-    const client = pool(server.port)
-    try {
+    await withPool(server, async (client) => {
       const error = await client.request({method: 'GET', target: '/', headers: {authorization: 'Bearer x\r\nX-Evil: 1'}}).then(...failedWith)
       assert.ok(error instanceof TypeError)
       assert.ok((error?.message ?? '').includes('authorization'))
       assert.ok(!(error?.message ?? '').includes('Bearer'))
       assert.equal(server.connections(), 0)
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    })
   })
 
   it('makes requests beyond maxSockets wait for a connection, on as many connections as allowed', async () => {
     const server = await rawServer((_request, socket) => setTimeout(() => socket.write(json('{}')), 20))
-    const client = pool(server.port, 2)
-    try {
+    await withPool(server, async (client) => {
       const all = await Promise.all(Array.from({length: 6}, () => client.request({method: 'GET', target: '/', headers: {}}).then(text)))
       assert.deepEqual(all, Array.from({length: 6}, () => '{}'))
       assert.equal(server.connections(), 2)
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    }, 2)
   })
 
   it('holds no more than maxSockets connections open under three times as many requests at once, and answers them all', async () => {
     const server = await rawServer((_request, socket) => setTimeout(() => socket.write(json('{}')), 10))
-    const client = pool(server.port, 4)
-    try {
+    await withPool(server, async (client) => {
       const answers = await Promise.all(Array.from({length: 12}, (_, i) => client.request({method: 'GET', target: `/${i}`, headers: {}}).then(text)))
       assert.equal(answers.length, 12)
       assert.ok(answers.every((a) => a === '{}'))
       // Counted on the server's side: what is open there is what the client holds.
       assert.equal(server.mostOpen(), 4)
       assert.deepEqual(client.connections, {long: 0, capped: 4})
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    }, 4)
   })
 
   it('gives a long exchange (a watch) a connection beside a pool at its cap, and frees it for requests when it ends', async () => {
@@ -250,8 +219,7 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
         endWatch = () => socket.write('0\r\n\r\n')
       } else setTimeout(() => socket.write(json('{}')), 30)
     })
-    const client = pool(server.port, 2)
-    try {
+    await withPool(server, async (client) => {
       // Both connections of the cap busy with requests, four more waiting for them.
       const requests = Array.from({length: 6}, () => client.request({method: 'GET', target: '/', headers: {}}).then(text))
       const watch = await client.request({method: 'GET', target: '/watch', headers: {}, long: true})
@@ -267,10 +235,7 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       // (its socket's close event comes a few ticks after).
       for (let tick = 0; tick < 20 && client.connections.capped > 2; tick++) await new Promise((resolve) => setTimeout(resolve, 5))
       assert.deepEqual(client.connections, {long: 0, capped: 2})
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    }, 2)
   })
 
   it('fails on an answer that is not HTTP/1.1 or has an invalid chunk size', async () => {
@@ -278,16 +243,12 @@ describe('the HTTP/1.1 client of the kube client (http1.ts)', () => {
       if (request.startsWith('GET /garbage')) socket.write('SSH-2.0-OpenSSH\r\n\r\n')
       else socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n')
     })
-    const client = pool(server.port)
-    try {
+    await withPool(server, async (client) => {
       const garbage = await client.request({method: 'GET', target: '/garbage', headers: {}}).then(...failedWith)
       assert.ok((garbage?.message ?? '').includes('not an HTTP/1.1 answer'))
       const res = await client.request({method: 'GET', target: '/chunks', headers: {}})
       const bad = await text(res).then(...failedWith)
       assert.ok((bad?.message ?? '').includes('invalid chunk size'))
-    } finally {
-      client.destroy()
-      await server.close()
-    }
+    })
   })
 })
