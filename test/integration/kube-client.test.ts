@@ -118,6 +118,29 @@ describe('the kube client against a real API server', function () {
     }
   })
 
+  it("counts a watch's connection apart from the requests' cap: at a cap of one, a list is answered while a watch runs", async () => {
+    const rest = await KubeRest.create(loaded, {maxSockets: 1})
+    const abort = new AbortController()
+    const seen: string[] = []
+    try {
+      const {resourceVersion} = (await rest.list(configmaps())).metadata
+      const watching = rest.watch(configmaps(), {resourceVersion}, (event) => {
+        seen.push(event.object.metadata.name)
+      }, abort.signal)
+      kubectl('create', 'configmap', 'cap-watched', '-n', namespace.name)
+      await until(() => seen.includes('cap-watched'), 'the watch to run')
+      const listed = await rest.list(configmaps())
+      assert.ok(listed.items.some((item) => item.metadata.name === 'cap-watched'))
+      assert.deepEqual(rest.connections, {watches: 1, requests: 1})
+      abort.abort()
+      await watching
+      assert.equal(rest.connections.watches, 0)
+    } finally {
+      abort.abort()
+      rest.close()
+    }
+  })
+
   it('sends queries that need encoding (selectors with spaces, commas, parentheses) and adds to a query already in the path', async () => {
     for (const [name, tier] of [['enc-a', 'gold'], ['enc-b', 'silver'], ['enc-c', 'bronze']]) {
       kubectl('create', 'configmap', name, '-n', namespace.name)

@@ -239,9 +239,10 @@ export class KubeRest {
   get connections(): {watches: number; requests: number} {
     let watches = 0
     let requests = 0
-    for (const connections of [...(this.pool.current ? [this.pool.current.connections] : []), ...this.pool.retired]) {
-      watches += connections.connections.long
-      requests += connections.connections.capped
+    for (const pool of [this.pool.current?.connections, ...this.pool.retired]) {
+      if (!pool) continue
+      watches += pool.connections.long
+      requests += pool.connections.capped
     }
     return {watches, requests}
   }
